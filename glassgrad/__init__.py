@@ -1,7 +1,33 @@
-"""glassgrad: a glass-box autograd engine, from micrograd's Value to a numpy Tensor."""
+"""glassgrad: a glass-box autograd engine, from micrograd's Value to a numpy Tensor.
 
-from glassgrad.autograd import detect_anomaly, enable_grad, no_grad
+`import glassgrad` loads only the scalar engine (standard library only); the rest loads on
+first use, so `glassgrad.Tensor` brings in numpy and `glassgrad.draw_dot` brings in graphviz.
+"""
+
+from importlib import import_module
+from typing import Any
+
+from glassgrad.autograd import detect_anomaly, enable_grad, grad, no_grad
 from glassgrad.engine import Value
 
-__all__ = ["Value", "detect_anomaly", "enable_grad", "no_grad"]
 __version__ = "0.1.0"
+
+_LAZY = {
+    "Tensor": "glassgrad.tensor",
+    "draw_dot": "glassgrad.visualize",
+    "stepper": "glassgrad.stepper",
+    "gradcheck": "glassgrad.gradcheck",
+    "gradgradcheck": "glassgrad.gradcheck",
+    "save": "glassgrad.serialization",
+    "load": "glassgrad.serialization",
+    "to_torch": "glassgrad.torch_bridge",
+    "from_torch": "glassgrad.torch_bridge",
+}
+
+__all__ = ["Value", "detect_anomaly", "enable_grad", "grad", "no_grad", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'glassgrad' has no attribute {name!r}")

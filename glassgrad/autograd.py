@@ -151,10 +151,11 @@ def topological_order(root: Any) -> list:
 _data = attrgetter("data")
 
 
-def backpropagate(root: Any, seed: Any, create_graph: bool = False) -> dict:
+def backpropagate(root: Any, seed: Any, create_graph: bool = False, trace: list | None = None) -> dict:
     """Map every node `root` depends on to d(root)/d(node): the chain rule, last node first.
 
-    A node used by several others receives the sum of their contributions.
+    A node used by several others receives the sum of their contributions. `trace`, if given,
+    receives one entry per node whose rule ran: `(node, g, [(input, share, input's grad so far)])`.
     """
     grads = {root: seed}
     checking = mode.anomaly is not None
@@ -180,6 +181,25 @@ def backpropagate(root: Any, seed: Any, create_graph: bool = False) -> dict:
                     _check_backward(node, child, contribution)
                 old = grads.get(child)
                 grads[child] = contribution if old is None else old + contribution
+            if trace is not None:
+                trace.append((node, g, [(x, c, grads.get(x)) for x, c in zip(inputs, shares) if c is not None]))
     finally:
         mode.grad_enabled = previous
     return grads
+
+
+def accumulate(grads: dict) -> None:
+    """Add each node's new gradient to its `grad` (None, or a float 0.0, means none yet)."""
+    for node, g in grads.items():
+        old = node.grad
+        node.grad = g if old is None or (type(old) is float and old == 0.0) else old + g
+
+
+def grad(output: Any, inputs: Sequence[Any], create_graph: bool = False) -> list:
+    """d(output)/d(input) for each input, without touching any `.grad`.
+
+    With `create_graph=True` the results are nodes themselves and can be differentiated again.
+    An input that `output` does not depend on gets a zero gradient.
+    """
+    grads = backpropagate(output, output._seed(create_graph), create_graph)
+    return [grads[x] if x in grads else x._zero_grad(create_graph) for x in inputs]

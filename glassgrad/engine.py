@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 
 from glassgrad import floatmath
-from glassgrad.autograd import backpropagate, check_forward, mode
+from glassgrad.autograd import accumulate, backpropagate, check_forward, mode
 
 
 def _as_float(x: Any, what: str) -> float:
@@ -126,10 +126,14 @@ class Value:
         Gradients accumulate, as in PyTorch and micrograd: zero them between steps. With
         `create_graph=True` each `grad` is itself a Value whose graph can be differentiated.
         """
-        seed = Value(1.0) if create_graph else 1.0
-        for node, g in backpropagate(self, seed, create_graph).items():
-            old = node.grad
-            node.grad = g if type(old) is float and old == 0.0 else old + g
+        accumulate(backpropagate(self, self._seed(create_graph), create_graph))
+
+    def _seed(self, create_graph: bool) -> Value | float:
+        """d(self)/d(self) = 1, as a node when the gradient graph is recorded."""
+        return Value(1.0) if create_graph else 1.0
+
+    def _zero_grad(self, create_graph: bool) -> Value | float:
+        return Value(0.0) if create_graph else 0.0
 
     def _backward(self) -> None:
         """Apply this node's rule once, as the lecture does by hand before `backward()` exists."""

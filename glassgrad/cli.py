@@ -1,0 +1,23 @@
+"""The `glassgrad` command: `demo`, `train`, `explain`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="glassgrad", description="A glass-box autograd engine.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    from glassgrad import explain, training
+
+    training.add_commands(commands)
+    explain.add_command(commands)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
