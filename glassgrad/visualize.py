@@ -1,0 +1,110 @@
+"""Drawing a graph of Values as in the lecture: a record `label | data | grad` per Value and an
+op node between each operation's inputs and its result.
+
+`draw_dot` returns a `graphviz.Digraph`: it shows itself in Jupyter and `.render('graph')` writes
+a file. Building it needs only the `graphviz` package; rendering needs Graphviz's `dot` program.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import graphviz
+
+from glassgrad.autograd import topological_order
+from glassgrad.engine import Value
+
+DEFAULT_MAX_NODES = 300
+
+INSTALL_GRAPHVIZ = (
+    "install Graphviz, which provides it: `sudo apt-get install graphviz` (Debian/Ubuntu), "
+    "`brew install graphviz` (macOS) or `conda install -c conda-forge graphviz` (conda)"
+)
+
+
+class GraphTooLarge(ValueError):
+    """A graph with more Values than the limit: `dot` would be slow and the drawing unreadable."""
+
+
+class GraphvizNotInstalled(graphviz.ExecutableNotFound):
+    """Rendering needs Graphviz's `dot` program, which is not on PATH."""
+
+    def __init__(self, args: list) -> None:
+        RuntimeError.__init__(self, f"cannot run {args[0]!r}, Graphviz's layout program: {INSTALL_GRAPHVIZ}")
+
+
+@contextmanager
+def _explain_missing_dot() -> Iterator[None]:
+    try:
+        yield
+    except graphviz.ExecutableNotFound as e:
+        if isinstance(e, GraphvizNotInstalled):
+            raise
+        raise GraphvizNotInstalled(["dot"]) from e
+
+
+class Drawing(graphviz.Digraph):
+    """A `graphviz.Digraph` whose rendering says how to install Graphviz when `dot` is missing."""
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        with _explain_missing_dot():
+            return super().pipe(*args, **kwargs)
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        with _explain_missing_dot():
+            return super().render(*args, **kwargs)
+
+
+def graph_nodes(root: Value, max_nodes: int | None = DEFAULT_MAX_NODES) -> list[Value]:
+    """Every Value `root` depends on, inputs first (the engine's forward order), or `GraphTooLarge`."""
+    order = topological_order(root)
+    if max_nodes is not None and len(order) > max_nodes:
+        raise GraphTooLarge(
+            f"the graph has {len(order)} Values, more than max_nodes={max_nodes}: Graphviz would be slow "
+            "and the drawing unreadable. Draw it anyway with max_nodes=None, or draw a smaller part "
+            "(one neuron's output, or the loss of a single example)"
+        )
+    return order
+
+
+def record_field(text: str) -> str:
+    """`text` escaped for one field of a Graphviz record label."""
+    text = " ".join(text.split())
+    for special in '\\{}|<>"':
+        text = text.replace(special, "\\" + special)
+    return text
+
+
+def build(
+    order: list[Value], fields: Callable[[int, Value], tuple[str, str, str]], rankdir: str = "LR", format: str = "svg"
+) -> Drawing:
+    """The drawing of `order` (a forward order); `fields(i, v)` gives the texts of Value i's record.
+
+    Value i is node `v{i}` (SVG id `v{i}`), its op node `v{i}op` (SVG id `op{i}`); the edge from
+    its k-th input has SVG id `e{i}.{k}`, the edge from its op node `o{i}`.
+    """
+    index = {v: i for i, v in enumerate(order)}
+    dot = Drawing(format=format, graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica"})
+    for i, v in enumerate(order):
+        label = " | ".join(record_field(f) for f in fields(i, v))
+        dot.node(f"v{i}", label="{ " + label + " }", shape="record", id=f"v{i}")
+        if v._op:
+            dot.node(f"v{i}op", label=v._op, id=f"op{i}")
+            dot.edge(f"v{i}op", f"v{i}", id=f"o{i}")
+        for k, child in enumerate(v._prev):
+            dot.edge(f"v{index[child]}", f"v{i}op" if v._op else f"v{i}", id=f"e{i}.{k}")
+    return dot
+
+
+def draw_dot(
+    root: Value, format: str = "svg", rankdir: str = "LR", max_nodes: int | None = DEFAULT_MAX_NODES
+) -> Drawing:
+    """The graph that computed `root`: each Value as `label | data | grad`, each operation as a node.
+
+    `format` is what `.render()` writes ('svg', 'png', ...), `rankdir` the direction ('LR' or 'TB').
+    A graph of more than `max_nodes` Values raises `GraphTooLarge`; `max_nodes=None` draws any size.
+    """
+    order = graph_nodes(root, max_nodes)
+    return build(order, lambda i, v: (v.label, f"data {v.data:.4f}", f"grad {v.grad:.4f}"), rankdir, format)
