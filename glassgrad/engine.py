@@ -231,6 +231,6 @@ DERIVATIVES = {
     "log": lambda g, out, a: (div(g, a),),
     "tanh": lambda g, out, a: (g * (1.0 - out * out),),
     "sigmoid": lambda g, out, a: (g * (1.0 - out) * out,),
-    "relu": lambda g, out, a: (g * (float(out) > 0.0),),
+    "relu": lambda g, out, a: (g * (not float(out) <= 0.0),),  # 1 where out > 0 (or nan, as in PyTorch)
     "linear": _linear_rule,
 }

@@ -1,0 +1,66 @@
+"""Pictures of training: a classifier's decision boundary, and its loss and accuracy curves."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no window, works without a display
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def save_figure(fig: plt.Figure, path: str | Path) -> Path:
+    """Write `fig` as PNG atomically (a temporary file, then a rename) and close it."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def decision_boundary(
+    score: Callable[[np.ndarray], np.ndarray],
+    points: Sequence[Sequence[float]],
+    labels: Sequence[int],
+    title: str,
+    step: float = 0.05,
+) -> plt.Figure:
+    """The regions where `score(grid) > 0`, with the data points coloured by label."""
+    xy = np.asarray(points, dtype=float)
+    x_min, y_min = xy.min(axis=0) - 1.0
+    x_max, y_max = xy.max(axis=0) + 1.0
+    xx, yy = np.meshgrid(np.arange(x_min, x_max, step), np.arange(y_min, y_max, step))
+    grid = np.c_[xx.ravel(), yy.ravel()]
+    zz = (np.asarray(score(grid)) > 0).reshape(xx.shape)
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    ax.contourf(xx, yy, zz, cmap=plt.cm.Spectral, alpha=0.8)
+    ax.scatter(xy[:, 0], xy[:, 1], c=labels, s=30, cmap=plt.cm.Spectral, edgecolors="k")
+    ax.set(xlim=(xx.min(), xx.max()), ylim=(yy.min(), yy.max()), title=title)
+    return fig
+
+
+def learning_curves(losses: Sequence[float], accuracies: dict[str, Sequence[float]], title: str) -> plt.Figure:
+    """Loss (left axis) and one or more accuracy curves (right axis) against the training step."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    steps = np.arange(1, len(losses) + 1)
+    ax.plot(steps, losses, color="tab:red", label="loss")
+    ax.set(xlabel="step", ylabel="loss", title=title)
+    ax2 = ax.twinx()
+    for (name, acc), color in zip(accuracies.items(), ("tab:blue", "tab:green", "tab:purple")):
+        ax2.plot(np.arange(1, len(acc) + 1) * len(losses) / max(len(acc), 1), acc, color=color, label=name)
+    ax2.set(ylabel="accuracy", ylim=(0, 1.05))
+    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    ax.legend(handles=handles, loc="center right")
+    return fig
