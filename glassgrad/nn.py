@@ -98,6 +98,8 @@ class MLP(Module):
         output_activation: str | None = None,
         seed: int | random.Random | None = None,
     ) -> None:
+        _check_activation(activation)
+        _check_activation(output_activation)
         rng = make_rng(seed)
         sizes = [nin, *nouts]
         last = len(nouts) - 1
@@ -107,6 +109,9 @@ class MLP(Module):
         ]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        nin = len(self.layers[0].neurons[0].w)
+        if len(x) != nin:
+            raise ValueError(f"this MLP takes {nin} inputs, got {len(x)}")
         for layer in self.layers:
             x = layer(x)
         return x
