@@ -1,0 +1,232 @@
+"""Optimizers and learning-rate schedules, with `torch.optim`'s update formulas.
+
+An optimizer holds a list of parameters, each with `data` and `grad`: a float for a scalar
+`Value`, a numpy array for a `Tensor`. The updates below are plain arithmetic, so the same
+lines serve both; a parameter whose `grad` is None (a Tensor not reached by backward) is
+skipped, as in PyTorch. Updates change `data` only, under `no_grad`, so they record no graph.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from glassgrad.autograd import no_grad
+from glassgrad.engine import Value
+
+
+def _raw(g: Any) -> Any:
+    """A gradient as a number or an array: after `backward(create_graph=True)` it is a node."""
+    return g.data if hasattr(g, "_rule") else g
+
+
+def _sqrt(x: Any) -> Any:
+    """Square root of a float or an array (numpy computes `array ** 0.5` with its sqrt)."""
+    return math.sqrt(x) if type(x) is float else x**0.5
+
+
+def _check(name: str, value: float, ok: bool, expected: str) -> None:
+    if not ok:
+        raise ValueError(f"{name}: got {value!r}; expected {expected}")
+
+
+class Optimizer:
+    """Base class: the parameters, the learning rate `lr`, per-parameter `state`, `zero_grad()`."""
+
+    def __init__(self, params: Iterable, lr: float) -> None:
+        if hasattr(params, "parameters"):
+            raise TypeError(f"{type(self).__name__}: pass model.parameters(), not the model itself")
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        _check(f"{type(self).__name__} lr", lr, lr >= 0.0, "a learning rate >= 0")
+        self.lr = float(lr)
+        self.state: list[dict] = [{} for _ in self.params]
+
+    def zero_grad(self) -> None:
+        """Forget the gradients: 0.0 for a Value (its 'no gradient yet'), None for a Tensor."""
+        for p in self.params:
+            p.grad = 0.0 if isinstance(p, Value) else None
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient, without recording a graph."""
+        with no_grad():
+            for p, state in zip(self.params, self.state, strict=True):
+                if p.grad is not None:
+                    self._update(p, _raw(p.grad), state)
+
+    def _update(self, p: Any, g: Any, state: dict) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay.
+
+    g = grad + weight_decay * p
+    b = g on the first step, else momentum * b + (1 - dampening) * g
+    p = p - lr * (g + momentum * b if nesterov else b)        (p - lr * g without momentum)
+    """
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        _check("SGD momentum", momentum, momentum >= 0.0, "momentum >= 0")
+        _check("SGD weight_decay", weight_decay, weight_decay >= 0.0, "weight_decay >= 0")
+        if nesterov and (momentum <= 0.0 or dampening != 0.0):
+            raise ValueError(
+                f"SGD nesterov=True: got momentum={momentum!r}, dampening={dampening!r}; "
+                "expected momentum > 0 and dampening = 0"
+            )
+        self.momentum = momentum
+        self.dampening = dampening
+        self.nesterov = nesterov
+        self.weight_decay = weight_decay
+
+    def _update(self, p: Any, g: Any, state: dict) -> None:
+        if self.weight_decay != 0.0:
+            g = g + self.weight_decay * p.data
+        if self.momentum != 0.0:
+            b = state.get("momentum_buffer")
+            b = copy.copy(g) if b is None else self.momentum * b + (1.0 - self.dampening) * g
+            state["momentum_buffer"] = b
+            g = g + self.momentum * b if self.nesterov else b
+        p.data -= self.lr * g
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba): steps scaled by running averages of the gradient and its square.
+
+    g = grad + weight_decay * p                                     (L2 penalty; AdamW differs)
+    m = m + (1 - beta1) * (g - m)        i.e. beta1 * m + (1 - beta1) * g, PyTorch's `lerp`
+    v = beta2 * v + (1 - beta2) * g^2
+    p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)     at step t = 1, 2, ...
+    """
+
+    decoupled = False
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        name = type(self).__name__
+        for i, beta in enumerate(betas):
+            _check(f"{name} betas[{i}]", beta, 0.0 <= beta < 1.0, "a value in [0, 1)")
+        _check(f"{name} eps", eps, eps >= 0.0, "eps >= 0")
+        _check(f"{name} weight_decay", weight_decay, weight_decay >= 0.0, "weight_decay >= 0")
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps = eps
+        self.weight_decay = weight_decay
+
+    def _update(self, p: Any, g: Any, state: dict) -> None:
+        beta1, beta2 = self.betas
+        t = state["step"] = state.get("step", 0) + 1
+        if self.weight_decay != 0.0:
+            if self.decoupled:
+                p.data *= 1.0 - self.lr * self.weight_decay
+            else:
+                g = g + self.weight_decay * p.data
+        m = state.get("exp_avg", 0.0)
+        v = state.get("exp_avg_sq", 0.0)
+        m = state["exp_avg"] = m + (1.0 - beta1) * (g - m)
+        v = state["exp_avg_sq"] = beta2 * v + (1.0 - beta2) * g * g
+        step_size = self.lr / (1.0 - beta1**t)
+        p.data -= step_size * (m / (_sqrt(v) / math.sqrt(1.0 - beta2**t) + self.eps))
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): p = p * (1 - lr * weight_decay)
+    before the Adam step, instead of adding weight_decay * p to the gradient."""
+
+    decoupled = True
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+
+class LRScheduler:
+    """Sets `optimizer.lr` from the epoch count: call `step()` once per epoch, after `optimizer.step()`.
+
+    As in PyTorch, creating the schedule counts as epoch 0 and sets the learning rate for it.
+    """
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        self.optimizer = optimizer
+        self.base_lr = optimizer.lr
+        self.last_epoch = -1
+        self.step()
+
+    def step(self) -> None:
+        """Advance one epoch and set the optimizer's learning rate for it."""
+        self.last_epoch += 1
+        self.optimizer.lr = self.lr_at(self.last_epoch)
+
+    def get_last_lr(self) -> float:
+        """The learning rate the last `step()` set."""
+        return self.optimizer.lr
+
+    def lr_at(self, epoch: int) -> float:
+        raise NotImplementedError
+
+
+class StepLR(LRScheduler):
+    """lr = base_lr * gamma ** (epoch // step_size): decay by `gamma` every `step_size` epochs."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        _check("StepLR step_size", step_size, isinstance(step_size, int) and step_size > 0, "a positive int")
+        self.step_size = step_size
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch: int) -> float:
+        return self.base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class CosineAnnealingLR(LRScheduler):
+    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2.
+
+    The closed form of PyTorch's schedule (PyTorch computes it recursively, equal up to rounding);
+    it falls from base_lr to eta_min over T_max epochs, then rises again.
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
+        _check("CosineAnnealingLR T_max", T_max, isinstance(T_max, int) and T_max > 0, "a positive int")
+        self.T_max = T_max
+        self.eta_min = eta_min
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch: int) -> float:
+        return self.eta_min + (self.base_lr - self.eta_min) * (1.0 + math.cos(math.pi * epoch / self.T_max)) / 2.0
+
+
+class LambdaLR(LRScheduler):
+    """lr = base_lr * lr_lambda(epoch); the moons demo uses `lambda k: 1.0 - 0.9 * k / 100`."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]) -> None:
+        if not callable(lr_lambda):
+            raise TypeError(f"LambdaLR lr_lambda: got {lr_lambda!r}; expected a function of the epoch")
+        self.lr_lambda = lr_lambda
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch: int) -> float:
+        return self.base_lr * self.lr_lambda(epoch)
