@@ -1,0 +1,134 @@
+"""Neural networks of Tensors: a linear layer, activations, a sequence of layers, an MLP.
+
+The Tensor twins of `glassgrad.nn`: where a scalar `Layer` holds `nout` neurons of `nin`
+weights each, `Linear` holds them as the rows of one (nout, nin) matrix and computes every
+neuron for every example of a batch in one matrix product. Initialisation is PyTorch's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from glassgrad.nn import Module
+from glassgrad.tensor import Tensor, linear
+
+Seed = int | np.random.Generator | None
+
+
+class Linear(Module):
+    """y = x W^T + b for x of shape (..., nin): W is (nout, nin), b is (nout,).
+
+    W and b start uniform in [-1/sqrt(nin), 1/sqrt(nin)], as `torch.nn.Linear`.
+    """
+
+    def __init__(self, nin: int, nout: int, bias: bool = True, seed: Seed = None, dtype: Any = np.float64) -> None:
+        rng = np.random.default_rng(seed)
+        bound = 1.0 / math.sqrt(nin)
+        self.nin, self.nout = nin, nout
+        self.weight = Tensor(rng.uniform(-bound, bound, (nout, nin)), requires_grad=True, dtype=dtype)
+        self.bias = Tensor(rng.uniform(-bound, bound, nout), requires_grad=True, dtype=dtype) if bias else None
+
+    def __call__(self, x: Tensor | Any) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = Tensor(x, dtype=self.weight.dtype)
+        width = x.shape[-1] if x.ndim else 0
+        if width != self.nin:
+            raise ValueError(f"{self!r} takes inputs of width {self.nin}, got width {width} (shape {x.shape})")
+        return linear(x, self.weight, self.bias)
+
+    def parameters(self) -> list[Tensor]:
+        return [self.weight] if self.bias is None else [self.weight, self.bias]
+
+    def __repr__(self) -> str:
+        return f"Linear({self.nin}, {self.nout}{'' if self.bias is not None else ', bias=False'})"
+
+
+class ReLU(Module):
+    """max(x, 0) elementwise."""
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return x.relu()
+
+    def __repr__(self) -> str:
+        return "ReLU()"
+
+
+class Tanh(Module):
+    """tanh x elementwise."""
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return x.tanh()
+
+    def __repr__(self) -> str:
+        return "Tanh()"
+
+
+class Sigmoid(Module):
+    """1 / (1 + e^-x) elementwise."""
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return x.sigmoid()
+
+    def __repr__(self) -> str:
+        return "Sigmoid()"
+
+
+ACTIVATIONS: dict[str | None, type[Module] | None] = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, None: None}
+
+
+class Sequential(Module):
+    """Modules applied one after another: f_n(... f_2(f_1(x)))."""
+
+    def __init__(self, *modules: Module) -> None:
+        self.modules = list(modules)
+
+    def __call__(self, x: Tensor | Any) -> Tensor:
+        for module in self.modules:
+            x = module(x)
+        return x
+
+    def parameters(self) -> list[Tensor]:
+        return [p for module in self.modules for p in module.parameters()]
+
+    def __getitem__(self, i: int) -> Module:
+        return self.modules[i]
+
+    def __len__(self) -> int:
+        return len(self.modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.modules)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(repr(m) for m in self.modules)})"
+
+
+class MLP(Sequential):
+    """Linear layers of sizes `nouts` on `nin` inputs, `activation` between them and
+    `output_activation` after the last ('relu', 'tanh', 'sigmoid' or None)."""
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: list[int] | tuple[int, ...],
+        activation: str | None = "relu",
+        output_activation: str | None = None,
+        seed: Seed = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        for name in (activation, output_activation):
+            if name not in ACTIVATIONS:
+                raise ValueError(f"unknown activation {name!r}; expected one of {tuple(ACTIVATIONS)}")
+        rng = np.random.default_rng(seed)
+        sizes = [nin, *nouts]
+        modules: list[Module] = []
+        for i in range(len(nouts)):
+            modules.append(Linear(sizes[i], sizes[i + 1], seed=rng, dtype=dtype))
+            act = ACTIVATIONS[output_activation if i == len(nouts) - 1 else activation]
+            if act is not None:
+                modules.append(act())
+        super().__init__(*modules)
