@@ -120,6 +120,16 @@ def _check_backward(node: Any, child: Any, contribution: Any) -> None:
     )
 
 
+def _rule_anomaly(node: Any, error: FloatingPointError) -> FloatingPointError:
+    shown = ", ".join(_brief(x.data) for x in node._prev)
+    line = mode.anomaly.get(node, "<made outside detect_anomaly>")
+    step = str(error).removeprefix("detect_anomaly: ")
+    return FloatingPointError(
+        f"detect_anomaly: the backward rule of '{node._op}' (inputs: {shown}), node created at {line}, "
+        f"failed with create_graph=True: {step}"
+    )
+
+
 def _brief(x: Any) -> str:
     if isinstance(x, float):
         return repr(x)
@@ -171,7 +181,12 @@ def backpropagate(root: Any, seed: Any, create_graph: bool = False, trace: list 
                 continue
             inputs = node._prev
             if create_graph:
-                shares = rule(g, node, *inputs)
+                try:
+                    shares = rule(g, node, *inputs)
+                except FloatingPointError as error:  # a step of the rule, recorded as a node, made NaN/inf
+                    if not checking:
+                        raise
+                    raise _rule_anomaly(node, error) from None
             else:
                 shares = rule(g, node.data, *map(_data, inputs))
             for child, contribution in zip(inputs, shares):

@@ -168,11 +168,11 @@ def _result(data: float, inputs: tuple, op: str) -> Value:
     if mode.grad_enabled:
         out._prev = inputs
         out._rule = DERIVATIVES.get(op)
-        if mode.anomaly is not None:
-            check_forward(out, inputs)
     else:
         out._prev = ()
         out._rule = None
+    if mode.anomaly is not None:
+        check_forward(out, inputs)
     return out
 
 
