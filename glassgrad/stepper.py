@@ -123,16 +123,21 @@ def record(root: Value, order: list[Value]) -> dict:
             "grads": [[r, _num(1.0), repr(1.0)]],
         }
     )
+    so_far = {root: 1.0}
     for node, g, shares in trace:
         n = names[index[node]]
         active = [(x, f, d) for x, f, d in locals_of[node] if d is not None]
-        lines, changed = [], []
-        for (x, formula, local), (child, share, so_far) in zip(active, shares, strict=True):
+        lines = []
+        for (x, formula, local), (child, share, _) in zip(active, shares, strict=True):
+            # the engine's own `+=`; its trace gives each grad after the whole node, so an input used
+            # twice by one node (b = a + a) shows its first sum only here
+            so_far[child] = share if child not in so_far else so_far[child] + share
             lines.append(
                 f"{x}.grad += ({_derivative(n, x, formula, local)}) × {n}.grad ({_num(g)}) = {_num(share)}"
-                f"   ⇒ {x}.grad = {_num(so_far)}"
+                f"   ⇒ {x}.grad = {_num(so_far[child])}"
             )
-            changed.append([index[child], _num(so_far), repr(so_far)])
+        after = {index[child]: grad for child, _, grad in shares}  # the engine's grads after this node
+        changed = [[i, _num(grad), repr(grad)] for i, grad in after.items()]
         title = f"chain rule through {n} = {_expression(node._op, [a for a, _, _ in locals_of[node]])}"
         steps.append({"phase": "backward", "node": index[node], "title": title, "lines": lines, "grads": changed})
     for node_record, v in zip(nodes, order, strict=True):

@@ -1,0 +1,229 @@
+"""The backprop stepper: what it records from the engine, and the page in a real browser."""
+
+import importlib
+from pathlib import Path
+
+import pytest
+from external_tools import CHROMIUM_ARGS, require
+
+import glassgrad
+from glassgrad import Value
+from glassgrad.autograd import topological_order
+from glassgrad.nn import MLP
+from glassgrad.stepper import record, stepper
+from glassgrad.visualize import GraphTooLarge
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+def neuron() -> tuple[Value, dict[str, Value]]:
+    """The lecture's neuron: o = tanh(x1*w1 + x2*w2 + b), labelled as in the lecture."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x1w1 = x1 * w1
+    x1w1.label = "x1*w1"
+    x2w2 = x2 * w2
+    x2w2.label = "x2*w2"
+    x1w1x2w2 = x1w1 + x2w2
+    x1w1x2w2.label = "x1*w1 + x2*w2"
+    n = x1w1x2w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b}
+
+
+def reused() -> Value:
+    a = Value(3.0, label="a")
+    b = a + a
+    b.label = "b"
+    return b
+
+
+def run_of(root: Value) -> dict:
+    return record(root, topological_order(root))
+
+
+def test_forward_steps_follow_the_engine_order_then_backward_steps_its_reverse():
+    o, _ = neuron()
+    run = run_of(o)
+    names = [node["name"] for node in run["nodes"]]
+    forward = [s for s in run["steps"] if s["phase"] == "forward"]
+    backward = [s for s in run["steps"] if s["phase"] == "backward"]
+    assert [names[s["node"]] for s in forward] == names
+    assert names == [v.label if v.label.isidentifier() else f"({v.label})" for v in topological_order(o)]
+    assert [names[s["node"]] for s in backward] == ["o", "o", "n", "(x1*w1 + x2*w2)", "(x2*w2)", "(x1*w1)"]
+    assert forward[-1]["lines"] == ["o = tanh(n) = tanh(0.8814) = 0.7071"]
+
+
+def test_chain_rule_lines_carry_the_engine_numbers():
+    o, _ = neuron()
+    lines = [line for s in run_of(o)["steps"] for line in s["lines"]]
+    assert "n.grad += (∂o/∂n = 1 − o² = 0.5000) × o.grad (1.0000) = 0.5000   ⇒ n.grad = 0.5000" in lines
+    assert "x1.grad += (∂(x1*w1)/∂x1 = w1 = -3.0000) × (x1*w1).grad (0.5000) = -1.5000   ⇒ x1.grad = -1.5000" in lines
+    assert "w2.grad += (∂(x2*w2)/∂w2 = x2 = 0.0000) × (x2*w2).grad (0.5000) = 0.0000   ⇒ w2.grad = 0.0000" in lines
+
+
+def test_recorded_grads_are_the_engines_exact_grads_and_the_graph_is_untouched():
+    o, leaves = neuron()
+    run = run_of(o)
+    assert all(v.grad == 0.0 for v in leaves.values())  # recording does not accumulate into .grad
+    last = {}
+    for step in run["steps"]:
+        for node, shown, exact in step.get("grads", []):
+            last[run["nodes"][node]["name"]] = (shown, exact)
+    o.backward()
+    for name, leaf in leaves.items():
+        assert last[name] == (f"{leaf.grad:.4f}", repr(leaf.grad))
+    assert {name: last[name][0] for name in ("x1", "w1", "x2", "w2")} == {
+        "x1": "-1.5000",
+        "w1": "1.0000",
+        "x2": "0.5000",
+        "w2": "0.0000",
+    }
+
+
+def test_a_node_used_twice_shows_both_contributions_accumulating():
+    step = run_of(reused())["steps"][-1]
+    assert step["lines"] == [
+        "a.grad += (∂b/∂a = 1.0000) × b.grad (1.0000) = 1.0000   ⇒ a.grad = 1.0000",
+        "a.grad += (∂b/∂a = 1.0000) × b.grad (1.0000) = 1.0000   ⇒ a.grad = 2.0000",
+    ]
+    assert step["grads"] == [[0, "2.0000", "2.0"]]  # the engine's grad after the step
+
+
+def test_local_derivative_formulas_per_operation():
+    x, y = Value(2.0, label="x"), Value(0.5, label="y")
+    formulas = {}
+    for out in [x / y, x**y, x**3, x.exp(), x.log(), x.sigmoid(), (-x).relu(), x - y]:
+        out.label = "o"
+        formulas[out._op] = run_of(out)["nodes"][-1]["formulas"]
+    assert formulas["/"] == ["∂o/∂x = 1/y = 2.0000", "∂o/∂y = −o/y = -8.0000"]
+    assert formulas["**"][0] == "∂o/∂x = y·x^(y − 1) = 0.3536"
+    assert formulas["**3"] == ["∂o/∂x = 3·x^(3 − 1) = 12.0000"]
+    assert formulas["exp"] == ["∂o/∂x = o = 7.3891"]
+    assert formulas["log"] == ["∂o/∂x = 1/x = 0.5000"]
+    assert formulas["sigmoid"] == ["∂o/∂x = o·(1 − o) = 0.1050"]
+    assert formulas["relu"] == ["∂o/∂#1 = 1 if o > 0 else 0 = 0.0000"]  # -x is unlabelled: shown by position
+    assert formulas["-"] == ["∂o/∂x = 1.0000", "∂o/∂y = -1.0000"]  # a constant derivative is just its number
+
+
+def test_a_tiny_mlp_loss_on_one_example_is_recorded():
+    model = MLP(2, [3, 1], seed=0)
+    loss = (model([1.0, -2.0]) - 1.0) ** 2
+    run = run_of(loss)
+    order = topological_order(loss)
+    with_rules = sum(v._rule is not None for v in order)
+    assert len(run["steps"]) == len(order) + 1 + with_rules
+    linear = [s for s in run["steps"] if s["phase"] == "backward" and order[s["node"]]._op == "linear"]
+    assert sorted(len(s["lines"]) for s in linear) == [5, 5, 5, 7]  # w, x and b of each neuron
+    loss.backward()
+    assert [node["grad"] for node in run["nodes"]] == [f"{v.grad:.4f}" for v in order]
+
+
+def test_size_limit_and_the_package_level_name():
+    x = Value(1.0)
+    for _ in range(200):
+        x = x + 1.0
+    with pytest.raises(GraphTooLarge):
+        stepper(x)
+    importlib.import_module("glassgrad.stepper")  # the submodule now shadows the function on the package
+    assert "a.grad += " in glassgrad.stepper(reused()).html
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require("dot", "apt-get install graphviz")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=require("chromium", "apt-get install chromium"), args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, root: Value, path: Path):
+    """The saved page for `root`, loaded from disk, and the list of every URL it requested."""
+    stepper(root).save(path)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    return page, requests, errors
+
+
+def shown(page, name: str) -> tuple[str, str]:
+    """The data and grad texts of the graph node labelled `name`."""
+    return tuple(
+        page.evaluate(
+            """name => {
+            for (const g of document.querySelectorAll("g.node")) {
+                const t = g.querySelectorAll("text");
+                if (t.length === 3 && t[0].textContent === name) return [t[1].textContent, t[2].textContent];
+            }
+        }""",
+            name,
+        )
+    )
+
+
+def test_page_steps_through_the_neuron_and_shows_the_engine_grads(browser, tmp_path):
+    o, leaves = neuron()
+    page, requests, errors = open_page(browser, o, tmp_path / "neuron.html")
+    total = len(run_of(o)["steps"])
+    assert page.inner_text("#counter") == f"step 0 of {total}"
+    assert shown(page, "x1") == ("data ?", "grad 0.0000")
+    page.keyboard.press("ArrowRight")
+    assert shown(page, "x1") == ("data 2.0000", "grad 0.0000")
+    for _ in range(total - 1):
+        page.click("#next")
+    assert page.inner_text("#counter") == f"step {total} of {total} · backward"
+    o.backward()
+    for name, leaf in leaves.items():
+        assert shown(page, name) == (f"data {leaf.data:.4f}", f"grad {leaf.grad:.4f}")
+    assert [shown(page, name)[1] for name in ("x1", "w1", "x2", "w2")] == [
+        "grad -1.5000",
+        "grad 1.0000",
+        "grad 0.5000",
+        "grad 0.0000",
+    ]
+    assert shown(page, "o") == ("data 0.7071", "grad 1.0000")
+    assert "x1.grad += (∂(x1*w1)/∂x1 = w1 = -3.0000)" in page.inner_text("#lines")
+    assert "∂(x1*w1)/∂x1 = w1 = -3.0000" in page.inner_text("#formulas")
+    assert f"x1*w1).grad = {0.4999999999999998!r}" in page.inner_text("#exact")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "stepper-neuron.png", full_page=True)
+    page.keyboard.press("ArrowLeft")
+    assert shown(page, "x1")[1] == "grad 0.0000"  # stepping back undoes the last step's grads
+    page.keyboard.press("Home")
+    assert page.inner_text("#counter") == f"step 0 of {total}" and shown(page, "o") == ("data ?", "grad 0.0000")
+    page.keyboard.press("End")
+    assert shown(page, "x1")[1] == "grad -1.5000"
+    assert errors == []
+    assert requests == [(tmp_path / "neuron.html").as_uri()]  # the page itself, nothing from the network
+
+
+def test_page_shows_a_reused_node_accumulating(browser, tmp_path):
+    page, requests, errors = open_page(browser, reused(), tmp_path / "reused.html")
+    page.click("#end")
+    lines = page.locator("#lines li").all_inner_texts()
+    assert len(lines) == 2 and all(
+        line.startswith("a.grad += (∂b/∂a = 1.0000) × b.grad (1.0000) = 1.0000") for line in lines
+    )
+    assert lines[0].endswith("a.grad = 1.0000") and lines[1].endswith("a.grad = 2.0000")
+    assert shown(page, "a") == ("data 3.0000", "grad 2.0000")
+    assert page.locator("g.node.current").count() == 2  # b and its op node
+    assert page.locator("g.edge.active").count() == 3
+    assert errors == [] and all(url.startswith("file://") for url in requests)
+
+
+def test_play_runs_to_the_end_and_stops(browser, tmp_path):
+    page, _, errors = open_page(browser, reused(), tmp_path / "play.html")
+    page.fill("#speed", "8")
+    page.click("#play")
+    page.wait_for_function("document.getElementById('play').textContent.includes('play')", timeout=5000)
+    assert page.inner_text("#counter") == "step 4 of 4 · backward"
+    assert errors == []

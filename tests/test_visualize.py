@@ -1,0 +1,97 @@
+"""draw_dot: the lecture's record nodes, op nodes, the size limit and the Graphviz install hint."""
+
+import graphviz
+import pytest
+from external_tools import require
+
+from glassgrad import Value, draw_dot
+from glassgrad.visualize import GraphTooLarge, GraphvizNotInstalled
+
+
+def lecture_L() -> Value:
+    """The lecture's first graph: L = (a*b + c) * f, backpropagated."""
+    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    L.backward()
+    return L
+
+
+def test_dot_source_shows_each_label_data_and_grad():
+    source = draw_dot(lecture_L()).source
+    for record in [
+        "{ a | data 2.0000 | grad 6.0000 }",
+        "{ b | data -3.0000 | grad -4.0000 }",
+        "{ c | data 10.0000 | grad -2.0000 }",
+        "{ e | data -6.0000 | grad -2.0000 }",
+        "{ d | data 4.0000 | grad -2.0000 }",
+        "{ f | data -2.0000 | grad 4.0000 }",
+        "{ L | data -8.0000 | grad 1.0000 }",
+    ]:
+        assert record in source
+    assert source.count('label="*"') == 2 and source.count('label="+"') == 1
+    assert source.count("->") == 9  # 3 operations: 2 inputs in and 1 result out each
+    assert "rankdir=LR" in source
+
+
+def test_op_node_sits_between_inputs_and_result():
+    a, b = Value(1.5, label="a"), Value(2.0, label="b")
+    out = a * b
+    source = draw_dot(out).source
+    assert "v0 -> v2op" in source and "v1 -> v2op" in source and "v2op -> v2" in source
+
+
+def test_a_value_used_twice_gets_two_edges():
+    a = Value(3.0, label="a")
+    b = a + a
+    assert draw_dot(b).source.count("v0 -> v1op") == 2
+
+
+def test_format_and_direction_are_passed_on():
+    drawing = draw_dot(lecture_L(), format="png", rankdir="TB")
+    assert isinstance(drawing, graphviz.Digraph)
+    assert drawing.format == "png" and "rankdir=TB" in drawing.source
+
+
+def test_record_special_characters_are_escaped():
+    source = draw_dot(Value(1.0, label="x{1}|<y>")).source
+    assert r"x\{1\}\|\<y\>" in source
+
+
+def test_too_large_graph_is_refused_with_the_count_and_a_way_out():
+    x = Value(0.5, label="x")
+    for _ in range(200):
+        x = x * 1.0  # 2 new Values per step: the product and the constant
+    with pytest.raises(GraphTooLarge) as e:
+        draw_dot(x)
+    assert "401 Values" in str(e.value) and "max_nodes=300" in str(e.value) and "max_nodes=None" in str(e.value)
+    assert draw_dot(x, max_nodes=None).source.count("shape=record") == 401
+    with pytest.raises(GraphTooLarge):
+        draw_dot(x, max_nodes=400)
+
+
+def test_renders_svg(tmp_path):
+    require("dot", "apt-get install graphviz")
+    path = draw_dot(lecture_L()).render(tmp_path / "graph")
+    svg = (tmp_path / "graph.svg").read_text()
+    assert path.endswith("graph.svg") and svg.lstrip().startswith("<?xml") and "<svg" in svg
+    for text in ["data 2.0000", "grad 6.0000", "data &#45;8.0000", "grad 1.0000"]:
+        assert text in svg
+    assert "image/svg+xml" in draw_dot(lecture_L())._repr_mimebundle_()  # what Jupyter shows
+
+
+def test_without_dot_source_works_and_rendering_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere on PATH
+    drawing = draw_dot(lecture_L())
+    assert "{ L | data -8.0000 | grad 1.0000 }" in drawing.source
+    for render in [lambda: drawing.render(tmp_path / "graph"), lambda: drawing.pipe(), drawing._repr_image_svg_xml]:
+        with pytest.raises(GraphvizNotInstalled) as e:
+            render()
+        message = str(e.value)
+        assert "apt-get install graphviz" in message and "brew install graphviz" in message
+        assert "conda install" in message
+        assert isinstance(e.value, graphviz.ExecutableNotFound)
