@@ -1,0 +1,140 @@
+"""Training: the moons run against the same run in PyTorch, the demo command end to end, save/load."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from glassgrad import serialization
+from glassgrad.nn import MLP
+from glassgrad.training import MOONS_ALPHA, moons_data, moons_lr, run_demo, train_moons_scalar
+
+torch.set_default_dtype(torch.float64)
+
+
+def torch_copy(model: MLP) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    return [
+        (
+            torch.tensor([[w.data for w in n.w] for n in layer.neurons], requires_grad=True),
+            torch.tensor([n.b.data for n in layer.neurons], requires_grad=True),
+        )
+        for layer in model.layers
+    ]
+
+
+def test_moons_training_matches_torch():
+    points, _, signs = moons_data()
+    model = MLP(2, [16, 16, 1], seed=3)
+    layers = torch_copy(model)
+    params = [t for pair in layers for t in pair]
+    x, y = torch.tensor(points), torch.tensor(signs)
+    steps = 6
+    optimizer = torch.optim.SGD(params, lr=1.0)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, moons_lr)
+    torch_losses = []
+    for _ in range(steps):
+        h = x
+        for i, (w, b) in enumerate(layers):
+            h = h @ w.T + b
+            if i < len(layers) - 1:
+                h = torch.relu(h)
+        loss = torch.relu(1 - y * h[:, 0]).mean() + MOONS_ALPHA * sum((p * p).sum() for p in params)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        torch_losses.append(loss.item())
+
+    history = train_moons_scalar(model, points, signs, steps, progress=False)
+    assert history.losses == pytest.approx(torch_losses, rel=1e-9)
+    want = [x for layer in layers for p in layer for x in p.detach().flatten().tolist()]
+    got = [x for layer in model.layers for x in [w.data for n in layer.neurons for w in n.w] + [n.b.data for n in layer.neurons]]
+    assert got == pytest.approx(want, abs=1e-9)
+
+
+def test_demo_reaches_full_accuracy_and_writes_its_files(tmp_path):
+    history = run_demo(tmp_path, progress=False)
+    assert history.accuracies[-1] == 1.0
+    assert history.losses[-1] < history.losses[0] / 10
+    for name in ("moons_boundary.png", "moons_curves.png"):
+        data = (tmp_path / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    model = serialization.load(tmp_path / "moons_model.json")
+    points, _, signs = moons_data()
+    correct = sum((model(p).data > 0) == (s > 0) for p, s in zip(points, signs))
+    assert correct == len(points)
+
+
+def test_demo_command(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "glassgrad", "demo", "--steps", "3", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "training accuracy" in result.stdout
+    assert str(tmp_path / "out" / "moons_model.json") in result.stdout
+    assert json.loads((tmp_path / "out" / "moons_model.json").read_text())["kind"] == "scalar-mlp"
+
+
+def test_scalar_model_round_trip(tmp_path):
+    model = MLP(3, [4, 4, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    path = serialization.save(model, tmp_path / "m.json")
+    loaded = serialization.load(path)
+    assert [p.data for p in loaded.parameters()] == [p.data for p in model.parameters()]
+    assert loaded([0.1, 0.2, 0.3]).data == model([0.1, 0.2, 0.3]).data
+    assert [n.activation for layer in loaded.layers for n in layer.neurons][-1] == "sigmoid"
+
+
+def _edited(path, edit):
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d.update(version=99), "version 99 is not supported"),
+        (lambda d: d.pop("layers"), "'layers' must be a non-empty list"),
+        (lambda d: d["layers"][0]["weights"][0].pop(), "expected 2 weights, got 1"),
+        (lambda d: d["layers"][0]["biases"].pop(), "weight rows but"),
+        (lambda d: d["layers"][1].update(activation="swish"), "unknown activation 'swish'"),
+        (lambda d: d["layers"][0]["biases"].__setitem__(0, "nan"), "expected a finite number"),
+        (lambda d: d.update(format="other"), "not a glassgrad model file"),
+    ],
+)
+def test_loading_a_bad_scalar_model_raises_value_error(tmp_path, edit, message):
+    path = serialization.save(MLP(2, [3, 1], seed=0), tmp_path / "m.json")
+    _edited(path, edit)
+    with pytest.raises(ValueError, match=message):
+        serialization.load(path)
+
+
+def test_loading_nan_truncated_or_binary_raises_value_error(tmp_path):
+    path = serialization.save(MLP(2, [3, 1], seed=0), tmp_path / "m.json")
+    text = path.read_text()
+    (tmp_path / "nan.json").write_text(text.replace("0.0", "NaN", 1))
+    (tmp_path / "cut.json").write_text(text[: len(text) // 2])
+    (tmp_path / "bin.json").write_bytes(b"\x80\x04\x95 pickle-ish bytes")
+    for name in ("nan.json", "cut.json", "bin.json"):
+        with pytest.raises(ValueError):
+            serialization.load(tmp_path / name)
+
+
+def test_save_is_atomic(tmp_path, monkeypatch):
+    path = serialization.save(MLP(2, [3, 1], seed=0), tmp_path / "m.json")
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(serialization.os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        serialization.save(MLP(2, [3, 1], seed=1), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
