@@ -1,0 +1,180 @@
+"""`glassgrad explain`: the same numbers as the engine, and hostile input refused with status 2."""
+
+import argparse
+import builtins
+import subprocess
+import sys
+
+import pytest
+from external_tools import require
+
+from glassgrad import Value, explain
+
+NEURON = ["tanh(x1*w1 + x2*w2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
+
+
+def run(argv: list[str]) -> int:
+    """`glassgrad explain ARGV` through the command's own parser; the exit status."""
+    parser = argparse.ArgumentParser(prog="glassgrad")
+    explain.add_command(parser.add_subparsers())
+    try:
+        args = parser.parse_args(["explain", *argv])
+    except SystemExit as e:
+        return e.code
+    return args.run(args)
+
+
+def engine_neuron() -> tuple[Value, list[Value]]:
+    x1, x2, w1, w2 = Value(2.0), Value(0.0), Value(-3.0), Value(1.0)
+    b = Value(6.8813735870195432)
+    o = (x1 * w1 + x2 * w2 + b).tanh()
+    o.backward()
+    return o, [x1, x2, w1, w2, b]
+
+
+def test_build_gives_the_engines_numbers():
+    root, leaves = explain.build(NEURON[0], explain.parse_values(NEURON[1:]))
+    root.backward()
+    o, inputs = engine_neuron()
+    assert root.data == o.data
+    assert [leaf.grad for leaf in leaves.values()] == [x.grad for x in inputs]
+    assert list(leaves) == ["x1", "x2", "w1", "w2", "b"] and root.label == "out"
+
+
+@pytest.mark.parametrize(
+    ("expression", "values", "want"),
+    [
+        ("x*x + 3/x - 2**x", {"x": 1.5}, lambda x: x * x + 3 / x - 2**x),
+        ("-(a - b) ** 2 / 4", {"a": 1.0, "b": -2.5}, lambda a, b: -((a - b) ** 2) / 4),
+        (
+            "exp(u) + log(v) + relu(-u) + sigmoid(u*v)",
+            {"u": 0.3, "v": 2.0},
+            lambda u, v: u.exp() + v.log() + (-u).relu() + (u * v).sigmoid(),
+        ),
+        ("y ** z + 2 * 3", {"y": 2.0, "z": 0.5}, lambda y, z: y**z + Value(2.0) * 3.0),
+    ],
+)
+def test_formulas_match_the_same_computation_written_in_python(expression, values, want):
+    root, leaves = explain.build(expression, values)
+    root.backward()
+    inputs = [Value(v) for v in values.values()]
+    out = want(*inputs)
+    out.backward()
+    assert root.data == out.data
+    assert [leaf.grad for leaf in leaves.values()] == [x.grad for x in inputs]
+
+
+def test_command_prints_the_table_and_writes_the_page_and_svg(tmp_path, capsys):
+    require("dot", "apt-get install graphviz")
+    page, svg = tmp_path / "out" / "neuron.html", tmp_path / "neuron.svg"
+    assert run([*NEURON, "--out", str(page), "--svg", str(svg)]) == 0
+    o, (x1, x2, w1, w2, b) = engine_neuron()
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"out = tanh(x1*w1 + x2*w2 + b) = {o.data!r}"
+    rows = {line.split()[0]: line.split()[1:] for line in out[3:8]}
+    assert rows == {
+        "x1": ["2.0", repr(x1.grad)],
+        "x2": ["0.0", repr(x2.grad)],
+        "w1": ["-3.0", repr(w1.grad)],
+        "w2": ["1.0", repr(w2.grad)],
+        "b": [repr(6.8813735870195432), repr(b.grad)],
+    }
+    html = page.read_text()
+    assert "x1.grad += (∂#2/∂x1 = w1 = -3.0000) × #2.grad (0.5000) = -1.5000" in html
+    assert "<svg" in svg.read_text() and "grad &#45;1.5000" in svg.read_text()
+
+
+def test_the_installed_command_runs(tmp_path):
+    require("dot", "apt-get install graphviz")
+    page = tmp_path / "p.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "glassgrad", "explain", "a*a", "a=3", "--out", str(page)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "a     3.0                     6.0" in done.stdout and page.exists()
+
+
+HOSTILE = [
+    ("__import__('os').system('true')", "__import__"),
+    ("x.__class__", "attribute access"),
+    ("open('f')", "open('f')"),
+    ("(lambda: x)()", "lambda"),
+    ("'x' * x", "str constant"),
+    ("[x for x in (1, 2)]", "comprehension"),
+    ("x[0]", "indexing"),
+    ("x if x else 1", "conditional"),
+    ("x < 1", "comparison"),
+    ("x and 1", "and/or"),
+    ("f'{x}'", "f-string"),
+    ("(y := x)", "assignment"),
+    ("exp", "exp is a function"),
+    ("exp(x, x)", "exactly one argument"),
+    ("tanh(x=x)", "exactly one argument"),
+    ("x @ x", "MatMult"),
+    ("x // 2", "FloorDiv"),
+    ("~x", "Invert"),
+    ("x + 2j", "complex constant '2j'"),
+    ("x + 1.2.3", "column"),
+    ("x + 1e", "invalid decimal literal"),
+    ("x + 08", "leading zeros"),
+    ("x + 1" + "0" * 400, "too large"),
+    ("x +", "invalid syntax"),
+    ("(x", "never closed"),
+    ("", "empty"),
+    ("x + y", "undefined name 'y'"),
+    ("x\n+ os", "invalid syntax"),
+    ("x" + " + x" * 5 + "; import os", "invalid syntax"),
+]
+
+
+@pytest.mark.parametrize(("expression", "pointer"), HOSTILE)
+def test_hostile_or_malformed_expressions_exit_2_and_write_nothing(expression, pointer, tmp_path, capsys):
+    assert run(["--out", str(tmp_path / "p.html"), "--svg", str(tmp_path / "g.svg"), "--", expression, "x=1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("glassgrad explain: error: ") and pointer in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("values", "pointer"),
+    [
+        (["x=abc"], "'abc' is not a number"),
+        (["x=1.2.3"], "'1.2.3' is not a number"),
+        (["x"], "expected NAME=VALUE"),
+        (["x=1", "x=2"], "x is given twice"),
+        (["x=1", "y=2"], "y=2.0 is given but y is not in the expression"),
+        (["x=1", "exp=2"], "'exp' cannot be a name"),
+        (["x=1", "import=2"], "'import' cannot be a name"),
+        ([], "undefined name 'x'"),
+    ],
+)
+def test_bad_values_exit_2_and_write_nothing(values, pointer, tmp_path, capsys):
+    assert run(["x * 2", *values, "--out", str(tmp_path / "p.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and pointer in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_argparse_errors_exit_2(tmp_path):
+    assert run([]) == 2
+    assert run(["x", "x=1", "--bogus"]) == 2
+
+
+def test_never_evaluates_python(monkeypatch):
+    def refuse(*args):
+        raise AssertionError("eval/exec called")
+
+    monkeypatch.setattr(builtins, "eval", refuse)
+    monkeypatch.setattr(builtins, "exec", refuse)
+    root, _ = explain.build("sigmoid(x) * 2", {"x": 0.0})
+    assert root.data == 1.0
+
+
+def test_without_dot_exit_1_with_the_install_hint_and_no_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert run([*NEURON, "--out", str(tmp_path / "p.html")]) == 1
+    assert "apt-get install graphviz" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
