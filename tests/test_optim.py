@@ -85,7 +85,7 @@ def test_tensor_parameters_follow_torch(ours, theirs, hyper):
             seq.append([read(w), read(b), read(unused)])
         return seq
 
-    ours_seq = run(Tensor, Tensor, ours, lambda t: t.data.copy())
+    ours_seq = run(Tensor, lambda a: Tensor(a, requires_grad=True), ours, lambda t: t.data.copy())
     theirs_seq = run(
         torch.tensor, lambda a: torch.tensor(a, requires_grad=True), theirs, lambda t: t.detach().numpy().copy()
     )
@@ -102,7 +102,7 @@ def test_float32_tensor_parameters_stay_float32():
 
     from glassgrad import Tensor
 
-    w = Tensor(np.ones(3), dtype=np.float32)
+    w = Tensor(np.ones(3), requires_grad=True, dtype=np.float32)
     opt = Adam([w], lr=0.1)
     (w * w).sum().backward()
     opt.step()
