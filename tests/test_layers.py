@@ -1,0 +1,125 @@
+"""Tensor layers: PyTorch's initialisation and shapes, and training steps that match torch."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from glassgrad.autograd import no_grad
+from glassgrad.layers import MLP, Linear, ReLU, Sequential, Sigmoid, Tanh
+from glassgrad.tensor import Tensor, cross_entropy
+
+
+def test_linear_shapes_and_pytorch_initialisation_bounds():
+    layer = Linear(400, 30, seed=0)
+    bound = 1 / math.sqrt(400)
+    assert layer.weight.shape == (30, 400) and layer.bias.shape == (30,)
+    assert layer.weight.requires_grad and layer.bias.requires_grad
+    for p in layer.parameters():
+        assert np.abs(p.data).max() <= bound and np.abs(p.data).max() > 0.95 * bound
+    # uniform on [-b, b]: mean 0 and variance b^2 / 3
+    assert abs(layer.weight.data.mean()) < 0.02 * bound
+    assert layer.weight.data.var() == pytest.approx(bound**2 / 3, rel=0.03)
+    assert layer.parameters() == [layer.weight, layer.bias]
+    assert Linear(3, 2, bias=False).parameters()[0].shape == (2, 3) and len(Linear(3, 2, bias=False).parameters()) == 1
+
+
+def test_linear_computes_x_w_transpose_plus_b():
+    layer = Linear(3, 2, seed=1)
+    x = np.arange(12.0).reshape(4, 3)
+    np.testing.assert_allclose(layer(x).data, x @ layer.weight.data.T + layer.bias.data, rtol=1e-15)
+    assert layer(Tensor(x[0])).shape == (2,)
+    assert layer(Tensor(np.ones((5, 4, 3)))).shape == (5, 4, 2)
+
+
+def test_seeded_models_are_reproducible_and_leave_global_random_state_alone():
+    state = np.random.get_state()[1].copy()
+    a, b, c = MLP(3, [5, 2], seed=7), MLP(3, [5, 2], seed=7), MLP(3, [5, 2], seed=8)
+    assert np.array_equal(np.random.get_state()[1], state)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert not np.array_equal(a.parameters()[0].data, c.parameters()[0].data)
+
+
+def test_mlp_structure_parameter_order_and_dtype():
+    model = MLP(4, [8, 6, 3], activation="tanh", output_activation="sigmoid", seed=0, dtype=np.float32)
+    kinds = [type(m) for m in model]
+    assert kinds == [Linear, Tanh, Linear, Tanh, Linear, Sigmoid]
+    shapes = [p.shape for p in model.parameters()]
+    assert shapes == [(8, 4), (8,), (6, 8), (6,), (3, 6), (3,)]
+    assert all(p.dtype == np.float32 for p in model.parameters())
+    out = model(np.ones((2, 4), dtype=np.float32))
+    assert out.dtype == np.float32 and out.shape == (2, 3) and ((out.data > 0) & (out.data < 1)).all()
+    assert [type(m) for m in MLP(2, [3, 1], seed=0)] == [Linear, ReLU, Linear]
+    assert repr(MLP(2, [3, 1], seed=0)) == "MLP(Linear(2, 3), ReLU(), Linear(3, 1))"
+
+
+def test_sequential_applies_modules_in_order():
+    first, second = Linear(2, 3, seed=0), Linear(3, 1, seed=1)
+    net = Sequential(first, Tanh(), second)
+    x = Tensor([[0.5, -1.0]])
+    np.testing.assert_allclose(net(x).data, second(first(x).tanh()).data, rtol=1e-15)
+    assert len(net) == 3 and net[0] is first
+    assert net.parameters() == first.parameters() + second.parameters()
+
+
+def test_zero_grad_clears_tensor_gradients():
+    model = MLP(2, [3, 1], seed=0)
+    model(Tensor([[1.0, 2.0]])).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_errors_name_both_numbers():
+    with pytest.raises(ValueError, match="width 3, got width 5"):
+        Linear(3, 2)(np.ones((4, 5)))
+    with pytest.raises(ValueError, match="unknown activation 'gelu'"):
+        MLP(2, [2], activation="gelu")
+
+
+def _torch_copy(model: MLP) -> torch.nn.Sequential:
+    acts = {ReLU: torch.nn.ReLU, Tanh: torch.nn.Tanh, Sigmoid: torch.nn.Sigmoid}
+    modules = []
+    for m in model:
+        if isinstance(m, Linear):
+            layer = torch.nn.Linear(m.nin, m.nout, dtype=torch.float64)
+            with torch.no_grad():
+                layer.weight.copy_(torch.tensor(m.weight.data))
+                layer.bias.copy_(torch.tensor(m.bias.data))
+            modules.append(layer)
+        else:
+            modules.append(acts[type(m)]())
+    return torch.nn.Sequential(*modules)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_training_steps_with_cross_entropy_and_sgd_match_torch(activation):
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(32, 5)), rng.integers(0, 4, size=32)
+    model = MLP(5, [16, 12, 4], activation=activation, seed=11)
+    reference = _torch_copy(model)
+    lr = 0.5
+    for step in range(6):
+        batch = slice(8 * (step % 4), 8 * (step % 4) + 8)
+        loss = cross_entropy(model(x[batch]), y[batch])
+        model.zero_grad()
+        loss.backward()
+        with no_grad():
+            for p in model.parameters():
+                p.data -= lr * p.grad
+        ref_loss = F.cross_entropy(reference(torch.tensor(x[batch])), torch.tensor(y[batch]))
+        reference.zero_grad()
+        ref_loss.backward()
+        with torch.no_grad():
+            for p in reference.parameters():
+                p -= lr * p.grad
+        assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-12)
+    for p, q in zip(model.parameters(), reference.parameters(), strict=True):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=0, atol=1e-9)
+    assert not np.allclose(model.parameters()[0].data, MLP(5, [16, 12, 4], activation=activation, seed=11)
+                           .parameters()[0].data)
