@@ -180,7 +180,7 @@ def explain(args: argparse.Namespace) -> int:
         return 1
     print(f"{root.label} = {args.expression.strip()} = {root.data!r}\n")
     width = max(len("name"), *(len(name) for name in leaves))
-    print(f"{'name':<{width}}  {'value':<22}  gradient d{root.label}/d(name)")
+    print(f"{'name':<{width}}  {'value':<22}  gradient d({root.label})/d(name)")
     for name, leaf in leaves.items():
         print(f"{name:<{width}}  {leaf.data!r:<22}  {leaf.grad!r}")
     try:

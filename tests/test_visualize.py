@@ -1,5 +1,11 @@
 """draw_dot: the lecture's record nodes, op nodes, the size limit and the Graphviz install hint."""
 
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import graphviz
 import pytest
 from external_tools import require
@@ -95,3 +101,19 @@ def test_without_dot_source_works_and_rendering_says_how_to_install(tmp_path, mo
         assert "apt-get install graphviz" in message and "brew install graphviz" in message
         assert "conda install" in message
         assert isinstance(e.value, graphviz.ExecutableNotFound)
+
+
+def test_every_snippet_in_the_visualisation_docs_runs(tmp_path, monkeypatch):
+    require("dot", "apt-get install graphviz")
+    docs = Path(__file__).resolve().parents[1] / "docs" / "visualisation.md"
+    blocks = re.findall(r"```(\w+)\n(.*?)```", docs.read_text(encoding="utf-8"), re.S)
+    bin_dir = str(Path(sys.executable).parent)
+    monkeypatch.setenv("PATH", bin_dir + os.pathsep + os.environ["PATH"])  # the `glassgrad` command
+    for (language, code), after in zip(blocks, blocks[1:] + [("", "")], strict=True):
+        if language in ("python", "sh"):
+            command = [sys.executable, "-c", code] if language == "python" else ["bash", "-c", code]
+            done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+            assert done.returncode == 0, (code, done.stderr)
+            if language == "sh":
+                assert after == ("text", done.stdout)  # the output the docs show is the real output
+    assert (tmp_path / "graph.svg").exists() and (tmp_path / "backprop.html").exists()
