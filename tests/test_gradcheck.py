@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pytest
 
-from glassgrad import Value
+from glassgrad import Tensor, Value
+from glassgrad import tensor as tensor_ops
 from glassgrad.engine import linear
 from glassgrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
@@ -144,3 +146,112 @@ def test_inputs_are_left_as_they_were():
     x = Value(0.3)
     gradcheck(lambda a: a.exp(), [x])
     assert x.data == 0.3 and x.grad == 0.0
+
+
+# Tensors: every operation, with broadcasting, keepdims, batches and repeated indices.
+
+rng = np.random.default_rng(2024)
+
+
+def t(*shape, low=-1.5, high=1.5):
+    return lambda: Tensor(rng.uniform(low, high, size=shape), requires_grad=True)
+
+
+def away_from_zero(*shape):
+    return lambda: Tensor(rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.2, 1.5, size=shape), requires_grad=True)
+
+
+def positive(*shape):
+    return t(*shape, low=0.3, high=2.0)
+
+
+TENSOR_OPS = {
+    "+ broadcast": (lambda a, b: a + b, [t(2, 3), t(3)]),
+    "+ both ways": (lambda a, b: a + b, [t(2, 1), t(1, 3)]),
+    "+ number": (lambda a: 2.0 + a, [t(2, 2)]),
+    "- broadcast": (lambda a, b: a - b, [t(2, 3), t(2, 1)]),
+    "number -": (lambda a: 1.0 - a, [t(3)]),
+    "* broadcast": (lambda a, b: a * b, [t(3), t(2, 3)]),
+    "* reuse": (lambda a: a * a * a, [t(2, 3)]),
+    "/ broadcast": (lambda a, b: a / b, [t(2, 3), away_from_zero(1, 3)]),
+    "number /": (lambda a: 2.0 / a, [away_from_zero(4)]),
+    "** tensor": (lambda a, b: a**b, [positive(2, 3), t(3)]),
+    "**2": (lambda a: a**2, [t(2, 3)]),
+    "**3": (lambda a: a**3, [t(4)]),
+    "**0.5": (lambda a: a**0.5, [positive(2, 2)]),
+    "**-1.5": (lambda a: a**-1.5, [positive(3)]),
+    "number **": (lambda a: 2.0**a, [t(3)]),
+    "@ matrix": (lambda a, b: a @ b, [t(2, 3), t(3, 4)]),
+    "@ batched": (lambda a, b: a @ b, [t(2, 2, 3), t(3, 2)]),
+    "@ batched both": (lambda a, b: a @ b, [t(2, 2, 3), t(2, 3, 2)]),
+    "@ vector-matrix": (lambda a, b: a @ b, [t(3), t(3, 2)]),
+    "@ matrix-vector": (lambda a, b: a @ b, [t(2, 3), t(3)]),
+    "@ vector-vector": (lambda a, b: a @ b, [t(3), t(3)]),
+    "neg": (lambda a: -a, [t(2, 3)]),
+    "exp": (lambda a: a.exp(), [t(2, 3)]),
+    "log": (lambda a: a.log(), [positive(2, 3)]),
+    "tanh": (lambda a: a.tanh(), [t(2, 3)]),
+    "sigmoid": (lambda a: a.sigmoid(), [t(2, 3, low=-3, high=3)]),
+    "relu": (lambda a: a.relu(), [away_from_zero(2, 3)]),
+    "sum": (lambda a: a.sum(), [t(2, 3)]),
+    "sum axis": (lambda a: a.sum(axis=0), [t(2, 3)]),
+    "sum axes keepdims": (lambda a: a.sum(axis=(0, 2), keepdims=True), [t(2, 3, 2)]),
+    "mean": (lambda a: a.mean(), [t(2, 3)]),
+    "mean axis keepdims": (lambda a: a.mean(axis=1, keepdims=True), [t(2, 3)]),
+    "max": (lambda a: a.max(), [t(2, 3)]),
+    "max axis": (lambda a: a.max(axis=1), [t(3, 4)]),
+    "max axis keepdims": (lambda a: a.max(axis=0, keepdims=True), [t(3, 4)]),
+    "reshape": (lambda a: a.reshape(3, 2) * Tensor(np.arange(6.0).reshape(3, 2)), [t(2, 3)]),
+    "transpose": (lambda a: a.transpose(1, 0, 2), [t(2, 3, 2)]),
+    ".T": (lambda a, b: a.T @ b, [t(3, 2), t(3, 2)]),
+    "broadcast_to": (lambda a: a.broadcast_to((2, 3)), [t(3)]),
+    "index int": (lambda a: a[1], [t(3, 2)]),
+    "index slice": (lambda a: a[:, 1:3], [t(2, 4)]),
+    "index repeated rows": (lambda a: a[[0, 2, 0, 0]], [t(3, 2)]),
+    "index array pairs": (lambda a: a[np.array([1, 1, 0]), np.array([0, 0, 1])], [t(2, 2)]),
+    "softmax": (lambda a: a.softmax(axis=-1), [t(2, 3)]),
+    "softmax axis 0": (lambda a: a.softmax(axis=0), [t(3, 2)]),
+    "log_softmax": (lambda a: a.log_softmax(axis=1), [t(2, 4)]),
+    "cross_entropy": (lambda z: tensor_ops.cross_entropy(z, [2, 0, 1]), [t(3, 4)]),
+    "linear": (lambda x, w, b: tensor_ops.linear(x, w, b), [t(4, 3), t(2, 3), t(2)]),
+    "linear without bias": (lambda x, w: tensor_ops.linear(x, w), [t(3), t(2, 3)]),
+}
+
+
+@pytest.mark.parametrize(("fn", "makers"), [pytest.param(f, m, id=name) for name, (f, m) in TENSOR_OPS.items()])
+def test_tensor_operations(fn, makers):
+    inputs = [make() for make in makers]
+    assert gradcheck(fn, inputs)
+    assert gradgradcheck(fn, inputs)
+
+
+def test_tensor_constant_inputs_are_not_checked():
+    a, c = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, -1.0])
+    assert gradcheck(lambda a, c: (a * c).sum(), [a, c])
+
+
+def test_tensor_inputs_must_be_float64():
+    x = Tensor([1.0, 2.0], requires_grad=True, dtype=np.float32)
+    with pytest.raises(ValueError, match="gradcheck: input 0 is float32; finite differences need float64 inputs"):
+        gradcheck(lambda a: a.exp(), [x])
+
+
+def test_catches_a_wrong_tensor_rule_at_one_element():
+    """sin with a rule that is right except at element [1, 2]: the message points there."""
+    blunder = np.zeros((2, 3))
+    blunder[1, 2] = 0.5
+
+    def sin(x):
+        out = Tensor(np.sin(x.data))
+        out._op, out._prev, out.requires_grad = "sin", (x,), True
+        out._rule = lambda g, out, a: (g * (np.cos(a) + blunder),)
+        return out
+
+    x = Tensor(rng.uniform(-1, 1, size=(2, 3)), requires_grad=True)
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(sin, [x])
+    message = str(info.value)
+    assert message.startswith("gradcheck: d output[1, 2] / d input 0[1, 2]: ")
+    found = numbers_in(message)
+    assert float(found["analytic"]) == pytest.approx(math.cos(x.data[1, 2]) + 0.5, abs=1e-12)
+    assert float(found["numeric"]) == pytest.approx(math.cos(x.data[1, 2]), abs=1e-8)
