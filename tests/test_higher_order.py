@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pytest
 import torch
 
 import glassgrad
-from glassgrad import Value
+from glassgrad import Tensor, Value, layers
 from glassgrad.nn import MLP
 
 
@@ -140,3 +141,89 @@ def test_newtons_method_converges_quadratically():
         errors.append(abs(x.data - math.log(2)))
     assert errors[-1] <= 1e-15
     assert errors[2] < errors[1] ** 2 < errors[0] ** 2  # the error squares each step
+
+
+# Tensors: the same rules run on arrays and, with create_graph, on Tensors.
+
+
+def our_tensor_derivatives(f, x0, order=4):
+    """Elementwise f', f'', ... at each point of x0: differentiate sum(f(x)) again and again."""
+    x = Tensor(x0, requires_grad=True)
+    y, found = f(x), []
+    for _ in range(order):
+        (y,) = glassgrad.grad(y.sum(), [x], create_graph=True)
+        found.append(y.data.copy())
+    return np.array(found)
+
+
+def torch_tensor_derivatives(f, x0, order=4):
+    x = torch.tensor(x0, requires_grad=True)
+    y, found = f(x), []
+    for _ in range(order):
+        (y,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+        found.append(y.detach().numpy().copy())
+    return np.array(found)
+
+
+TENSOR_FUNCTIONS = {
+    "tanh": (lambda x: x.tanh(), [-1.5, -0.3, 0.0, 0.8, 2.0]),
+    "sigmoid": (lambda x: x.sigmoid(), [-2.5, 0.0, 0.4, 3.0]),
+    "exp": (lambda x: x.exp(), [-1.0, 0.0, 1.5]),
+    "log": (lambda x: x.log(), [0.3, 1.0, 4.0]),
+    "x**2.5": (lambda x: x**2.5, [0.5, 1.7]),
+    "2.5**x": (lambda x: 2.5**x, [-1.2, 0.7, 2.0]),
+    "softmax": (lambda x: x.softmax(axis=0) * const_like(x, [1.0, -2.0, 0.5]), [0.3, -1.0, 2.0]),
+}
+
+
+def const_like(like, values):
+    return Tensor(values) if isinstance(like, Tensor) else torch.tensor(values, dtype=torch.float64)
+
+
+@pytest.mark.parametrize(("f", "points"), [pytest.param(f, p, id=n) for n, (f, p) in TENSOR_FUNCTIONS.items()])
+def test_tensor_orders_one_to_four_match_torch(f, points):
+    x0 = np.array(points)
+    np.testing.assert_allclose(our_tensor_derivatives(f, x0), torch_tensor_derivatives(f, x0), rtol=1e-11, atol=1e-12)
+
+
+def test_tensor_power_with_a_tensor_exponent_both_sides():
+    a0, b0 = np.array([0.5, 1.7, 3.0]), np.array([2.5, -1.5, 0.7])
+
+    def derivatives(make, grad, read):
+        a, b = make(a0, requires_grad=True), make(b0, requires_grad=True)
+        da = db = a**b
+        found = []
+        for _ in range(4):
+            (da,) = grad(da.sum(), [a], create_graph=True)
+            (db,) = grad(db.sum(), [b], create_graph=True)
+            found += [read(da), read(db)]
+        return np.array(found)
+
+    ours = derivatives(Tensor, glassgrad.grad, lambda t: t.data.copy())
+    theirs = derivatives(torch.tensor, torch.autograd.grad, lambda t: t.detach().numpy().copy())
+    np.testing.assert_allclose(ours, theirs, rtol=1e-11, atol=1e-12)
+
+
+def test_hessian_vector_product_of_a_tensor_mlp_loss_matches_torch():
+    model = layers.MLP(3, [5, 4, 2], activation="tanh", seed=1)
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    v = [rng.normal(size=p.shape) for p in model.parameters()]
+
+    ps = model.parameters()
+    loss = ((model(Tensor(x)) - Tensor(y)) ** 2).mean() + 1e-3 * sum((p * p).sum() for p in ps)
+    grads = glassgrad.grad(loss, ps, create_graph=True)
+    ours = glassgrad.grad(sum((g * Tensor(vi)).sum() for g, vi in zip(grads, v, strict=True)), ps)
+
+    tps = [torch.tensor(p.data, requires_grad=True) for p in ps]
+    h = torch.tensor(x)
+    for i in range(0, len(tps), 2):
+        h = h @ tps[i].T + tps[i + 1]
+        h = h.tanh() if i < len(tps) - 2 else h
+    tloss = ((h - torch.tensor(y)) ** 2).mean() + 1e-3 * sum((p * p).sum() for p in tps)
+    tgrads = torch.autograd.grad(tloss, tps, create_graph=True)
+    theirs = torch.autograd.grad(sum((g * torch.tensor(vi)).sum() for g, vi in zip(tgrads, v, strict=True)), tps)
+
+    for mine, ref in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine, ref.numpy(), rtol=1e-10, atol=1e-13)
+    assert max(np.abs(h).max() for h in ours) > 0.01
