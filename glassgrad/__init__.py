@@ -15,9 +15,9 @@ __version__ = "0.1.0"
 _LAZY = {
     "Tensor": "glassgrad.tensor",
     "draw_dot": "glassgrad.visualize",
-    "stepper": "glassgrad.stepper",
-    "gradcheck": "glassgrad.gradcheck",
-    "gradgradcheck": "glassgrad.gradcheck",
+    "stepper": "glassgrad.backprop_page",
+    "gradcheck": "glassgrad.gradient_check",
+    "gradgradcheck": "glassgrad.gradient_check",
     "save": "glassgrad.serialization",
     "load": "glassgrad.serialization",
     "to_torch": "glassgrad.torch_bridge",

@@ -1,10 +1,11 @@
 """Reverse-mode differentiation, shared by the scalar `Value` and the array `Tensor`.
 
 A node is any object with `data`, `grad`, `requires_grad`, `_op`, `_prev` (its inputs, in
-order) and `_rule`: None for a leaf, else the operation's derivative rule (a vector-Jacobian product). A rule is a function `rule(g, out, *inputs)` giving each input's share of the
-upstream gradient `g` (None where an input gets none). The plain backward pass calls it with raw numbers (floats or numpy
-arrays); `create_graph=True` calls the very same function with nodes, so the gradient is
-itself recorded as a graph and can be differentiated again.
+order) and `_rule`: None for a leaf, else the operation's derivative rule (a vector-Jacobian
+product), a function `rule(g, out, *inputs)` giving each input's share of the upstream
+gradient `g` (None where an input gets none). The plain backward pass calls it with raw
+numbers (floats or numpy arrays); `create_graph=True` calls the very same function with nodes,
+so the gradient is itself recorded as a graph and can be differentiated again.
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ def backpropagate(root: Any, seed: Any, create_graph: bool = False, trace: list 
     """Map every node `root` depends on to d(root)/d(node): the chain rule, last node first.
 
     A node used by several others receives the sum of their contributions. `trace`, if given,
-    receives one entry per node whose rule ran: `(node, g, [(input, share, input's grad so far)])`.
+    receives one entry per node whose rule ran: `(node, g, [(input, share, its grad right after
+    adding the share), ...])`, in the order the engine worked.
     """
     grads = {root: seed}
     checking = mode.anomaly is not None
@@ -189,6 +191,9 @@ def backpropagate(root: Any, seed: Any, create_graph: bool = False, trace: list 
                     raise _rule_anomaly(node, error) from None
             else:
                 shares = rule(g, node.data, *map(_data, inputs))
+            if trace is not None:
+                steps: list = []
+                trace.append((node, g, steps))
             for child, contribution in zip(inputs, shares):
                 if contribution is None or not child.requires_grad:
                     continue
@@ -196,8 +201,8 @@ def backpropagate(root: Any, seed: Any, create_graph: bool = False, trace: list 
                     _check_backward(node, child, contribution)
                 old = grads.get(child)
                 grads[child] = contribution if old is None else old + contribution
-            if trace is not None:
-                trace.append((node, g, [(x, c, grads.get(x)) for x, c in zip(inputs, shares) if c is not None]))
+                if trace is not None:
+                    steps.append((child, contribution, grads[child]))
     finally:
         mode.grad_enabled = previous
     return grads

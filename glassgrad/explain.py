@@ -164,7 +164,7 @@ def build(expression: str, values: Mapping[str, float]) -> tuple[Value, dict[str
 
 def explain(args: argparse.Namespace) -> int:
     """Run `glassgrad explain`: print the result and gradients, write the page; the exit status."""
-    from glassgrad.stepper import stepper
+    from glassgrad.backprop_page import stepper
     from glassgrad.visualize import GraphTooLarge, GraphvizNotInstalled, draw_dot
 
     try:

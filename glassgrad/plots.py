@@ -64,3 +64,18 @@ def learning_curves(losses: Sequence[float], accuracies: dict[str, Sequence[floa
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     ax.legend(handles=handles, loc="center right")
     return fig
+
+
+def misclassified(images: np.ndarray, truth: np.ndarray, predicted: np.ndarray, limit: int = 40) -> plt.Figure:
+    """A grid of the 8x8 images the model got wrong, each titled 'true -> predicted'."""
+    wrong = np.flatnonzero(truth != predicted)[:limit]
+    cols = 8
+    rows = max(1, -(-len(wrong) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.3), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, wrong):
+        ax.imshow(images[i].reshape(8, 8), cmap="gray_r")
+        ax.set_title(f"{truth[i]} -> {predicted[i]}", fontsize=9, color="tab:red")
+    fig.suptitle(f"misclassified test digits ({int((truth != predicted).sum())}): true -> predicted")
+    return fig

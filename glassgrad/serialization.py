@@ -20,7 +20,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from glassgrad.engine import Value
 from glassgrad.nn import ACTIVATIONS, MLP
 
 FORMAT = "glassgrad"

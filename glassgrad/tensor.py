@@ -640,8 +640,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if not isinstance(x, Tensor):
         x = _operand(x, weight)
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input has width {x.shape[-1] if x.ndim else 0} (shape {x.shape}) "
-                         f"but the layer takes {weight.shape[1]}")
+        raise ValueError(
+            f"linear: input has width {x.shape[-1] if x.ndim else 0} (shape {x.shape}) "
+            f"but the layer takes {weight.shape[1]}"
+        )
     data = x.data @ weight.data.T
     if bias is not None:
         data += bias.data
@@ -659,8 +661,10 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {logits.shape}")
     if t.shape != logits.shape[:1] or (t.size and t.dtype.kind not in "iu" and not np.all(t == np.round(t))):
-        raise ValueError(f"cross_entropy: targets of shape {t.shape} for logits of shape {logits.shape}; "
-                         "expected one integer class per row")
+        raise ValueError(
+            f"cross_entropy: targets of shape {t.shape} for logits of shape {logits.shape}; "
+            "expected one integer class per row"
+        )
     t = t.astype(np.intp)
     n, classes = logits.shape
     if t.size and (t.min() < 0 or t.max() >= classes):
@@ -674,4 +678,3 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
     onehot = np.zeros(z.shape, dtype=z.dtype)
     onehot[rows, t] = 1
     return _result(data, (logits,), "cross_entropy", partial(DERIVATIVES["cross_entropy"], onehot))
-

@@ -73,17 +73,75 @@ def scalar_scores(model: MLP, grid) -> list[float]:
         return [model(list(map(float, row))).data for row in grid]
 
 
-def run_demo(out: Path, steps: int = MOONS_STEPS, seed: int = MOONS_SEED, progress: bool = True) -> History:
-    """Train the moons MLP with the scalar engine and write the model and two pictures into `out`."""
+def tensor_mlp_from_scalar(model: MLP):
+    """The same network as a Tensor `layers.MLP`: neuron j's weights become row j of a layer's matrix."""
+    from glassgrad import layers
+
+    first, last = model.layers[0].neurons[0], model.layers[-1].neurons[0]
+    hidden = model.layers[0].neurons[0].activation if len(model.layers) > 1 else "relu"
+    sizes = [len(layer.neurons) for layer in model.layers]
+    twin = layers.MLP(len(first.w), sizes, activation=hidden, output_activation=last.activation)
+    linears = [m for m in twin if isinstance(m, layers.Linear)]
+    for layer, linear in zip(model.layers, linears):
+        linear.weight.data[...] = [[w.data for w in n.w] for n in layer.neurons]
+        linear.bias.data[...] = [n.b.data for n in layer.neurons]
+    return twin
+
+
+def train_moons_tensor(model, points: list[list[float]], signs: list[float], steps: int = MOONS_STEPS,
+                       progress: bool = True) -> History:
+    """The demo's training with the Tensor engine: the whole batch in a few array operations."""
+    from glassgrad.tensor import Tensor
+
+    x, y = Tensor(points), Tensor(signs).reshape(-1, 1)
+    optimizer = SGD(model.parameters(), lr=1.0)
+    schedule = LambdaLR(optimizer, moons_lr)
+    history = History()
+    bar = tqdm(range(steps), desc="moons (tensor)", disable=not progress)
+    for _ in bar:
+        scores = model(x)
+        loss = (1 - y * scores).relu().mean() + MOONS_ALPHA * sum((p * p).sum() for p in model.parameters())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        accuracy = float(((scores.data > 0) == (y.data > 0)).mean())
+        history.losses.append(loss.item())
+        history.accuracies.append(accuracy)
+        bar.set_postfix(loss=f"{loss.item():.4f}", acc=f"{accuracy:.0%}")
+    return history
+
+
+def run_moons(out: Path, engine: str = "scalar", steps: int = MOONS_STEPS, seed: int = MOONS_SEED,
+              resume: Path | None = None, progress: bool = True) -> History:
+    """Train the moons MLP with either engine and write the model and two pictures into `out`."""
     from glassgrad import plots, serialization
 
     out.mkdir(parents=True, exist_ok=True)
     points, labels, signs = moons_data(seed)
-    model = MLP(2, [16, 16, 1], seed=seed)
-    history = train_moons_scalar(model, points, signs, steps, progress)
-    model_path = serialization.save(model, out / "moons_model.json")
+    model = serialization.load(resume) if resume else MLP(2, [16, 16, 1], seed=seed)
+    if engine == "tensor":
+        from glassgrad.tensor import Tensor
+
+        if isinstance(model, MLP):
+            model = tensor_mlp_from_scalar(model)
+        history = train_moons_tensor(model, points, signs, steps, progress)
+        model_path = serialization.save(model, out / "moons_model.npz")
+
+        def score(grid):
+            with no_grad():
+                return model(Tensor(grid)).data[:, 0]
+    else:
+        if not isinstance(model, MLP):
+            raise ValueError(f"--resume {resume}: a tensor model; train it with --engine tensor")
+        history = train_moons_scalar(model, points, signs, steps, progress)
+        model_path = serialization.save(model, out / "moons_model.json")
+
+        def score(grid):
+            return scalar_scores(model, grid)
+
     boundary = plots.save_figure(
-        plots.decision_boundary(lambda grid: scalar_scores(model, grid), points, labels, "moons: decision boundary"),
+        plots.decision_boundary(score, points, labels, f"moons ({engine} engine): decision boundary"),
         out / "moons_boundary.png",
     )
     curves = plots.save_figure(
@@ -96,8 +154,26 @@ def run_demo(out: Path, steps: int = MOONS_STEPS, seed: int = MOONS_SEED, progre
     return history
 
 
+def run_demo(out: Path, steps: int = MOONS_STEPS, seed: int = MOONS_SEED, progress: bool = True) -> History:
+    """The main job: micrograd's moons demo with the scalar engine."""
+    return run_moons(out, "scalar", steps, seed, progress=progress)
+
+
 def _demo_command(args: argparse.Namespace) -> int:
     run_demo(Path(args.out), steps=args.steps, seed=args.seed)
+    return 0
+
+
+def _moons_command(args: argparse.Namespace) -> int:
+    run_moons(Path(args.out), args.engine, args.steps, args.seed, Path(args.resume) if args.resume else None)
+    return 0
+
+
+def _digits_command(args: argparse.Namespace) -> int:
+    from glassgrad.digits import run_digits
+
+    run_digits(Path(args.out), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+               resume=Path(args.resume) if args.resume else None)
     return 0
 
 
@@ -108,3 +184,22 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     demo.add_argument("--steps", type=int, default=MOONS_STEPS, help="training steps (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=MOONS_SEED, help="data and initialisation seed")
     demo.set_defaults(run=_demo_command)
+
+    train = commands.add_parser("train", help="train a model: moons (either engine) or handwritten digits")
+    datasets = train.add_subparsers(dest="dataset", required=True)
+    moons = datasets.add_parser("moons", help="micrograd's moons MLP")
+    moons.add_argument("--engine", choices=("scalar", "tensor"), default="scalar", help="default: %(default)s")
+    moons.add_argument("--out", default="glassgrad-out", help="folder for the model and pictures")
+    moons.add_argument("--steps", type=int, default=MOONS_STEPS, help="training steps (default: %(default)s)")
+    moons.add_argument("--seed", type=int, default=MOONS_SEED, help="data and initialisation seed")
+    moons.add_argument("--resume", metavar="MODEL", help="start from a saved model instead of a fresh one")
+    moons.set_defaults(run=_moons_command)
+
+    digits = datasets.add_parser("digits", help="scikit-learn's 8x8 digits with the Tensor engine")
+    digits.add_argument("--out", default="glassgrad-out", help="folder for the model and pictures")
+    digits.add_argument("--epochs", type=int, default=40, help="default: %(default)s")
+    digits.add_argument("--batch-size", type=int, default=32, help="default: %(default)s")
+    digits.add_argument("--lr", type=float, default=2e-3, help="Adam's learning rate (default: %(default)s)")
+    digits.add_argument("--seed", type=int, default=0, help="split, initialisation and shuffling seed")
+    digits.add_argument("--resume", metavar="MODEL", help="start from a saved model instead of a fresh one")
+    digits.set_defaults(run=_digits_command)

@@ -146,8 +146,8 @@ def test_number_on_either_side_gradients(name):
     op = BINARY[name]
     for a in POINTS:
         for k in (-2.0, -1.0, 0.0, 0.5, 2.0, 3.0):
-            assert_matches_torch(lambda x: op(x, k), a)
-            assert_matches_torch(lambda x: op(k, x), a, torch_fn=lambda t: op(torch.tensor(k), t))
+            assert_matches_torch(lambda x, k=k: op(x, k), a)
+            assert_matches_torch(lambda x, k=k: op(k, x), a, torch_fn=lambda t, k=k: op(torch.tensor(k), t))
 
 
 @pytest.mark.parametrize("name", UNARY)

@@ -11,7 +11,7 @@ import pytest
 from glassgrad import Tensor, Value
 from glassgrad import tensor as tensor_ops
 from glassgrad.engine import linear
-from glassgrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from glassgrad.gradient_check import GradcheckError, gradcheck, gradgradcheck
 
 UNARY = {
     "neg": (lambda x: -x, [-1.3, 0.2, 2.5]),

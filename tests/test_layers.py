@@ -121,5 +121,6 @@ def test_training_steps_with_cross_entropy_and_sgd_match_torch(activation):
         assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-12)
     for p, q in zip(model.parameters(), reference.parameters(), strict=True):
         np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=0, atol=1e-9)
-    assert not np.allclose(model.parameters()[0].data, MLP(5, [16, 12, 4], activation=activation, seed=11)
-                           .parameters()[0].data)
+    assert not np.allclose(
+        model.parameters()[0].data, MLP(5, [16, 12, 4], activation=activation, seed=11).parameters()[0].data
+    )

@@ -9,8 +9,8 @@ from external_tools import CHROMIUM_ARGS, require
 import glassgrad
 from glassgrad import Value
 from glassgrad.autograd import topological_order
+from glassgrad.backprop_page import record, stepper
 from glassgrad.nn import MLP
-from glassgrad.stepper import record, stepper
 from glassgrad.visualize import GraphTooLarge
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -128,7 +128,7 @@ def test_size_limit_and_the_package_level_name():
         x = x + 1.0
     with pytest.raises(GraphTooLarge):
         stepper(x)
-    importlib.import_module("glassgrad.stepper")  # the submodule now shadows the function on the package
+    importlib.import_module("glassgrad.backprop_page")  # the submodule now shadows the function on the package
     assert "a.grad += " in glassgrad.stepper(reused()).html
 
 

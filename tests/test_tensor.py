@@ -94,8 +94,11 @@ def test_numbers_on_either_side(f):
 
 def test_numpy_arrays_act_as_constants_on_either_side():
     c = rand(4, seed=5)
-    check(lambda x: c * x + x / (c + 3) - c, lambda x: torch.tensor(c) * x + x / torch.tensor(c + 3) - torch.tensor(c),
-          rand(3, 4))
+    check(
+        lambda x: c * x + x / (c + 3) - c,
+        lambda x: torch.tensor(c) * x + x / torch.tensor(c + 3) - torch.tensor(c),
+        rand(3, 4),
+    )
     x = Tensor(rand(2, 4), requires_grad=True)
     assert (np.ones(4) + x).requires_grad and (np.ones(4) + x).shape == (2, 4)
 
@@ -123,8 +126,11 @@ AXES = [None, 0, 1, -1, (0, 2), (1,), (0, 1, 2)]
 @pytest.mark.parametrize("name", ["sum", "mean"])
 def test_sum_and_mean(name, axis, keepdims):
     def theirs(t):
-        return getattr(t, name)() if axis is None and not keepdims else getattr(t, name)(
-            dim=axis if axis is not None else (0, 1, 2), keepdim=keepdims)
+        return (
+            getattr(t, name)()
+            if axis is None and not keepdims
+            else getattr(t, name)(dim=axis if axis is not None else (0, 1, 2), keepdim=keepdims)
+        )
 
     check(lambda t: getattr(t, name)(axis=axis, keepdims=keepdims), theirs, rand(2, 3, 4))
 
@@ -132,8 +138,7 @@ def test_sum_and_mean(name, axis, keepdims):
 @pytest.mark.parametrize("keepdims", [False, True])
 @pytest.mark.parametrize("axis", [0, 1, -1, 2])
 def test_max_along_an_axis_sends_the_gradient_to_the_arg_max(axis, keepdims):
-    check(lambda t: t.max(axis=axis, keepdims=keepdims), lambda t: t.max(dim=axis, keepdim=keepdims)[0],
-          rand(2, 3, 4))
+    check(lambda t: t.max(axis=axis, keepdims=keepdims), lambda t: t.max(dim=axis, keepdim=keepdims)[0], rand(2, 3, 4))
 
 
 def test_max_along_an_axis_with_ties_picks_one_element():
@@ -225,8 +230,11 @@ def test_shape_operations(ours, theirs):
     ids=str,
 )
 def test_indexing_with_repeated_indices_accumulates(index):
-    torch_index = tuple(torch.tensor(i) if isinstance(i, (list, np.ndarray)) else i for i in index) \
-        if isinstance(index, tuple) else (torch.tensor(index) if isinstance(index, list) else index)
+    torch_index = (
+        tuple(torch.tensor(i) if isinstance(i, (list, np.ndarray)) else i for i in index)
+        if isinstance(index, tuple)
+        else (torch.tensor(index) if isinstance(index, list) else index)
+    )
     check(lambda t: t[index], lambda t: t[torch_index], rand(4, 3))
 
 
@@ -338,8 +346,9 @@ def test_second_derivative_with_create_graph_matches_torch():
 
     (x, w), (tx, tw) = leaves(x0, w0)
     gx, gw = glassgrad.grad(f(x, w, cross_entropy), [x, w], create_graph=True)
-    tgx, tgw = torch.autograd.grad(f(tx, tw, lambda z, t: F.cross_entropy(z, torch.tensor(t))), [tx, tw],
-                                   create_graph=True)
+    tgx, tgw = torch.autograd.grad(
+        f(tx, tw, lambda z, t: F.cross_entropy(z, torch.tensor(t))), [tx, tw], create_graph=True
+    )
     np.testing.assert_allclose(gx.data, tgx.detach().numpy(), **TOL)
     ((gx * gx).sum() + (gw.exp() * gw.softmax(0)).max() + gx.max(axis=1).mean()).backward()
     ((tgx * tgx).sum() + (tgw.exp() * tgw.softmax(0)).max() + tgx.max(dim=1)[0].mean()).backward()
@@ -352,8 +361,8 @@ def test_backward_create_graph_makes_tensor_gradients():
     (x.exp() * x).sum().backward(create_graph=True)
     tx.grad = torch.autograd.grad((tx.exp() * tx).sum(), [tx], create_graph=True)[0]
     assert isinstance(x.grad, Tensor)
-    (g, ) = glassgrad.grad(x.grad.sum(), [x])
-    (tg, ) = torch.autograd.grad(tx.grad.sum(), [tx])
+    (g,) = glassgrad.grad(x.grad.sum(), [x])
+    (tg,) = torch.autograd.grad(tx.grad.sum(), [tx])
     np.testing.assert_allclose(g, tg.numpy(), **TOL)
 
 
@@ -361,8 +370,15 @@ def test_ieee_results_without_warnings():
     x0 = np.array([0.0, -1.0, 1e308, 2.0, np.inf, np.nan])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for f in [lambda t: t.log(), lambda t: 1 / t, lambda t: t.exp() * 10, lambda t: t**0.5, lambda t: t * t - t * t,
-                  lambda t: t.sigmoid(), lambda t: (t / t).tanh()]:
+        for f in [
+            lambda t: t.log(),
+            lambda t: 1 / t,
+            lambda t: t.exp() * 10,
+            lambda t: t**0.5,
+            lambda t: t * t - t * t,
+            lambda t: t.sigmoid(),
+            lambda t: (t / t).tanh(),
+        ]:
             x, tx = Tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
             out, ref = f(x), f(tx)
             np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-15, atol=0)

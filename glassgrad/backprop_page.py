@@ -11,8 +11,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import sys
-import types
 from importlib.resources import files
 from pathlib import Path
 
@@ -123,20 +121,16 @@ def record(root: Value, order: list[Value]) -> dict:
             "grads": [[r, _num(1.0), repr(1.0)]],
         }
     )
-    so_far = {root: 1.0}
     for node, g, shares in trace:
         n = names[index[node]]
         active = [(x, f, d) for x, f, d in locals_of[node] if d is not None]
         lines = []
-        for (x, formula, local), (child, share, _) in zip(active, shares, strict=True):
-            # the engine's own `+=`; its trace gives each grad after the whole node, so an input used
-            # twice by one node (b = a + a) shows its first sum only here
-            so_far[child] = share if child not in so_far else so_far[child] + share
+        for (x, formula, local), (_, share, grad_after) in zip(active, shares, strict=True):
             lines.append(
                 f"{x}.grad += ({_derivative(n, x, formula, local)}) × {n}.grad ({_num(g)}) = {_num(share)}"
-                f"   ⇒ {x}.grad = {_num(so_far[child])}"
+                f"   ⇒ {x}.grad = {_num(grad_after)}"
             )
-        after = {index[child]: grad for child, _, grad in shares}  # the engine's grads after this node
+        after = {index[child]: grad for child, _, grad in shares}  # the engine's grads after this node (last wins)
         changed = [[i, _num(grad), repr(grad)] for i, grad in after.items()]
         title = f"chain rule through {n} = {_expression(node._op, [a for a, _, _ in locals_of[node]])}"
         steps.append({"phase": "backward", "node": index[node], "title": title, "lines": lines, "grads": changed})
@@ -156,7 +150,7 @@ class Stepper:
         svg = drawing.pipe(format="svg", encoding="utf-8")
         svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: the SVG is inline HTML
         run = json.dumps(self.run, ensure_ascii=False).replace("</", "<\\/")
-        page = files("glassgrad").joinpath("stepper.html").read_text(encoding="utf-8")
+        page = files("glassgrad").joinpath("backprop_page.html").read_text(encoding="utf-8")
         title = html.escape(f"glassgrad backprop stepper: {self.run['root']}")
         self.html = page.replace("{{TITLE}}", title).replace("{{SVG}}", svg).replace("{{RUN}}", run)
 
@@ -177,14 +171,3 @@ def stepper(root: Value, max_nodes: int | None = DEFAULT_MAX_NODES) -> Stepper:
     It leaves every `.grad` untouched: the backward pass it records starts from zero grads.
     """
     return Stepper(root, max_nodes)
-
-
-class _CallableModule(types.ModuleType):
-    """Importing `glassgrad.stepper` makes it the package's `stepper` attribute, hiding the
-    function of the same name; so the module, when called, is that function."""
-
-    def __call__(self, root: Value, max_nodes: int | None = DEFAULT_MAX_NODES) -> Stepper:
-        return stepper(root, max_nodes)
-
-
-sys.modules[__name__].__class__ = _CallableModule

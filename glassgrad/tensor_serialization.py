@@ -1,0 +1,223 @@
+"""Saving and loading Tensor models (`layers.MLP`, `layers.Sequential`, `layers.Linear`).
+
+A tensor model is saved as an `.npz` archive (a zip of `.npy` arrays) that holds no pickle:
+
+    header     a 0-d unicode string array: the JSON header below
+    0.weight   layer 0's weight, float32 or float64, shape (nout, nin)
+    0.bias     layer 0's bias, shape (nout,); absent when the layer has none
+    2.weight   ... every array is named after its layer's index in "layers"
+
+    {"format": "glassgrad", "version": 1, "kind": "tensor", "model": "MLP",
+     "layers": [{"type": "linear", "weight": {"shape": [16, 2], "dtype": "float64"},
+                 "bias": {"shape": [16], "dtype": "float64"}},
+                {"type": "relu"},
+                {"type": "linear", "weight": {"shape": [1, 16], "dtype": "float64"}, "bias": null}]}
+
+"model" is "MLP", "Sequential" or "Linear" (then "layers" is that one layer); a layer's
+"type" is "linear", "relu", "tanh" or "sigmoid". The write is atomic
+(`serialization.atomic_write`). Loading uses `np.load(allow_pickle=False)`, so it never runs
+code from the file, and checks everything: a file that is not a readable archive, a missing or
+unknown header, version, model or layer type, an array missing, extra, of another shape or
+dtype than the header says, non-finite weights, or layers whose widths do not chain, each
+raise ValueError naming the problem. Saving a model with NaN or inf weights raises too, as
+such a file could not be loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassgrad import layers
+from glassgrad.nn import Module
+from glassgrad.serialization import FORMAT, VERSION, atomic_write, check_header
+
+KIND = "tensor"
+MODELS = {"MLP": layers.MLP, "Sequential": layers.Sequential, "Linear": layers.Linear}
+ACTIVATIONS: dict[str, type[Module]] = {"relu": layers.ReLU, "tanh": layers.Tanh, "sigmoid": layers.Sigmoid}
+LAYER_TYPES = ("linear", *ACTIVATIONS)
+_TYPE_NAMES = {layers.Linear: "linear", **{cls: name for name, cls in ACTIVATIONS.items()}}
+_DTYPES = ("float32", "float64")
+_READ_ERRORS = (OSError, EOFError, KeyError, ValueError, RuntimeError, zipfile.BadZipFile, zlib.error)
+
+
+def tensor_layers(model: Any) -> tuple[str, list[Module]]:
+    """The model's name in MODELS and its layers; ValueError for anything else."""
+    name = next((name for name, cls in MODELS.items() if type(model) is cls), None)
+    if name is None:
+        raise ValueError(
+            f"unsupported model {type(model).__name__}: expected a scalar nn.MLP, or a layers.MLP, "
+            "layers.Sequential or layers.Linear"
+        )
+    modules = [model] if name == "Linear" else list(model.modules)
+    for i, module in enumerate(modules):
+        if type(module) not in _TYPE_NAMES:
+            raise ValueError(f"unsupported layer {i}: {module!r} (supported: Linear, ReLU, Tanh, Sigmoid)")
+    return name, modules
+
+
+def linear_from_arrays(weight: np.ndarray, bias: np.ndarray | None, where: str) -> layers.Linear:
+    """A `layers.Linear` holding copies of `weight` (nout, nin) and `bias` (nout,) or no bias."""
+    _check_linear(weight, bias, where)
+    nout, nin = weight.shape
+    linear = layers.Linear(nin, nout, bias=bias is not None, dtype=weight.dtype)
+    linear.weight.data[...] = weight
+    if bias is not None:
+        linear.bias.data[...] = bias
+    return linear
+
+
+def _check_linear(weight: np.ndarray, bias: np.ndarray | None, where: str) -> None:
+    if weight.dtype.name not in _DTYPES or weight.ndim != 2 or 0 in weight.shape:
+        raise ValueError(f"{where}: weight must be a non-empty 2-D float32/float64 array, got {weight.dtype} {weight.shape}")
+    if bias is not None and (bias.shape != weight.shape[:1] or bias.dtype != weight.dtype):
+        raise ValueError(f"{where}: bias must be {weight.dtype} {weight.shape[:1]} like the weight, got {bias.dtype} {bias.shape}")
+
+
+def as_mlp(modules: list[Module]) -> layers.MLP | None:
+    """The `layers.MLP` made of exactly `modules`, or None if `MLP(...)` never builds these layers."""
+    groups: list[list] = []  # [Linear, name of the activation after it or None]
+    for module in modules:
+        kind = _TYPE_NAMES.get(type(module))
+        if kind == "linear" and module.bias is not None:
+            groups.append([module, None])
+        elif kind in ACTIVATIONS and groups and groups[-1][1] is None:
+            groups[-1][1] = kind
+        else:
+            return None
+    hidden = {act for _, act in groups[:-1]}
+    if not groups or len(hidden) > 1 or width_mismatch(modules):
+        return None
+    first = groups[0][0]
+    mlp = layers.MLP(
+        first.nin,
+        [linear.nout for linear, _ in groups],
+        activation=hidden.pop() if hidden else "relu",
+        output_activation=groups[-1][1],
+        dtype=first.weight.dtype,
+    )
+    mlp.modules = list(modules)
+    return mlp
+
+
+def width_mismatch(modules: list[Module]) -> str | None:
+    """Why the Linear layers' widths do not chain (one's nout is the next one's nin), or None."""
+    previous: tuple[int, layers.Linear] | None = None
+    for i, module in enumerate(modules):
+        if type(module) is layers.Linear:
+            if previous is not None and previous[1].nout != module.nin:
+                return f"layer {i} takes width {module.nin} but layer {previous[0]} gives width {previous[1].nout}"
+            previous = i, module
+    return None
+
+
+def save(model: Any, path: str | Path) -> Path:
+    """Write a tensor model to `path` (an .npz archive, see the module docstring) atomically."""
+    name, modules = tensor_layers(model)
+    if name == "MLP" and as_mlp(modules) is None:
+        raise ValueError("this layers.MLP's layers were changed so it is no MLP; save layers.Sequential(*model)")
+    specs: list[dict] = []
+    arrays: dict[str, np.ndarray] = {}
+    for i, module in enumerate(modules):
+        specs.append({"type": _TYPE_NAMES[type(module)]})
+        if type(module) is layers.Linear:
+            _check_linear(module.weight.data, None if module.bias is None else module.bias.data, f"layer {i}")
+            for part in ("weight", "bias"):
+                tensor = getattr(module, part)
+                specs[-1][part] = None if tensor is None else {"shape": list(tensor.shape), "dtype": str(tensor.dtype)}
+                if tensor is not None:
+                    if not np.isfinite(tensor.data).all():
+                        raise ValueError(f"layer {i}: {part} contains NaN or inf; such a file could not be loaded")
+                    arrays[f"{i}.{part}"] = tensor.data
+    header = json.dumps({"format": FORMAT, "version": VERSION, "kind": KIND, "model": name, "layers": specs})
+    return atomic_write(path, lambda f: np.savez(f, header=np.array(header), **arrays))
+
+
+def load(path: str | Path) -> Module:
+    """Read a tensor model written by `save`; ValueError for anything else, never running its code."""
+    where = str(path)
+    with open(path, "rb") as f:
+        try:
+            archive = np.load(f, allow_pickle=False)
+        except _READ_ERRORS as e:
+            raise ValueError(f"{where}: not a readable .npz archive ({type(e).__name__}: {e})") from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(f"{where}: a single .npy array, not a glassgrad .npz archive")
+        with archive:
+            contents = {name: _read(archive, name, where) for name in archive.files}
+    return _build(contents, where)
+
+
+def _read(archive: np.lib.npyio.NpzFile, name: str, where: str) -> np.ndarray:
+    try:
+        value = archive[name]
+    except _READ_ERRORS as e:
+        raise ValueError(f"{where}: cannot read array {name!r} ({type(e).__name__}: {e})") from None
+    if not isinstance(value, np.ndarray):
+        raise ValueError(f"{where}: entry {name!r} is not a .npy array")
+    return value
+
+
+def _build(contents: dict[str, np.ndarray], where: str) -> Module:
+    header = contents.pop("header", None)
+    if header is None or header.dtype.kind != "U" or header.shape != ():
+        raise ValueError(f"{where}: no JSON string 'header' array; not a glassgrad tensor model")
+    try:
+        doc = json.loads(str(header))
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise ValueError(f"{where}: the header is not valid JSON ({e})") from None
+    check_header(doc, where, KIND)
+    name, specs = doc.get("model"), doc.get("layers")
+    if name not in MODELS:
+        raise ValueError(f"{where}: unknown model {name!r}; expected one of {tuple(MODELS)}")
+    if not isinstance(specs, list):
+        raise ValueError(f"{where}: 'layers' must be a list")
+    modules = [_layer(spec, i, contents, f"{where}: layer {i}") for i, spec in enumerate(specs)]
+    if contents:
+        raise ValueError(f"{where}: arrays {sorted(contents)} are not described by the header")
+    mismatch = width_mismatch(modules)
+    if mismatch:
+        raise ValueError(f"{where}: {mismatch}")
+    if name == "Linear":
+        if len(modules) != 1 or type(modules[0]) is not layers.Linear:
+            raise ValueError(f"{where}: a 'Linear' model needs exactly one linear layer, got {len(modules)} layers")
+        return modules[0]
+    if name == "MLP":
+        mlp = as_mlp(modules)
+        if mlp is None:
+            raise ValueError(f"{where}: these layers do not form an MLP (linear layers with biases, one activation)")
+        return mlp
+    return layers.Sequential(*modules)
+
+
+def _layer(spec: Any, i: int, contents: dict[str, np.ndarray], at: str) -> Module:
+    kind = spec.get("type") if isinstance(spec, dict) else None
+    if kind not in LAYER_TYPES:
+        raise ValueError(f"{at}: unknown layer type {kind!r}; expected one of {LAYER_TYPES}")
+    if kind != "linear":
+        return ACTIVATIONS[kind]()
+    if {"weight", "bias"} - spec.keys():
+        raise ValueError(f"{at}: a linear layer needs 'weight' and 'bias' (null for none)")
+    weight = _array(spec["weight"], f"{i}.weight", contents, at)
+    bias = None if spec["bias"] is None else _array(spec["bias"], f"{i}.bias", contents, at)
+    return linear_from_arrays(weight, bias, at)
+
+
+def _array(desc: Any, name: str, contents: dict[str, np.ndarray], at: str) -> np.ndarray:
+    shape = desc.get("shape") if isinstance(desc, dict) else None
+    dtype = desc.get("dtype") if isinstance(desc, dict) else None
+    if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape) or dtype not in _DTYPES:
+        raise ValueError(f"{at}: {name!r} must be described as {{'shape': [...], 'dtype': 'float32' or 'float64'}}")
+    if name not in contents:
+        raise ValueError(f"{at}: array {name!r} is missing from the archive")
+    array = contents.pop(name)
+    if array.shape != tuple(shape) or array.dtype != dtype:
+        raise ValueError(f"{at}: array {name!r} is {array.dtype} {array.shape} but the header says {dtype} {tuple(shape)}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{at}: array {name!r} contains NaN or inf")
+    return array

@@ -1,0 +1,72 @@
+"""Training with the Tensor engine: moons identical to the scalar engine, digits to >= 97% test accuracy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from test_training import layer_major
+
+from glassgrad import serialization
+from glassgrad.digits import load_split, run_digits
+from glassgrad.nn import MLP
+from glassgrad.training import moons_data, tensor_mlp_from_scalar, train_moons_scalar, train_moons_tensor
+
+
+def test_tensor_moons_matches_scalar_engine():
+    points, _, signs = moons_data()
+    scalar = MLP(2, [16, 16, 1], seed=4)
+    tensor = tensor_mlp_from_scalar(scalar)
+    assert np.concatenate([p.data.ravel() for p in tensor.parameters()]).tolist() == layer_major(scalar)
+    scalar_run = train_moons_scalar(scalar, points, signs, steps=15, progress=False)
+    tensor_run = train_moons_tensor(tensor, points, signs, steps=15, progress=False)
+    assert tensor_run.losses == pytest.approx(scalar_run.losses, rel=1e-9, abs=1e-12)
+    assert tensor_run.accuracies == scalar_run.accuracies
+    trained = np.concatenate([p.data.ravel() for p in tensor.parameters()])
+    assert trained == pytest.approx(layer_major(scalar), abs=1e-9)
+
+
+def test_digits_split_is_seeded_80_20():
+    x_train, y_train, x_test, y_test = load_split(0)
+    assert x_train.shape == (1438, 64) and x_test.shape == (359, 64)
+    assert 0.0 <= x_train.min() and x_train.max() <= 1.0
+    again = load_split(0)
+    assert np.array_equal(again[3], y_test) and not np.array_equal(load_split(1)[3], y_test)
+
+
+def test_digits_reaches_97_percent_and_writes_its_files(tmp_path):
+    run = run_digits(tmp_path, progress=False)
+    assert run.test_accuracy >= 0.97
+    assert len(run.test_accuracies) == 40 and run.losses[-1] < run.losses[0] / 5
+    for name in ("digits_curves.png", "digits_mistakes.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+    model = serialization.load(tmp_path / "digits_model.npz")
+    _, _, x_test, y_test = load_split(0)
+    from glassgrad.digits import predict
+
+    assert (predict(model, x_test) == y_test).mean() == pytest.approx(run.test_accuracy)
+
+
+def test_train_commands_resume_from_a_saved_model(tmp_path):
+    def glassgrad(*args):
+        return subprocess.run([sys.executable, "-m", "glassgrad", *args], capture_output=True, text=True, check=True)
+
+    glassgrad("train", "moons", "--engine", "tensor", "--steps", "5", "--out", str(tmp_path / "a"))
+    first = serialization.load(tmp_path / "a" / "moons_model.npz")
+    out = glassgrad("train", "moons", "--engine", "tensor", "--steps", "5", "--out", str(tmp_path / "b"),
+                    "--resume", str(tmp_path / "a" / "moons_model.npz"))
+    assert "training accuracy" in out.stdout
+    resumed = serialization.load(tmp_path / "b" / "moons_model.npz")
+    assert not np.array_equal(first.parameters()[0].data, resumed.parameters()[0].data)
+
+    glassgrad("train", "digits", "--epochs", "2", "--out", str(tmp_path / "d"))
+    out = glassgrad("train", "digits", "--epochs", "1", "--out", str(tmp_path / "e"),
+                    "--resume", str(tmp_path / "d" / "digits_model.npz"))
+    assert "test accuracy" in out.stdout and (tmp_path / "e" / "digits_model.npz").exists()
+
+    glassgrad("train", "moons", "--steps", "2", "--out", str(tmp_path / "s"))
+    out = glassgrad("train", "moons", "--steps", "2", "--out", str(tmp_path / "s2"),
+                    "--resume", str(tmp_path / "s" / "moons_model.json"))
+    assert "training accuracy" in out.stdout
