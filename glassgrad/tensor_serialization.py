@@ -73,10 +73,14 @@ def linear_from_arrays(weight: np.ndarray, bias: np.ndarray | None, where: str) 
 
 
 def _check_linear(weight: np.ndarray, bias: np.ndarray | None, where: str) -> None:
-    if weight.dtype.name not in _DTYPES or weight.ndim != 2 or 0 in weight.shape:
-        raise ValueError(f"{where}: weight must be a non-empty 2-D float32/float64 array, got {weight.dtype} {weight.shape}")
+    if weight.dtype not in (np.float32, np.float64) or weight.ndim != 2 or 0 in weight.shape:
+        raise ValueError(
+            f"{where}: weight must be a non-empty 2-D float32/float64 array, got {weight.dtype} {weight.shape}"
+        )
     if bias is not None and (bias.shape != weight.shape[:1] or bias.dtype != weight.dtype):
-        raise ValueError(f"{where}: bias must be {weight.dtype} {weight.shape[:1]} like the weight, got {bias.dtype} {bias.shape}")
+        raise ValueError(
+            f"{where}: bias must be {weight.dtype} {weight.shape[:1]} like the weight, got {bias.dtype} {bias.shape}"
+        )
 
 
 def as_mlp(modules: list[Module]) -> layers.MLP | None:
@@ -217,7 +221,9 @@ def _array(desc: Any, name: str, contents: dict[str, np.ndarray], at: str) -> np
         raise ValueError(f"{at}: array {name!r} is missing from the archive")
     array = contents.pop(name)
     if array.shape != tuple(shape) or array.dtype != dtype:
-        raise ValueError(f"{at}: array {name!r} is {array.dtype} {array.shape} but the header says {dtype} {tuple(shape)}")
+        raise ValueError(
+            f"{at}: array {name!r} is {array.dtype} {array.shape} but the header says {dtype} {tuple(shape)}"
+        )
     if not np.isfinite(array).all():
         raise ValueError(f"{at}: array {name!r} contains NaN or inf")
     return array
