@@ -208,8 +208,10 @@ def main() -> None:
             print(f"{name:<62} {mine * 1e3:>9.1f}ms {'':>11} {mine / other:>6.0f}x slower than Tensor")
         else:
             print(f"{name:<62} {mine * 1e3:>9.3f}ms {other * 1e3:>9.3f}ms {mine / other:>7.2f}")
-    print(f"\nlarge step: glassgrad achieves {achieved:.1f} GFLOP/s; numpy's own matmul "
-          f"(256x1024 @ 1024x1024, float32) {peak:.1f} GFLOP/s")
+    print(
+        f"\nlarge step: glassgrad achieves {achieved:.1f} GFLOP/s; numpy's own matmul "
+        f"(256x1024 @ 1024x1024, float32) {peak:.1f} GFLOP/s"
+    )
 
 
 if __name__ == "__main__":
