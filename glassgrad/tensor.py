@@ -125,10 +125,8 @@ class Tensor:
         return _binary(_operand(other, self), self, "/")
 
     def __pow__(self, other: Any) -> Tensor:
-        if isinstance(other, Tensor):
-            return _binary(self, other, "**")
         if not isinstance(other, numbers.Real):
-            raise TypeError(f"unsupported exponent for **: got {type(other).__name__}; expected a number or a Tensor")
+            return _binary(self, other, "**")
         k = float(other)
         with np.errstate(all="ignore"):
             data = self.data**k
@@ -487,6 +485,7 @@ def _add_rule(g, out, a, b, need=(True, True)):
 
 
 def _sub_rule(g, out, a, b, need=(True, True)):
+    """d(a-b)/da = 1, d(a-b)/db = -1."""
     return (sum_to(g, a.shape) if need[0] else None, sum_to(-g, b.shape) if need[1] else None)
 
 
@@ -579,10 +578,12 @@ def _log_softmax_rule(axis, g, out, a):
 
 
 def _reshape_rule(g, out, a):
+    """Reshaping moves no number: the gradient takes the input's shape back."""
     return (g.reshape(a.shape),)
 
 
 def _transpose_rule(inverse, g, out, a):
+    """The gradient is permuted back by the inverse permutation."""
     return (g.transpose(inverse),)
 
 
@@ -592,6 +593,7 @@ def _index_rule(index, g, out, a):
 
 
 def _scatter_rule(index, g, out, a):
+    """Scattering's gradient gathers: g[index]."""
     return (g[index],)
 
 
@@ -610,12 +612,13 @@ DERIVATIVES = {
     "**": _power_rule,
     "@": _matmul_rule,
     "linear": _linear_rule,
+    # the elementwise rules read as engine.py's, applied to every element at once
     "neg": lambda g, out, a: (-g,),
     "exp": lambda g, out, a: (g * out,),
     "log": lambda g, out, a: (g / a,),
     "tanh": lambda g, out, a: (g * (1.0 - out * out),),
     "sigmoid": lambda g, out, a: (g * (1.0 - out) * out,),
-    "relu": lambda g, out, a: (g * (out > 0),),
+    "relu": lambda g, out, a: (g * ~(out <= 0),),  # g where out > 0 or is nan, as in PyTorch
     "expand": lambda g, out, a: (sum_to(g, a.shape),),
     "reshape": _reshape_rule,
     "**k": _power_by_constant_rule,

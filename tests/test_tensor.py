@@ -99,6 +99,12 @@ def test_numpy_arrays_act_as_constants_on_either_side():
         lambda x: torch.tensor(c) * x + x / torch.tensor(c + 3) - torch.tensor(c),
         rand(3, 4),
     )
+    e = rand(3, 1, seed=6)
+    check(
+        lambda x: (x**e).sum(1) + [1, 2, 3, 4] @ x.T,
+        lambda x: (x ** torch.tensor(e)).sum(1) + torch.tensor([1.0, 2, 3, 4], dtype=torch.float64) @ x.T,
+        rand(3, 4, low=0.5),
+    )
     x = Tensor(rand(2, 4), requires_grad=True)
     assert (np.ones(4) + x).requires_grad and (np.ones(4) + x).shape == (2, 4)
 
@@ -377,6 +383,7 @@ def test_ieee_results_without_warnings():
             lambda t: t**0.5,
             lambda t: t * t - t * t,
             lambda t: t.sigmoid(),
+            lambda t: t.relu() * 2,
             lambda t: (t / t).tanh(),
         ]:
             x, tx = Tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
