@@ -487,3 +487,11 @@ def test_detect_anomaly_names_the_tensor_operation():
     x = Tensor([0.0, 1.0], requires_grad=True)
     with detect_anomaly(), pytest.raises(FloatingPointError, match="'log' produced"):
         x.log()
+
+
+def test_detect_anomaly_catches_a_backward_rule_making_inf():
+    x = Tensor([0.0, 4.0], requires_grad=True)
+    with detect_anomaly():
+        y = (x**0.5).sum()
+        with pytest.raises(FloatingPointError, match=r"backward rule of '\*\*0.5' produced"):
+            y.backward()
