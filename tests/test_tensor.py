@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import warnings
 
 import numpy as np
@@ -495,3 +496,17 @@ def test_detect_anomaly_catches_a_backward_rule_making_inf():
         y = (x**0.5).sum()
         with pytest.raises(FloatingPointError, match=r"backward rule of '\*\*0.5' produced"):
             y.backward()
+
+
+def test_graphs_hold_no_reference_cycles():
+    x = Tensor(rand(4, 3), requires_grad=True)
+    gc.collect()
+    gc.disable()
+    try:
+        loss = cross_entropy(linear(x, x[:2]).softmax(0).log_softmax(1)[[0, 0, 1]] * 2, [0, 1, 1])
+        loss = loss + x.max(axis=0).sum() + (x**2).mean() + x.reshape(12).T.sum()
+        loss.backward()
+        del loss
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
