@@ -121,3 +121,17 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+
+
+# The Tensor layers live in glassgrad.layers (they need numpy); they are reachable from here too,
+# loaded on first use so that the scalar classes above keep needing only the standard library.
+_TENSOR_LAYERS = {"Linear": "Linear", "Sequential": "Sequential", "ReLU": "ReLU", "Tanh": "Tanh",
+                  "Sigmoid": "Sigmoid", "TensorMLP": "MLP"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TENSOR_LAYERS:
+        from glassgrad import layers
+
+        return getattr(layers, _TENSOR_LAYERS[name])
+    raise AttributeError(f"module 'glassgrad.nn' has no attribute {name!r}")

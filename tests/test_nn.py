@@ -138,3 +138,11 @@ def test_make_moons():
         assert math.hypot(x - centre[0], y - centre[1]) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="n >= 2"):
         make_moons(1)
+
+
+def test_tensor_layers_are_reachable_from_nn():
+    from glassgrad import layers, nn
+
+    assert nn.Linear is layers.Linear and nn.Sequential is layers.Sequential and nn.TensorMLP is layers.MLP
+    model = nn.Sequential(nn.Linear(2, 3, seed=0), nn.ReLU(), nn.Linear(3, 1, seed=1))
+    assert model([[1.0, 2.0]]).shape == (1, 1) and len(model.parameters()) == 4
