@@ -201,15 +201,18 @@ def _zero(g: Value | float) -> Value | float:
 
 
 def _power_rule(g, out, a, b):
-    """d(a^b)/da = b a^(b-1), zero where b is 0; d(a^b)/db = a^b ln a, zero where a is 0 and b >= 0."""
-    da = _zero(g) if float(b) == 0.0 else g * b * power(a, b - 1.0)
-    db = _zero(g) if float(a) == 0.0 and float(b) >= 0.0 else g * out * log(a)
+    """d(a^b)/da = b a^(b-1), zero where b is 0; d(a^b)/db = a^b ln a, zero where a is 0 and b >= 0.
+
+    As in PyTorch, g multiplies the whole local derivative (g * (b a^(b-1)) overflows differently from
+    (g b) a^(b-1)), and the zero of d/db is a factor of g, so an infinite g still gives nan there."""
+    da = _zero(g) if float(b) == 0.0 else g * (b * power(a, b - 1.0))
+    db = g * (0.0 if float(a) == 0.0 and float(b) >= 0.0 else out * log(a))
     return da, db
 
 
 def _power_by_constant_rule(k: float, g, out, a):
     """d(a^k)/da = k a^(k-1), zero where k is 0 (as in PyTorch)."""
-    return (_zero(g) if k == 0.0 else g * k * power(a, k - 1.0),)
+    return (_zero(g) if k == 0.0 else g * (k * power(a, k - 1.0)),)
 
 
 def _linear_rule(g, out, *inputs):
@@ -231,6 +234,6 @@ DERIVATIVES = {
     "log": lambda g, out, a: (div(g, a),),
     "tanh": lambda g, out, a: (g * (1.0 - out * out),),
     "sigmoid": lambda g, out, a: (g * (1.0 - out) * out,),
-    "relu": lambda g, out, a: (g * (not float(out) <= 0.0),),  # 1 where out > 0 (or nan, as in PyTorch)
+    "relu": lambda g, out, a: (_zero(g) if float(out) <= 0.0 else g,),  # g where out > 0 or nan, as in PyTorch
     "linear": _linear_rule,
 }

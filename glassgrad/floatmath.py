@@ -69,5 +69,5 @@ def sigmoid(x: float) -> float:
 
 
 def relu(x: float) -> float:
-    """max(x, 0); nan stays nan as in PyTorch."""
-    return 0.0 if x <= 0.0 else x
+    """max(x, 0) as PyTorch: nan stays nan and -0.0 stays -0.0."""
+    return 0.0 if x < 0.0 else x

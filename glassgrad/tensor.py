@@ -174,8 +174,8 @@ class Tensor:
         return _result(np.tanh(self.data), (self,), "tanh")
 
     def relu(self) -> Tensor:
-        """max(x, 0)."""
-        return _result(np.maximum(self.data, 0), (self,), "relu")
+        """max(x, 0) as PyTorch: nan stays nan and -0.0 stays -0.0."""
+        return _result(np.where(self.data < 0, 0.0, self.data), (self,), "relu")
 
     def sigmoid(self) -> Tensor:
         """1 / (1 + e^-x)."""
@@ -184,7 +184,8 @@ class Tensor:
     # Reductions.
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """The sum over `axis` (all axes when None)."""
-        data = self.data.sum(axis=axis, keepdims=keepdims)
+        with np.errstate(all="ignore"):
+            data = self.data.sum(axis=axis, keepdims=keepdims)
         return _result(data, (self,), "sum", partial(DERIVATIVES["sum"], axis, keepdims))
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
@@ -264,6 +265,10 @@ class Tensor:
     def _scatter(self, index: Any, shape: tuple[int, ...]) -> Tensor:
         """A zero tensor of `shape` with self added at `index`: the gradient of indexing."""
         return _result(scatter_add(self.data, index, shape), (self,), "scatter", partial(DERIVATIVES["scatter"], index))
+
+    def _where(self, keep: np.ndarray) -> Tensor:
+        """self where `keep`, zeros elsewhere: a derivative rule's mask as a node (see `where`)."""
+        return _result(np.where(keep, self.data, 0.0), (self,), "where", partial(DERIVATIVES["where"], keep))
 
     # Backward.
     def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
@@ -453,6 +458,16 @@ def sum_to(x: Tensor | np.ndarray, shape: tuple[int, ...]) -> Tensor | np.ndarra
     return x.sum(axis=axes, keepdims=True).reshape(shape)
 
 
+def where(keep: np.ndarray, x: Tensor | np.ndarray) -> Tensor | np.ndarray:
+    """x where `keep` is True and exact zeros elsewhere, even where x is inf or nan (torch's `where`,
+    which its rules use to switch a gradient off: multiplying by a 0/1 mask would make inf * 0 = nan)."""
+    if keep.all():
+        return x
+    if isinstance(x, Tensor):
+        return x._where(keep)
+    return np.where(keep, x, 0.0)
+
+
 def scatter_add(x: Tensor | np.ndarray, index: Any, shape: tuple[int, ...]) -> Tensor | np.ndarray:
     """Zeros of `shape` with x added at `index` (repeated positions add up); its derivative is x[index]."""
     if isinstance(x, Tensor):
@@ -495,26 +510,30 @@ def _mul_rule(g, out, a, b, need=(True, True)):
 
 
 def _div_rule(g, out, a, b, need=(True, True)):
-    """d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -out/b."""
-    return (sum_to(g / b, a.shape) if need[0] else None, sum_to(-g * out / b, b.shape) if need[1] else None)
+    """d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -out/b, as -g * (out / b): (-g * out) / b underflows differently."""
+    return (sum_to(g / b, a.shape) if need[0] else None, sum_to(-g * (out / b), b.shape) if need[1] else None)
 
 
 def _power_rule(g, out, a, b, need=(True, True)):
     """d(a^b)/da = b a^(b-1), zero where b is 0; d(a^b)/db = a^b ln a, zero where a is 0 and b >= 0.
 
-    The zeros come from shifting the exponent or the logarithm's argument by a constant mask,
-    so that 0 * inf never makes a nan (as in PyTorch)."""
+    As in PyTorch, d/da is exactly zero where b is 0, whatever g is, and g multiplies the whole local
+    derivative (g * (b a^(b-1)) overflows differently from (g b) a^(b-1)); the zero of d/db is a factor of
+    g (so an infinite g gives nan there). Shifting the exponent or the logarithm's argument by a constant
+    mask keeps the discarded elements free of nan."""
     da = db = None
     if need[0]:
-        da = sum_to(g * b * a ** (b - 1.0 + (_raw(b) == 0)), a.shape)
+        b_zero = _raw(b) == 0
+        da = sum_to(where(~b_zero, g * (b * a ** (b - 1.0 + b_zero))), a.shape)
     if need[1]:
-        db = sum_to(g * out * log(a + ((_raw(a) == 0) & (_raw(b) >= 0))), b.shape)
+        off = (_raw(a) == 0) & (_raw(b) >= 0)
+        db = sum_to(g * where(~off, out * log(a + off)), b.shape)
     return da, db
 
 
 def _power_by_constant_rule(k, g, out, a):
-    """d(a^k)/da = k a^(k-1), zero where k is 0 (as in PyTorch)."""
-    return (g * 0.0 if k == 0.0 else g * k * a ** (k - 1.0),)
+    """d(a^k)/da = k a^(k-1), exactly zero where k is 0 whatever g is (as in PyTorch)."""
+    return (where(np.asarray(False), g) if k == 0.0 else g * (k * a ** (k - 1.0)),)
 
 
 def _matmul_rule(g, out, a, b, need=(True, True)):
@@ -618,7 +637,7 @@ DERIVATIVES = {
     "log": lambda g, out, a: (g / a,),
     "tanh": lambda g, out, a: (g * (1.0 - out * out),),
     "sigmoid": lambda g, out, a: (g * (1.0 - out) * out,),
-    "relu": lambda g, out, a: (g * ~(out <= 0),),  # g where out > 0 or is nan, as in PyTorch
+    "relu": lambda g, out, a: (where(~(out <= 0), g),),  # g where out > 0 or is nan, as in PyTorch
     "expand": lambda g, out, a: (sum_to(g, a.shape),),
     "reshape": _reshape_rule,
     "**k": _power_by_constant_rule,
@@ -631,6 +650,7 @@ DERIVATIVES = {
     "transpose": _transpose_rule,
     "index": _index_rule,
     "scatter": _scatter_rule,
+    "where": lambda keep, g, out, a: (where(keep, g),),
     "cross_entropy": _cross_entropy_rule,
 }
 
