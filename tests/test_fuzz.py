@@ -335,3 +335,29 @@ def test_power_exponent_gradient_at_zero_base_is_nan_for_infinite_upstream_like_
     ta, tb = torch.tensor(0.0, requires_grad=True), torch.tensor(2.0, requires_grad=True)
     (ta**tb * math.inf).backward()
     assert math.isnan(b.grad) and math.isnan(tb.grad.item())
+
+
+def test_tensor_relu_and_power_gradients_switch_off_exactly_like_torch():
+    x0 = np.array([-2.0, -0.0, 0.0, 3.0, np.nan])
+    x, tx = Tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+    assert np.array_equal(np.signbit(x.relu().data), np.signbit(tx.relu().detach().numpy()))
+    (x.relu() * np.inf).sum().backward()
+    (tx.relu() * np.inf).sum().backward()
+    np.testing.assert_array_equal(x.grad, tx.grad.numpy())  # [0, 0, 0, inf, nan], was nan where off
+    for a0, b0, g in [(0.0, 2.0, np.inf), (1e-300, 1e300, 1e300), (2.0, 0.0, np.nan)]:
+        a, b = Tensor([a0], requires_grad=True), Tensor([b0], requires_grad=True)
+        ta, tb = (torch.tensor([v], dtype=torch.float64, requires_grad=True) for v in (a0, b0))
+        (a**b * g).sum().backward()
+        (ta**tb * g).sum().backward()
+        np.testing.assert_array_equal(a.grad, ta.grad.numpy())  # was nan at (1e-300, 1e300) and (2, 0)
+        np.testing.assert_array_equal(b.grad, tb.grad.numpy())
+    k = Tensor([1.0, 2.0], requires_grad=True)
+    (k**0 * np.inf).sum().backward()
+    assert k.grad.tolist() == [0.0, 0.0]
+
+
+def test_tensor_division_gradient_underflows_like_torch():
+    # torch: -g * ((a / b) / b); (-g * out) / b gives -3e-300 here where torch gives -0
+    b = Tensor([1e300], requires_grad=True)
+    (3.0 / b * 1e300).sum().backward()
+    assert b.grad.tolist() == [-0.0]
