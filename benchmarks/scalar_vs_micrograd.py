@@ -50,7 +50,7 @@ def micrograd_run(model, points, signs, steps: int) -> None:
         _accuracy = sum((yi > 0) == (si.data > 0) for yi, si in zip(signs, scores)) / len(signs)
         model.zero_grad()
         total.backward()
-        lr = moons_lr(k)
+        lr = moons_lr(k, steps)
         for p in model.parameters():
             p.data -= lr * p.grad
 

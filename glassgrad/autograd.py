@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 _PACKAGE_DIR = str(Path(__file__).parent)
 
@@ -25,7 +26,7 @@ class _Mode:
     """What the engines do while building a graph: record parents, and check for NaN/inf."""
 
     grad_enabled: bool = True
-    anomaly: dict | None = None  # node -> the user's line that created it, while detecting
+    anomaly: WeakKeyDictionary | None = None  # node -> the user's line that created it, while detecting
 
 
 mode = _Mode()
@@ -57,7 +58,7 @@ def enable_grad() -> Iterator[None]:
 def detect_anomaly() -> Iterator[None]:
     """Raise `FloatingPointError` at the first NaN or inf an operation produces, forward or backward."""
     previous = mode.anomaly
-    mode.anomaly = {} if previous is None else previous
+    mode.anomaly = WeakKeyDictionary() if previous is None else previous  # weak: a node's record dies with it
     try:
         yield
     finally:

@@ -16,7 +16,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     training.add_commands(commands)
     explain.add_command(commands)
     args = parser.parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (ValueError, OSError) as error:  # bad input or an unusable path: one line, not a traceback
+        print(f"glassgrad {args.command}: error: {error}", file=sys.stderr)
+        return 1 if isinstance(error, OSError) and not isinstance(error, FileNotFoundError) else 2
 
 
 if __name__ == "__main__":

@@ -104,7 +104,13 @@ def run_digits(
 
     out.mkdir(parents=True, exist_ok=True)
     data = load_split(seed)
-    model = serialization.load(resume) if resume else MLP(64, SIZES, seed=seed)
+    if resume:
+        from glassgrad.training import check_model_shape
+
+        model = serialization.load(resume)
+        check_model_shape(model, 64, 10, f"--resume {resume}")
+    else:
+        model = MLP(64, SIZES, seed=seed)
     run = train(model, data, epochs, batch_size, lr, seed, progress)
     model_path = serialization.save(model, out / "digits_model.npz")
     curves = plots.save_figure(

@@ -19,23 +19,25 @@ from glassgrad import floatmath
 from glassgrad.autograd import accumulate, backpropagate, check_forward, mode
 
 
-def _as_float(x: Any, what: str) -> float:
-    if isinstance(x, numbers.Real) and not isinstance(x, Value):
+def _as_float(x: Any, what: str, expected: str = "a real number (int or float)") -> float:
+    if isinstance(x, numbers.Real):
         return float(x)
-    raise TypeError(f"{what}: got {type(x).__name__} {x!r}; expected a real number (int or float) or a Value")
+    if isinstance(x, Value):
+        raise TypeError(f"{what}: got a Value; use Value(v.data) for a new leaf holding its number, or v.detach()")
+    raise TypeError(f"{what}: got {type(x).__name__} {x!r}; expected {expected}")
 
 
 def _operand(x: Any, op: str) -> Value:
     """The other side of an operator: a Value as it is, a number as a constant leaf."""
     if isinstance(x, Value):
         return x
-    return Value(_as_float(x, f"unsupported operand for {op}"))
+    return Value(_as_float(x, f"unsupported operand for {op}", "a real number (int or float) or a Value"))
 
 
 class Value:
     """A scalar with a gradient: `data` is its value, `grad` is d(root)/d(self) after `backward()`."""
 
-    __slots__ = ("data", "grad", "label", "_op", "_prev", "_rule")
+    __slots__ = ("data", "grad", "label", "_op", "_prev", "_rule", "__weakref__")  # weakref: see detect_anomaly
     requires_grad = True
 
     def __init__(self, data: float, _children: tuple = (), _op: str = "", label: str = "") -> None:
@@ -44,7 +46,14 @@ class Value:
         self.label = label
         self._op = _op
         self._prev = tuple(_children)
-        self._rule = DERIVATIVES.get(_op) if self._prev else None
+        self._rule = None
+        if self._prev:  # a node made by hand, as micrograd's own operations make theirs
+            if _op not in DERIVATIVES:
+                raise ValueError(
+                    f"Value(..., _op={_op!r}): no derivative rule for this operation (known: "
+                    f"{', '.join(DERIVATIVES)}); add one to glassgrad.engine.DERIVATIVES to define a new operation"
+                )
+            self._rule = DERIVATIVES[_op]
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
@@ -72,7 +81,7 @@ class Value:
     def __pow__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
             return _result(floatmath.power(self.data, other.data), (self, other), "**")
-        k = _as_float(other, "unsupported exponent for **")
+        k = _as_float(other, "unsupported exponent for **", "a real number (int or float) or a Value")
         out = _result(floatmath.power(self.data, k), (self,), f"**{_short(k)}")
         if out._prev:
             out._rule = partial(_power_by_constant_rule, k)

@@ -133,16 +133,20 @@ def _check(
 ) -> bool:
     inputs = list(inputs)
     for i, x in enumerate(inputs):
+        if not hasattr(x, "_prev"):
+            raise TypeError(f"{what}: input {i} is {type(x).__name__} {x!r}; expected a Value or a Tensor")
         if not _is_scalar(x) and x.data.dtype != np.float64:
             raise ValueError(f"{what}: input {i} is {x.data.dtype}; finite differences need float64 inputs")
     checked = [(i, x) for i, x in enumerate(inputs) if x.requires_grad]
+    if not checked:
+        raise ValueError(f"{what}: no input requires a gradient, so there is nothing to check "
+                         "(make Tensor inputs with requires_grad=True)")
     nodes = [x for _, x in checked]
     outputs = _nodes(fn(*inputs))
     if names is None:
         names = ["output"] if len(outputs) == 1 else [f"output {o}" for o in range(len(outputs))]
-    if nodes:
-        analytic, numeric = _analytic(outputs, nodes), _numeric(fn, inputs, nodes, eps)
-        _compare(what, outputs, checked, analytic, numeric, atol, rtol, names)
+    analytic, numeric = _analytic(outputs, nodes), _numeric(fn, inputs, nodes, eps)
+    _compare(what, outputs, checked, analytic, numeric, atol, rtol, names)
     return True
 
 

@@ -8,6 +8,10 @@ from glassgrad.engine import Value
 
 
 def _check_lengths(outputs: Sequence, targets: Sequence, name: str) -> None:
+    bad = next((o for o in outputs if not isinstance(o, Value)), None)
+    if bad is not None:
+        raise TypeError(f"{name}: outputs must be Values (a network's outputs, to backpropagate through), "
+                        f"got {type(bad).__name__} {bad!r}")
     if len(outputs) != len(targets):
         raise ValueError(f"{name}: {len(outputs)} outputs but {len(targets)} targets")
     if not outputs:

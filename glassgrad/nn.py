@@ -20,9 +20,27 @@ def _check_activation(name: str | None) -> None:
         raise ValueError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
 
 
+_GLOBAL_RNG: random.Random = random.uniform.__self__  # the generator behind random.seed() and random.uniform()
+
+
 def make_rng(seed: int | random.Random | None) -> random.Random:
-    """A private random generator, so that initialising a model leaves `random`'s global state alone."""
+    """The generator a model initialises from: for a seed, a private one that leaves `random`'s
+    global state alone; for None, Python's global one, as micrograd does, so that
+    `random.seed(1337)` before building a model still reproduces it."""
+    if seed is None:
+        return _GLOBAL_RNG
     return seed if isinstance(seed, random.Random) else random.Random(seed)
+
+
+def _check_size(n: Any, what: str) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{what} must be a whole number >= 1, got {n!r}")
+
+
+def zero_grads(parameters: Sequence) -> None:
+    """Forget gradients: 0.0 for a Value (micrograd's starting grad), None for a Tensor (PyTorch's)."""
+    for p in parameters:
+        p.grad = 0.0 if isinstance(p, Value) else None
 
 
 class Module:
@@ -34,8 +52,7 @@ class Module:
 
     def zero_grad(self) -> None:
         """Reset every parameter's gradient before the next backward pass."""
-        for p in self.parameters():
-            p.grad = 0.0 if isinstance(p, Value) else None
+        zero_grads(self.parameters())
 
 
 class Neuron(Module):
@@ -49,6 +66,7 @@ class Neuron(Module):
         seed: int | random.Random | None = None,
     ) -> None:
         _check_activation(activation)
+        _check_size(nin, "Neuron: the number of inputs")
         rng = make_rng(seed)
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0.0)
@@ -100,6 +118,11 @@ class MLP(Module):
     ) -> None:
         _check_activation(activation)
         _check_activation(output_activation)
+        _check_size(nin, "MLP: the number of inputs")
+        if not nouts:
+            raise ValueError("MLP: nouts must list at least one layer size, e.g. [16, 16, 1]")
+        for i, n in enumerate(nouts):
+            _check_size(n, f"MLP: layer {i}'s size")
         rng = make_rng(seed)
         sizes = [nin, *nouts]
         last = len(nouts) - 1

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from glassgrad.autograd import no_grad
-from glassgrad.engine import Value
+from glassgrad.nn import zero_grads
 
 
 def _raw(g: Any) -> Any:
@@ -46,9 +46,8 @@ class Optimizer:
         self.state: list[dict] = [{} for _ in self.params]
 
     def zero_grad(self) -> None:
-        """Forget the gradients: 0.0 for a Value (its 'no gradient yet'), None for a Tensor."""
-        for p in self.params:
-            p.grad = 0.0 if isinstance(p, Value) else None
+        """Forget the gradients before the next backward pass."""
+        zero_grads(self.params)
 
     def step(self) -> None:
         """Update every parameter that has a gradient, without recording a graph."""

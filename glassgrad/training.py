@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
@@ -28,9 +29,9 @@ class History:
     accuracies: list[float] = field(default_factory=list)
 
 
-def moons_lr(k: int) -> float:
-    """micrograd's demo schedule: the learning rate falls linearly from 1.0 to 0.1."""
-    return 1.0 - 0.9 * k / MOONS_STEPS
+def moons_lr(k: int, steps: int = MOONS_STEPS) -> float:
+    """micrograd's demo schedule: the learning rate falls linearly from 1.0 at step 0 towards 0.1 at `steps`."""
+    return 1.0 - 0.9 * k / steps
 
 
 def moons_data(seed: int = MOONS_SEED) -> tuple[list[list[float]], list[int], list[float]]:
@@ -52,7 +53,7 @@ def train_moons_scalar(
 ) -> History:
     """micrograd's demo: full-batch SGD on the hinge loss with a decaying learning rate."""
     optimizer = SGD(model.parameters(), lr=1.0)
-    schedule = LambdaLR(optimizer, moons_lr)
+    schedule = LambdaLR(optimizer, partial(moons_lr, steps=steps))
     history = History()
     bar = tqdm(range(steps), desc="moons", disable=not progress)
     for _ in bar:
@@ -95,7 +96,7 @@ def train_moons_tensor(model, points: list[list[float]], signs: list[float], ste
 
     x, y = Tensor(points), Tensor(signs).reshape(-1, 1)
     optimizer = SGD(model.parameters(), lr=1.0)
-    schedule = LambdaLR(optimizer, moons_lr)
+    schedule = LambdaLR(optimizer, partial(moons_lr, steps=steps))
     history = History()
     bar = tqdm(range(steps), desc="moons (tensor)", disable=not progress)
     for _ in bar:
@@ -125,6 +126,7 @@ def run_moons(out: Path, engine: str = "scalar", steps: int = MOONS_STEPS, seed:
 
         if isinstance(model, MLP):
             model = tensor_mlp_from_scalar(model)
+        check_model_shape(model, 2, 1, f"--resume {resume}")
         history = train_moons_tensor(model, points, signs, steps, progress)
         model_path = serialization.save(model, out / "moons_model.npz")
 
@@ -134,6 +136,8 @@ def run_moons(out: Path, engine: str = "scalar", steps: int = MOONS_STEPS, seed:
     else:
         if not isinstance(model, MLP):
             raise ValueError(f"--resume {resume}: a tensor model; train it with --engine tensor")
+        if len(model.layers[0].neurons[0].w) != 2 or len(model.layers[-1].neurons) != 1:
+            raise ValueError(f"--resume {resume}: this model does not map 2 inputs to 1 output, as the moons need")
         history = train_moons_scalar(model, points, signs, steps, progress)
         model_path = serialization.save(model, out / "moons_model.json")
 
@@ -177,11 +181,47 @@ def _digits_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not 0.0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return value
+
+
+def check_model_shape(model, nin: int, nout: int, where: str) -> None:
+    """Raise ValueError unless `model` maps `nin` numbers to `nout` (a resumed model must fit the task)."""
+    from glassgrad.tensor import Tensor
+
+    try:
+        with no_grad():
+            out = model(Tensor([[0.0] * nin]))
+        fits = out.shape == (1, nout)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{where}: this model does not map {nin} inputs to {nout} outputs, as this task needs")
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register `demo` and `train` on the command line."""
     demo = commands.add_parser("demo", help="train micrograd's moons MLP with the scalar engine")
     demo.add_argument("--out", default="glassgrad-out", help="folder for the model and pictures")
-    demo.add_argument("--steps", type=int, default=MOONS_STEPS, help="training steps (default: %(default)s)")
+    demo.add_argument("--steps", type=positive_int, default=MOONS_STEPS, help="training steps (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=MOONS_SEED, help="data and initialisation seed")
     demo.set_defaults(run=_demo_command)
 
@@ -190,16 +230,16 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     moons = datasets.add_parser("moons", help="micrograd's moons MLP")
     moons.add_argument("--engine", choices=("scalar", "tensor"), default="scalar", help="default: %(default)s")
     moons.add_argument("--out", default="glassgrad-out", help="folder for the model and pictures")
-    moons.add_argument("--steps", type=int, default=MOONS_STEPS, help="training steps (default: %(default)s)")
+    moons.add_argument("--steps", type=positive_int, default=MOONS_STEPS, help="training steps (default: %(default)s)")
     moons.add_argument("--seed", type=int, default=MOONS_SEED, help="data and initialisation seed")
     moons.add_argument("--resume", metavar="MODEL", help="start from a saved model instead of a fresh one")
     moons.set_defaults(run=_moons_command)
 
     digits = datasets.add_parser("digits", help="scikit-learn's 8x8 digits with the Tensor engine")
     digits.add_argument("--out", default="glassgrad-out", help="folder for the model and pictures")
-    digits.add_argument("--epochs", type=int, default=40, help="default: %(default)s")
-    digits.add_argument("--batch-size", type=int, default=32, help="default: %(default)s")
-    digits.add_argument("--lr", type=float, default=2e-3, help="Adam's learning rate (default: %(default)s)")
+    digits.add_argument("--epochs", type=positive_int, default=40, help="default: %(default)s")
+    digits.add_argument("--batch-size", type=positive_int, default=32, help="default: %(default)s")
+    digits.add_argument("--lr", type=positive_float, default=2e-3, help="Adam's learning rate (default: %(default)s)")
     digits.add_argument("--seed", type=int, default=0, help="split, initialisation and shuffling seed")
     digits.add_argument("--resume", metavar="MODEL", help="start from a saved model instead of a fresh one")
     digits.set_defaults(run=_digits_command)

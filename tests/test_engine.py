@@ -10,8 +10,8 @@ import sys
 import pytest
 import torch
 
-from glassgrad import Value
-from glassgrad.engine import linear
+from glassgrad import Value, grad
+from glassgrad.engine import DERIVATIVES, linear
 
 torch.set_default_dtype(torch.float64)
 
@@ -296,8 +296,25 @@ def test_gradients_accumulate_across_backward_calls():
 
 @pytest.mark.parametrize("bad", ["abc", None, [1.0], 1j])
 def test_bad_data_raises_type_error(bad):
-    with pytest.raises(TypeError, match=r"expected a real number .* or a Value"):
+    with pytest.raises(TypeError, match=r"Value\(data\): got .*; expected a real number \(int or float\)$"):
         Value(bad)
+    with pytest.raises(TypeError, match=r"got a Value; use Value\(v.data\)"):
+        Value(Value(2.0))
+
+
+def test_a_new_operation_is_one_rule_in_the_table():
+    DERIVATIVES["cube"] = lambda g, out, a: (g * 3.0 * a * a,)
+    try:
+        a = Value(2.0)
+        out = Value(a.data**3, (a,), "cube")
+        (out * 2).backward()
+        assert a.grad == 24.0
+        (g,) = grad(Value(a.data**3, (a,), "cube"), [a], create_graph=True)
+        assert grad(g, [a]) == [12.0]  # d/da 3a^2 = 6a
+    finally:
+        del DERIVATIVES["cube"]
+    with pytest.raises(ValueError, match="no derivative rule for this operation"):
+        Value(8.0, (a,), "cube")
 
 
 @pytest.mark.parametrize("op", ["+", "-", "*", "/", "**"])

@@ -245,3 +245,13 @@ def test_tensor_anomaly_leaves_finite_work_alone():
     with glassgrad.detect_anomaly():
         (w @ w).tanh().sum().backward()
     assert np.isfinite(w.grad).all()
+
+
+def test_detect_anomaly_does_not_keep_graphs_alive():
+    import gc
+
+    with glassgrad.detect_anomaly():
+        for _ in range(1000):
+            (Value(1.0) * 2.0 + 1.0).backward()
+        gc.collect()
+        assert len(mode.anomaly) < 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import pytest
 import torch
@@ -57,6 +58,24 @@ def test_seeded_initialisation_is_reproducible_and_leaves_global_random_alone():
     c = [p.data for p in MLP(2, [4, 1], seed=6).parameters()]
     assert a == b and a != c
     assert random.random() == expected_next
+
+
+def test_unseeded_models_follow_global_random_as_in_micrograd():
+    random.seed(1337)
+    a = [p.data for p in MLP(2, [16, 16, 1]).parameters()]
+    random.seed(1337)
+    b = [p.data for p in MLP(2, [16, 16, 1]).parameters()]
+    assert a == b
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [((2, []), "at least one layer"), ((2, [0, 1]), "layer 0's size must be a whole number >= 1, got 0"),
+     ((-1, [1]), "number of inputs must be a whole number >= 1, got -1"), ((2.5, [1]), "got 2.5")],
+)
+def test_bad_sizes(args, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        MLP(*args)
 
 
 def test_single_neuron_layer_returns_value_and_width_one_hidden_layer_works():
@@ -123,6 +142,8 @@ def test_l2_and_loss_errors():
         losses.mse(_values([1, 2]), [1, 2, 3])
     with pytest.raises(ValueError, match="labels must be -1 or \\+1"):
         losses.hinge(_values([1, 2]), [0, 1])
+    with pytest.raises(TypeError, match="mse: outputs must be Values .* got float 1.0"):
+        losses.mse([1.0], [1.0])
     with pytest.raises(ValueError, match="targets must lie in"):
         losses.bce_with_logits(_values([1]), [2.0])
 
