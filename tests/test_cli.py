@@ -1,0 +1,61 @@
+"""The `glassgrad` command answers bad input with one line and a non-zero exit status, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def glassgrad(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "glassgrad", *args], capture_output=True, text=True)
+
+
+def test_help_lists_the_commands():
+    result = glassgrad("--help")
+    assert result.returncode == 0
+    for command in ("demo", "train", "explain"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["demo", "--steps", "0"], "--steps: expected a whole number >= 1, got 0"),
+        (["train", "moons", "--steps", "-5"], "--steps: expected a whole number >= 1, got -5"),
+        (["train", "digits", "--epochs", "0"], "--epochs: expected a whole number >= 1, got 0"),
+        (["train", "digits", "--batch-size", "x"], "--batch-size: expected a whole number >= 1, got 'x'"),
+        (["train", "digits", "--lr", "-1"], "--lr: expected a number > 0, got -1"),
+    ],
+)
+def test_bad_arguments(args, message):
+    result = glassgrad(*args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_resume_files(tmp_path):
+    missing = glassgrad("train", "moons", "--resume", str(tmp_path / "nope.json"), "--out", str(tmp_path))
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert missing.stderr.startswith("glassgrad train: error:") and "nope.json" in missing.stderr
+
+    trained = glassgrad("train", "moons", "--engine", "tensor", "--steps", "1", "--out", str(tmp_path / "m"))
+    assert trained.returncode == 0
+    moons = str(tmp_path / "m" / "moons_model.npz")
+    wrong_task = glassgrad("train", "digits", "--epochs", "1", "--resume", moons, "--out", str(tmp_path / "d"))
+    assert wrong_task.returncode == 2 and "Traceback" not in wrong_task.stderr
+    assert "does not map 64 inputs to 10 outputs" in wrong_task.stderr
+    wrong_engine = glassgrad("train", "moons", "--resume", moons, "--out", str(tmp_path / "s"))
+    assert wrong_engine.returncode == 2 and "train it with --engine tensor" in wrong_engine.stderr
+
+
+def test_unusable_output_folder(tmp_path):
+    missing_parent = glassgrad("demo", "--steps", "1", "--out", "/proc/glassgrad-cannot-write-here")
+    assert missing_parent.returncode == 2  # FileNotFoundError: a path the user got wrong
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    not_a_folder = glassgrad("demo", "--steps", "1", "--out", str(a_file))
+    assert not_a_folder.returncode == 1  # any other OSError
+    for result in (missing_parent, not_a_folder):
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
