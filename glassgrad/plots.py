@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -14,20 +12,15 @@ matplotlib.use("Agg")  # files only: no window, works without a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from glassgrad.storage import atomic_write  # noqa: E402
+
 
 def save_figure(fig: plt.Figure, path: str | Path) -> Path:
-    """Write `fig` as PNG atomically (a temporary file, then a rename) and close it."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
+    """Write `fig` as PNG atomically (`storage.atomic_write`) and close it."""
     try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
+        return atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight"))
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
 
 
 def decision_boundary(

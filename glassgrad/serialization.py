@@ -7,70 +7,86 @@ A scalar `nn.MLP` is saved as JSON:
 
 `weights[j]` are neuron j's input weights. Every write goes to a temporary file in the same
 folder and is renamed over the target, so a crash mid-save leaves the previous file intact.
-Loading checks every field and raises ValueError naming what is wrong.
+Loading checks every field and raises ValueError naming what is wrong. Tensor models are
+`tensor_serialization`'s; the atomic write and the header check are `storage`'s (re-exported here).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from glassgrad.nn import ACTIVATIONS, MLP
+from glassgrad.storage import FORMAT, VERSION, atomic_write, check_header
 
-FORMAT = "glassgrad"
-VERSION = 1
+__all__ = ["FORMAT", "VERSION", "atomic_write", "check_header", "load", "save"]
 
-
-def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
-    """Call `write(file)` on a temporary file beside `path`, then rename it to `path`."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+NPZ_MAGIC = b"PK"  # an .npz is a zip archive
+NPY_MAGIC = b"\x93NUMPY"
+PICKLE_MAGICS = tuple(b"\x80" + bytes([protocol]) for protocol in range(2, 6))
 
 
 def save(model: Any, path: str | Path) -> Path:
-    """Write `model` (a scalar `nn.MLP` or a tensor model) to `path` atomically."""
+    """Write `model` (a scalar `nn.MLP` or a tensor model) to `path` atomically.
+
+    Raises ValueError, writing nothing, for a model that could not be loaded back (NaN or inf
+    weights, an unsupported model), and FileNotFoundError when `path`'s folder does not exist.
+    """
     if isinstance(model, MLP):
-        text = json.dumps(_scalar_mlp_to_dict(model), indent=1)
+        text = json.dumps(_scalar_mlp_to_dict(model), indent=1, allow_nan=False)
         return atomic_write(path, lambda f: f.write(text.encode()))
-    from glassgrad import tensor_serialization
+    from glassgrad import tensor_serialization  # numpy only when a tensor model needs it
 
     return tensor_serialization.save(model, path)
 
 
 def load(path: str | Path) -> Any:
-    """Read a model written by `save`; raises ValueError on anything it did not write."""
+    """Read a model written by `save`; raises ValueError on anything it did not write.
+
+    The file's first bytes, not its name, choose the reader: a zip (.npz) or a .npy array goes to
+    the tensor loader, which explains what is wrong with it; anything else must be JSON.
+    """
     path = Path(path)
     with open(path, "rb") as f:
-        head = f.read(2)
-    if head == b"PK":  # an .npz archive: a tensor model
+        head = f.read(len(NPY_MAGIC))
+    if head.startswith(NPZ_MAGIC) or head.startswith(NPY_MAGIC):
         from glassgrad import tensor_serialization
 
         return tensor_serialization.load(path)
+    if not head:
+        raise ValueError(f"{path}: not a glassgrad model file (the file is empty)")
+    if head.startswith(PICKLE_MAGICS):
+        raise ValueError(
+            f"{path}: not a glassgrad model file (it is a Python pickle, which glassgrad never loads: "
+            "unpickling can run any code)"
+        )
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ValueError(
+            f"{path}: not a glassgrad model file (binary data, neither JSON text nor an .npz archive: {e})"
+        ) from None
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        raise ValueError(f"{path}: not a glassgrad model file (not valid JSON: nested too deeply)") from None
+    except ValueError as e:  # JSONDecodeError, or an integer of more digits than Python converts
         raise ValueError(f"{path}: not a glassgrad model file (not valid JSON: {e})") from None
     return _scalar_mlp_from_dict(doc, str(path))
 
 
 def _scalar_mlp_to_dict(model: MLP) -> dict:
     layers = []
-    for layer in model.layers:
+    for i, layer in enumerate(model.layers):
+        for j, n in enumerate(layer.neurons):
+            for name, p in [*((f"weight {k}", w) for k, w in enumerate(n.w)), ("bias", n.b)]:
+                if not _is_finite(p.data):
+                    raise ValueError(
+                        f"layer {i}, neuron {j}: {name} is {p.data!r}, not a finite number; "
+                        "such a file could not be loaded"
+                    )
         layers.append(
             {
                 "activation": layer.neurons[0].activation,
@@ -82,18 +98,21 @@ def _scalar_mlp_to_dict(model: MLP) -> dict:
     return {"format": FORMAT, "version": VERSION, "kind": "scalar-mlp", "nin": nin, "layers": layers}
 
 
-def check_header(doc: Any, where: str, kind: str) -> None:
-    """Raise ValueError unless `doc` is a glassgrad document of this version and kind."""
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ValueError(f"{where}: not a glassgrad model file (no 'format': 'glassgrad' header)")
-    if doc.get("version") != VERSION:
-        raise ValueError(f"{where}: format version {doc.get('version')!r} is not supported (expected {VERSION})")
-    if doc.get("kind") != kind:
-        raise ValueError(f"{where}: model kind {doc.get('kind')!r}, expected {kind!r}")
+def _is_finite(x: Any) -> bool:
+    """True for a real number that is finite as a float (an int too large for a float is not)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(x))
+    except OverflowError:
+        return False
 
 
 def _number(x: Any, where: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+    if isinstance(x, int) and not isinstance(x, bool) and not _is_finite(x):
+        digits = len(str(abs(x)))
+        raise ValueError(f"{where}: expected a finite number, got an integer of {digits} digits, too large for a float")
+    if not _is_finite(x):
         raise ValueError(f"{where}: expected a finite number, got {x!r}")
     return float(x)
 

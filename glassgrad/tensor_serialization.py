@@ -15,7 +15,7 @@ A tensor model is saved as an `.npz` archive (a zip of `.npy` arrays) that holds
 
 "model" is "MLP", "Sequential" or "Linear" (then "layers" is that one layer); a layer's
 "type" is "linear", "relu", "tanh" or "sigmoid". The write is atomic
-(`serialization.atomic_write`). Loading uses `np.load(allow_pickle=False)`, so it never runs
+(`storage.atomic_write`). Loading uses `np.load(allow_pickle=False)`, so it never runs
 code from the file, and checks everything: a file that is not a readable archive, a missing or
 unknown header, version, model or layer type, an array missing, extra, of another shape or
 dtype than the header says, non-finite weights, or layers whose widths do not chain, each
@@ -35,7 +35,7 @@ import numpy as np
 
 from glassgrad import layers
 from glassgrad.nn import Module
-from glassgrad.serialization import FORMAT, VERSION, atomic_write, check_header
+from glassgrad.storage import FORMAT, VERSION, atomic_write, check_header
 
 KIND = "tensor"
 MODELS = {"MLP": layers.MLP, "Sequential": layers.Sequential, "Linear": layers.Linear}
@@ -43,6 +43,7 @@ ACTIVATIONS: dict[str, type[Module]] = {"relu": layers.ReLU, "tanh": layers.Tanh
 LAYER_TYPES = ("linear", *ACTIVATIONS)
 _TYPE_NAMES = {layers.Linear: "linear", **{cls: name for name, cls in ACTIVATIONS.items()}}
 _DTYPES = ("float32", "float64")
+_NPY_MAGIC = b"\x93NUMPY"
 _READ_ERRORS = (OSError, EOFError, KeyError, ValueError, RuntimeError, zipfile.BadZipFile, zlib.error)
 
 
@@ -146,6 +147,9 @@ def load(path: str | Path) -> Module:
     """Read a tensor model written by `save`; ValueError for anything else, never running its code."""
     where = str(path)
     with open(path, "rb") as f:
+        if f.read(len(_NPY_MAGIC)) == _NPY_MAGIC:
+            raise ValueError(f"{where}: a single .npy array, not a glassgrad .npz archive")
+        f.seek(0)
         try:
             archive = np.load(f, allow_pickle=False)
         except _READ_ERRORS as e:
@@ -153,6 +157,16 @@ def load(path: str | Path) -> Module:
         if not isinstance(archive, np.lib.npyio.NpzFile):
             raise ValueError(f"{where}: a single .npy array, not a glassgrad .npz archive")
         with archive:
+            if "header" not in archive.files:
+                if any(name.endswith("data.pkl") for name in archive.files):
+                    raise ValueError(
+                        f"{where}: a PyTorch file (torch.save), not a glassgrad tensor model; load it with "
+                        "torch.load (trusted files only) and convert it with glassgrad.from_torch"
+                    )
+                shown = ", ".join(map(repr, archive.files[:5])) + (", ..." if len(archive.files) > 5 else "")
+                raise ValueError(
+                    f"{where}: no JSON string 'header' array; not a glassgrad tensor model (a zip holding {shown})"
+                )
             contents = {name: _read(archive, name, where) for name in archive.files}
     return _build(contents, where)
 

@@ -1,17 +1,22 @@
-"""Tensor model save/load: round trips, the file's contents, every bad file, pickles refused, atomic writes."""
+"""Tensor model save/load: round trips, the file's contents, every bad file, pickles refused, atomic writes;
+glassgrad.load choosing the reader by the file's content; storage.atomic_write's errors."""
 
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
 import pytest
 
 import glassgrad
-from glassgrad import tensor_serialization
+from glassgrad import plots, serialization, storage, tensor_serialization
 from glassgrad.layers import MLP, Linear, ReLU, Sequential, Sigmoid, Tanh
+from glassgrad.nn import MLP as ScalarMLP
 from glassgrad.nn import Layer, Module
 
 X = np.random.default_rng(0).normal(size=(5, 2))
@@ -22,7 +27,17 @@ def _same_model(loaded, model):
     for p, q in zip(loaded.parameters(), model.parameters(), strict=True):
         assert p.dtype == q.dtype and p.requires_grad
         assert np.array_equal(p.data, q.data) and p.data is not q.data
-    assert np.array_equal(loaded(X.astype(model.parameters()[0].dtype)).data, model(X).data)
+    x = X.astype(model.parameters()[0].dtype)
+    got, want = _run(loaded, x), _run(model, x)
+    assert type(got) is type(want) and (got == want if isinstance(got, str) else np.array_equal(got, want))
+
+
+def _run(model, x):
+    """The model's output on `x`, or its error message (a mixed-dtype model may refuse its own output)."""
+    try:
+        return model(x).data
+    except ValueError as e:
+        return str(e)
 
 
 @pytest.mark.parametrize(
@@ -151,7 +166,7 @@ def test_every_truncation_of_a_file_raises_value_error(tmp_path):
         cut.write_bytes(data[:length])
         with pytest.raises(ValueError):
             glassgrad.load(cut)
-        if length:  # glassgrad.load reads an empty file as JSON; the tensor loader must also refuse it
+        if length:  # glassgrad.load calls an empty file empty; the tensor loader must also refuse it
             with pytest.raises(ValueError, match="not a readable .npz archive"):
                 tensor_serialization.load(cut)
 
@@ -273,3 +288,107 @@ def test_a_failure_during_the_write_leaves_the_previous_file_intact(tmp_path, mo
     assert path.read_bytes() == before
     assert list(tmp_path.iterdir()) == [path]
     _same_model(glassgrad.load(path), old)
+
+
+@pytest.mark.parametrize("array", [np.ones(3), np.array([{"x": 1}], dtype=object)], ids=["floats", "objects"])
+def test_a_npy_renamed_to_npz_gets_the_npy_message(tmp_path, array):
+    np.save(tmp_path / "a.npy", array)
+    renamed = tmp_path / "a.npz"
+    (tmp_path / "a.npy").rename(renamed)
+    for load in (glassgrad.load, tensor_serialization.load):
+        with pytest.raises(ValueError, match=r"a\.npz: a single \.npy array, not a glassgrad \.npz archive"):
+            load(renamed)
+        with pytest.raises(ValueError, match="a single .npy array"):
+            load(_truncated(renamed, 20))
+
+
+def _truncated(path, length):
+    cut = path.with_name("cut_" + path.name)
+    cut.write_bytes(path.read_bytes()[:length])
+    return cut
+
+
+def test_load_reads_by_content_not_by_name(tmp_path):
+    tensor = glassgrad.save(MLP(2, [3, 1], seed=0), tmp_path / "t.npz")
+    scalar = glassgrad.save(ScalarMLP(2, [3, 1], seed=0), tmp_path / "s.json")
+    assert type(glassgrad.load(tensor.rename(tmp_path / "t.json"))) is MLP
+    assert type(glassgrad.load(scalar.rename(tmp_path / "s.npz"))) is ScalarMLP
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", r"bad: not a glassgrad model file \(the file is empty\)"),
+        (pickle.dumps({"x": 1}), r"bad: not a glassgrad model file \(it is a Python pickle, which glassgrad never"),
+        (b"\x89PNG\r\n\x1a\n\xff\xfe", r"bad: not a glassgrad model file \(binary data, neither JSON text nor an"),
+        (b'{"format": ', r"bad: not a glassgrad model file \(not valid JSON: Expecting value"),
+    ],
+    ids=["empty", "pickle", "binary", "truncated json"],
+)
+def test_each_other_file_gets_its_own_message(tmp_path, data, message):
+    (tmp_path / "bad").write_bytes(data)
+    with pytest.raises(ValueError, match=message):
+        glassgrad.load(tmp_path / "bad")
+
+
+def test_a_zip_without_a_header_names_its_entries_and_a_torch_file_is_recognised(tmp_path):
+    with zipfile.ZipFile(tmp_path / "z.npz", "w") as z:
+        z.writestr("weights.npy", b"whatever")
+    with pytest.raises(ValueError, match=r"no JSON string 'header' array; .* \(a zip holding 'weights'\)"):
+        glassgrad.load(tmp_path / "z.npz")
+    with zipfile.ZipFile(tmp_path / "model.pt", "w") as z:  # the layout of torch.save's files
+        z.writestr("archive/data.pkl", pickle.dumps({"x": 1}))
+        z.writestr("archive/version", b"3\n")
+    with pytest.raises(ValueError, match=r"model\.pt: a PyTorch file \(torch.save\), .* glassgrad.from_torch"):
+        glassgrad.load(tmp_path / "model.pt")
+
+
+@pytest.mark.parametrize(
+    "model, name",
+    [(ScalarMLP(2, [3, 1], seed=0), "m.json"), (MLP(2, [3, 1], seed=0), "m.npz")],
+    ids=["scalar", "tensor"],
+)
+def test_saving_into_a_missing_folder_names_the_target_and_its_folder(tmp_path, model, name):
+    target = tmp_path / "no" / "such" / name
+    message = f"cannot save '{target}': the folder '{target.parent}' does not exist"
+    with pytest.raises(FileNotFoundError) as caught:
+        glassgrad.save(model, target)
+    assert str(caught.value) == message and ".tmp" not in message
+    (tmp_path / "file").write_text("")
+    with pytest.raises(FileNotFoundError, match=r"the folder '.*file' is not a folder"):
+        glassgrad.save(model, tmp_path / "file" / name)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_save_figure_is_atomic_through_storage_and_closes_the_figure(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    path = plots.save_figure(plots.learning_curves([3.0, 2.0, 1.0], {"acc": [0.5, 1.0]}, "t"), tmp_path / "c.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and [p.name for p in tmp_path.iterdir()] == ["c.png"]
+    before = path.read_bytes()
+    fig = plt.figure()
+
+    def crash(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        plots.save_figure(fig, path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["c.png"]
+    assert not plt.fignum_exists(fig.number)
+    fig = plt.figure()
+    with pytest.raises(FileNotFoundError, match="the folder .* does not exist"):
+        plots.save_figure(fig, tmp_path / "missing" / "c.png")
+    assert not plt.fignum_exists(fig.number)
+
+
+def test_imports_point_one_way_and_the_old_names_still_work():
+    code = (
+        "import sys, glassgrad.tensor_serialization, glassgrad.plots;"
+        "assert 'glassgrad.serialization' not in sys.modules, 'tensor_serialization imports serialization'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert serialization.atomic_write is storage.atomic_write is plots.atomic_write
+    assert serialization.check_header is storage.check_header is tensor_serialization.check_header
+    assert (serialization.FORMAT, serialization.VERSION) == (storage.FORMAT, storage.VERSION) == ("glassgrad", 1)
+    assert glassgrad.save is serialization.save and glassgrad.load is serialization.load

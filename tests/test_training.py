@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -42,7 +44,7 @@ def test_moons_training_matches_torch():
     x, y = torch.tensor(points), torch.tensor(signs)
     steps = 6
     optimizer = torch.optim.SGD(params, lr=1.0)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, moons_lr)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda k: moons_lr(k, steps))
     torch_losses = []
     for _ in range(steps):
         h = x
@@ -61,6 +63,11 @@ def test_moons_training_matches_torch():
     assert history.losses == pytest.approx(torch_losses, rel=1e-9)
     want = [x for layer in layers for p in layer for x in p.detach().flatten().tolist()]
     assert layer_major(model) == pytest.approx(want, abs=1e-9)
+
+
+def test_learning_rate_schedule_spans_the_run():
+    assert [moons_lr(k) for k in (0, 50, 100)] == [1.0, 0.55, pytest.approx(0.1)]
+    assert moons_lr(300, steps=300) == pytest.approx(0.1) and moons_lr(299, steps=300) > 0
 
 
 def test_demo_reaches_full_accuracy_and_writes_its_files(tmp_path):
@@ -140,8 +147,59 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(serialization.os, "replace", crash)
+    monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError, match="disk full"):
         serialization.save(MLP(2, [3, 1], seed=1), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+
+@pytest.mark.parametrize(
+    "where, value, message",
+    [
+        ("w", float("nan"), "layer 1, neuron 0: weight 2 is nan, not a finite number"),
+        ("w", float("-inf"), "layer 1, neuron 0: weight 2 is -inf, not a finite number"),
+        ("b", float("inf"), "layer 1, neuron 0: bias is inf, not a finite number"),
+    ],
+    ids=["nan weight", "-inf weight", "inf bias"],
+)
+def test_saving_a_scalar_model_with_nan_or_inf_raises_and_writes_nothing(tmp_path, where, value, message):
+    model = MLP(2, [3, 1], seed=0)
+    neuron = model.layers[1].neurons[0]
+    if where == "w":
+        neuron.w[2].data = value
+    else:
+        neuron.b.data = value
+    with pytest.raises(ValueError, match=message + "; such a file could not be loaded"):
+        serialization.save(model, tmp_path / "m.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "number, message",
+    [
+        ("1" + "0" * 400, "layer 0, neuron 1: expected a finite number, got an integer of 401 digits, too large"),
+        ("-" + "9" * 400, "layer 0, neuron 1: expected a finite number, got an integer of 400 digits, too large"),
+        ("1e400", "layer 0, neuron 1: expected a finite number, got inf"),
+        ("9" * 5000, r"not a glassgrad model file \(not valid JSON: Exceeds the limit"),
+    ],
+    ids=["400 digits", "-400 digits", "1e400", "5000 digits"],
+)
+def test_a_huge_number_in_a_scalar_file_raises_value_error_naming_the_file(tmp_path, number, message):
+    path = serialization.save(MLP(2, [3, 1], seed=0), tmp_path / "m.json")
+    doc = json.loads(path.read_text())
+    doc["layers"][0]["weights"][1][0] = "HUGE"
+    path.write_text(json.dumps(doc).replace('"HUGE"', number))
+    with pytest.raises(ValueError, match=f"^{re.escape(str(path))}: {message}"):
+        serialization.load(path)
+
+
+def test_deeply_nested_json_raises_value_error_naming_the_file(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    message = rf"^{re.escape(str(path))}: not a glassgrad model file \(not valid JSON: nested too deeply\)$"
+    with pytest.raises(ValueError, match=message):
+        serialization.load(path)
+    path.write_text('{"format": "glassgrad", "version": 1, "kind": "scalar-mlp", "nin": ' + "[" * 100_000)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        serialization.load(path)
