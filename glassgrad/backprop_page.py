@@ -20,6 +20,7 @@ from glassgrad.visualize import DEFAULT_MAX_NODES, build, graph_nodes
 
 _SIMPLE = re.compile(r"[#\w.]+")  # a name that needs no parentheses in a formula
 _INFIX = {"+": "+", "-": "−", "*": "×", "/": "/", "**": "**"}
+_FUNCTIONS = ("exp", "log", "tanh", "relu", "sigmoid")
 
 
 def _num(x: float) -> str:
@@ -66,6 +67,56 @@ def _local_formula(op: str, out: str, args: list[str], k: int) -> str:
     }.get(op, "")
 
 
+# How tightly each operation binds in a derived name: a sum inside a product needs parentheses.
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "**": 4}
+_ATOM = 5
+_WORDS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "neg": "neg"}
+MAX_NAME = 24  # a derived name longer than this falls back to the op and the node's index
+
+
+def _derived_name(op: str, args: list[tuple[str, int]]) -> tuple[str, int] | None:
+    """A name for an unlabelled result of `op` from its inputs' names and precedences, e.g. `x1*w1`."""
+    if op.startswith("**") and op != "**":
+        args = [*args, (op[2:], _ATOM if not op[2:].startswith("-") else 0)]
+        op = "**"
+    if op in _FUNCTIONS and len(args) == 1:
+        return f"{op}({args[0][0]})", _ATOM
+    level = _PRECEDENCE.get(op)
+    if level is None:
+        return None
+    if op == "neg":
+        name, inner = args[0]
+        return "-" + (name if inner >= level else f"({name})"), level
+    (a, pa), (b, pb) = args
+    left_ok = pa > level if op == "**" else pa >= level
+    right_ok = pb >= level if op == "**" else pb > level or (pb == level and op in "+*")
+    a, b = (a if left_ok else f"({a})"), (b if right_ok else f"({b})")
+    return (f"{a} {op} {b}" if level == 1 else f"{a}{op}{b}"), level
+
+
+def _names(order: list[Value]) -> list[str]:
+    """What the page calls each node: its label; else, for a result, a name made from its inputs'
+    (`x1*w1`, `tanh(n)`) when short and not taken, else the op and its index (`add#5`); for an
+    unlabelled leaf, its index (`#3`)."""
+    index = {v: i for i, v in enumerate(order)}
+    shown: list[str] = []
+    precedence: list[int] = []
+    taken = {v.label for v in order if v.label}
+    for i, v in enumerate(order):
+        name, level = v.label, _ATOM if _SIMPLE.fullmatch(v.label or "#") else 0
+        if not name and v._prev:
+            derived = _derived_name(v._op, [(shown[index[x]], precedence[index[x]]) for x in v._prev])
+            if derived is not None and len(derived[0]) <= MAX_NAME and derived[0] not in taken:
+                name, level = derived
+            else:
+                word = _WORDS.get(v._op) or re.sub(r"\W", "", v._op) or "op"
+                name, level = f"{word}#{i}", _ATOM
+            taken.add(name)
+        shown.append(name or f"#{i}")
+        precedence.append(level)
+    return shown
+
+
 def _derivative(out: str, x: str, formula: str, local: float) -> str:
     """'∂o/∂x = formula = 0.5000', leaving out a formula that is just a number."""
     shown = "" if formula.lstrip("−").isdigit() or not formula else f" = {formula}"
@@ -79,7 +130,7 @@ def record(root: Value, order: list[Value]) -> dict:
     and a backward step also has `grads`: `[node, grad shown, exact grad]` for each grad it set.
     """
     index = {v: i for i, v in enumerate(order)}
-    shown = [v.label or f"#{i}" for i, v in enumerate(order)]
+    shown = _names(order)
     names = [name if _SIMPLE.fullmatch(name) else f"({name})" for name in shown]
     nodes, steps, locals_of = [], [], {}
     for i, v in enumerate(order):
@@ -143,7 +194,7 @@ class Stepper:
     """A recorded run of the engine as an HTML page: `.save(path)`, or show it inline in Jupyter."""
 
     def __init__(self, root: Value, max_nodes: int | None = DEFAULT_MAX_NODES) -> None:
-        order = graph_nodes(root, max_nodes)
+        order = graph_nodes(root, max_nodes, "stepper")
         self.run = record(root, order)
         nodes = self.run["nodes"]
         drawing = build(order, lambda i, v: (nodes[i]["shown"], f"data {nodes[i]['data']}", f"grad {nodes[i]['grad']}"))

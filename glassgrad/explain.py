@@ -136,7 +136,24 @@ def build(expression: str, values: Mapping[str, float]) -> tuple[Value, dict[str
         raise ExplainError(f"{unused[0]}={values[unused[0]]!r} is given but {unused[0]} is not in the expression")
     leaves = {name: Value(values[name], label=name) for name in values}
 
+    source = expression.strip()
+
+    def written(node: ast.expr) -> str:
+        """The part of the formula that `node` is, as the user wrote it (on one line)."""
+        return " ".join((ast.get_source_segment(source, node) or ast.unparse(node)).split())
+
     def value(node: ast.expr) -> Value | float:
+        """The node's result; a new Value is labelled with the part of the formula it computes."""
+        result = compute(node)
+        if isinstance(result, Value) and not result.label:
+            result.label = written(node)
+        return result
+
+    def constant(node: ast.expr, number: Value | float) -> Value:
+        """A number of the formula as a leaf Value labelled as written (`2`, `0.5`)."""
+        return number if isinstance(number, Value) else Value(number, label=written(node))
+
+    def compute(node: ast.expr) -> Value | float:
         if isinstance(node, ast.Constant):
             return float(node.value)
         if isinstance(node, ast.Name):
@@ -144,12 +161,13 @@ def build(expression: str, values: Mapping[str, float]) -> tuple[Value, dict[str
         if isinstance(node, ast.UnaryOp):
             return -value(node.operand)
         if isinstance(node, ast.Call):
-            inner = value(node.args[0])
-            return getattr(inner if isinstance(inner, Value) else Value(inner), node.func.id)()
+            return getattr(constant(node.args[0], value(node.args[0])), node.func.id)()
         left, right = value(node.left), value(node.right)
-        if not isinstance(left, Value) and not isinstance(right, Value):
-            left = Value(left)  # keep constant parts in the graph, as they are in the formula
-        return left**right if isinstance(node.op, ast.Pow) else _BINARY[type(node.op)](left, right)
+        if isinstance(node.op, ast.Pow):  # a number exponent stays a number: the engine's x**k
+            if not isinstance(left, Value) and not isinstance(right, Value):
+                left = constant(node.left, left)  # keep constant parts in the graph, as they are in the formula
+            return left**right
+        return _BINARY[type(node.op)](constant(node.left, left), constant(node.right, right))
 
     try:
         root = value(tree.body)
@@ -157,8 +175,8 @@ def build(expression: str, values: Mapping[str, float]) -> tuple[Value, dict[str
         raise ExplainError("the expression is nested too deeply") from None
     if not isinstance(root, Value):
         root = Value(root)
-    if not root.label:
-        root.label = "out"
+    if root not in leaves.values():
+        root.label = "out"  # what the command prints: out = EXPR
     return root, leaves
 
 

@@ -8,6 +8,7 @@ neuron for every example of a batch in one matrix product. Initialisation is PyT
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,8 @@ class Linear(Module):
     """
 
     def __init__(self, nin: int, nout: int, bias: bool = True, seed: Seed = None, dtype: Any = np.float64) -> None:
+        _check_size("Linear", "nin", nin)
+        _check_size("Linear", "nout", nout)
         rng = np.random.default_rng(seed)
         bound = 1.0 / math.sqrt(nin)
         self.nin, self.nout = nin, nout
@@ -33,8 +36,16 @@ class Linear(Module):
         self.bias = Tensor(rng.uniform(-bound, bound, nout), requires_grad=True, dtype=dtype) if bias else None
 
     def __call__(self, x: Tensor | Any) -> Tensor:
+        """The layer on `x`: a numpy array or list is converted to the layer's dtype; a Tensor must
+        already have it (ValueError otherwise, as PyTorch), so that no dtype changes silently."""
         if not isinstance(x, Tensor):
             x = Tensor(x, dtype=self.weight.dtype)
+        elif x.dtype != self.weight.dtype:
+            raise ValueError(
+                f"{self!r} has {self.weight.dtype} weights but got a {x.dtype} Tensor; convert it with "
+                f"x.astype(np.{self.weight.dtype}) (or pass a numpy array, which the layer converts), "
+                f"or make the layer with dtype=np.{x.dtype}"
+            )
         width = x.shape[-1] if x.ndim else 0
         if width != self.nin:
             raise ValueError(f"{self!r} takes inputs of width {self.nin}, got width {width} (shape {x.shape})")
@@ -45,6 +56,13 @@ class Linear(Module):
 
     def __repr__(self) -> str:
         return f"Linear({self.nin}, {self.nout}{'' if self.bias is not None else ', bias=False'})"
+
+
+def _check_size(where: str, name: str, n: Any) -> None:
+    """ValueError unless `n` is a positive integer: a width (nin, the number of inputs) or a layer size."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
+        what = "the number of inputs" if name == "nin" else "a number of neurons"
+        raise ValueError(f"{where}: {name} must be a positive integer ({what}), got {n!r}")
 
 
 class ReLU(Module):
@@ -123,6 +141,11 @@ class MLP(Sequential):
         for name in (activation, output_activation):
             if name not in ACTIVATIONS:
                 raise ValueError(f"unknown activation {name!r}; expected one of {tuple(ACTIVATIONS)}")
+        _check_size("MLP", "nin", nin)
+        if isinstance(nouts, (str, bytes)) or not hasattr(nouts, "__len__") or len(nouts) == 0:
+            raise ValueError(f"MLP: nouts must list the size of each layer, at least one layer, got {nouts!r}")
+        for i, n in enumerate(nouts):
+            _check_size("MLP", f"nouts[{i}]", n)
         rng = np.random.default_rng(seed)
         sizes = [nin, *nouts]
         modules: list[Module] = []

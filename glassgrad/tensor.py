@@ -14,7 +14,9 @@ recording the gradient as a graph that can be differentiated again.
 
 from __future__ import annotations
 
+import math
 import numbers
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -50,7 +52,7 @@ class Tensor:
     requires a gradient when any of its inputs does.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_rule")
+    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_rule", "__weakref__")
     __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
@@ -85,6 +87,24 @@ class Tensor:
             extra += f", grad_fn={self._op}" if self._op else ", requires_grad=True"
         return f"Tensor({body}{extra})"
 
+    def __len__(self) -> int:
+        """The length of the first axis; a 0-d tensor has none (TypeError, as numpy and PyTorch)."""
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor; use .item() for its number")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        """The rows along the first axis, each a Tensor (indexing, so gradients flow back), as PyTorch."""
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor; use .item() for its number")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """np.asarray(tensor) is its data (not the rows one by one)."""
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
         if self.data.size != 1:
@@ -94,6 +114,14 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         """The data array itself (not a copy)."""
         return self.data
+
+    def astype(self, dtype: Any) -> Tensor:
+        """The same numbers as `dtype` (numpy.float32 or numpy.float64); the gradient is converted back."""
+        if dtype is None or np.dtype(dtype) not in _FLOAT_DTYPES:
+            raise TypeError(f"astype({dtype!r}): expected numpy.float32 or numpy.float64")
+        if np.dtype(dtype) == self.dtype:
+            return self
+        return _result(self.data.astype(dtype), (self,), "astype")
 
     def detach(self) -> Tensor:
         """The same array as a new leaf that requires no gradient."""
@@ -194,9 +222,10 @@ class Tensor:
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """The sum over `axis` divided by the number of elements summed."""
-        with np.errstate(all="ignore"):
-            data = self.data.mean(axis=axis, keepdims=keepdims)
-        n = self.data.size // max(data.size, 1) if self.data.size else 0
+        axes = range(self.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+        n = math.prod(self.shape[a] for a in axes)
+        with np.errstate(all="ignore"):  # np.mean, except that an empty mean is 0/0 = nan silently (as PyTorch)
+            data = self.data.sum(axis=axis, keepdims=keepdims) / n
         return _result(data, (self,), "mean", partial(DERIVATIVES["mean"], axis, keepdims, n))
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
@@ -285,11 +314,6 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad (no input has requires_grad=True)")
         if gradient is None:
-            if self.data.size != 1:
-                raise ValueError(
-                    f"backward: a tensor of shape {self.shape} needs an explicit gradient; "
-                    "only a one-element tensor gets the implicit gradient 1"
-                )
             seed = self._seed(create_graph)
         else:
             seed = _as_array(gradient, self.dtype)
@@ -304,7 +328,13 @@ class Tensor:
         accumulate(grads)
 
     def _seed(self, create_graph: bool) -> Tensor | np.ndarray:
-        """d(self)/d(self) = 1 for every element, as a node when the gradient graph is recorded."""
+        """d(self)/d(self) = 1, as a node when the gradient graph is recorded: the implicit gradient
+        of `backward()` and `glassgrad.grad`, which only a one-element tensor has (as in PyTorch)."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"backward: a tensor of shape {self.shape} needs an explicit gradient; "
+                "only a one-element tensor gets the implicit gradient 1 (reduce it first, e.g. with .sum())"
+            )
         ones = np.ones_like(self.data)
         return Tensor(ones) if create_graph else ones
 
@@ -356,7 +386,10 @@ def _binary(a: Tensor, b: Any, op: str) -> Tensor:
         except ValueError:
             raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not match") from None
     need = (a.requires_grad, b.requires_grad)
-    return _result(data, (a, b), op, None if all(need) else partial(DERIVATIVES[op], need=need))
+    rule = None if all(need) else partial(DERIVATIVES[op], need=need)
+    if a.dtype != b.dtype:
+        rule = partial(_promoted_rule, rule or DERIVATIVES[op])  # float32 op float64: float32 grads stay float32
+    return _result(data, (a, b), op, rule)
 
 
 def _operand(x: Any, like: Tensor) -> Tensor:
@@ -475,6 +508,13 @@ def where(keep: np.ndarray, x: Tensor | np.ndarray) -> Tensor | np.ndarray:
     return (bits & -keep.astype(bits.dtype)).view(x.dtype)
 
 
+def cast(x: Tensor | np.ndarray, dtype: np.dtype) -> Tensor | np.ndarray:
+    """x as `dtype`; its derivative converts back."""
+    if x.dtype == dtype:
+        return x
+    return x.astype(dtype)
+
+
 def scatter_add(x: Tensor | np.ndarray, index: Any, shape: tuple[int, ...]) -> Tensor | np.ndarray:
     """Zeros of `shape` with x added at `index` (repeated positions add up); its derivative is x[index]."""
     if isinstance(x, Tensor):
@@ -579,9 +619,11 @@ def _mean_rule(axis, keepdims, n, g, out, a):
 
 
 def _max_rule(axis, keepdims, g, out, a):
-    """d(max x)/dx_i = 1/k for each of the k elements equal to the maximum, 0 elsewhere."""
+    """d(max x)/dx_i = 1/k for each of the k elements equal to the maximum, 0 elsewhere; where the
+    maximum is nan, the k elements that are nan (as PyTorch's max(); its amax gives nan instead)."""
     raw = _raw(a)
-    ties = raw == _raw(out).reshape(_reduced_shape(raw.shape, axis))
+    top = _raw(out).reshape(_reduced_shape(raw.shape, axis))
+    ties = (raw == top) | (np.isnan(raw) & np.isnan(top))
     return (_spread(g, a.shape, axis, keepdims) * (ties / ties.sum(axis=axis, keepdims=True)).astype(raw.dtype),)
 
 
@@ -601,6 +643,12 @@ def _softmax_rule(axis, g, out, a):
 def _log_softmax_rule(axis, g, out, a):
     """d(log_softmax)^T g = g - softmax(a) * sum(g), softmax(a) = e^out."""
     return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
+
+
+def _promoted_rule(rule, g, out, *inputs):
+    """`rule` for inputs of different dtypes: each share converted to its input's dtype, as PyTorch's
+    gradient of a float32 tensor stays float32 after an operation with a float64 one."""
+    return tuple(None if s is None else cast(s, x.dtype) for s, x in zip(rule(g, out, *inputs), inputs, strict=True))
 
 
 def _reshape_rule(g, out, a):
@@ -646,6 +694,7 @@ DERIVATIVES = {
     "sigmoid": lambda g, out, a: (g * (1.0 - out) * out,),
     "relu": lambda g, out, a: (where(~(out <= 0), g),),  # g where out > 0 or is nan, as in PyTorch
     "expand": lambda g, out, a: (sum_to(g, a.shape),),
+    "astype": lambda g, out, a: (cast(g, a.dtype),),
     "reshape": _reshape_rule,
     "**k": _power_by_constant_rule,
     "sum": _sum_rule,
@@ -668,7 +717,13 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     `x` has shape (..., nin), `weight` (nout, nin), `bias` (nout,); the result (..., nout).
     """
     if not isinstance(x, Tensor):
-        x = _operand(x, weight)
+        x = _constant(_as_array(x, weight.dtype))
+    for t in (weight, bias):
+        if t is not None and t.dtype != x.dtype:
+            raise ValueError(
+                f"linear: the input is {x.dtype} but the layer's weights are {t.dtype}; convert the input "
+                f"with x.astype(np.{t.dtype}), or make the layer with dtype=np.{x.dtype}"
+            )
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(
             f"linear: input has width {x.shape[-1] if x.ndim else 0} (shape {x.shape}) "

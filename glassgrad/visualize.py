@@ -57,8 +57,28 @@ class Drawing(graphviz.Digraph):
             return super().render(*args, **kwargs)
 
 
-def graph_nodes(root: Value, max_nodes: int | None = DEFAULT_MAX_NODES) -> list[Value]:
+def check_root(root: Any, who: str) -> None:
+    """TypeError unless `root` is a Value: `who` (draw_dot, stepper) draws graphs of scalar Values."""
+    if isinstance(root, Value):
+        return
+    from glassgrad.tensor import Tensor
+
+    if isinstance(root, Tensor):
+        raise TypeError(
+            f"{who}: got a Tensor; {who} draws graphs of Values (the scalar engine), one number per node. "
+            "Build the expression from glassgrad.Value to see it node by node"
+        )
+    raise TypeError(f"{who}: got {type(root).__name__}; {who} draws the graph of a Value (glassgrad.Value)")
+
+
+def number(x: Any) -> float:
+    """A Value's `data` or `grad` as a float: a grad is a Value itself after backward(create_graph=True)."""
+    return x.data if isinstance(x, Value) else x
+
+
+def graph_nodes(root: Value, max_nodes: int | None = DEFAULT_MAX_NODES, who: str = "draw_dot") -> list[Value]:
     """Every Value `root` depends on, inputs first (the engine's forward order), or `GraphTooLarge`."""
+    check_root(root, who)
     order = topological_order(root)
     if max_nodes is not None and len(order) > max_nodes:
         raise GraphTooLarge(
@@ -105,6 +125,7 @@ def draw_dot(
 
     `format` is what `.render()` writes ('svg', 'png', ...), `rankdir` the direction ('LR' or 'TB').
     A graph of more than `max_nodes` Values raises `GraphTooLarge`; `max_nodes=None` draws any size.
+    After `backward(create_graph=True)` each grad is a Value: its number is shown.
     """
     order = graph_nodes(root, max_nodes)
-    return build(order, lambda i, v: (v.label, f"data {v.data:.4f}", f"grad {v.grad:.4f}"), rankdir, format)
+    return build(order, lambda i, v: (v.label, f"data {v.data:.4f}", f"grad {number(v.grad):.4f}"), rankdir, format)

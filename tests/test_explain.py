@@ -80,7 +80,7 @@ def test_command_prints_the_table_and_writes_the_page_and_svg(tmp_path, capsys):
         "b": [repr(6.8813735870195432), repr(b.grad)],
     }
     html = page.read_text()
-    assert "x1.grad += (∂#2/∂x1 = w1 = -3.0000) × #2.grad (0.5000) = -1.5000" in html
+    assert "x1.grad += (∂(x1*w1)/∂x1 = w1 = -3.0000) × (x1*w1).grad (0.5000) = -1.5000" in html
     assert "<svg" in svg.read_text() and "grad &#45;1.5000" in svg.read_text()
 
 
@@ -178,3 +178,16 @@ def test_without_dot_exit_1_with_the_install_hint_and_no_file(tmp_path, monkeypa
     assert run([*NEURON, "--out", str(tmp_path / "p.html")]) == 1
     assert "apt-get install graphviz" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_every_intermediate_node_is_labelled_with_its_part_of_the_formula():
+    from glassgrad.autograd import topological_order
+
+    root, leaves = explain.build("tanh(x1*w1 + x2*w2 + b)", explain.parse_values(NEURON[1:]))
+    labels = [v.label for v in topological_order(root)]
+    assert labels == ["x1", "w1", "x1*w1", "x2", "w2", "x2*w2", "x1*w1 + x2*w2", "b", "x1*w1 + x2*w2 + b", "out"]
+    root, _ = explain.build("-(a - b) ** 2 / 4 + 2*a", {"a": 1.0, "b": -2.5})
+    labels = [v.label for v in topological_order(root)]
+    assert labels == ["a", "b", "a - b", "(a - b) ** 2", "-(a - b) ** 2", "4", "-(a - b) ** 2 / 4", "2", "2*a", "out"]
+    root, leaves = explain.build("x", {"x": 2.0})  # a lone name stays itself
+    assert root is leaves["x"] and root.label == "x"

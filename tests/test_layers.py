@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import glassgrad
 from glassgrad.autograd import no_grad
 from glassgrad.layers import MLP, Linear, ReLU, Sequential, Sigmoid, Tanh
 from glassgrad.tensor import Tensor, cross_entropy
@@ -124,3 +125,68 @@ def test_training_steps_with_cross_entropy_and_sgd_match_torch(activation):
     assert not np.allclose(
         model.parameters()[0].data, MLP(5, [16, 12, 4], activation=activation, seed=11).parameters()[0].data
     )
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Linear(0, 3), r"Linear: nin must be a positive integer \(the number of inputs\), got 0"),
+        (lambda: Linear(-1, 3), r"Linear: nin must be a positive integer \(the number of inputs\), got -1"),
+        (lambda: Linear(2, 0), r"Linear: nout must be a positive integer \(a number of neurons\), got 0"),
+        (lambda: Linear(2.5, 3), r"Linear: nin must be a positive integer .*, got 2.5"),
+        (lambda: Linear(True, 3), r"Linear: nin must be a positive integer .*, got True"),
+        (lambda: MLP(2, []), r"MLP: nouts must list the size of each layer, at least one layer, got \[\]"),
+        (lambda: MLP(2, 3), r"MLP: nouts must list the size of each layer, at least one layer, got 3"),
+        (lambda: MLP(2, [0, 1]), r"MLP: nouts\[0\] must be a positive integer \(a number of neurons\), got 0"),
+        (lambda: MLP(2, [4, -2]), r"MLP: nouts\[1\] must be a positive integer .*, got -2"),
+        (lambda: MLP(0, [4]), r"MLP: nin must be a positive integer \(the number of inputs\), got 0"),
+    ],
+)
+def test_bad_sizes_are_refused_with_what_is_expected(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_numpy_integer_sizes_are_accepted():
+    assert repr(MLP(np.int64(2), [np.int32(3)], seed=0)) == "MLP(Linear(2, 3))"
+
+
+def test_a_layer_converts_arrays_and_lists_to_its_dtype_and_refuses_a_tensor_of_another():
+    model = MLP(3, [5, 2], dtype=np.float32, seed=0)
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    assert model(x).dtype == np.float32 and model(x.tolist()).dtype == np.float32
+    assert model(x.astype(np.float32)).dtype == np.float32
+    with pytest.raises(ValueError) as error:
+        model(Tensor(x))
+    message = str(error.value)
+    assert "float32 weights but got a float64 Tensor" in message and "x.astype(np.float32)" in message
+    assert "dtype=np.float64" in message
+    with pytest.raises(ValueError, match="float64 weights but got a float32 Tensor"):
+        MLP(3, [2], seed=0)(Tensor(x, dtype=np.float32))
+    with pytest.raises(RuntimeError, match="same dtype"):
+        torch.nn.Linear(3, 2, dtype=torch.float32)(torch.tensor(x))  # PyTorch refuses too
+    out = model(Tensor(x).astype(np.float32))
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert all(p.grad.dtype == np.float32 for p in model.parameters())
+
+
+def test_float32_parameter_grads_stay_float32_after_mixing_with_float64():
+    w = Tensor(np.ones(3), requires_grad=True, dtype=np.float32)
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (w * x + x @ w + w / x).sum()
+    assert y.dtype == np.float64  # as PyTorch: float32 with float64 gives float64
+    y.backward()
+    assert w.grad.dtype == np.float32 and x.grad.dtype == np.float64
+    np.testing.assert_allclose(w.grad, 4 * x.data + 1 / x.data, rtol=1e-6)  # x@w is added to all 3
+    np.testing.assert_allclose(x.grad, 4 - 1 / x.data**2, rtol=1e-15)
+    w.grad = x.grad = None
+    (w * x + w / x).sum().backward()
+    tw = torch.ones(3, dtype=torch.float32, requires_grad=True)
+    tx = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    (tw * tx + tw / tx).sum().backward()  # (torch's @ refuses mixed dtypes; its elementwise ops promote)
+    assert tw.grad.dtype == torch.float32
+    np.testing.assert_allclose(w.grad, tw.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-15)
+    (gw,) = glassgrad.grad((w * x).sum(), [w], create_graph=True)  # recorded gradients too
+    assert gw.dtype == np.float32 and isinstance(gw, Tensor)

@@ -105,7 +105,7 @@ def test_local_derivative_formulas_per_operation():
     assert formulas["exp"] == ["∂o/∂x = o = 7.3891"]
     assert formulas["log"] == ["∂o/∂x = 1/x = 0.5000"]
     assert formulas["sigmoid"] == ["∂o/∂x = o·(1 − o) = 0.1050"]
-    assert formulas["relu"] == ["∂o/∂#1 = 1 if o > 0 else 0 = 0.0000"]  # -x is unlabelled: shown by position
+    assert formulas["relu"] == ["∂o/∂(-x) = 1 if o > 0 else 0 = 0.0000"]  # -x is unlabelled: named from x
     assert formulas["-"] == ["∂o/∂x = 1.0000", "∂o/∂y = -1.0000"]  # a constant derivative is just its number
 
 
@@ -227,3 +227,60 @@ def test_play_runs_to_the_end_and_stops(browser, tmp_path):
     page.wait_for_function("document.getElementById('play').textContent.includes('play')", timeout=5000)
     assert page.inner_text("#counter") == "step 4 of 4 · backward"
     assert errors == []
+
+
+def test_unlabelled_results_are_named_from_their_inputs():
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    run = run_of(o)
+    assert [node["shown"] for node in run["nodes"]] == [
+        "x1", "w1", "x1*w1", "x2", "w2", "x2*w2", "x1*w1 + x2*w2", "b", "n", "o"
+    ]
+    lines = [line for step in run["steps"] for line in step["lines"]]
+    # the docs' and README's example line, word for word
+    assert "x1.grad += (∂(x1*w1)/∂x1 = w1 = -3.0000) × (x1*w1).grad (0.5000) = -1.5000   ⇒ x1.grad = -1.5000" in lines
+    assert not any("#" in node["shown"] for node in run["nodes"])
+
+
+def test_derived_names_keep_precedence_and_fall_back_to_op_and_index_when_long_or_taken():
+    x, y = Value(3.0, label="x"), Value(2.0, label="y")
+    s = x + y
+    q = (s * (x - y) / (-x) ** 2).exp()
+    long = ((x * y + y * x + x * x) * (y * y + x * y + y / x)).tanh()
+    twice = (x + y) * s  # a second, different node computing x + y
+    shown = {v: node["shown"] for v, node in zip(topological_order(q), run_of(q)["nodes"], strict=True)}
+    assert shown[q].startswith("exp#")  # exp((x + y)*(x - y)/(-x)**2) would be too long
+    assert shown[q._prev[0]] == "(x + y)*(x - y)/(-x)**2"
+    assert shown[q._prev[0]._prev[1]] == "(-x)**2"
+    names = [node["shown"] for node in run_of(long)["nodes"]]
+    assert names[-2].startswith("mul#") and names[-1] == f"tanh({names[-2]})"  # short again around the fallback
+    assert "x*y + y*x + x*x" in names and "y/x" in names
+    names = [node["shown"] for node in run_of(twice)["nodes"]]
+    assert names.count("x + y") == 1 and any(n.startswith("add#") for n in names)
+    assert names[-1] == "(x + y)*" + next(n for n in names if n.startswith("add#"))
+    assert run_of(x**-1.5)["nodes"][-1]["shown"] == "x**(-1.5)"
+    assert run_of(2 * x)["nodes"][0]["shown"] == "#0"  # an unlabelled leaf is shown by position
+
+
+def test_grads_that_are_values_after_create_graph_are_shown_as_numbers():
+    x = Value(3.0, label="x")
+    y = x * x * x
+    y.label = "y"
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, Value)
+    assert run_of(y)["nodes"][0]["grad"] == "27.0000"
+    require("dot", "apt-get install graphviz")
+    page = stepper(y)
+    assert "grad 27.0000" in page.html
+
+
+@pytest.mark.parametrize("root", [glassgrad.Tensor(2.0), glassgrad.Tensor([1.0, 2.0]), 2.0, "x"])
+def test_stepper_refuses_what_is_not_a_value(root):
+    what = "a Tensor; stepper draws graphs of Values" if isinstance(root, glassgrad.Tensor) else "stepper draws"
+    with pytest.raises(TypeError, match=what):
+        stepper(root)

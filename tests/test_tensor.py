@@ -510,3 +510,116 @@ def test_graphs_hold_no_reference_cycles():
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_grad_of_a_non_scalar_output_raises_as_backward_does():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    for create_graph in (False, True):
+        with pytest.raises(ValueError, match=r"backward: a tensor of shape \(2,\) needs an explicit gradient"):
+            glassgrad.grad(x * 2, [x], create_graph=create_graph)
+    with pytest.raises(ValueError, match=r"backward: a tensor of shape \(2,\) needs an explicit gradient"):
+        (x * 2).backward()
+    t = torch.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+        torch.autograd.grad(t * 2, [t])
+    (g,) = glassgrad.grad((x * 2).sum(), [x])
+    np.testing.assert_array_equal(g, [2.0, 2.0])
+    (g,) = glassgrad.grad((x * 2)[1:].reshape(1, 1), [x])  # one element in any shape has the implicit 1
+    np.testing.assert_array_equal(g, [0.0, 2.0])
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        [[1.0, NAN], [2.0, 0.0]],
+        [[1.0, NAN], [NAN, 0.0]],
+        [[NAN, NAN], [NAN, NAN]],
+        [[-np.inf, NAN], [np.inf, 0.0]],
+    ],
+)
+def test_full_max_with_nan_sends_the_gradient_to_the_nans_like_torch(x):
+    x = np.array(x)
+    ours, theirs = leaves(x)
+    out, ref = ours[0].max(), theirs[0].max()
+    assert np.isnan(out.item()) and torch.isnan(ref)
+    out.backward()
+    ref.backward()
+    np.testing.assert_array_equal(ours[0].grad, theirs[0].grad.numpy())
+    assert not np.isnan(ours[0].grad).any()
+    # all axes as a tuple is the same reduction
+    again = Tensor(x, requires_grad=True)
+    again.max(axis=(0, 1)).backward()
+    np.testing.assert_array_equal(again.grad, ours[0].grad)
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("axis", [(0, 2), (1, 2), (0, 1, 2)])
+def test_max_over_a_tuple_of_axes_with_nan(axis, keepdims):
+    x = rand(2, 3, 4)
+    x[1, 2, 3] = x[1, 0, 0] = NAN
+    x[0, 1, 1] = 5.0
+    t = Tensor(x, requires_grad=True)
+    out = t.max(axis=axis, keepdims=keepdims)
+    np.testing.assert_array_equal(out.data, torch.tensor(x).amax(dim=axis, keepdim=keepdims).numpy())
+    upstream = np.random.default_rng(1).normal(size=out.shape)
+    (out * upstream).sum().backward()
+    assert not np.isnan(t.grad).any()
+    # each slice whose maximum is nan gives its gradient to its nans, shared evenly, as torch's max() does
+    # (torch's amax gives the whole slice nan gradients there); the other slices as amax
+    for index in np.ndindex(*out.shape):
+        full = list(index) if keepdims else list(index)
+        where = [slice(None)] * 3
+        kept = iter(full)
+        for a in range(3):
+            if a not in axis:
+                where[a] = next(kept) if not keepdims else full[a]
+        part = torch.tensor(x[tuple(where)], requires_grad=True)
+        part.max().backward()
+        np.testing.assert_allclose(t.grad[tuple(where)], upstream[index] * part.grad.numpy(), rtol=1e-15)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_max_along_one_axis_with_nan_picks_the_first_nan_like_torch(axis):
+    x = np.array([[1.0, NAN, NAN], [2.0, 0.0, 2.0], [NAN, 5.0, 1.0]])
+    check(lambda t: t.max(axis=axis), lambda t: t.max(dim=axis)[0], x)
+    ours, _ = leaves(x)
+    ours[0].max(axis=axis).sum().backward()
+    assert not np.isnan(ours[0].grad).any()
+
+
+def test_len_and_iteration_like_torch():
+    scalar = Tensor(5.0)
+    for f in (list, len, iter):
+        with pytest.raises(TypeError, match="0-d tensor"):
+            f(scalar)
+    with pytest.raises(TypeError):
+        list(torch.tensor(5.0))
+    m = Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    rows = list(m)
+    assert len(m) == 3 and len(Tensor(np.ones((0, 4)))) == 0 and list(Tensor(np.ones((0, 4)))) == []
+    assert all(isinstance(r, Tensor) and r.shape == (2,) for r in rows)
+    np.testing.assert_array_equal(np.stack([r.data for r in rows]), m.data)
+    assert [r.shape for r in Tensor([1.0, 2.0])] == [(), ()]
+    sum(r * (i + 1) for i, r in enumerate(m)).sum().backward()  # rows carry the gradient back
+    np.testing.assert_array_equal(m.grad, [[1, 1], [2, 2], [3, 3]])
+    a, b = Tensor([1.0, 2.0])  # unpacking
+    assert a.item() == 1.0 and b.item() == 2.0
+    np.testing.assert_array_equal(np.asarray(m), m.data)  # numpy takes the data, not the rows one by one
+    assert np.asarray(m, dtype=np.float32).dtype == np.float32
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((0, 3), 0), ((0, 3), None), ((0, 3), 1), ((2, 0, 3), (0, 1))])
+def test_mean_of_nothing_is_nan_without_warnings_like_torch(shape, axis):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = Tensor(np.ones(shape), requires_grad=True)
+        out = t.mean(axis=axis)
+        ref = torch.ones(shape, dtype=torch.float64).mean(dim=axis) if axis is not None else torch.ones(shape).mean()
+        assert out.shape == tuple(ref.shape)
+        np.testing.assert_array_equal(out.data, ref.double().numpy())
+        if out.size:
+            out.sum().backward()
+            assert t.grad.shape == shape

@@ -117,3 +117,23 @@ def test_every_snippet_in_the_visualisation_docs_runs(tmp_path, monkeypatch):
             if language == "sh":
                 assert after == ("text", done.stdout)  # the output the docs show is the real output
     assert (tmp_path / "graph.svg").exists() and (tmp_path / "backprop.html").exists()
+
+
+def test_grads_that_are_values_after_create_graph_show_their_numbers():
+    x = Value(3.0, label="x")
+    y = x * x * x
+    y.label = "y"
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, Value) and isinstance(y.grad, Value)
+    source = draw_dot(y).source
+    assert "{ x | data 3.0000 | grad 27.0000 }" in source and "{ y | data 27.0000 | grad 1.0000 }" in source
+
+
+def test_a_tensor_or_a_number_is_refused_with_what_draw_dot_draws():
+    from glassgrad import Tensor
+
+    with pytest.raises(TypeError, match=r"draw_dot: got a Tensor; draw_dot draws graphs of Values \(the scalar"):
+        draw_dot(Tensor([1.0, 2.0], requires_grad=True).sum())
+    for root in (2.0, None, [Value(1.0)]):
+        with pytest.raises(TypeError, match=r"draw_dot: got \w+; draw_dot draws the graph of a Value"):
+            draw_dot(root)
