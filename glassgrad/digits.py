@@ -11,7 +11,7 @@ from tqdm import tqdm
 from glassgrad.autograd import no_grad
 from glassgrad.layers import MLP
 from glassgrad.optim import Adam, CosineAnnealingLR
-from glassgrad.tensor import Tensor, cross_entropy
+from glassgrad.tensor import cross_entropy
 
 SIZES = [128, 64, 10]
 
@@ -41,7 +41,7 @@ def load_split(seed: int = 0, test_fraction: float = 0.2) -> tuple[np.ndarray, n
 def predict(model: MLP, x: np.ndarray) -> np.ndarray:
     """The most likely class of each row, without building a graph."""
     with no_grad():
-        return model(Tensor(x)).data.argmax(axis=1)
+        return model(x).data.argmax(axis=1)
 
 
 def train(
@@ -67,7 +67,7 @@ def train(
         bar = tqdm(batches, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not progress)
         for start in bar:
             rows = order[start : start + batch_size]
-            logits = model(Tensor(x_train[rows]))
+            logits = model(x_train[rows])  # the first layer converts the batch to its dtype
             loss = cross_entropy(logits, y_train[rows])
             optimizer.zero_grad()
             loss.backward()

@@ -94,7 +94,8 @@ def train_moons_tensor(model, points: list[list[float]], signs: list[float], ste
     """The demo's training with the Tensor engine: the whole batch in a few array operations."""
     from glassgrad.tensor import Tensor
 
-    x, y = Tensor(points), Tensor(signs).reshape(-1, 1)
+    dtype = model.parameters()[0].dtype  # float64, or float32 for a model made (or saved) so
+    x, y = Tensor(points, dtype=dtype), Tensor(signs, dtype=dtype).reshape(-1, 1)
     optimizer = SGD(model.parameters(), lr=1.0)
     schedule = LambdaLR(optimizer, partial(moons_lr, steps=steps))
     history = History()
@@ -122,7 +123,6 @@ def run_moons(out: Path, engine: str = "scalar", steps: int = MOONS_STEPS, seed:
     points, labels, signs = moons_data(seed)
     model = serialization.load(resume) if resume else MLP(2, [16, 16, 1], seed=seed)
     if engine == "tensor":
-        from glassgrad.tensor import Tensor
 
         if isinstance(model, MLP):
             model = tensor_mlp_from_scalar(model)
@@ -132,7 +132,7 @@ def run_moons(out: Path, engine: str = "scalar", steps: int = MOONS_STEPS, seed:
 
         def score(grid):
             with no_grad():
-                return model(Tensor(grid)).data[:, 0]
+                return model(grid).data[:, 0]  # a layer converts an array to its own dtype
     else:
         if not isinstance(model, MLP):
             raise ValueError(f"--resume {resume}: a tensor model; train it with --engine tensor")
@@ -205,11 +205,10 @@ def positive_float(text: str) -> float:
 
 def check_model_shape(model, nin: int, nout: int, where: str) -> None:
     """Raise ValueError unless `model` maps `nin` numbers to `nout` (a resumed model must fit the task)."""
-    from glassgrad.tensor import Tensor
 
     try:
         with no_grad():
-            out = model(Tensor([[0.0] * nin]))
+            out = model([[0.0] * nin])
         fits = out.shape == (1, nout)
     except ValueError:
         fits = False

@@ -70,3 +70,13 @@ def test_train_commands_resume_from_a_saved_model(tmp_path):
     out = glassgrad("train", "moons", "--steps", "2", "--out", str(tmp_path / "s2"),
                     "--resume", str(tmp_path / "s" / "moons_model.json"))
     assert "training accuracy" in out.stdout
+
+
+def test_a_float32_model_trains_in_float32():
+    from glassgrad.layers import MLP as TensorMLP
+
+    points, _, signs = moons_data()
+    model = TensorMLP(2, [16, 16, 1], seed=0, dtype=np.float32)
+    history = train_moons_tensor(model, points, signs, steps=20, progress=False)
+    assert history.losses[-1] < history.losses[0]
+    assert all(p.data.dtype == np.float32 and p.grad.dtype == np.float32 for p in model.parameters())
