@@ -82,7 +82,7 @@ class Value:
         if isinstance(other, Value):
             return _result(floatmath.power(self.data, other.data), (self, other), "**")
         k = _as_float(other, "unsupported exponent for **", "a real number (int or float) or a Value")
-        out = _result(floatmath.power(self.data, k), (self,), f"**{_short(k)}")
+        out = _result(floatmath.power(self.data, k), (self,), f"**{floatmath.shortest(k)}")
         if out._prev:
             out._rule = partial(_power_by_constant_rule, k)
         return out
@@ -161,10 +161,6 @@ def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
     for wi, xi in zip(w, x):
         total += wi.data * xi.data
     return _result(total, (*w, *x, b), "linear")
-
-
-def _short(k: float) -> str:
-    return str(int(k)) if k.is_integer() else repr(k)
 
 
 def _result(data: float, inputs: tuple, op: str) -> Value:

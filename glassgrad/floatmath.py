@@ -71,3 +71,8 @@ def sigmoid(x: float) -> float:
 def relu(x: float) -> float:
     """max(x, 0) as PyTorch: nan stays nan and -0.0 stays -0.0."""
     return 0.0 if x < 0.0 else x
+
+
+def shortest(x: float) -> str:
+    """x as a label would show it: '2' for 2.0, otherwise Python's shortest repr ('0.5', 'inf')."""
+    return str(int(x)) if x.is_integer() else repr(x)

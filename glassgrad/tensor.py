@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from glassgrad import floatmath
 from glassgrad.autograd import accumulate, backpropagate, check_forward, mode
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -158,7 +159,7 @@ class Tensor:
         k = float(other)
         with np.errstate(all="ignore"):
             data = self.data**k
-        return _result(data, (self,), f"**{_short(k)}", partial(DERIVATIVES["**k"], k))
+        return _result(data, (self,), f"**{floatmath.shortest(k)}", partial(DERIVATIVES["**k"], k))
 
     def __rpow__(self, other: Any) -> Tensor:
         return _binary(_operand(other, self), self, "**")
@@ -440,10 +441,6 @@ def _own_leaf_grads(grads: dict) -> None:
         if node._rule is None and (type(g) is not np.ndarray or g.base is not None or id(g) in seen):
             grads[node] = g = np.array(g)
         seen.add(id(g))
-
-
-def _short(k: float) -> str:
-    return str(int(k)) if k.is_integer() else repr(k)
 
 
 def _raw(x: Any) -> Any:
