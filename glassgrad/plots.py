@@ -64,7 +64,7 @@ def misclassified(images: np.ndarray, truth: np.ndarray, predicted: np.ndarray, 
     wrong = np.flatnonzero(truth != predicted)[:limit]
     cols = 8
     rows = max(1, -(-len(wrong) // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.3), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.3 + 0.5), squeeze=False, layout="constrained")
     for ax in axes.flat:
         ax.axis("off")
     for ax, i in zip(axes.flat, wrong):
