@@ -81,6 +81,16 @@ def sgd(params: list[Tensor], lr: float) -> None:
             p.data -= lr * p.grad
 
 
+def torch_sgd_step(loss: torch.Tensor, params: list[torch.Tensor], lr: float = 0.01) -> None:
+    """The reference's step, written as glassgrad's `sgd`: backward, then p -= lr * grad."""
+    for p in params:
+        p.grad = None
+    loss.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+
+
 def moons(rounds: int) -> list[tuple[str, float, float]]:
     points, _, signs = training.moons_data()
     x, y = np.array(points), np.array(signs).reshape(-1, 1)
@@ -98,13 +108,7 @@ def moons(rounds: int) -> list[tuple[str, float, float]]:
         sgd(params, 0.01)
 
     def theirs() -> None:
-        loss = (1 - yr * reference(xr)).relu().mean() + 1e-4 * sum((p * p).sum() for p in tparams)
-        for p in tparams:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            for p in tparams:
-                p -= 0.01 * p.grad
+        torch_sgd_step((1 - yr * reference(xr)).relu().mean() + 1e-4 * sum((p * p).sum() for p in tparams), tparams)
 
     scalar_model = nn.MLP(2, [16, 16, 1], seed=0)
 
@@ -172,13 +176,7 @@ def large(rounds: int) -> tuple[list[tuple[str, float, float]], float, float]:
         assert params[0].grad.dtype == np.float32
 
     def theirs() -> None:
-        loss = F.cross_entropy(reference(xr), yr)
-        for p in tparams:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            for p in tparams:
-                p -= 0.01 * p.grad
+        torch_sgd_step(F.cross_entropy(reference(xr), yr), tparams)
 
     mine, other = race(ours, theirs, repeats=5, rounds=rounds)
     # forward: every layer's product; backward: every weight gradient, and the input gradient

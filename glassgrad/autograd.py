@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import traceback
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -33,25 +33,23 @@ mode = _Mode()
 
 
 @contextmanager
-def no_grad() -> Iterator[None]:
+def _recording(enabled: bool) -> Iterator[None]:
+    previous = mode.grad_enabled
+    mode.grad_enabled = enabled
+    try:
+        yield
+    finally:
+        mode.grad_enabled = previous
+
+
+def no_grad() -> AbstractContextManager[None]:
     """Build no graph inside the block: results have no parents (updates, evaluation)."""
-    previous = mode.grad_enabled
-    mode.grad_enabled = False
-    try:
-        yield
-    finally:
-        mode.grad_enabled = previous
+    return _recording(False)
 
 
-@contextmanager
-def enable_grad() -> Iterator[None]:
+def enable_grad() -> AbstractContextManager[None]:
     """Record graphs again inside a `no_grad` block."""
-    previous = mode.grad_enabled
-    mode.grad_enabled = True
-    try:
-        yield
-    finally:
-        mode.grad_enabled = previous
+    return _recording(True)
 
 
 @contextmanager
