@@ -122,11 +122,12 @@ def run_moons(out: Path, engine: str = "scalar", steps: int = MOONS_STEPS, seed:
     out.mkdir(parents=True, exist_ok=True)
     points, labels, signs = moons_data(seed)
     model = serialization.load(resume) if resume else MLP(2, [16, 16, 1], seed=seed)
+    if resume:  # a scalar model is checked through its Tensor twin: one check for both kinds
+        twin = tensor_mlp_from_scalar(model) if isinstance(model, MLP) else model
+        check_model_shape(twin, 2, 1, f"--resume {resume}")
     if engine == "tensor":
-
         if isinstance(model, MLP):
             model = tensor_mlp_from_scalar(model)
-        check_model_shape(model, 2, 1, f"--resume {resume}")
         history = train_moons_tensor(model, points, signs, steps, progress)
         model_path = serialization.save(model, out / "moons_model.npz")
 
@@ -136,8 +137,6 @@ def run_moons(out: Path, engine: str = "scalar", steps: int = MOONS_STEPS, seed:
     else:
         if not isinstance(model, MLP):
             raise ValueError(f"--resume {resume}: a tensor model; train it with --engine tensor")
-        if len(model.layers[0].neurons[0].w) != 2 or len(model.layers[-1].neurons) != 1:
-            raise ValueError(f"--resume {resume}: this model does not map 2 inputs to 1 output, as the moons need")
         history = train_moons_scalar(model, points, signs, steps, progress)
         model_path = serialization.save(model, out / "moons_model.json")
 
@@ -205,7 +204,6 @@ def positive_float(text: str) -> float:
 
 def check_model_shape(model, nin: int, nout: int, where: str) -> None:
     """Raise ValueError unless `model` maps `nin` numbers to `nout` (a resumed model must fit the task)."""
-
     try:
         with no_grad():
             out = model([[0.0] * nin])

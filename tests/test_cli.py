@@ -59,3 +59,14 @@ def test_unusable_output_folder(tmp_path):
     assert not_a_folder.returncode == 1  # any other OSError
     for result in (missing_parent, not_a_folder):
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_resuming_a_scalar_model_of_the_wrong_shape(tmp_path):
+    from glassgrad import serialization
+    from glassgrad.nn import MLP
+
+    path = serialization.save(MLP(3, [4, 1], seed=0), tmp_path / "three_inputs.json")
+    for engine in ("scalar", "tensor"):
+        result = glassgrad("train", "moons", "--engine", engine, "--resume", str(path), "--out", str(tmp_path))
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert "does not map 2 inputs to 1 outputs" in result.stderr
