@@ -29,7 +29,8 @@ from threadpoolctl import threadpool_info
 from glassgrad import nn, training
 from glassgrad.autograd import no_grad
 from glassgrad.engine import Value
-from glassgrad.layers import MLP, Linear
+from glassgrad.nn import Linear
+from glassgrad.nn import TensorMLP as MLP
 from glassgrad.optim import Adam
 from glassgrad.tensor import Tensor, cross_entropy
 

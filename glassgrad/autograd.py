@@ -222,3 +222,9 @@ def grad(output: Any, inputs: Sequence[Any], create_graph: bool = False) -> list
     """
     grads = backpropagate(output, output._seed(create_graph), create_graph)
     return [grads[x] if x in grads else x._zero_grad(create_graph) for x in inputs]
+
+
+def zero_grads(parameters: Sequence[Any]) -> None:
+    """Forget gradients: 0.0 for a Value (micrograd's starting grad), None for a Tensor (PyTorch's)."""
+    for p in parameters:
+        p.grad = 0.0 if type(p.data) is float else None

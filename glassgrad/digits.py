@@ -9,7 +9,7 @@ import numpy as np
 from tqdm import tqdm
 
 from glassgrad.autograd import no_grad
-from glassgrad.layers import MLP
+from glassgrad.nn.layers import MLP, check_model_shape
 from glassgrad.optim import Adam, CosineAnnealingLR
 from glassgrad.tensor import cross_entropy
 
@@ -105,8 +105,6 @@ def run_digits(
     out.mkdir(parents=True, exist_ok=True)
     data = load_split(seed)
     if resume:
-        from glassgrad.training import check_model_shape
-
         model = serialization.load(resume)
         check_model_shape(model, 64, 10, f"--resume {resume}")
     else:

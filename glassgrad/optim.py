@@ -13,8 +13,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from glassgrad.autograd import no_grad
-from glassgrad.nn import zero_grads
+from glassgrad.autograd import no_grad, zero_grads
 
 
 def _raw(g: Any) -> Any:

@@ -18,7 +18,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from glassgrad.nn import ACTIVATIONS, MLP
+from glassgrad.nn.module import ACTIVATIONS, hidden_activation
+from glassgrad.nn.scalar import MLP
 from glassgrad.storage import FORMAT, VERSION, atomic_write, check_header
 
 __all__ = ["FORMAT", "VERSION", "atomic_write", "check_header", "load", "save"]
@@ -143,13 +144,10 @@ def _scalar_mlp_from_dict(doc: Any, where: str) -> MLP:
                 raise ValueError(f"{at}, neuron {j}: expected {width} weights, got {got}")
             values += [_number(x, f"{at}, neuron {j}") for x in [*row, bias]]
         width = len(weights)
-    hidden = {spec["activation"] for spec in layers[:-1]}
-    if len(hidden) > 1:
-        raise ValueError(f"{where}: hidden layers must share one activation, got {sorted(map(str, hidden))}")
     model = MLP(
         nin,
         [len(spec["biases"]) for spec in layers],
-        activation=hidden.pop() if hidden else "relu",
+        activation=hidden_activation([spec["activation"] for spec in layers], where),
         output_activation=layers[-1]["activation"],
     )
     for p, x in zip(model.parameters(), values):

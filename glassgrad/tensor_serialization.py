@@ -1,4 +1,4 @@
-"""Saving and loading Tensor models (`layers.MLP`, `layers.Sequential`, `layers.Linear`).
+"""Saving and loading Tensor models (`nn.TensorMLP`, `nn.Sequential`, `nn.Linear`).
 
 A tensor model is saved as an `.npz` archive (a zip of `.npy` arrays) that holds no pickle:
 
@@ -33,13 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad import layers
-from glassgrad.nn import Module
+from glassgrad.nn import layers
+from glassgrad.nn.layers import as_mlp, check_linear_arrays, linear_from_arrays, width_mismatch
+from glassgrad.nn.module import Module
 from glassgrad.storage import FORMAT, VERSION, atomic_write, check_header
 
 KIND = "tensor"
 MODELS = {"MLP": layers.MLP, "Sequential": layers.Sequential, "Linear": layers.Linear}
-ACTIVATIONS: dict[str, type[Module]] = {"relu": layers.ReLU, "tanh": layers.Tanh, "sigmoid": layers.Sigmoid}
+ACTIVATIONS: dict[str, type[Module]] = {name: cls for name, cls in layers.ACTIVATIONS.items() if cls is not None}
 LAYER_TYPES = ("linear", *ACTIVATIONS)
 _TYPE_NAMES = {layers.Linear: "linear", **{cls: name for name, cls in ACTIVATIONS.items()}}
 _DTYPES = ("float32", "float64")
@@ -52,8 +53,8 @@ def tensor_layers(model: Any) -> tuple[str, list[Module]]:
     name = next((name for name, cls in MODELS.items() if type(model) is cls), None)
     if name is None:
         raise ValueError(
-            f"unsupported model {type(model).__name__}: expected a scalar nn.MLP, or a layers.MLP, "
-            "layers.Sequential or layers.Linear"
+            f"unsupported model {type(model).__name__}: expected a scalar nn.MLP, or an nn.TensorMLP, "
+            "nn.Sequential or nn.Linear"
         )
     modules = [model] if name == "Linear" else list(model.modules)
     for i, module in enumerate(modules):
@@ -62,76 +63,17 @@ def tensor_layers(model: Any) -> tuple[str, list[Module]]:
     return name, modules
 
 
-def linear_from_arrays(weight: np.ndarray, bias: np.ndarray | None, where: str) -> layers.Linear:
-    """A `layers.Linear` holding copies of `weight` (nout, nin) and `bias` (nout,) or no bias."""
-    _check_linear(weight, bias, where)
-    nout, nin = weight.shape
-    linear = layers.Linear(nin, nout, bias=bias is not None, dtype=weight.dtype)
-    linear.weight.data[...] = weight
-    if bias is not None:
-        linear.bias.data[...] = bias
-    return linear
-
-
-def _check_linear(weight: np.ndarray, bias: np.ndarray | None, where: str) -> None:
-    if weight.dtype not in (np.float32, np.float64) or weight.ndim != 2 or 0 in weight.shape:
-        raise ValueError(
-            f"{where}: weight must be a non-empty 2-D float32/float64 array, got {weight.dtype} {weight.shape}"
-        )
-    if bias is not None and (bias.shape != weight.shape[:1] or bias.dtype != weight.dtype):
-        raise ValueError(
-            f"{where}: bias must be {weight.dtype} {weight.shape[:1]} like the weight, got {bias.dtype} {bias.shape}"
-        )
-
-
-def as_mlp(modules: list[Module]) -> layers.MLP | None:
-    """The `layers.MLP` made of exactly `modules`, or None if `MLP(...)` never builds these layers."""
-    groups: list[list] = []  # [Linear, name of the activation after it or None]
-    for module in modules:
-        kind = _TYPE_NAMES.get(type(module))
-        if kind == "linear" and module.bias is not None:
-            groups.append([module, None])
-        elif kind in ACTIVATIONS and groups and groups[-1][1] is None:
-            groups[-1][1] = kind
-        else:
-            return None
-    hidden = {act for _, act in groups[:-1]}
-    if not groups or len(hidden) > 1 or width_mismatch(modules):
-        return None
-    first = groups[0][0]
-    mlp = layers.MLP(
-        first.nin,
-        [linear.nout for linear, _ in groups],
-        activation=hidden.pop() if hidden else "relu",
-        output_activation=groups[-1][1],
-        dtype=first.weight.dtype,
-    )
-    mlp.modules = list(modules)
-    return mlp
-
-
-def width_mismatch(modules: list[Module]) -> str | None:
-    """Why the Linear layers' widths do not chain (one's nout is the next one's nin), or None."""
-    previous: tuple[int, layers.Linear] | None = None
-    for i, module in enumerate(modules):
-        if type(module) is layers.Linear:
-            if previous is not None and previous[1].nout != module.nin:
-                return f"layer {i} takes width {module.nin} but layer {previous[0]} gives width {previous[1].nout}"
-            previous = i, module
-    return None
-
-
 def save(model: Any, path: str | Path) -> Path:
     """Write a tensor model to `path` (an .npz archive, see the module docstring) atomically."""
     name, modules = tensor_layers(model)
     if name == "MLP" and as_mlp(modules) is None:
-        raise ValueError("this layers.MLP's layers were changed so it is no MLP; save layers.Sequential(*model)")
+        raise ValueError("this nn.TensorMLP's layers were changed so it is no MLP; save nn.Sequential(*model)")
     specs: list[dict] = []
     arrays: dict[str, np.ndarray] = {}
     for i, module in enumerate(modules):
         specs.append({"type": _TYPE_NAMES[type(module)]})
         if type(module) is layers.Linear:
-            _check_linear(module.weight.data, None if module.bias is None else module.bias.data, f"layer {i}")
+            check_linear_arrays(module.weight.data, None if module.bias is None else module.bias.data, f"layer {i}")
             for part in ("weight", "bias"):
                 tensor = getattr(module, part)
                 specs[-1][part] = None if tensor is None else {"shape": list(tensor.shape), "dtype": str(tensor.dtype)}

@@ -1,11 +1,11 @@
 """The bridge to PyTorch: `to_torch(model)` and `from_torch(module)`.
 
-`to_torch` turns a scalar `nn.MLP` or a tensor model (`layers.MLP`, `layers.Sequential` of
-Linear and activations, `layers.Linear`) into a `torch.nn.Sequential` of `torch.nn.Linear`,
+`to_torch` turns a scalar `nn.MLP` or a tensor model (`nn.TensorMLP`, `nn.Sequential` of
+Linear and activations, `nn.Linear`) into a `torch.nn.Sequential` of `torch.nn.Linear`,
 `ReLU`, `Tanh` and `Sigmoid` (a lone Linear into a `torch.nn.Linear`) holding copies of the
 weights: float32 when every weight is float32, float64 otherwise. `from_torch` goes back, from
-a `torch.nn.Sequential` of those modules (or a lone `torch.nn.Linear`) to a `layers.MLP` when
-the layers are those `MLP(...)` builds, a `layers.Sequential` otherwise. Anything else raises
+a `torch.nn.Sequential` of those modules (or a lone `torch.nn.Linear`) to a `nn.TensorMLP` when
+the layers are those `MLP(...)` builds, a `nn.Sequential` otherwise. Anything else raises
 ValueError naming the unsupported layer. This is the only module of glassgrad that imports torch.
 """
 
@@ -20,11 +20,12 @@ try:
 except ImportError as error:
     raise ImportError("glassgrad.to_torch and glassgrad.from_torch need PyTorch: pip install torch") from error
 
-from glassgrad import layers, nn
-from glassgrad.tensor_serialization import as_mlp, linear_from_arrays, tensor_layers
+from glassgrad import nn
+from glassgrad.nn import layers
+from glassgrad.nn.layers import as_mlp, linear_from_arrays
+from glassgrad.tensor_serialization import tensor_layers
 
-_ACTIVATIONS = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}
-_TO_TORCH = {layers.ReLU: torch.nn.ReLU, layers.Tanh: torch.nn.Tanh, layers.Sigmoid: torch.nn.Sigmoid}
+_TO_TORCH = {cls: getattr(torch.nn, cls.__name__) for cls in layers.ACTIVATIONS.values() if cls is not None}
 _FROM_TORCH = {torch_cls: cls for cls, torch_cls in _TO_TORCH.items()}
 
 
@@ -77,7 +78,7 @@ def _scalar_to_torch(model: nn.MLP) -> torch.nn.Sequential:
         modules.append(_torch_linear(weight, bias, torch.float64))
         activation = activations.pop()
         if activation is not None:
-            modules.append(_ACTIVATIONS[activation]())
+            modules.append(_TO_TORCH[layers.ACTIVATIONS[activation]]())
     return torch.nn.Sequential(*modules)
 
 

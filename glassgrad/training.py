@@ -74,21 +74,6 @@ def scalar_scores(model: MLP, grid) -> list[float]:
         return [model(list(map(float, row))).data for row in grid]
 
 
-def tensor_mlp_from_scalar(model: MLP):
-    """The same network as a Tensor `layers.MLP`: neuron j's weights become row j of a layer's matrix."""
-    from glassgrad import layers
-
-    first, last = model.layers[0].neurons[0], model.layers[-1].neurons[0]
-    hidden = model.layers[0].neurons[0].activation if len(model.layers) > 1 else "relu"
-    sizes = [len(layer.neurons) for layer in model.layers]
-    twin = layers.MLP(len(first.w), sizes, activation=hidden, output_activation=last.activation)
-    linears = [m for m in twin if isinstance(m, layers.Linear)]
-    for layer, linear in zip(model.layers, linears):
-        linear.weight.data[...] = [[w.data for w in n.w] for n in layer.neurons]
-        linear.bias.data[...] = [n.b.data for n in layer.neurons]
-    return twin
-
-
 def train_moons_tensor(model, points: list[list[float]], signs: list[float], steps: int = MOONS_STEPS,
                        progress: bool = True) -> History:
     """The demo's training with the Tensor engine: the whole batch in a few array operations."""
@@ -123,11 +108,15 @@ def run_moons(out: Path, engine: str = "scalar", steps: int = MOONS_STEPS, seed:
     points, labels, signs = moons_data(seed)
     model = serialization.load(resume) if resume else MLP(2, [16, 16, 1], seed=seed)
     if resume:  # a scalar model is checked through its Tensor twin: one check for both kinds
-        twin = tensor_mlp_from_scalar(model) if isinstance(model, MLP) else model
+        from glassgrad.nn.layers import check_model_shape, mlp_from_scalar
+
+        twin = mlp_from_scalar(model) if isinstance(model, MLP) else model
         check_model_shape(twin, 2, 1, f"--resume {resume}")
     if engine == "tensor":
         if isinstance(model, MLP):
-            model = tensor_mlp_from_scalar(model)
+            from glassgrad.nn.layers import mlp_from_scalar
+
+            model = mlp_from_scalar(model)
         history = train_moons_tensor(model, points, signs, steps, progress)
         model_path = serialization.save(model, out / "moons_model.npz")
 
@@ -200,18 +189,6 @@ def positive_float(text: str) -> float:
     if not 0.0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
     return value
-
-
-def check_model_shape(model, nin: int, nout: int, where: str) -> None:
-    """Raise ValueError unless `model` maps `nin` numbers to `nout` (a resumed model must fit the task)."""
-    try:
-        with no_grad():
-            out = model([[0.0] * nin])
-        fits = out.shape == (1, nout)
-    except ValueError:
-        fits = False
-    if not fits:
-        raise ValueError(f"{where}: this model does not map {nin} inputs to {nout} outputs, as this task needs")
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:

@@ -8,8 +8,7 @@ import tracemalloc
 import numpy as np
 
 from glassgrad import Tensor, Value
-from glassgrad.layers import MLP as TensorMLP
-from glassgrad.nn import MLP
+from glassgrad.nn import MLP, TensorMLP
 from glassgrad.optim import SGD
 
 

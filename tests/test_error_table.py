@@ -14,8 +14,7 @@ import pytest
 import glassgrad
 from glassgrad import Tensor, Value
 from glassgrad.explain import build
-from glassgrad.layers import MLP as TensorMLP
-from glassgrad.nn import MLP
+from glassgrad.nn import MLP, TensorMLP
 from glassgrad.optim import SGD
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import glassgrad
-from glassgrad import Tensor, Value, layers
-from glassgrad.nn import MLP
+from glassgrad import Tensor, Value
+from glassgrad.nn import MLP, TensorMLP
 
 
 def our_derivatives(f, x0, order=4):
@@ -205,7 +205,7 @@ def test_tensor_power_with_a_tensor_exponent_both_sides():
 
 
 def test_hessian_vector_product_of_a_tensor_mlp_loss_matches_torch():
-    model = layers.MLP(3, [5, 4, 2], activation="tanh", seed=1)
+    model = TensorMLP(3, [5, 4, 2], activation="tanh", seed=1)
     rng = np.random.default_rng(5)
     x, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
     v = [rng.normal(size=p.shape) for p in model.parameters()]

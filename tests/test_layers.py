@@ -11,7 +11,8 @@ import torch.nn.functional as F
 
 import glassgrad
 from glassgrad.autograd import no_grad
-from glassgrad.layers import MLP, Linear, ReLU, Sequential, Sigmoid, Tanh
+from glassgrad.nn import Linear, ReLU, Sequential, Sigmoid, Tanh
+from glassgrad.nn import TensorMLP as MLP
 from glassgrad.tensor import Tensor, cross_entropy
 
 

@@ -162,7 +162,8 @@ def test_make_moons():
 
 
 def test_tensor_layers_are_reachable_from_nn():
-    from glassgrad import layers, nn
+    from glassgrad import nn
+    from glassgrad.nn import layers
 
     assert nn.Linear is layers.Linear and nn.Sequential is layers.Sequential and nn.TensorMLP is layers.MLP
     model = nn.Sequential(nn.Linear(2, 3, seed=0), nn.ReLU(), nn.Linear(3, 1, seed=1))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 
 import pytest
@@ -10,8 +9,6 @@ import torch
 
 from glassgrad import Value
 from glassgrad.optim import SGD, Adam, AdamW, CosineAnnealingLR, LambdaLR, StepLR
-
-HAS_TENSOR = importlib.util.find_spec("glassgrad.tensor") is not None
 
 START = [0.5, -1.5, 2.0, 0.25]
 TARGET = [1.0, 0.5, -0.5, 2.0]
@@ -62,7 +59,6 @@ def test_value_parameters_follow_torch(ours, theirs, hyper):
         assert all(type(p.data) is float and p._prev == () for p in ps)
 
 
-@pytest.mark.skipif(not HAS_TENSOR, reason="glassgrad.tensor not written yet")
 @pytest.mark.parametrize(("ours", "theirs", "hyper"), CONFIGS, ids=IDS)
 def test_tensor_parameters_follow_torch(ours, theirs, hyper):
     import numpy as np
@@ -96,8 +92,6 @@ def test_tensor_parameters_follow_torch(ours, theirs, hyper):
 
 
 def test_float32_tensor_parameters_stay_float32():
-    if not HAS_TENSOR:
-        pytest.skip("glassgrad.tensor not written yet")
     import numpy as np
 
     from glassgrad import Tensor

@@ -15,9 +15,9 @@ import pytest
 
 import glassgrad
 from glassgrad import plots, serialization, storage, tensor_serialization
-from glassgrad.layers import MLP, Linear, ReLU, Sequential, Sigmoid, Tanh
 from glassgrad.nn import MLP as ScalarMLP
-from glassgrad.nn import Layer, Module
+from glassgrad.nn import Layer, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
+from glassgrad.nn import TensorMLP as MLP
 
 X = np.random.default_rng(0).normal(size=(5, 2))
 
@@ -267,7 +267,7 @@ def test_saving_nan_weights_or_a_changed_mlp_raises(tmp_path):
         glassgrad.save(model, tmp_path / "m.npz")
     changed = MLP(2, [3, 1], seed=0)
     changed.modules += [Tanh(), ReLU()]
-    with pytest.raises(ValueError, match="no MLP; save layers.Sequential"):
+    with pytest.raises(ValueError, match="no MLP; save nn.Sequential"):
         glassgrad.save(changed, tmp_path / "m.npz")
     assert list(tmp_path.iterdir()) == []
     _same_model(glassgrad.load(glassgrad.save(Sequential(*changed), tmp_path / "s.npz")), Sequential(*changed))

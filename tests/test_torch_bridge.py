@@ -11,7 +11,8 @@ import torch
 
 import glassgrad
 from glassgrad import nn
-from glassgrad.layers import MLP, Linear, ReLU, Sequential, Sigmoid, Tanh
+from glassgrad.nn import Linear, ReLU, Sequential, Sigmoid, Tanh
+from glassgrad.nn import TensorMLP as MLP
 from glassgrad.tensor import Tensor
 
 X = np.random.default_rng(0).normal(size=(16, 3))
@@ -203,7 +204,7 @@ def test_glassgrad_saves_and_loads_without_torch(tmp_path):
 import sys
 sys.modules["torch"] = None  # any import of torch now fails
 import numpy as np, glassgrad
-from glassgrad.layers import MLP
+from glassgrad.nn import TensorMLP as MLP
 model = MLP(2, [3, 1], seed=0)
 loaded = glassgrad.load(glassgrad.save(model, {str(tmp_path / "m.npz")!r}))
 assert np.array_equal(loaded(np.ones((1, 2))).data, model(np.ones((1, 2))).data)

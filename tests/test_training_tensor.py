@@ -12,13 +12,14 @@ from test_training import layer_major
 from glassgrad import serialization
 from glassgrad.digits import load_split, run_digits
 from glassgrad.nn import MLP
-from glassgrad.training import moons_data, tensor_mlp_from_scalar, train_moons_scalar, train_moons_tensor
+from glassgrad.nn.layers import mlp_from_scalar
+from glassgrad.training import moons_data, train_moons_scalar, train_moons_tensor
 
 
 def test_tensor_moons_matches_scalar_engine():
     points, _, signs = moons_data()
     scalar = MLP(2, [16, 16, 1], seed=4)
-    tensor = tensor_mlp_from_scalar(scalar)
+    tensor = mlp_from_scalar(scalar)
     assert np.concatenate([p.data.ravel() for p in tensor.parameters()]).tolist() == layer_major(scalar)
     scalar_run = train_moons_scalar(scalar, points, signs, steps=15, progress=False)
     tensor_run = train_moons_tensor(tensor, points, signs, steps=15, progress=False)
@@ -73,7 +74,7 @@ def test_train_commands_resume_from_a_saved_model(tmp_path):
 
 
 def test_a_float32_model_trains_in_float32():
-    from glassgrad.layers import MLP as TensorMLP
+    from glassgrad.nn import TensorMLP
 
     points, _, signs = moons_data()
     model = TensorMLP(2, [16, 16, 1], seed=0, dtype=np.float32)

@@ -11,14 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from glassgrad.engine import Value, linear
-
-ACTIVATIONS = ("relu", "tanh", "sigmoid", None)
-
-
-def _check_activation(name: str | None) -> None:
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
-
+from glassgrad.nn.module import Module, check_activation
 
 _GLOBAL_RNG: random.Random = random.uniform.__self__  # the generator behind random.seed() and random.uniform()
 
@@ -37,24 +30,6 @@ def _check_size(n: Any, what: str) -> None:
         raise ValueError(f"{what} must be a whole number >= 1, got {n!r}")
 
 
-def zero_grads(parameters: Sequence) -> None:
-    """Forget gradients: 0.0 for a Value (micrograd's starting grad), None for a Tensor (PyTorch's)."""
-    for p in parameters:
-        p.grad = 0.0 if isinstance(p, Value) else None
-
-
-class Module:
-    """Something with parameters: a neuron, a layer, a network."""
-
-    def parameters(self) -> list:
-        """Every trainable parameter, in a fixed order."""
-        return []
-
-    def zero_grad(self) -> None:
-        """Reset every parameter's gradient before the next backward pass."""
-        zero_grads(self.parameters())
-
-
 class Neuron(Module):
     """activation(w . x + b) for `nin` inputs; `nonlin=False` makes it linear, as in micrograd."""
 
@@ -65,7 +40,7 @@ class Neuron(Module):
         activation: str | None = "relu",
         seed: int | random.Random | None = None,
     ) -> None:
-        _check_activation(activation)
+        check_activation(activation)
         _check_size(nin, "Neuron: the number of inputs")
         rng = make_rng(seed)
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
@@ -116,8 +91,8 @@ class MLP(Module):
         output_activation: str | None = None,
         seed: int | random.Random | None = None,
     ) -> None:
-        _check_activation(activation)
-        _check_activation(output_activation)
+        check_activation(activation)
+        check_activation(output_activation)
         _check_size(nin, "MLP: the number of inputs")
         if not nouts:
             raise ValueError("MLP: nouts must list at least one layer size, e.g. [16, 16, 1]")
@@ -144,17 +119,3 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
-
-
-# The Tensor layers live in glassgrad.layers (they need numpy); they are reachable from here too,
-# loaded on first use so that the scalar classes above keep needing only the standard library.
-_TENSOR_LAYERS = {"Linear": "Linear", "Sequential": "Sequential", "ReLU": "ReLU", "Tanh": "Tanh",
-                  "Sigmoid": "Sigmoid", "TensorMLP": "MLP"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _TENSOR_LAYERS:
-        from glassgrad import layers
-
-        return getattr(layers, _TENSOR_LAYERS[name])
-    raise AttributeError(f"module 'glassgrad.nn' has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """Neural networks of Tensors: a linear layer, activations, a sequence of layers, an MLP.
 
-The Tensor twins of `glassgrad.nn`: where a scalar `Layer` holds `nout` neurons of `nin`
+The Tensor twins of `glassgrad.nn.scalar`: where a scalar `Layer` holds `nout` neurons of `nin`
 weights each, `Linear` holds them as the rows of one (nout, nin) matrix and computes every
 neuron for every example of a batch in one matrix product. Initialisation is PyTorch's.
 """
@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad.nn import Module
+from glassgrad.autograd import no_grad
+from glassgrad.nn.module import Module, hidden_activation
 from glassgrad.tensor import Tensor, linear
 
 Seed = int | np.random.Generator | None
@@ -155,3 +156,88 @@ class MLP(Sequential):
             if act is not None:
                 modules.append(act())
         super().__init__(*modules)
+
+
+def linear_from_arrays(weight: np.ndarray, bias: np.ndarray | None, where: str) -> Linear:
+    """A `Linear` holding copies of `weight` (nout, nin) and `bias` (nout,) or no bias."""
+    check_linear_arrays(weight, bias, where)
+    nout, nin = weight.shape
+    layer = Linear(nin, nout, bias=bias is not None, dtype=weight.dtype)
+    layer.weight.data[...] = weight
+    if bias is not None:
+        layer.bias.data[...] = bias
+    return layer
+
+
+def check_linear_arrays(weight: np.ndarray, bias: np.ndarray | None, where: str) -> None:
+    """ValueError unless `weight` and `bias` can be a Linear layer's (2-D float weight, matching bias)."""
+    if weight.dtype not in (np.float32, np.float64) or weight.ndim != 2 or 0 in weight.shape:
+        raise ValueError(
+            f"{where}: weight must be a non-empty 2-D float32/float64 array, got {weight.dtype} {weight.shape}"
+        )
+    if bias is not None and (bias.shape != weight.shape[:1] or bias.dtype != weight.dtype):
+        raise ValueError(
+            f"{where}: bias must be {weight.dtype} {weight.shape[:1]} like the weight, got {bias.dtype} {bias.shape}"
+        )
+
+
+def width_mismatch(modules: list[Module]) -> str | None:
+    """Why the Linear layers' widths do not chain (one's nout is the next one's nin), or None."""
+    previous: tuple[int, Linear] | None = None
+    for i, module in enumerate(modules):
+        if type(module) is Linear:
+            if previous is not None and previous[1].nout != module.nin:
+                return f"layer {i} takes width {module.nin} but layer {previous[0]} gives width {previous[1].nout}"
+            previous = i, module
+    return None
+
+
+def as_mlp(modules: list[Module]) -> MLP | None:
+    """The `MLP` made of exactly `modules`, or None if `MLP(...)` never builds these layers."""
+    names = {cls: name for name, cls in ACTIVATIONS.items() if cls is not None}
+    groups: list[list] = []  # [Linear, name of the activation after it or None]
+    for module in modules:
+        if type(module) is Linear and module.bias is not None:
+            groups.append([module, None])
+        elif type(module) in names and groups and groups[-1][1] is None:
+            groups[-1][1] = names[type(module)]
+        else:
+            return None
+    if not groups or len({act for _, act in groups[:-1]}) > 1 or width_mismatch(modules):
+        return None
+    first = groups[0][0]
+    mlp = MLP(
+        first.nin,
+        [linear.nout for linear, _ in groups],
+        activation=hidden_activation([act for _, act in groups], "as_mlp"),
+        output_activation=groups[-1][1],
+        dtype=first.weight.dtype,
+    )
+    mlp.modules = list(modules)
+    return mlp
+
+
+def mlp_from_scalar(model: Any) -> MLP:
+    """The same network as a scalar `glassgrad.nn.MLP`, as a Tensor `MLP`: neuron j's weights become
+    row j of a layer's matrix."""
+    per_layer = [layer.neurons[0].activation for layer in model.layers]
+    sizes = [len(layer.neurons) for layer in model.layers]
+    nin = len(model.layers[0].neurons[0].w)
+    twin = MLP(nin, sizes, activation=hidden_activation(per_layer, "mlp_from_scalar"), output_activation=per_layer[-1])
+    linears = [m for m in twin if isinstance(m, Linear)]
+    for layer, twin_layer in zip(model.layers, linears):
+        twin_layer.weight.data[...] = [[w.data for w in n.w] for n in layer.neurons]
+        twin_layer.bias.data[...] = [n.b.data for n in layer.neurons]
+    return twin
+
+
+def check_model_shape(model: Module, nin: int, nout: int, where: str) -> None:
+    """Raise ValueError unless the Tensor `model` maps `nin` numbers to `nout` (a resumed model must fit the task)."""
+    try:
+        with no_grad():
+            out = model([[0.0] * nin])
+        fits = out.shape == (1, nout)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{where}: this model does not map {nin} inputs to {nout} outputs, as this task needs")
