@@ -1,14 +1,15 @@
 """glassgrad: a glass-box autograd engine, from micrograd's Value to a numpy Tensor.
 
-`import glassgrad` loads only the scalar engine (standard library only); the rest loads on
-first use, so `glassgrad.Tensor` brings in numpy and `glassgrad.draw_dot` brings in graphviz.
+`import glassgrad` loads the scalar engine and the operations' descriptions; the rest loads on
+first use, so `glassgrad.draw_dot` brings in graphviz only when called for.
 """
 
 from importlib import import_module
 from typing import Any
 
-from glassgrad.autograd import detect_anomaly, enable_grad, grad, no_grad
+from glassgrad.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from glassgrad.engine import Value
+from glassgrad.ops import op
 
 __version__ = "0.1.0"
 
@@ -24,7 +25,7 @@ _LAZY = {
     "from_torch": "glassgrad.torch_bridge",
 }
 
-__all__ = ["Value", "detect_anomaly", "enable_grad", "grad", "no_grad", *_LAZY]
+__all__ = ["Value", "detect_anomaly", "enable_grad", "grad", "is_grad_enabled", "no_grad", "op", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
