@@ -137,3 +137,12 @@ def test_a_tensor_or_a_number_is_refused_with_what_draw_dot_draws():
     for root in (2.0, None, [Value(1.0)]):
         with pytest.raises(TypeError, match=r"draw_dot: got \w+; draw_dot draws the graph of a Value"):
             draw_dot(root)
+
+
+def test_an_mlps_parameters_inputs_and_neurons_are_named_in_the_drawing():
+    from glassgrad.nn import MLP
+
+    model = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", seed=0)
+    source = draw_dot(model([2.0, 3.0, -1.0])).source
+    for name in ("L0.N0.w1", "L0.N3.b", "L1.N2.w4", "L2.N0.b", "x1", "x3", "L0.N1.n", "L1.N3.o", "L2.N0.o"):
+        assert f"{{ {name} |" in source
