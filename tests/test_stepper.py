@@ -4,7 +4,7 @@ import importlib
 from pathlib import Path
 
 import pytest
-from external_tools import CHROMIUM_ARGS, require
+from external_tools import require
 
 import glassgrad
 from glassgrad import Value
@@ -130,18 +130,6 @@ def test_size_limit_and_the_package_level_name():
         stepper(x)
     importlib.import_module("glassgrad.backprop_page")  # the submodule now shadows the function on the package
     assert "a.grad += " in glassgrad.stepper(reused()).html
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require("dot", "apt-get install graphviz")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=require("chromium", "apt-get install chromium"), args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser, root: Value, path: Path):
