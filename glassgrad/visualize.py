@@ -111,7 +111,9 @@ def build(
     (names, the group of each Value or None): group j is drawn as a framed cluster with SVG id `g{j}`.
     """
     index = {v: i for i, v in enumerate(order)}
-    dot = Drawing(format=format, graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica"})
+    dot = Drawing(
+        format=format, graph_attr={"rankdir": rankdir, "fontname": "Helvetica"}, node_attr={"fontname": "Helvetica"}
+    )
     names, group_of = groups or ([], [None] * len(order))
     clusters = [Drawing(name=f"cluster_{j}", graph_attr={"label": name, "id": f"g{j}"}) for j, name in enumerate(names)]
     for i, v in enumerate(order):

@@ -109,6 +109,7 @@ def test_every_snippet_in_the_visualisation_docs_runs(tmp_path, monkeypatch):
     blocks = re.findall(r"```(\w+)\n(.*?)```", docs.read_text(encoding="utf-8"), re.S)
     bin_dir = str(Path(sys.executable).parent)
     monkeypatch.setenv("PATH", bin_dir + os.pathsep + os.environ["PATH"])  # the `glassgrad` command
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]))  # of this checkout
     for (language, code), after in zip(blocks, blocks[1:] + [("", "")], strict=True):
         if language in ("python", "sh"):
             command = [sys.executable, "-c", code] if language == "python" else ["bash", "-c", code]
@@ -117,6 +118,7 @@ def test_every_snippet_in_the_visualisation_docs_runs(tmp_path, monkeypatch):
             if language == "sh":
                 assert after == ("text", done.stdout)  # the output the docs show is the real output
     assert (tmp_path / "graph.svg").exists() and (tmp_path / "backprop.html").exists()
+    assert (tmp_path / "watch.html").exists()
 
 
 def test_grads_that_are_values_after_create_graph_show_their_numbers():
