@@ -161,14 +161,14 @@ def shown(page, name: str) -> tuple[str, str]:
 def test_page_steps_through_the_neuron_and_shows_the_engine_grads(browser, tmp_path):
     o, leaves = neuron()
     page, requests, errors = open_page(browser, o, tmp_path / "neuron.html")
-    total = len(run_of(o)["steps"])
+    total = len(run_of(o)["steps"]) + 1  # and a summary at the end
     assert page.inner_text("#counter") == f"step 0 of {total}"
     assert shown(page, "x1") == ("data ?", "grad 0.0000")
     page.keyboard.press("ArrowRight")
     assert shown(page, "x1") == ("data 2.0000", "grad 0.0000")
-    for _ in range(total - 1):
+    for _ in range(total - 2):
         page.click("#next")
-    assert page.inner_text("#counter") == f"step {total} of {total} · backward"
+    assert page.inner_text("#counter") == f"step {total - 1} of {total} · backward"
     o.backward()
     for name, leaf in leaves.items():
         assert shown(page, name) == (f"data {leaf.data:.4f}", f"grad {leaf.grad:.4f}")
@@ -184,6 +184,11 @@ def test_page_steps_through_the_neuron_and_shows_the_engine_grads(browser, tmp_p
     assert f"x1*w1).grad = {0.4999999999999998!r}" in page.inner_text("#exact")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "stepper-neuron.png", full_page=True)
+    page.keyboard.press("ArrowRight")
+    assert page.inner_text("#counter") == f"step {total} of {total} · summary"
+    summary = page.inner_text("#summary")
+    assert "o = 0.7071" in summary and "x1\t2.0000\t-1.5000" in summary and "w2\t1.0000\t0.0000" in summary
+    page.keyboard.press("ArrowLeft")
     page.keyboard.press("ArrowLeft")
     assert shown(page, "x1")[1] == "grad 0.0000"  # stepping back undoes the last step's grads
     page.keyboard.press("Home")
@@ -197,6 +202,7 @@ def test_page_steps_through_the_neuron_and_shows_the_engine_grads(browser, tmp_p
 def test_page_shows_a_reused_node_accumulating(browser, tmp_path):
     page, requests, errors = open_page(browser, reused(), tmp_path / "reused.html")
     page.click("#end")
+    page.click("#prev")  # the last backward step, before the summary
     lines = page.locator("#lines li").all_inner_texts()
     assert len(lines) == 2 and all(
         line.startswith("a.grad += (∂b/∂a = 1.0000) × b.grad (1.0000) = 1.0000") for line in lines
@@ -213,7 +219,7 @@ def test_play_runs_to_the_end_and_stops(browser, tmp_path):
     page.fill("#speed", "8")
     page.click("#play")
     page.wait_for_function("document.getElementById('play').textContent.includes('play')", timeout=5000)
-    assert page.inner_text("#counter") == "step 4 of 4 · backward"
+    assert page.inner_text("#counter") == "step 5 of 5 · summary"
     assert errors == []
 
 
