@@ -90,6 +90,8 @@ class TrainingPage(Page):
                 "iteration; train longer with a plain loop and watch only its first iterations"
             )
         parameters = model.parameters()
+        if not all(isinstance(p, Value) for p in parameters):
+            raise TypeError("watch: the page shows a model of scalar Values (glassgrad.nn.MLP), one node per number")
         runs, losses, orders = [], [], []
         start = [p.data for p in parameters]
         for _ in range(steps):

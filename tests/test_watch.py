@@ -79,6 +79,8 @@ def test_five_iterations_stay_small_and_large_graphs_are_refused(tmp_path):
         watch(MLP.lecture(), LECTURE_XS, LECTURE_YS, steps=MAX_ITERATIONS + 1)
     with pytest.raises(TypeError, match="one Value per example"):
         watch(MLP(3, [2]), LECTURE_XS, LECTURE_YS)
+    with pytest.raises(TypeError, match="scalar Values"):
+        watch(glassgrad.nn.TensorMLP(3, [4, 1]), LECTURE_XS, LECTURE_YS)
 
 
 @pytest.fixture(scope="module")
