@@ -17,6 +17,7 @@ _LAZY = {
     "Tensor": "glassgrad.tensor",
     "draw_dot": "glassgrad.visualize",
     "stepper": "glassgrad.backprop_page",
+    "watch": "glassgrad.training_page",
     "gradcheck": "glassgrad.gradient_check",
     "gradgradcheck": "glassgrad.gradient_check",
     "save": "glassgrad.serialization",

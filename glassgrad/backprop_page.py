@@ -190,20 +190,38 @@ def record(root: Value, order: list[Value]) -> dict:
     return {"root": o, "nodes": nodes, "steps": steps}
 
 
-class Stepper:
-    """A recorded run of the engine as an HTML page: `.save(path)`, or show it inline in Jupyter."""
+def page_data(runs: list[dict]) -> dict:
+    """Runs of `record` over graphs of one shape (one run per training iteration) as the page's
+    data: each node's names and inputs once, then each iteration's numbers and steps."""
+    return {
+        "nodes": [{k: node[k] for k in ("shown", "name", "op", "inputs")} for node in runs[0]["nodes"]],
+        "iterations": [
+            {"values": [[n["data"], n["exact"], n["formulas"]] for n in run["nodes"]], "steps": run["steps"]}
+            for run in runs
+        ],
+    }
 
-    def __init__(self, root: Value, max_nodes: int | None = DEFAULT_MAX_NODES) -> None:
-        order = graph_nodes(root, max_nodes, "stepper")
-        self.run = record(root, order)
-        nodes = self.run["nodes"]
-        drawing = build(order, lambda i, v: (nodes[i]["shown"], f"data {nodes[i]['data']}", f"grad {nodes[i]['grad']}"))
-        svg = drawing.pipe(format="svg", encoding="utf-8")
-        svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: the SVG is inline HTML
-        run = json.dumps(self.run, ensure_ascii=False).replace("</", "<\\/")
-        page = files("glassgrad").joinpath("backprop_page.html").read_text(encoding="utf-8")
-        title = html.escape(f"glassgrad backprop stepper: {self.run['root']}")
-        self.html = page.replace("{{TITLE}}", title).replace("{{SVG}}", svg).replace("{{RUN}}", run)
+
+def render(title: str, order: list[Value], data: dict, groups: tuple[list[str], list[int | None]] | None = None) -> str:
+    """The self-contained page showing `data` (see `page_data`) over the drawing of `order`."""
+    first = data["iterations"][0]["values"]
+    shown = [node["shown"] for node in data["nodes"]]
+    drawing = build(order, lambda i, v: (shown[i], f"data {first[i][0]}", "grad 0.0000"), groups=groups)
+    svg = drawing.pipe(format="svg", encoding="utf-8")
+    parts = {
+        "TITLE": html.escape(title),
+        "SVG": svg[svg.index("<svg") :],  # drop the XML prolog and DOCTYPE: the SVG is inline HTML
+        "RUN": json.dumps(data, ensure_ascii=False).replace("</", "<\\/"),
+    }
+    page = files("glassgrad").joinpath("backprop_page.html").read_text(encoding="utf-8")
+    return re.sub(r"\{\{(TITLE|SVG|RUN)\}\}", lambda m: parts[m[1]], page)  # one pass: no marker inside a part is read
+
+
+class Page:
+    """A page of the engine's recorded run: `.save(path)`, or show it inline in Jupyter."""
+
+    html: str
+    frame_height = 680  # pixels, in a notebook: the page lays itself out to fill its frame
 
     def save(self, path: str | Path) -> Path:
         """Write the page to `path` (creating its folder); open the file in any browser."""
@@ -213,7 +231,19 @@ class Stepper:
         return path
 
     def _repr_html_(self) -> str:
-        return f'<iframe srcdoc="{html.escape(self.html)}" style="width:100%;height:720px;border:0"></iframe>'
+        return (
+            f'<iframe srcdoc="{html.escape(self.html)}" '
+            f'style="width:100%;height:{self.frame_height}px;border:1px solid #ddd"></iframe>'
+        )
+
+
+class Stepper(Page):
+    """The forward and backward pass over one graph, a node at a time."""
+
+    def __init__(self, root: Value, max_nodes: int | None = DEFAULT_MAX_NODES) -> None:
+        order = graph_nodes(root, max_nodes, "stepper")
+        self.run = record(root, order)
+        self.html = render(f"glassgrad backprop stepper: {self.run['root']}", order, page_data([self.run]))
 
 
 def stepper(root: Value, max_nodes: int | None = DEFAULT_MAX_NODES) -> Stepper:

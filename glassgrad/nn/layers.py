@@ -24,7 +24,8 @@ Seed = int | np.random.Generator | None
 class Linear(Module):
     """y = x W^T + b for x of shape (..., nin): W is (nout, nin), b is (nout,).
 
-    W and b start uniform in [-1/sqrt(nin), 1/sqrt(nin)], as `torch.nn.Linear`.
+    W and b start uniform in [-1/sqrt(nin), 1/sqrt(nin)], as `torch.nn.Linear`, labelled `weight`
+    and `bias` (`L0.weight`, `L0.bias` for an MLP's first Linear layer).
     """
 
     def __init__(self, nin: int, nout: int, bias: bool = True, seed: Seed = None, dtype: Any = np.float64) -> None:
@@ -33,8 +34,10 @@ class Linear(Module):
         rng = np.random.default_rng(seed)
         bound = 1.0 / math.sqrt(nin)
         self.nin, self.nout = nin, nout
-        self.weight = Tensor(rng.uniform(-bound, bound, (nout, nin)), requires_grad=True, dtype=dtype)
-        self.bias = Tensor(rng.uniform(-bound, bound, nout), requires_grad=True, dtype=dtype) if bias else None
+        self.weight = Tensor(rng.uniform(-bound, bound, (nout, nin)), requires_grad=True, dtype=dtype, label="weight")
+        self.bias = (
+            Tensor(rng.uniform(-bound, bound, nout), requires_grad=True, dtype=dtype, label="bias") if bias else None
+        )
 
     def __call__(self, x: Tensor | Any) -> Tensor:
         """The layer on `x`: a numpy array or list is converted to the layer's dtype; a Tensor must
@@ -128,7 +131,10 @@ class Sequential(Module):
 
 class MLP(Sequential):
     """Linear layers of sizes `nouts` on `nin` inputs, `activation` between them and
-    `output_activation` after the last ('relu', 'tanh', 'sigmoid' or None)."""
+    `output_activation` after the last ('relu', 'tanh', 'sigmoid' or None).
+
+    The parameters of Linear layer i (counting Linear layers only, from 0) are labelled
+    `L{i}.weight` and `L{i}.bias`, as the scalar MLP's are `L{i}.N{j}.w{k}` and `L{i}.N{j}.b`."""
 
     def __init__(
         self,
@@ -151,7 +157,10 @@ class MLP(Sequential):
         sizes = [nin, *nouts]
         modules: list[Module] = []
         for i in range(len(nouts)):
-            modules.append(Linear(sizes[i], sizes[i + 1], seed=rng, dtype=dtype))
+            layer = Linear(sizes[i], sizes[i + 1], seed=rng, dtype=dtype)
+            for p in layer.parameters():
+                p.label = f"L{i}.{p.label}"
+            modules.append(layer)
             act = ACTIVATIONS[output_activation if i == len(nouts) - 1 else activation]
             if act is not None:
                 modules.append(act())
