@@ -15,9 +15,11 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from glassgrad import ops
 from glassgrad.engine import Value
 
-FUNCTIONS = ("exp", "log", "tanh", "relu", "sigmoid")
+# the operations written as calls (`tanh(x)`) that a Value has as methods
+FUNCTIONS = tuple(name for name, op in ops.OPS.items() if op.precedence == ops.ATOM and hasattr(Value, name))
 DEFAULT_PAGE = "glassgrad-out/explain.html"
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 _FORBIDDEN = {  # what the user wrote, in words, for the commonest things outside the whitelist
