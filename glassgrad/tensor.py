@@ -104,7 +104,7 @@ class Tensor(Node):
         self.requires_grad = bool(requires_grad)
         self.label = label
         self._op = ""
-        self._prev = ()
+        self._a = self._b = None
         self._rule = None
 
     @classmethod
@@ -425,10 +425,11 @@ def _own_leaf_grads(root: Tensor) -> None:
 
 _new = object.__new__
 _result = Tensor.result
+_result2 = Tensor.result2
 
 
 def _unary(op: Op, a: Tensor) -> Tensor:
-    return _result(op.on_arrays(a.data), (a,), op.name, op.derivative)
+    return _result2(op.on_arrays(a.data), a, None, op.name, op.derivative)
 
 
 def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
@@ -446,7 +447,7 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
         except ValueError:
             raise ValueError(f"{op.name}: shapes {a.shape} and {b.shape} do not match (cannot broadcast)") from None
         a, b = _broadcast(a, shape), _broadcast(b, shape)
-    return _result(op.on_arrays(a.data, b.data), (a, b), op.name, op.derivative)
+    return _result2(op.on_arrays(a.data, b.data), a, b, op.name, op.derivative)
 
 
 def _broadcast(x: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -477,7 +478,7 @@ def _constant(data: np.ndarray) -> Tensor:
     out.grad = None
     out.requires_grad = False
     out.label = out._op = ""
-    out._prev = ()
+    out._a = out._b = None
     out._rule = None
     return out
 
