@@ -18,7 +18,7 @@ from typing import Any
 
 from glassgrad import floatmath, ops
 from glassgrad.autograd import Node
-from glassgrad.ops import ADD, DIV, EXP, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op
+from glassgrad.ops import ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op
 
 _new = object.__new__
 _MICROGRAD_BACKWARD = (
@@ -170,36 +170,9 @@ _result2 = Value.result2
 _power = _binary(POW)
 
 
-def _linear(g, out, *inputs):
-    """d(w.x + b)/dw_i = x_i, d/dx_i = w_i, d/db = 1; inputs are (w_1..w_n, x_1..x_n, b)."""
-    n = len(inputs) // 2
-    return [g * x for x in inputs[n:-1]] + [g * w for w in inputs[:n]] + [g]
-
-
-def _linear_forward(*inputs: float) -> float:
-    n = len(inputs) // 2
-    total = inputs[-1]
-    for w, x in zip(inputs[:n], inputs[n:-1]):
-        total += w * x
-    return total
-
-
-def _linear_formula(args: list[str]) -> str:
-    n = len(args) // 2
-    return " + ".join([*(f"{w}·{x}" for w, x in zip(args[:n], args[n:-1], strict=True)), args[-1]])
-
-
-def _linear_local(args: list[str], out: str, k: int) -> str:
-    n = len(args) // 2
-    return args[n + k] if k < n else args[k - n] if k < 2 * n else "1"
-
-
-LINEAR = ops.register(Op("linear", _linear, _linear_forward, None, _linear_formula, _linear_local, 1, "linear"))
-
-
 def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
     """w . x + b as one node: a neuron's weighted sum, with 1 node instead of 2n."""
     if len(w) != len(x):
         raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs")
     inputs = (*w, *(Value.constant(xi, "linear") for xi in x), b)
-    return _result(_linear_forward(*[v.data for v in inputs]), inputs, "linear", _linear)
+    return _result(LINEAR.on_floats(*[v.data for v in inputs]), inputs, "linear", LINEAR.derivative)
