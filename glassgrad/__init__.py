@@ -2,9 +2,13 @@
 
 `import glassgrad` loads only the scalar engine (standard library only); the rest loads on
 first use, so `glassgrad.Tensor` brings in numpy and `glassgrad.draw_dot` brings in graphviz.
+PyTorch's names are here too (`glassgrad.tensor`, `glassgrad.randn`, `glassgrad.nn`,
+`glassgrad.optim`, ...), so `import glassgrad as torch` runs PyTorch code: see docs/torch_compat.md.
 """
 
+import sys
 from importlib import import_module
+from types import ModuleType
 from typing import Any
 
 from glassgrad.autograd import detect_anomaly, enable_grad, grad, no_grad
@@ -12,22 +16,63 @@ from glassgrad.engine import Value
 
 __version__ = "0.1.0"
 
-_LAZY = {
-    "Tensor": "glassgrad.tensor",
-    "draw_dot": "glassgrad.visualize",
-    "stepper": "glassgrad.backprop_page",
-    "gradcheck": "glassgrad.gradient_check",
-    "gradgradcheck": "glassgrad.gradient_check",
-    "save": "glassgrad.serialization",
-    "load": "glassgrad.serialization",
-    "to_torch": "glassgrad.torch_bridge",
-    "from_torch": "glassgrad.torch_bridge",
+_SUBMODULES = ("nn", "optim", "random", "dtypes")
+
+_LAZY = {  # name here -> (module, name there)
+    "Tensor": ("glassgrad.tensor", "Tensor"),
+    "draw_dot": ("glassgrad.visualize", "draw_dot"),
+    "stepper": ("glassgrad.backprop_page", "stepper"),
+    "gradcheck": ("glassgrad.gradient_check", "gradcheck"),
+    "gradgradcheck": ("glassgrad.gradient_check", "gradgradcheck"),
+    "save": ("glassgrad.serialization", "save"),
+    "load": ("glassgrad.serialization", "load"),
+    "to_torch": ("glassgrad.torch_bridge", "to_torch"),
+    "from_torch": ("glassgrad.torch_bridge", "from_torch"),
+    # dtypes, under PyTorch's names and aliases
+    **{name: ("glassgrad.dtypes", name) for name in ("float32", "float64", "int64", "get_default_dtype")},
+    "set_default_dtype": ("glassgrad.dtypes", "set_default_dtype"),
+    "bool": ("glassgrad.dtypes", "bool_"),
+    "float": ("glassgrad.dtypes", "float32"),
+    "double": ("glassgrad.dtypes", "float64"),
+    "long": ("glassgrad.dtypes", "int64"),
+    # making tensors
+    **{
+        name: ("glassgrad.creation", name)
+        for name in ("zeros", "ones", "full", "empty", "arange", "linspace")
+        + ("zeros_like", "ones_like", "full_like", "empty_like")
+    },
+    # random numbers
+    **{
+        name: ("glassgrad.random", name)
+        for name in ("Generator", "manual_seed", "default_generator", "randn", "rand", "randint", "randperm")
+        + ("multinomial", "randn_like", "rand_like")
+    },
 }
 
-__all__ = ["Value", "detect_anomaly", "enable_grad", "grad", "no_grad", *_LAZY]
+__all__ = ["Value", "detect_anomaly", "enable_grad", "grad", "no_grad", *_SUBMODULES, *_LAZY]
+
+
+class _Package(ModuleType):
+    """glassgrad's own module type, for one name clash: `glassgrad.tensor` is the module tensor.py, and
+    PyTorch's `torch.tensor(data)` makes a tensor. The module answers both: called, it is `creation.tensor`."""
+
+    @property
+    def tensor(self) -> ModuleType:
+        import_module("glassgrad.creation")  # makes the module callable
+        return import_module("glassgrad.tensor")
+
+    @tensor.setter
+    def tensor(self, module: ModuleType) -> None:
+        """The import system records the submodule here; the property above answers instead."""
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return import_module(f"glassgrad.{name}")
     if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
+        module, attribute = _LAZY[name]
+        return getattr(import_module(module), attribute)
     raise AttributeError(f"module 'glassgrad' has no attribute {name!r}")
