@@ -1,9 +1,9 @@
 """glassgrad: a glass-box autograd engine, from micrograd's Value to a numpy Tensor.
 
-`import glassgrad` loads only the scalar engine (standard library only); the rest loads on
-first use, so `glassgrad.Tensor` brings in numpy and `glassgrad.draw_dot` brings in graphviz.
-PyTorch's names are here too (`glassgrad.tensor`, `glassgrad.randn`, `glassgrad.nn`,
-`glassgrad.optim`, ...), so `import glassgrad as torch` runs PyTorch code: see docs/torch_compat.md.
+`import glassgrad` loads the scalar engine and the operations' descriptions; the rest loads on
+first use, so `glassgrad.draw_dot` brings in graphviz only when called for. PyTorch's names are
+here too (`glassgrad.tensor`, `glassgrad.randn`, `glassgrad.nn`, `glassgrad.optim`, ...), so
+`import glassgrad as torch` runs PyTorch code: see docs/torch_compat.md.
 """
 
 import sys
@@ -11,8 +11,9 @@ from importlib import import_module
 from types import ModuleType
 from typing import Any
 
-from glassgrad.autograd import detect_anomaly, enable_grad, grad, no_grad
+from glassgrad.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from glassgrad.engine import Value
+from glassgrad.ops import op
 
 __version__ = "0.1.0"
 
@@ -49,7 +50,7 @@ _LAZY = {  # name here -> (module, name there)
     },
 }
 
-__all__ = ["Value", "detect_anomaly", "enable_grad", "grad", "no_grad", *_SUBMODULES, *_LAZY]
+__all__ = ["Value", "detect_anomaly", "enable_grad", "grad", "is_grad_enabled", "no_grad", "op", *_SUBMODULES, *_LAZY]
 
 
 class _Package(ModuleType):

@@ -1,49 +1,62 @@
-"""Reverse-mode differentiation, shared by the scalar `Value` and the array `Tensor`.
+"""The node core shared by `Value` and `Tensor`: making results, grad modes, and the backward pass.
 
-A node is any object with `data`, `grad`, `requires_grad`, `_op`, `_prev` (its inputs, in
-order) and `_rule`: None for a leaf, else the operation's derivative rule (a vector-Jacobian
-product), a function `rule(g, out, *inputs)` giving each input's share of the upstream
-gradient `g` (None where an input gets none). The plain backward pass calls it with raw
-numbers (floats or numpy arrays); `create_graph=True` calls the very same function with nodes,
-so the gradient is itself recorded as a graph and can be differentiated again.
+A node holds `data` (a float or a numpy array), `grad`, `requires_grad`, `label`, `_op` (the name
+of the operation that made it), `_prev` (its inputs, in order) and `_rule`: None for a leaf, else
+the operation's derivative rule, `rule(g, out, *inputs)`, giving each input's share of the
+upstream gradient `g` (see `glassgrad.ops`). The plain backward pass calls rules with raw numbers;
+`create_graph=True` calls the very same rules with nodes, so the gradient is itself recorded as a
+graph and can be differentiated again.
+
+Grad mode (`no_grad`, `enable_grad`) and `detect_anomaly` are per thread, as in PyTorch.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import numpy as np
+
 _PACKAGE_DIR = str(Path(__file__).parent)
 
 
-class _Mode:
-    """What the engines do while building a graph: record parents, and check for NaN/inf."""
+class _Mode(threading.local):
+    """This thread's modes: whether operations record their inputs, and whether to check for NaN/inf."""
 
     grad_enabled: bool = True
     anomaly: WeakKeyDictionary | None = None  # node -> the user's line that created it, while detecting
 
 
 mode = _Mode()
+_changes = [0]  # mode blocks open in all threads: while 0, every thread has the default modes
+_changes_lock = threading.Lock()
+
+
+def _count_change(delta: int) -> None:
+    with _changes_lock:
+        _changes[0] += delta
 
 
 @contextmanager
 def _recording(enabled: bool) -> Iterator[None]:
     previous = mode.grad_enabled
+    _count_change(1)
     mode.grad_enabled = enabled
     try:
         yield
     finally:
         mode.grad_enabled = previous
+        _count_change(-1)
 
 
 def no_grad() -> AbstractContextManager[None]:
-    """Build no graph inside the block: results have no parents (updates, evaluation)."""
+    """Build no graph inside the block, in this thread: results have no parents (updates, evaluation)."""
     return _recording(False)
 
 
@@ -52,15 +65,102 @@ def enable_grad() -> AbstractContextManager[None]:
     return _recording(True)
 
 
+def is_grad_enabled() -> bool:
+    """Whether operations in this thread record their inputs."""
+    return mode.grad_enabled
+
+
 @contextmanager
 def detect_anomaly() -> Iterator[None]:
-    """Raise `FloatingPointError` at the first NaN or inf an operation produces, forward or backward."""
+    """Raise `FloatingPointError` at the first NaN or inf an operation produces, forward or backward,
+    in this thread, naming the operation, its inputs and the line of your code that made it."""
     previous = mode.anomaly
+    _count_change(1)
     mode.anomaly = WeakKeyDictionary() if previous is None else previous  # weak: a node's record dies with it
     try:
         yield
     finally:
         mode.anomaly = previous
+        _count_change(-1)
+
+
+_new = object.__new__
+
+
+class Node:
+    """What `Value` and `Tensor` share: a result that remembers how it was made, and `backward()`.
+
+    A subclass says what data it holds: `holds_floats`, `raw` (an operation's output as its data),
+    `constant` (a number or array as a leaf that needs no gradient), and its seed gradient.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_rule", "__weakref__")
+    holds_floats = False
+    initial_grad: Any = None
+
+    @classmethod
+    def result(cls, data: Any, inputs: tuple, op: str, rule: Any) -> Any:
+        """A new node holding `data`, made by `op` from `inputs`: recorded when grad mode is on and an
+        input requires a gradient, else a leaf; checked for NaN/inf under `detect_anomaly`."""
+        out = _new(cls)
+        out.data = data
+        out.grad = cls.initial_grad
+        out.label = ""
+        out._op = op
+        if not _changes[0] or mode.grad_enabled:
+            for x in inputs:
+                if x.requires_grad:
+                    out.requires_grad = True
+                    out._prev = inputs
+                    out._rule = rule
+                    break
+            else:
+                out.requires_grad = False
+                out._prev = ()
+                out._rule = None
+        else:
+            out.requires_grad = False
+            out._prev = ()
+            out._rule = None
+        if _changes[0] and mode.anomaly is not None:
+            check_forward(out, inputs)
+        return out
+
+    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
+        """Add d(self)/d(node) to `grad` of every node self depends on (leaves and intermediate results).
+
+        `gradient` is the upstream gradient, self's shape (1 when self is one number). Gradients
+        accumulate, as in PyTorch and micrograd: zero them between steps. With `create_graph=True`
+        each `grad` is itself a node whose graph can be differentiated again.
+        """
+        seed = self._seed(gradient, create_graph, "backward")
+        accumulate(backpropagate(self, seed, create_graph))
+
+    def detach(self) -> Any:
+        """The same data as a new leaf that requires no gradient: gradients do not flow through it."""
+        return self.constant(self.data, "detach")
+
+    def _seed(self, gradient: Any, create_graph: bool, who: str) -> Any:
+        """d(self)/d(self): `gradient`, or 1 for a single number; a node when the graph is recorded."""
+        raise NotImplementedError
+
+    def _zeros(self) -> Any:
+        """A zero gradient for self, as a constant node."""
+        raise NotImplementedError
+
+
+def data_of(x: Any) -> Any:
+    """The raw data of a node (a float or an array); anything else as it is."""
+    return x.data if isinstance(x, Node) else x
+
+
+def zeros_like(x: Any) -> Any:
+    """Zeros shaped like `x`: 0.0 for a float, an array for an array, a constant node for a node."""
+    if type(x) is float:
+        return 0.0
+    if isinstance(x, Node):
+        return x._zeros()
+    return np.zeros_like(x)
 
 
 def _user_line() -> str:
@@ -74,16 +174,12 @@ def _user_line() -> str:
 def _all_finite(x: Any) -> bool:
     if isinstance(x, float):
         return math.isfinite(x)
-    import numpy as np  # only Tensor data reaches here
-
     return bool(np.isfinite(x).all())
 
 
 def _any_nan(x: Any) -> bool:
     if isinstance(x, float):
         return x != x
-    import numpy as np
-
     return bool(np.isnan(x).any())
 
 
@@ -108,15 +204,15 @@ def check_forward(out: Any, inputs: Sequence[Any]) -> None:
         )
 
 
-def _check_backward(node: Any, child: Any, contribution: Any) -> None:
-    raw = contribution.data if hasattr(contribution, "_prev") else contribution
+def _check_backward(node: Any, k: int, contribution: Any) -> None:
+    raw = data_of(contribution)
     if _all_finite(raw):
         return
     shown = ", ".join(_brief(x.data) for x in node._prev)
     line = mode.anomaly.get(node, "<made outside detect_anomaly>")
     raise FloatingPointError(
         f"detect_anomaly: the backward rule of '{node._op}' produced {_brief(raw)} for its "
-        f"input #{node._prev.index(child)} (inputs: {shown}), node created at {line}"
+        f"input #{k} (inputs: {shown}), node created at {line}"
     )
 
 
@@ -140,25 +236,19 @@ def topological_order(root: Any) -> list:
     """Every node `root` depends on, each after all its inputs: a depth-first search with an
     explicit stack instead of recursion, so graph depth is limited only by memory."""
     order: list = []
-    expanded = set()
-    placed = set()
-    stack = [root]
+    visited = {root}
+    stack = [(root, iter(root._prev))]
     while stack:
-        node = stack[-1]
-        if node in expanded:
+        node, inputs = stack[-1]
+        for child in inputs:
+            if child not in visited:
+                visited.add(child)
+                stack.append((child, iter(child._prev)))
+                break
+        else:
             stack.pop()
-            if node not in placed:  # every input is placed by now
-                placed.add(node)
-                order.append(node)
-            continue
-        expanded.add(node)
-        for child in reversed(node._prev):
-            if child not in expanded:
-                stack.append(child)
+            order.append(node)
     return order
-
-
-_data = attrgetter("data")
 
 
 def backpropagate(root: Any, seed: Any, create_graph: bool = False, trace: list | None = None) -> dict:
@@ -168,17 +258,44 @@ def backpropagate(root: Any, seed: Any, create_graph: bool = False, trace: list 
     receives one entry per node whose rule ran: `(node, g, [(input, share, its grad right after
     adding the share), ...])`, in the order the engine worked.
     """
+    if create_graph or trace is not None or (_changes[0] and mode.anomaly is not None):
+        return _backpropagate_watched(root, seed, create_graph, trace)
     grads = {root: seed}
+    get = grads.get
+    for node in reversed(topological_order(root)):
+        rule = node._rule
+        if rule is None:
+            continue
+        g = get(node)
+        if g is None:
+            continue
+        inputs = node._prev
+        if len(inputs) == 2:
+            a, b = inputs
+            da, db = rule(g, node.data, a.data, b.data)
+            if da is not None and a.requires_grad:
+                old = get(a)
+                grads[a] = da if old is None else old + da
+            if db is not None and b.requires_grad:
+                old = get(b)
+                grads[b] = db if old is None else old + db
+            continue
+        for child, share in zip(inputs, rule(g, node.data, *[x.data for x in inputs])):
+            if share is not None and child.requires_grad:
+                old = get(child)
+                grads[child] = share if old is None else old + share
+    return grads
+
+
+def _backpropagate_watched(root: Any, seed: Any, create_graph: bool, trace: list | None) -> dict:
+    """`backpropagate` recording the gradient's graph, checking for anomalies, or tracing each step."""
     checking = mode.anomaly is not None
-    previous = mode.grad_enabled
-    mode.grad_enabled = create_graph
-    try:
+    grads = {root: seed}
+    with _recording(create_graph):
         for node in reversed(topological_order(root)):
             rule = node._rule
-            if rule is None:
-                continue
             g = grads.get(node)
-            if g is None:
+            if rule is None or g is None:
                 continue
             inputs = node._prev
             if create_graph:
@@ -189,21 +306,18 @@ def backpropagate(root: Any, seed: Any, create_graph: bool = False, trace: list 
                         raise
                     raise _rule_anomaly(node, error) from None
             else:
-                shares = rule(g, node.data, *map(_data, inputs))
+                shares = rule(g, node.data, *[x.data for x in inputs])
+            steps: list = []
             if trace is not None:
-                steps: list = []
                 trace.append((node, g, steps))
-            for child, contribution in zip(inputs, shares):
-                if contribution is None or not child.requires_grad:
+            for k, (child, share) in enumerate(zip(inputs, shares)):
+                if share is None or not child.requires_grad:
                     continue
                 if checking:
-                    _check_backward(node, child, contribution)
+                    _check_backward(node, k, share)
                 old = grads.get(child)
-                grads[child] = contribution if old is None else old + contribution
-                if trace is not None:
-                    steps.append((child, contribution, grads[child]))
-    finally:
-        mode.grad_enabled = previous
+                grads[child] = share if old is None else old + share
+                steps.append((child, share, grads[child]))
     return grads
 
 
@@ -214,17 +328,37 @@ def accumulate(grads: dict) -> None:
         node.grad = g if old is None or (type(old) is float and old == 0.0) else old + g
 
 
-def grad(output: Any, inputs: Sequence[Any], create_graph: bool = False) -> list:
-    """d(output)/d(input) for each input, without touching any `.grad`.
+def _as_nodes(xs: Any, who: str, what: str) -> list:
+    """A single node as a list of one (as PyTorch accepts), a sequence of nodes as a list."""
+    if isinstance(xs, Node):
+        return [xs]
+    try:
+        nodes = list(xs)
+    except TypeError:
+        raise TypeError(f"{who}: {what} must be a Value, a Tensor or a sequence of them, "
+                        f"got {type(xs).__name__}") from None
+    for x in nodes:
+        if not isinstance(x, Node):
+            raise TypeError(f"{who}: {what} must be Values or Tensors, got {type(x).__name__}")
+    return nodes
 
-    With `create_graph=True` the results are nodes themselves and can be differentiated again.
-    An input that `output` does not depend on gets a zero gradient.
+
+def grad(output: Any, inputs: Any, grad_output: Any = None, create_graph: bool = False) -> list:
+    """d(output)/d(input) for each input (one node or a sequence of them), without touching any `.grad`.
+
+    `grad_output` is the upstream gradient (needed when output has more than one element). With
+    `create_graph=True` the results are nodes themselves and can be differentiated again. An input
+    that `output` does not depend on gets a zero gradient.
     """
-    grads = backpropagate(output, output._seed(create_graph), create_graph)
-    return [grads[x] if x in grads else x._zero_grad(create_graph) for x in inputs]
+    (output,) = _as_nodes(output, "grad", "the output") if isinstance(output, Node) else (output,)
+    if not isinstance(output, Node):
+        raise TypeError(f"grad: the output must be a Value or a Tensor, got {type(output).__name__}")
+    nodes = _as_nodes(inputs, "grad", "the inputs")
+    grads = backpropagate(output, output._seed(grad_output, create_graph, "backward"), create_graph)
+    return [grads[x] if x in grads else (x._zeros() if create_graph else data_of(x._zeros())) for x in nodes]
 
 
 def zero_grads(parameters: Sequence[Any]) -> None:
     """Forget gradients: 0.0 for a Value (micrograd's starting grad), None for a Tensor (PyTorch's)."""
     for p in parameters:
-        p.grad = 0.0 if type(p.data) is float else None
+        p.grad = type(p).initial_grad

@@ -1,9 +1,9 @@
 """The scalar autograd engine: a `Value` is one number that remembers how it was made.
 
 Each operation computes its result and records its inputs (`_prev`), its name (`_op`) and its
-derivative rule (`_rule`, from `DERIVATIVES` below). `backward()` orders the graph so that
-every node comes after its inputs, seeds the root's gradient with 1 and walks the order in
-reverse, letting each node's rule pass gradient to its inputs (the chain rule).
+derivative rule (`_rule`), both from the operation's description in `glassgrad.ops`. `backward()`
+orders the graph so that every node comes after its inputs, seeds the root's gradient with 1 and
+walks the order in reverse, letting each node's rule pass gradient to its inputs (the chain rule).
 
 Unlike micrograd, a node holds no closure that refers back to itself, so no node sits in a
 reference cycle and Python frees a graph as soon as the last reference to it goes.
@@ -15,45 +15,71 @@ import numbers
 from functools import partial
 from typing import Any
 
-from glassgrad import floatmath
-from glassgrad.autograd import accumulate, backpropagate, check_forward, mode
+from glassgrad import floatmath, ops
+from glassgrad.autograd import Node
+from glassgrad.ops import ADD, DIV, EXP, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op
+
+_new = object.__new__
+_MICROGRAD_BACKWARD = (
+    "a Value's derivative comes from its operation's description, not from a closure in `_backward`: "
+    "define a new operation with glassgrad.op, e.g.\n"
+    "    @glassgrad.op(derivative=lambda g, out, x: (g * 3 * x * x,))\n"
+    "    def cube(x):\n"
+    "        return x ** 3"
+)
 
 
 def _as_float(x: Any, what: str, expected: str = "a real number (int or float)") -> float:
-    if isinstance(x, numbers.Real):
-        return float(x)
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, Node):
+        try:
+            return float(x)
+        except OverflowError:
+            raise ValueError(f"{what}: {x!r:.40} does not fit a float64 (about ±1.8e308)") from None
     if isinstance(x, Value):
         raise TypeError(f"{what}: got a Value; use Value(v.data) for a new leaf holding its number, or v.detach()")
-    raise TypeError(f"{what}: got {type(x).__name__} {x!r}; expected {expected}")
+    raise TypeError(f"{what}: got {type(x).__name__} {x!r:.60}; expected {expected}")
 
 
-def _operand(x: Any, op: str) -> Value:
-    """The other side of an operator: a Value as it is, a number as a constant leaf."""
-    if isinstance(x, Value):
-        return x
-    return Value(_as_float(x, f"unsupported operand for {op}", "a real number (int or float) or a Value"))
-
-
-class Value:
+class Value(Node):
     """A scalar with a gradient: `data` is its value, `grad` is d(root)/d(self) after `backward()`."""
 
-    __slots__ = ("data", "grad", "label", "_op", "_prev", "_rule", "__weakref__")  # weakref: see detect_anomaly
-    requires_grad = True
+    __slots__ = ()
+    holds_floats = True
+    initial_grad = 0.0
 
     def __init__(self, data: float, _children: tuple = (), _op: str = "", label: str = "") -> None:
-        self.data = data if type(data) is float else _as_float(data, "Value(data)")
+        self.data = _as_float(data, "Value(data)")
         self.grad = 0.0
+        self.requires_grad = True
         self.label = label
         self._op = _op
         self._prev = tuple(_children)
         self._rule = None
         if self._prev:  # a node made by hand, as micrograd's own operations make theirs
-            if _op not in DERIVATIVES:
+            for child in self._prev:
+                if not isinstance(child, Value):
+                    raise TypeError(f"Value(..., _children): expected Values, got {type(child).__name__}")
+            self._rule = ops.rule_of(_op)
+            if self._rule is None:
+                known = ", ".join(ops.OPS).replace("{k}", "k")
                 raise ValueError(
-                    f"Value(..., _op={_op!r}): no derivative rule for this operation (known: "
-                    f"{', '.join(DERIVATIVES)}); add one to glassgrad.engine.DERIVATIVES to define a new operation"
+                    f"Value(..., _op={_op!r}): no operation of that name (known: {known}); "
+                    "define a new one with glassgrad.op"
                 )
-            self._rule = DERIVATIVES[_op]
+
+    @classmethod
+    def constant(cls, x: Any, op: str) -> Value:
+        """The other side of an operator: a Value as it is, a number as a new leaf."""
+        if isinstance(x, Value):
+            return x
+        return cls(_as_float(x, f"unsupported operand for {op}", "a real number (int or float) or a Value"))
+
+    @staticmethod
+    def raw(data: Any, op: str) -> float:
+        """An operation's result as a Value's data."""
+        return _as_float(data, f"the result of {op}")
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
@@ -61,184 +87,133 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
-    # Arithmetic: each line computes the result; the derivative is in DERIVATIVES under its name.
+    # Arithmetic: each computes its result with the operation's description in glassgrad.ops.
     def __add__(self, other: Value | float) -> Value:
-        other = _operand(other, "+")
-        return _result(self.data + other.data, (self, other), "+")
+        return _binary(ADD, self, other)
 
     def __sub__(self, other: Value | float) -> Value:
-        other = _operand(other, "-")
-        return _result(self.data - other.data, (self, other), "-")
+        return _binary(SUB, self, other)
 
     def __mul__(self, other: Value | float) -> Value:
-        other = _operand(other, "*")
-        return _result(self.data * other.data, (self, other), "*")
+        return _binary(MUL, self, other)
 
     def __truediv__(self, other: Value | float) -> Value:
-        other = _operand(other, "/")
-        return _result(floatmath.div(self.data, other.data), (self, other), "/")
+        return _binary(DIV, self, other)
 
     def __pow__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
-            return _result(floatmath.power(self.data, other.data), (self, other), "**")
+            return _binary(POW, self, other)
         k = _as_float(other, "unsupported exponent for **", "a real number (int or float) or a Value")
-        out = _result(floatmath.power(self.data, k), (self,), f"**{floatmath.shortest(k)}")
-        if out._prev:
-            out._rule = partial(_power_by_constant_rule, k)
-        return out
-
-    def __neg__(self) -> Value:
-        return _result(-self.data, (self,), "neg")
+        return _result(floatmath.power(self.data, k), (self,), f"**{floatmath.shortest(k)}",
+                       partial(POW_K.derivative, k))
 
     def __radd__(self, other: float) -> Value:
-        return _operand(other, "+") + self
+        return _binary(ADD, Value.constant(other, "+"), self)
 
     def __rsub__(self, other: float) -> Value:
-        return _operand(other, "-") - self
+        return _binary(SUB, Value.constant(other, "-"), self)
 
     def __rmul__(self, other: float) -> Value:
-        return _operand(other, "*") * self
+        return _binary(MUL, Value.constant(other, "*"), self)
 
     def __rtruediv__(self, other: float) -> Value:
-        return _operand(other, "/") / self
+        return _binary(DIV, Value.constant(other, "/"), self)
 
     def __rpow__(self, other: float) -> Value:
-        return _operand(other, "**") ** self
+        return _binary(POW, Value.constant(other, "**"), self)
+
+    def __neg__(self) -> Value:
+        return _unary(NEG, self)
 
     def exp(self) -> Value:
         """e^x."""
-        return _result(floatmath.exp(self.data), (self,), "exp")
+        return _unary(EXP, self)
 
     def log(self) -> Value:
         """ln x (natural logarithm)."""
-        return _result(floatmath.log(self.data), (self,), "log")
+        return _unary(LOG, self)
 
     def tanh(self) -> Value:
         """tanh x = (e^2x - 1) / (e^2x + 1)."""
-        return _result(floatmath.tanh(self.data), (self,), "tanh")
+        return _unary(TANH, self)
 
     def relu(self) -> Value:
         """max(x, 0)."""
-        return _result(floatmath.relu(self.data), (self,), "relu")
+        return _unary(RELU, self)
 
     def sigmoid(self) -> Value:
         """1 / (1 + e^-x)."""
-        return _result(floatmath.sigmoid(self.data), (self,), "sigmoid")
+        return _unary(SIGMOID, self)
 
-    def detach(self) -> Value:
-        """The same number as a new leaf: gradients do not flow through it."""
-        return Value(self.data)
+    def _seed(self, gradient: Any, create_graph: bool, who: str) -> Value | float:
+        if isinstance(gradient, Value):
+            return gradient if create_graph else gradient.data
+        g = 1.0 if gradient is None else _as_float(gradient, f"{who}(gradient)")
+        return Value(g) if create_graph else g
 
-    def backward(self, create_graph: bool = False) -> None:
-        """Add d(self)/d(node) to `grad` of every node this Value depends on.
+    def _zeros(self) -> Value:
+        return Value(0.0)
 
-        Gradients accumulate, as in PyTorch and micrograd: zero them between steps. With
-        `create_graph=True` each `grad` is itself a Value whose graph can be differentiated.
-        """
-        accumulate(backpropagate(self, self._seed(create_graph), create_graph))
-
-    def _seed(self, create_graph: bool) -> Value | float:
-        """d(self)/d(self) = 1, as a node when the gradient graph is recorded."""
-        return Value(1.0) if create_graph else 1.0
-
-    def _zero_grad(self, create_graph: bool) -> Value | float:
-        return Value(0.0) if create_graph else 0.0
-
-    def _backward(self) -> None:
+    @property
+    def _backward(self) -> Any:
         """Apply this node's rule once, as the lecture does by hand before `backward()` exists."""
-        if self._rule is not None:
-            shares = self._rule(self.grad, self.data, *[x.data for x in self._prev])
-            for child, share in zip(self._prev, shares):
-                child.grad += share
+        return partial(_apply_rule_once, self)
+
+    @_backward.setter
+    def _backward(self, _: Any) -> None:
+        raise AttributeError(_MICROGRAD_BACKWARD)
+
+
+def _apply_rule_once(node: Value) -> None:
+    if node._rule is not None:
+        shares = node._rule(node.grad, node.data, *[x.data for x in node._prev])
+        for child, share in zip(node._prev, shares):
+            child.grad += share
+
+
+_result = Value.result
+
+
+def _binary(op: Op, a: Value, b: Any) -> Value:
+    if type(b) is not Value:
+        b = Value.constant(b, op.name)
+    return _result(op.on_floats(a.data, b.data), (a, b), op.name, op.derivative)
+
+
+def _unary(op: Op, a: Value) -> Value:
+    return _result(op.on_floats(a.data), (a,), op.name, op.derivative)
+
+
+def _linear(g, out, *inputs):
+    """d(w.x + b)/dw_i = x_i, d/dx_i = w_i, d/db = 1; inputs are (w_1..w_n, x_1..x_n, b)."""
+    n = len(inputs) // 2
+    return [g * x for x in inputs[n:-1]] + [g * w for w in inputs[:n]] + [g]
+
+
+def _linear_forward(*inputs: float) -> float:
+    n = len(inputs) // 2
+    total = inputs[-1]
+    for w, x in zip(inputs[:n], inputs[n:-1]):
+        total += w * x
+    return total
+
+
+def _linear_formula(args: list[str]) -> str:
+    n = len(args) // 2
+    return " + ".join([*(f"{w}·{x}" for w, x in zip(args[:n], args[n:-1], strict=True)), args[-1]])
+
+
+def _linear_local(args: list[str], out: str, k: int) -> str:
+    n = len(args) // 2
+    return args[n + k] if k < n else args[k - n] if k < 2 * n else "1"
+
+
+LINEAR = ops.register(Op("linear", _linear, _linear_forward, None, _linear_formula, _linear_local, 1, "linear"))
 
 
 def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
     """w . x + b as one node: a neuron's weighted sum, with 1 node instead of 2n."""
     if len(w) != len(x):
         raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs")
-    x = [_operand(xi, "linear") for xi in x]
-    total = b.data
-    for wi, xi in zip(w, x):
-        total += wi.data * xi.data
-    return _result(total, (*w, *x, b), "linear")
-
-
-def _result(data: float, inputs: tuple, op: str) -> Value:
-    """A new node for `op` applied to `inputs`; under `no_grad` a parentless leaf."""
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out._op = op
-    if mode.grad_enabled:
-        out._prev = inputs
-        out._rule = DERIVATIVES.get(op)
-    else:
-        out._prev = ()
-        out._rule = None
-    if mode.anomaly is not None:
-        check_forward(out, inputs)
-    return out
-
-
-_new = object.__new__
-
-
-# The derivative rules run on floats in a plain backward pass and on Values with
-# `create_graph=True`; these three give IEEE results for floats and record nodes for Values.
-def div(x: Value | float, y: Value | float) -> Value | float:
-    """x / y for floats or Values."""
-    return floatmath.div(x, y) if type(x) is float and type(y) is float else x / y
-
-
-def power(x: Value | float, y: Value | float) -> Value | float:
-    """x ** y for floats or Values."""
-    return floatmath.power(x, y) if type(x) is float and type(y) is float else x**y
-
-
-def log(x: Value | float) -> Value | float:
-    """ln x for a float or a Value."""
-    return floatmath.log(x) if type(x) is float else x.log()
-
-
-def _zero(g: Value | float) -> Value | float:
-    return 0.0 if type(g) is float else Value(0.0)
-
-
-def _power_rule(g, out, a, b):
-    """d(a^b)/da = b a^(b-1), zero where b is 0; d(a^b)/db = a^b ln a, zero where a is 0 and b >= 0.
-
-    As in PyTorch, g multiplies the whole local derivative (g * (b a^(b-1)) overflows differently from
-    (g b) a^(b-1)), and the zero of d/db is a factor of g, so an infinite g still gives nan there."""
-    da = _zero(g) if float(b) == 0.0 else g * (b * power(a, b - 1.0))
-    db = g * (0.0 if float(a) == 0.0 and float(b) >= 0.0 else out * log(a))
-    return da, db
-
-
-def _power_by_constant_rule(k: float, g, out, a):
-    """d(a^k)/da = k a^(k-1), zero where k is 0 (as in PyTorch)."""
-    return (_zero(g) if k == 0.0 else g * (k * power(a, k - 1.0)),)
-
-
-def _linear_rule(g, out, *inputs):
-    """d(w.x + b)/dw_i = x_i, d/dx_i = w_i, d/db = 1; inputs are (w_1..w_n, x_1..x_n, b)."""
-    n = len(inputs) // 2
-    return [g * x for x in inputs[n:-1]] + [g * w for w in inputs[:n]] + [g]
-
-
-# op -> the derivative rule: given the upstream gradient g, the result `out` and the inputs,
-# it returns each input's share of g (the chain rule's local derivative times g).
-DERIVATIVES = {
-    "+": lambda g, out, a, b: (g, g),
-    "-": lambda g, out, a, b: (g, -g),
-    "*": lambda g, out, a, b: (g * b, g * a),
-    "/": lambda g, out, a, b: (div(g, b), -g * div(out, b)),
-    "**": _power_rule,
-    "neg": lambda g, out, a: (-g,),
-    "exp": lambda g, out, a: (g * out,),
-    "log": lambda g, out, a: (div(g, a),),
-    "tanh": lambda g, out, a: (g * (1.0 - out * out),),
-    "sigmoid": lambda g, out, a: (g * (1.0 - out) * out,),
-    "relu": lambda g, out, a: (_zero(g) if float(out) <= 0.0 else g,),  # g where out > 0 or nan, as in PyTorch
-    "linear": _linear_rule,
-}
+    inputs = (*w, *(Value.constant(xi, "linear") for xi in x), b)
+    return _result(_linear_forward(*[v.data for v in inputs]), inputs, "linear", _linear)

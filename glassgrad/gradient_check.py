@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad.autograd import backpropagate
+from glassgrad.autograd import backpropagate, data_of
 
 
 class GradcheckError(AssertionError):
@@ -68,7 +68,7 @@ def _analytic(outputs: list, inputs: list) -> list[list[np.ndarray]]:
             for i, x in enumerate(inputs):
                 g = grads.get(x)
                 if g is not None:
-                    jac[o][i][j] = _flat(g.data if hasattr(g, "_rule") else g)
+                    jac[o][i][j] = _flat(data_of(g))
     return jac
 
 
@@ -187,10 +187,10 @@ def gradgradcheck(
     def first_derivatives(*xs: Any) -> list:
         total: dict = {}
         for out, v in zip(_nodes(fn(*xs)), weights, strict=True):
-            v_node = out._seed(True) if v is None else type(out)(v.astype(out.data.dtype))
+            v_node = out._seed(None if v is None else v.astype(out.data.dtype), True, "gradgradcheck")
             for x, g in backpropagate(out, v_node, create_graph=True).items():
                 total[x] = g if x not in total else total[x] + g
-        return [total[x] if x in total else x._zero_grad(True) for x in xs]
+        return [total[x] if x in total else x._zeros() for x in xs]
 
     names = [f"(d output / d input {i})" for i in range(len(inputs))]
     return _check("gradgradcheck", first_derivatives, inputs, eps, atol, rtol, names)

@@ -13,12 +13,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from glassgrad.autograd import no_grad, zero_grads
-
-
-def _raw(g: Any) -> Any:
-    """A gradient as a number or an array: after `backward(create_graph=True)` it is a node."""
-    return g.data if hasattr(g, "_rule") else g
+from glassgrad.autograd import data_of, no_grad, zero_grads
 
 
 def _sqrt(x: Any) -> Any:
@@ -53,7 +48,7 @@ class Optimizer:
         with no_grad():
             for p, state in zip(self.params, self.state, strict=True):
                 if p.grad is not None:
-                    self._update(p, _raw(p.grad), state)
+                    self._update(p, data_of(p.grad), state)
 
     def _update(self, p: Any, g: Any, state: dict) -> None:
         raise NotImplementedError

@@ -1,11 +1,12 @@
 """The Tensor engine: the scalar engine done on numpy arrays.
 
-A `Tensor` is a `Value` whose `data` is an array. It uses the same machinery from
-`glassgrad.autograd`: each operation records its inputs (`_prev`), its name (`_op`) and its
-derivative rule (`_rule`, from `DERIVATIVES`), and `backward()` walks the graph in reverse
-topological order letting each rule pass gradient to its inputs. What changes is the shape of
-things: a gradient has its input's shape, so where numpy broadcast an input its share is summed
-back (`sum_to`), and a reduction's gradient is spread back over the reduced axes (`expand`).
+A `Tensor` is a node of the same core as `Value` (`glassgrad.autograd.Node`) whose `data` is an
+array. Its elementwise operations are the very descriptions the scalar engine uses
+(`glassgrad.ops`), computed on arrays; the operations only arrays have (sums, matrix products,
+indexing, softmax) are described below. What changes is the shape of things: where numpy would
+broadcast an input, the input is first expanded by an `expand` node, whose derivative sums the
+gradient back (`sum_to`), so that every elementwise rule sees inputs of one shape; a reduction's
+gradient is spread back over the reduced axes.
 
 The rules are written with operations that both numpy arrays and Tensors have, so the plain
 backward pass runs them on arrays and `create_graph=True` runs the very same rules on Tensors,
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -23,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from glassgrad import floatmath
-from glassgrad.autograd import accumulate, backpropagate, check_forward, mode
+from glassgrad.autograd import Node, data_of
+from glassgrad.ops import ADD, DIV, EXP, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op, zero_where
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _ACCEPTED = "real numbers (bool, int or float) as a number, nested lists, a numpy array or a Tensor"
@@ -37,8 +40,10 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
         raise TypeError(f"Tensor(dtype={dtype!r}): expected numpy.float32 or numpy.float64")
     try:
         array = np.asarray(data)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise TypeError(f"Tensor(data): got {type(data).__name__} ({error}); expected {_ACCEPTED}") from None
+    if array.dtype.kind == "O" and all(isinstance(x, numbers.Integral) for x in array.flat):
+        raise ValueError(f"Tensor(data): an integer in {data!r:.60} does not fit a float64 (about ±1.8e308)")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Tensor(data): got {type(data).__name__} of dtype {array.dtype}; expected {_ACCEPTED}")
     if dtype is None:
@@ -46,14 +51,51 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     return np.array(array, dtype=dtype)
 
 
-class Tensor:
+def _real(x: Any, what: str) -> float:
+    """A real number as a float; ValueError if it does not fit one, TypeError if it is no number."""
+    if not isinstance(x, (numbers.Real, np.bool_)):
+        raise TypeError(f"{what}: got {type(x).__name__}; expected a real number")
+    try:
+        return float(x)
+    except OverflowError:
+        raise ValueError(f"{what}: {x!r:.40} does not fit a float64 (about ±1.8e308)") from None
+
+
+def _integer(n: Any, what: str) -> int:
+    """An int from a Python or numpy integer (not a bool or a float)."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)):
+        raise TypeError(f"{what} must be an integer, got {type(n).__name__} {n!r}")
+    return operator.index(n)
+
+
+def _axes(axis: Any, ndim: int, who: str) -> tuple[int, ...] | None:
+    """`axis` (None, an int or a sequence of ints) as a tuple of axes in [0, ndim); negative axes count
+    from the end, as in PyTorch, and anything out of range is an IndexError naming the range."""
+    if axis is None:
+        return None
+    many = isinstance(axis, (tuple, list))
+    result = []
+    for a in axis if many else (axis,):
+        a = _integer(a, f"{who}: an axis")
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise IndexError(
+                f"{who}: axis {a} is out of range for a tensor with {ndim} dimensions "
+                f"(expected an axis in [{-max(ndim, 1)}, {max(ndim, 1) - 1}])"
+            )
+        result.append(a % ndim if ndim else 0)
+    if len(set(result)) != len(result):
+        raise ValueError(f"{who}: axis {axis} repeats an axis")
+    return tuple(result)
+
+
+class Tensor(Node):
     """An array with a gradient: `data` is its value, `grad` is d(root)/d(self) after `backward()`.
 
     Leaves require no gradient unless made with `requires_grad=True` (parameters); a result
     requires a gradient when any of its inputs does.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_rule", "__weakref__")
+    __slots__ = ()
     __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
@@ -64,6 +106,25 @@ class Tensor:
         self._op = ""
         self._prev = ()
         self._rule = None
+
+    @classmethod
+    def constant(cls, x: Any, op: str) -> Tensor:
+        """A Tensor as it is; a number or an array as a leaf that requires no gradient."""
+        if isinstance(x, Tensor):
+            return x
+        try:
+            return _constant(_as_array(x))
+        except TypeError:
+            raise TypeError(f"{op}: got {type(x).__name__}; expected a Tensor, a number or an array") from None
+
+    @staticmethod
+    def raw(data: Any, op: str) -> np.ndarray:
+        """An operation's result as a Tensor's data."""
+        return np.asarray(data)
+
+    def detach(self) -> Tensor:
+        """The same array (not a copy) as a new leaf that requires no gradient."""
+        return _constant(self.data)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -106,6 +167,12 @@ class Tensor:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
 
+    def __bool__(self) -> bool:
+        """The truth of a one-element tensor; more elements are ambiguous (as PyTorch and numpy)."""
+        if self.data.size != 1:
+            raise RuntimeError(f"bool() of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()")
+        return bool(self.data)
+
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
         if self.data.size != 1:
@@ -122,152 +189,154 @@ class Tensor:
             raise TypeError(f"astype({dtype!r}): expected numpy.float32 or numpy.float64")
         if np.dtype(dtype) == self.dtype:
             return self
-        return _result(self.data.astype(dtype), (self,), "astype")
-
-    def detach(self) -> Tensor:
-        """The same array as a new leaf that requires no gradient."""
-        return _constant(self.data)
+        return _result(self.data.astype(dtype), (self,), "astype", _astype_rule)
 
     # Elementwise arithmetic with numpy broadcasting; numbers and arrays act as constants.
     def __add__(self, other: Any) -> Tensor:
-        return _binary(self, other, "+")
+        return _binary(ADD, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _binary(_operand(other, self), self, "+")
+        return _binary(ADD, _operand(other, self), self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _binary(self, other, "-")
+        return _binary(SUB, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _binary(_operand(other, self), self, "-")
+        return _binary(SUB, _operand(other, self), self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _binary(self, other, "*")
+        return _binary(MUL, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _binary(_operand(other, self), self, "*")
+        return _binary(MUL, _operand(other, self), self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _binary(self, other, "/")
+        return _binary(DIV, self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(_operand(other, self), self, "/")
+        return _binary(DIV, _operand(other, self), self)
 
     def __pow__(self, other: Any) -> Tensor:
-        if not isinstance(other, numbers.Real):
-            return _binary(self, other, "**")
-        k = float(other)
-        with np.errstate(all="ignore"):
-            data = self.data**k
-        return _result(data, (self,), f"**{floatmath.shortest(k)}", partial(DERIVATIVES["**k"], k))
+        if isinstance(other, (Tensor, np.ndarray, list, tuple)):
+            return _binary(POW, self, other)
+        k = _real(other, "unsupported exponent for **")
+        return _result(POW_K.on_arrays(k, self.data), (self,), f"**{floatmath.shortest(k)}",
+                       partial(POW_K.derivative, k))
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _binary(_operand(other, self), self, "**")
+        return _binary(POW, _operand(other, self), self)
 
     def __neg__(self) -> Tensor:
-        return _result(-self.data, (self,), "neg")
+        return _unary(NEG, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _binary(self, other, "@")
+        return _matmul(self, other if isinstance(other, Tensor) else _operand(other, self))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _binary(_operand(other, self), self, "@")
+        return _matmul(_operand(other, self), self)
 
-    # Comparisons give constant boolean masks (plain arrays), as used by the derivative rules.
-    # `==` keeps its identity meaning: nodes are dictionary keys in the backward pass.
+    # Comparisons give boolean masks (plain arrays); `==` keeps its identity meaning.
     def __gt__(self, other: Any) -> np.ndarray:
-        return self.data > _raw(other)
+        return self.data > data_of(other)
 
     def __ge__(self, other: Any) -> np.ndarray:
-        return self.data >= _raw(other)
+        return self.data >= data_of(other)
 
     def __lt__(self, other: Any) -> np.ndarray:
-        return self.data < _raw(other)
+        return self.data < data_of(other)
 
     def __le__(self, other: Any) -> np.ndarray:
-        return self.data <= _raw(other)
+        return self.data <= data_of(other)
 
-    # Elementwise functions.
+    # Elementwise functions: the same descriptions as the scalar engine's (glassgrad.ops).
     def exp(self) -> Tensor:
         """e^x."""
-        with np.errstate(all="ignore"):
-            return _result(np.exp(self.data), (self,), "exp")
+        return _unary(EXP, self)
 
     def log(self) -> Tensor:
         """ln x (natural logarithm); -inf at 0, nan below."""
-        with np.errstate(all="ignore"):
-            return _result(np.log(self.data), (self,), "log")
+        return _unary(LOG, self)
 
     def tanh(self) -> Tensor:
         """tanh x = (e^2x - 1) / (e^2x + 1)."""
-        return _result(np.tanh(self.data), (self,), "tanh")
+        return _unary(TANH, self)
 
     def relu(self) -> Tensor:
         """max(x, 0) as PyTorch: nan stays nan and -0.0 stays -0.0."""
-        data = np.maximum(self.data, 0, out=np.empty_like(self.data))
-        zero = self.data == 0
-        if zero.any():  # np.maximum(-0.0, 0) is 0.0
-            data[zero] = self.data[zero]
-        return _result(data, (self,), "relu")
+        return _unary(RELU, self)
 
     def sigmoid(self) -> Tensor:
         """1 / (1 + e^-x)."""
-        return _result(_sigmoid(self.data), (self,), "sigmoid")
+        return _unary(SIGMOID, self)
+
+    def masked_fill(self, mask: Any, value: float) -> Tensor:
+        """self with `value` where the boolean `mask` is true; no gradient flows to those elements."""
+        keep = ~np.broadcast_to(np.asarray(data_of(mask), dtype=bool), self.shape)
+        data = np.where(keep, self.data, np.asarray(value, dtype=self.dtype))
+        return _result(data, (self,), "masked_fill", partial(_masked_fill_rule, keep))
 
     # Reductions.
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """The sum over `axis` (all axes when None)."""
+        axis = _axes(axis, self.ndim, "sum")
         with np.errstate(all="ignore"):
             data = self.data.sum(axis=axis, keepdims=keepdims)
-        return _result(data, (self,), "sum", partial(DERIVATIVES["sum"], axis, keepdims))
+        return _result(data, (self,), "sum", partial(_sum_rule, axis, keepdims))
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """The sum over `axis` divided by the number of elements summed."""
-        axes = range(self.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
-        n = math.prod(self.shape[a] for a in axes)
+        axis = _axes(axis, self.ndim, "mean")
+        n = math.prod(self.shape[a] for a in (range(self.ndim) if axis is None else axis))
         with np.errstate(all="ignore"):  # np.mean, except that an empty mean is 0/0 = nan silently (as PyTorch)
             data = self.data.sum(axis=axis, keepdims=keepdims) / n
-        return _result(data, (self,), "mean", partial(DERIVATIVES["mean"], axis, keepdims, n))
+        return _result(data, (self,), "mean", partial(_mean_rule, axis, keepdims, n))
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """The largest element over `axis`. Its gradient goes to the arg-max along an int axis, and is
         shared evenly among ties for a reduction over all axes (None) or a tuple of axes."""
+        one_axis = isinstance(axis, (int, np.integer))
+        axis = _axes(axis, self.ndim, "max")
+        if self.size == 0:
+            raise ValueError(f"max: the tensor of shape {self.shape} is empty; a maximum needs at least one element")
         data = self.data.max(axis=axis, keepdims=keepdims)
-        rule = DERIVATIVES["max(axis)" if isinstance(axis, int) else "max"]
+        rule = _argmax_rule if one_axis else _max_rule
         return _result(data, (self,), "max", partial(rule, axis, keepdims))
 
     def softmax(self, axis: int = -1) -> Tensor:
         """e^x / sum(e^x) along `axis`, computed as e^(x - max x) so that it cannot overflow."""
+        (axis,) = _axes(axis, self.ndim, "softmax")
         with np.errstate(all="ignore"):
-            return _result(_softmax(self.data, axis), (self,), "softmax", partial(DERIVATIVES["softmax"], axis))
+            return _result(_softmax(self.data, axis), (self,), "softmax", partial(_softmax_rule, axis))
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """x - log(sum(e^x)) along `axis`, computed from x - max x so that it cannot overflow."""
+        (axis,) = _axes(axis, self.ndim, "log_softmax")
         with np.errstate(all="ignore"):
             shifted = self.data - self.data.max(axis=axis, keepdims=True)
             data = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-        return _result(data, (self,), "log_softmax", partial(DERIVATIVES["log_softmax"], axis))
+        return _result(data, (self,), "log_softmax", partial(_log_softmax_rule, axis))
 
     # Shape operations: they move numbers around, so their gradient moves them back.
     def reshape(self, *shape: Any) -> Tensor:
         """The same numbers in a new shape (one dimension may be -1)."""
-        if len(shape) == 1 and not isinstance(shape[0], int):
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
             shape = tuple(shape[0])
+        shape = tuple(_integer(n, "reshape: a size") for n in shape)
         try:
             data = self.data.reshape(shape)
         except ValueError:
             raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} into {shape}") from None
-        return _result(data, (self,), "reshape")
+        return _result(data, (self,), "reshape", _reshape_rule)
 
     def transpose(self, *axes: int) -> Tensor:
         """The axes permuted by `axes`; reversed when none are given."""
-        if len(axes) == 1 and not isinstance(axes[0], int):
+        if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
             axes = tuple(axes[0])
-        axes = tuple(a % self.ndim for a in axes) if axes else tuple(reversed(range(self.ndim)))
+        axes = _axes(axes, self.ndim, "transpose") if axes else tuple(reversed(range(self.ndim)))
         if sorted(axes) != list(range(self.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of {self.shape}")
         inverse = tuple(np.argsort(axes).tolist())
-        return _result(self.data.transpose(axes), (self,), "transpose", partial(DERIVATIVES["transpose"], inverse))
+        return _result(self.data.transpose(axes), (self,), "transpose", partial(_transpose_rule, inverse))
 
     @property
     def T(self) -> Tensor:
@@ -289,108 +358,103 @@ class Tensor:
             data = np.broadcast_to(self.data, shape)
         except ValueError:
             raise ValueError(f"broadcast_to: cannot broadcast shape {self.shape} to {tuple(shape)}") from None
-        return _result(data, (self,), "expand")
+        return _result(data, (self,), "expand", _expand_rule)
 
     def __getitem__(self, index: Any) -> Tensor:
-        """Indexing as numpy: integers, slices and integer arrays (a row may be picked many times)."""
+        """Indexing as numpy and PyTorch: integers, slices, integer arrays (a row may be picked many
+        times) and boolean masks."""
         index = _as_index(index)
-        return _result(self.data[index], (self,), "index", partial(DERIVATIVES["index"], index))
+        try:
+            data = self.data[index]
+        except IndexError as error:
+            raise IndexError(f"index: {error} (tensor of shape {self.shape})") from None
+        return _result(data, (self,), "index", partial(_index_rule, index))
 
     def _scatter(self, index: Any, shape: tuple[int, ...]) -> Tensor:
         """A zero tensor of `shape` with self added at `index`: the gradient of indexing."""
-        return _result(scatter_add(self.data, index, shape), (self,), "scatter", partial(DERIVATIVES["scatter"], index))
+        return _result(scatter_add(self.data, index, shape), (self,), "scatter", partial(_scatter_rule, index))
 
-    def _where(self, keep: np.ndarray) -> Tensor:
-        """self where `keep`, zeros elsewhere: a derivative rule's mask as a node (see `where`)."""
-        return _result(np.where(keep, self.data, 0.0), (self,), "where", partial(DERIVATIVES["where"], keep))
+    def _seed(self, gradient: Any, create_graph: bool, who: str) -> Tensor | np.ndarray:
+        """d(self)/d(self): `gradient` (self's shape), or 1 for a one-element tensor, as PyTorch."""
+        if gradient is None:
+            if self.data.size != 1:
+                raise ValueError(
+                    f"{who}: a tensor of shape {self.shape} needs an explicit gradient; only a one-element "
+                    "tensor gets the implicit gradient 1 (reduce it first, e.g. with .sum())"
+                )
+            seed = np.ones_like(self.data)
+        elif isinstance(gradient, Tensor) and create_graph:
+            seed = gradient  # kept as a node, so the gradient can be differentiated with respect to it
+        else:
+            seed = _as_array(gradient, self.dtype)
+        if seed.shape != self.shape:
+            raise ValueError(f"{who}: gradient of shape {seed.shape} for a tensor of shape {self.shape}")
+        return _constant(seed) if create_graph and not isinstance(seed, Tensor) else seed
 
-    # Backward.
+    def _zeros(self) -> Tensor:
+        return _constant(np.zeros_like(self.data))
+
     def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
         """Add d(self)/d(node) to `grad` of every node this tensor depends on.
 
-        `gradient` is the upstream gradient (self's shape); without it self must have one
-        element and it is 1. Gradients accumulate: zero them between steps. With
-        `create_graph=True` each `grad` is a Tensor whose graph can be differentiated again.
+        `gradient` is the upstream gradient (self's shape); without it self must have one element
+        and it is 1. Gradients accumulate: zero them between steps. With `create_graph=True` each
+        `grad` is a Tensor whose graph can be differentiated again.
         """
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad (no input has requires_grad=True)")
-        if gradient is None:
-            seed = self._seed(create_graph)
-        else:
-            seed = _as_array(gradient, self.dtype)
-            if seed.shape != self.shape:
-                raise ValueError(f"backward: gradient of shape {seed.shape} for a tensor of shape {self.shape}")
-            if create_graph:
-                seed = Tensor(seed)
         with np.errstate(all="ignore"):
-            grads = backpropagate(self, seed, create_graph)
+            super().backward(gradient, create_graph)
         if not create_graph:
-            _own_leaf_grads(grads)
-        accumulate(grads)
+            _own_leaf_grads(self)
 
-    def _seed(self, create_graph: bool) -> Tensor | np.ndarray:
-        """d(self)/d(self) = 1, as a node when the gradient graph is recorded: the implicit gradient
-        of `backward()` and `glassgrad.grad`, which only a one-element tensor has (as in PyTorch)."""
-        if self.data.size != 1:
-            raise ValueError(
-                f"backward: a tensor of shape {self.shape} needs an explicit gradient; "
-                "only a one-element tensor gets the implicit gradient 1 (reduce it first, e.g. with .sum())"
-            )
-        ones = np.ones_like(self.data)
-        return Tensor(ones) if create_graph else ones
 
-    def _zero_grad(self, create_graph: bool) -> Tensor | np.ndarray:
-        zeros = np.zeros_like(self.data)
-        return Tensor(zeros) if create_graph else zeros
+def _own_leaf_grads(root: Tensor) -> None:
+    """Give each leaf a gradient array of its own, writable, so in-place updates touch only it."""
+    from glassgrad.autograd import topological_order
+
+    seen = set()
+    for node in topological_order(root):
+        g = node.grad
+        if node._rule is None and g is not None and (type(g) is not np.ndarray or g.base is not None or id(g) in seen
+                                                     or not g.flags.writeable):
+            node.grad = g = np.array(g)
+        if g is not None:
+            seen.add(id(g))
 
 
 _new = object.__new__
+_result = Tensor.result
 
 
-def _result(data: np.ndarray, inputs: tuple, op: str, rule: Any = None) -> Tensor:
-    """A new node for `op` on `inputs`: recorded if grad mode is on and an input requires a gradient."""
-    out = _new(Tensor)
-    out.data = data
-    out.grad = None
-    out.label = ""
-    out._op = op
-    if mode.grad_enabled:
-        for x in inputs:
-            if x.requires_grad:
-                out.requires_grad = True
-                out._prev = inputs
-                out._rule = rule or DERIVATIVES[op]
-                break
-        else:
-            out.requires_grad = False
-            out._prev = ()
-            out._rule = None
-        if mode.anomaly is not None:
-            check_forward(out, inputs)
-        return out
-    out.requires_grad = False
-    out._prev = ()
-    out._rule = None
-    return out
+def _unary(op: Op, a: Tensor) -> Tensor:
+    return _result(op.on_arrays(a.data), (a,), op.name, op.derivative)
 
 
-_ARITHMETIC = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power, "@": np.matmul}
-
-
-def _binary(a: Tensor, b: Any, op: str) -> Tensor:
-    """`a op b` as a node; the rule computes only the shares of inputs that require a gradient."""
+def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
+    """`a op b` as a node. Inputs of different dtypes are converted to the wider one (by an `astype`
+    node, so the narrower input's gradient keeps its dtype) and of different shapes broadcast (by
+    an `expand` node), so that the elementwise rule sees one shape and one dtype."""
     if not isinstance(b, Tensor):
         b = _operand(b, a)
-    with np.errstate(all="ignore"):
-        try:
-            data = _ARITHMETIC[op](a.data, b.data)
-        except ValueError:
-            raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not match") from None
-    need = (a.requires_grad, b.requires_grad)
-    rule = None if all(need) else partial(DERIVATIVES[op], need=need)
     if a.dtype != b.dtype:
-        rule = partial(_promoted_rule, rule or DERIVATIVES[op])  # float32 op float64: float32 grads stay float32
-    return _result(data, (a, b), op, rule)
+        dtype = np.promote_types(a.dtype, b.dtype)
+        a, b = a.astype(dtype), b.astype(dtype)
+    if a.shape != b.shape:
+        try:
+            shape = np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise ValueError(f"{op.name}: shapes {a.shape} and {b.shape} do not match (cannot broadcast)") from None
+        a, b = _broadcast(a, shape), _broadcast(b, shape)
+    return _result(op.on_arrays(a.data, b.data), (a, b), op.name, op.derivative)
+
+
+def _broadcast(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    if x.shape == shape:
+        return x
+    if x.requires_grad:
+        return x.broadcast_to(shape)
+    return _constant(np.broadcast_to(x.data, shape))
 
 
 def _operand(x: Any, like: Tensor) -> Tensor:
@@ -398,17 +462,12 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (numbers.Real, np.bool_)):
-        return _constant(np.asarray(x, dtype=like.dtype))
+        return _constant(np.asarray(_real(x, "operand"), dtype=like.dtype))
     if isinstance(x, (np.ndarray, list, tuple)):
         array = np.asarray(x)
         if array.dtype.kind in "biu":
             return _constant(array.astype(like.dtype))
-    try:
-        return _constant(_as_array(x))
-    except TypeError:
-        raise TypeError(
-            f"unsupported operand: got {type(x).__name__}; expected a Tensor, a number or an array"
-        ) from None
+    return Tensor.constant(x, "unsupported operand")
 
 
 def _constant(data: np.ndarray) -> Tensor:
@@ -424,32 +483,21 @@ def _constant(data: np.ndarray) -> Tensor:
 
 
 def _as_index(index: Any) -> Any:
-    """A numpy index: Tensors and lists become integer arrays."""
+    """A numpy index: integer Tensors, lists and arrays pick elements, boolean ones mask; a float
+    index is refused (as PyTorch), never rounded."""
     if isinstance(index, tuple):
         return tuple(_as_index(i) for i in index)
-    if isinstance(index, Tensor):
-        return index.data.astype(np.intp)
-    if isinstance(index, list):
-        return np.asarray(index)
+    if isinstance(index, (Tensor, list, np.ndarray)):
+        array = np.asarray(data_of(index))
+        if array.dtype.kind == "b":
+            return array
+        if array.size and array.dtype.kind not in "iu":
+            raise IndexError(f"tensors used as indices must be integer or boolean, got {array.dtype}")
+        return array.astype(np.intp)
+    if isinstance(index, (float, np.floating)):
+        raise IndexError(f"only integers, slices, ellipsis, None and integer or boolean tensors are valid "
+                         f"indices, got float {index!r}")
     return index
-
-
-def _own_leaf_grads(grads: dict) -> None:
-    """Give each leaf a gradient array of its own, writable, so in-place updates touch only it."""
-    seen = set()
-    for node, g in grads.items():
-        if node._rule is None and (type(g) is not np.ndarray or g.base is not None or id(g) in seen):
-            grads[node] = g = np.array(g)
-        seen.add(id(g))
-
-
-def _raw(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        return 1.0 / (1.0 + np.exp(-x))
 
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -457,13 +505,8 @@ def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
-# Functions the derivative rules use where numpy has no method: each works on an array (plain
-# backward pass) and on a Tensor (create_graph=True), so one rule serves both.
-def log(x: Tensor | np.ndarray) -> Tensor | np.ndarray:
-    """ln x."""
-    return x.log() if isinstance(x, Tensor) else np.log(x)
-
-
+# Functions the derivative rules use: each works on an array (plain backward pass) and on a Tensor
+# (create_graph=True), so one rule serves both.
 def exp(x: Tensor | np.ndarray) -> Tensor | np.ndarray:
     """e^x."""
     return x.exp() if isinstance(x, Tensor) else np.exp(x)
@@ -492,19 +535,6 @@ def sum_to(x: Tensor | np.ndarray, shape: tuple[int, ...]) -> Tensor | np.ndarra
     return x.sum(axis=axes, keepdims=True).reshape(shape)
 
 
-def where(keep: np.ndarray, x: Tensor | np.ndarray) -> Tensor | np.ndarray:
-    """x where `keep` is True and exact zeros elsewhere, even where x is inf or nan (torch's `where`,
-    which its rules use to switch a gradient off: multiplying by a 0/1 mask would make inf * 0 = nan)."""
-    if keep.all():
-        return x
-    if isinstance(x, Tensor):
-        return x._where(keep)
-    # np.where(keep, x, 0.0) is 6x slower than a multiplication on an irregular mask (it branches);
-    # clearing the bits of the dropped elements costs a multiplication and keeps x's exactly (-0.0, nan).
-    bits = x.view(np.dtype(f"i{x.itemsize}"))
-    return (bits & -keep.astype(bits.dtype)).view(x.dtype)
-
-
 def cast(x: Tensor | np.ndarray, dtype: np.dtype) -> Tensor | np.ndarray:
     """x as `dtype`; its derivative converts back."""
     if x.dtype == dtype:
@@ -521,12 +551,11 @@ def scatter_add(x: Tensor | np.ndarray, index: Any, shape: tuple[int, ...]) -> T
     return out
 
 
-def _reduced_shape(shape: tuple[int, ...], axis: int | tuple[int, ...] | None) -> tuple[int, ...]:
+def _reduced_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
     """`shape` with the reduced axes kept as 1 (the keepdims shape)."""
     if axis is None:
         return (1,) * len(shape)
-    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+    return tuple(1 if i in axis else n for i, n in enumerate(shape))
 
 
 def _spread(g, shape, axis, keepdims):
@@ -536,53 +565,11 @@ def _spread(g, shape, axis, keepdims):
     return expand(g, shape)
 
 
-# The derivative rules: rule(g, out, *inputs) -> each input's share of the upstream gradient g.
-# Binary rules take `need`, which inputs need a share, so none is computed for a constant.
-def _add_rule(g, out, a, b, need=(True, True)):
-    """d(a+b)/da = d(a+b)/db = 1, summed back over broadcast axes (scalar twin: '+')."""
-    return (sum_to(g, a.shape) if need[0] else None, sum_to(g, b.shape) if need[1] else None)
-
-
-def _sub_rule(g, out, a, b, need=(True, True)):
-    """d(a-b)/da = 1, d(a-b)/db = -1."""
-    return (sum_to(g, a.shape) if need[0] else None, sum_to(-g, b.shape) if need[1] else None)
-
-
-def _mul_rule(g, out, a, b, need=(True, True)):
-    """d(ab)/da = b, d(ab)/db = a (scalar twin: '*')."""
-    return (sum_to(g * b, a.shape) if need[0] else None, sum_to(g * a, b.shape) if need[1] else None)
-
-
-def _div_rule(g, out, a, b, need=(True, True)):
-    """d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -out/b, as -g * (out / b): (-g * out) / b underflows differently."""
-    return (sum_to(g / b, a.shape) if need[0] else None, sum_to(-g * (out / b), b.shape) if need[1] else None)
-
-
-def _power_rule(g, out, a, b, need=(True, True)):
-    """d(a^b)/da = b a^(b-1), zero where b is 0; d(a^b)/db = a^b ln a, zero where a is 0 and b >= 0.
-
-    As in PyTorch, d/da is exactly zero where b is 0, whatever g is, and g multiplies the whole local
-    derivative (g * (b a^(b-1)) overflows differently from (g b) a^(b-1)); the zero of d/db is a factor of
-    g (so an infinite g gives nan there). Shifting the exponent or the logarithm's argument by a constant
-    mask keeps the discarded elements free of nan."""
-    da = db = None
-    if need[0]:
-        b_zero = _raw(b) == 0
-        da = sum_to(where(~b_zero, g * (b * a ** (b - 1.0 + b_zero))), a.shape)
-    if need[1]:
-        off = (_raw(a) == 0) & (_raw(b) >= 0)
-        db = sum_to(g * where(~off, out * log(a + off)), b.shape)
-    return da, db
-
-
-def _power_by_constant_rule(k, g, out, a):
-    """d(a^k)/da = k a^(k-1), exactly zero where k is 0 whatever g is (as in PyTorch)."""
-    return (where(np.asarray(False), g) if k == 0.0 else g * (k * a ** (k - 1.0)),)
-
-
+# The derivative rules of the operations only arrays have. A rule needing a parameter (an axis,
+# an index) takes it first and is bound to it with functools.partial when the node is made.
 def _matmul_rule(g, out, a, b, need=(True, True)):
     """d(AB)/dA = g B^T, d(AB)/dB = A^T g; a vector is a 1-row (or 1-column) matrix, batch axes
-    are summed back over broadcasting (scalar twin: 'linear', a dot product)."""
+    are summed back over broadcasting. `need` says which inputs need a share at all."""
     if a.ndim == 2 and b.ndim == 2:
         return (g @ b.T if need[0] else None, a.T @ g if need[1] else None)
     a_vector, b_vector = a.ndim == 1, b.ndim == 1
@@ -598,11 +585,8 @@ def _linear_rule(g, out, x, w, b=None, need=(True, True, True)):
     """y = x W^T + b: dy/dx = g W, dy/dW = g^T x, dy/db = g summed over the batch (scalar twin: 'linear')."""
     g2 = g.reshape((-1, w.shape[0])) if g.ndim != 2 else g
     x2 = x.reshape((-1, w.shape[1])) if x.ndim != 2 else x
-    return (
-        g @ w if need[0] else None,
-        g2.T @ x2 if need[1] else None,
-        g2.sum(axis=0) if b is not None and need[2] else None,
-    )
+    dx, dw = g @ w if need[0] else None, g2.T @ x2 if need[1] else None
+    return (dx, dw) if b is None else (dx, dw, g2.sum(axis=0) if need[2] else None)
 
 
 def _sum_rule(axis, keepdims, g, out, a):
@@ -616,20 +600,22 @@ def _mean_rule(axis, keepdims, n, g, out, a):
 
 
 def _max_rule(axis, keepdims, g, out, a):
-    """d(max x)/dx_i = 1/k for each of the k elements equal to the maximum, 0 elsewhere; where the
-    maximum is nan, the k elements that are nan (as PyTorch's max(); its amax gives nan instead)."""
-    raw = _raw(a)
-    top = _raw(out).reshape(_reduced_shape(raw.shape, axis))
+    """d(max x)/dx_i = 1/k for each of the k elements equal to the maximum, exactly 0 elsewhere; where
+    the maximum is nan, the k elements that are nan (as PyTorch's max(); its amax gives nan instead)."""
+    raw = data_of(a)
+    top = data_of(out).reshape(_reduced_shape(raw.shape, axis))
     ties = (raw == top) | (np.isnan(raw) & np.isnan(top))
-    return (_spread(g, a.shape, axis, keepdims) * (ties / ties.sum(axis=axis, keepdims=True)).astype(raw.dtype),)
+    share = _spread(g, a.shape, axis, keepdims) * (1.0 / ties.sum(axis=axis, keepdims=True)).astype(raw.dtype)
+    return (zero_where(~ties, share),)
 
 
 def _argmax_rule(axis, keepdims, g, out, a):
-    """d(max along axis)/dx_i = 1 at the arg-max of its row, 0 elsewhere."""
-    raw = _raw(a)
+    """d(max along axis)/dx_i = 1 at the arg-max of its row, exactly 0 elsewhere."""
+    raw = data_of(a)
     mask = np.zeros(raw.shape, dtype=bool)
-    np.put_along_axis(mask, np.expand_dims(raw.argmax(axis=axis), axis), True, axis=axis)
-    return (_spread(g, a.shape, axis, keepdims) * mask,)
+    (one,) = axis
+    np.put_along_axis(mask, np.expand_dims(raw.argmax(axis=one), one), True, axis=one)
+    return (zero_where(~mask, _spread(g, a.shape, axis, keepdims)),)
 
 
 def _softmax_rule(axis, g, out, a):
@@ -642,12 +628,6 @@ def _log_softmax_rule(axis, g, out, a):
     return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
 
 
-def _promoted_rule(rule, g, out, *inputs):
-    """`rule` for inputs of different dtypes: each share converted to its input's dtype, as PyTorch's
-    gradient of a float32 tensor stays float32 after an operation with a float64 one."""
-    return tuple(None if s is None else cast(s, x.dtype) for s, x in zip(rule(g, out, *inputs), inputs, strict=True))
-
-
 def _reshape_rule(g, out, a):
     """Reshaping moves no number: the gradient takes the input's shape back."""
     return (g.reshape(a.shape),)
@@ -656,6 +636,21 @@ def _reshape_rule(g, out, a):
 def _transpose_rule(inverse, g, out, a):
     """The gradient is permuted back by the inverse permutation."""
     return (g.transpose(inverse),)
+
+
+def _expand_rule(g, out, a):
+    """Broadcasting copies an element to many places: their gradients add up back into it."""
+    return (sum_to(g, a.shape),)
+
+
+def _astype_rule(g, out, a):
+    """Converting the dtype: the gradient is converted back."""
+    return (cast(g, a.dtype),)
+
+
+def _masked_fill_rule(keep, g, out, a):
+    """The filled elements came from no input: exactly zero gradient there, g elsewhere."""
+    return (zero_where(~keep, g),)
 
 
 def _index_rule(index, g, out, a):
@@ -673,39 +668,20 @@ def _cross_entropy_rule(onehot, g, out, logits):
     return ((softmax(logits, -1) - onehot) * (g / onehot.shape[0]),)
 
 
-# op -> the derivative rule. A rule needing a parameter (an exponent, an axis, an index) takes it
-# first and is bound to it with functools.partial when the node is made.
-DERIVATIVES = {
-    "+": _add_rule,
-    "-": _sub_rule,
-    "*": _mul_rule,
-    "/": _div_rule,
-    "**": _power_rule,
-    "@": _matmul_rule,
-    "linear": _linear_rule,
-    # the elementwise rules read as engine.py's, applied to every element at once
-    "neg": lambda g, out, a: (-g,),
-    "exp": lambda g, out, a: (g * out,),
-    "log": lambda g, out, a: (g / a,),
-    "tanh": lambda g, out, a: (g * (1.0 - out * out),),
-    "sigmoid": lambda g, out, a: (g * (1.0 - out) * out,),
-    "relu": lambda g, out, a: (where(~(out <= 0), g),),  # g where out > 0 or is nan, as in PyTorch
-    "expand": lambda g, out, a: (sum_to(g, a.shape),),
-    "astype": lambda g, out, a: (cast(g, a.dtype),),
-    "reshape": _reshape_rule,
-    "**k": _power_by_constant_rule,
-    "sum": _sum_rule,
-    "mean": _mean_rule,
-    "max": _max_rule,
-    "max(axis)": _argmax_rule,
-    "softmax": _softmax_rule,
-    "log_softmax": _log_softmax_rule,
-    "transpose": _transpose_rule,
-    "index": _index_rule,
-    "scatter": _scatter_rule,
-    "where": lambda keep, g, out, a: (where(keep, g),),
-    "cross_entropy": _cross_entropy_rule,
-}
+def _matmul(a: Tensor, b: Tensor) -> Tensor:
+    """a @ b as a node; its rule computes only the shares of inputs that require a gradient."""
+    if a.dtype != b.dtype:
+        dtype = np.promote_types(a.dtype, b.dtype)
+        a, b = a.astype(dtype), b.astype(dtype)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"@: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+    try:
+        with np.errstate(all="ignore"):
+            data = a.data @ b.data
+    except ValueError:
+        raise ValueError(f"@: shapes {a.shape} and {b.shape} do not match for a matrix product") from None
+    need = (a.requires_grad, b.requires_grad)
+    return _result(data, (a, b), "@", _matmul_rule if all(need) else partial(_matmul_rule, need=need))
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -731,7 +707,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         data += bias.data
     inputs = (x, weight) if bias is None else (x, weight, bias)
     need = tuple(t.requires_grad for t in inputs)
-    return _result(data, inputs, "linear", None if all(need) else partial(DERIVATIVES["linear"], need=need))
+    return _result(data, inputs, "linear", _linear_rule if all(need) else partial(_linear_rule, need=need))
 
 
 def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
@@ -739,7 +715,7 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
 
     `logits` has shape (n, classes), `targets` n integers in [0, classes).
     """
-    t = np.asarray(_raw(targets))
+    t = np.asarray(data_of(targets))
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {logits.shape}")
     if t.shape != logits.shape[:1] or (t.size and t.dtype.kind not in "iu" and not np.all(t == np.round(t))):
@@ -749,7 +725,9 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         )
     t = t.astype(np.intp)
     n, classes = logits.shape
-    if t.size and (t.min() < 0 or t.max() >= classes):
+    if n == 0:
+        raise ValueError("cross_entropy: the batch is empty (logits of shape (0, classes)); a mean needs a row")
+    if t.min() < 0 or t.max() >= classes:
         raise ValueError(f"cross_entropy: targets must lie in [0, {classes}), got [{t.min()}, {t.max()}]")
     z = logits.data
     rows = np.arange(n)
@@ -759,4 +737,4 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         data = np.asarray((lse - shifted[rows, t]).mean(), dtype=z.dtype)
     onehot = np.zeros(z.shape, dtype=z.dtype)
     onehot[rows, t] = 1
-    return _result(data, (logits,), "cross_entropy", partial(DERIVATIVES["cross_entropy"], onehot))
+    return _result(data, (logits,), "cross_entropy", partial(_cross_entropy_rule, onehot))

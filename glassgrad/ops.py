@@ -1,0 +1,252 @@
+"""One description per operation: what it computes, its derivative, and how it is written.
+
+An `Op` holds everything about one operation, read by both engines (`Value` computes with
+`on_floats`, `Tensor` with `on_arrays`), by the backward pass (`derivative`) and by the pictures
+(`formula`, `local`, `precedence`, `word`). Its derivative rule is a vector-Jacobian product,
+`rule(g, out, *inputs)`, giving each input's share of the upstream gradient `g`: the plain backward
+pass calls it with raw numbers (floats or numpy arrays), `create_graph=True` with nodes, so one
+rule gives first and higher derivatives. The elementwise operations below are shared by both
+engines; the Tensor engine describes its own (sums, matrix products, indexing) in `tensor.py`.
+
+A new operation is one `glassgrad.op` decorator (see `op`), or one `Op` passed to `register`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from glassgrad import floatmath
+from glassgrad.autograd import Node, data_of, zeros_like
+
+ATOM = 5  # the precedence of a name or a call: never needs parentheses
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Op:
+    """Everything about one operation.
+
+    `name` is the `_op` of the nodes it makes; in a parameterised operation `{k}` stands for the
+    parameter (`**{k}` makes nodes named `**2`), and `on_floats`, `on_arrays` and `derivative` take
+    the parameters first. `formula` writes the result from its inputs `{0}`, `{1}` (or is a function
+    of the list of input names); `local[k]` writes d(result)/d(input k), with `{out}` for the result.
+    """
+
+    name: str
+    derivative: Callable[..., Sequence[Any]]
+    on_floats: Callable[..., float] | None = None
+    on_arrays: Callable[..., Any] | None = None
+    formula: str | Callable[[list[str]], str] = ""
+    local: tuple[str, ...] | Callable[[list[str], str, int], str] = ()
+    precedence: int = ATOM
+    word: str = ""
+
+    def write(self, args: list[str], params: Sequence[Any] = ()) -> str:
+        """The result written from its inputs' names (or numbers) `args`."""
+        if callable(self.formula):
+            return self.formula(args)
+        if not self.formula:
+            return f"{self.name}({', '.join(args)})"
+        return self.formula.format(*args, **self._named(params))
+
+    def write_local(self, args: list[str], out: str, k: int, params: Sequence[Any] = ()) -> str:
+        """d(result)/d(input k) in symbols ('' if the description has none)."""
+        if callable(self.local):
+            return self.local(args, out, k)
+        if k >= len(self.local):
+            return ""
+        return self.local[k].format(*args, out=out, **self._named(params))
+
+    def _named(self, params: Sequence[Any]) -> dict[str, str]:
+        return {p: floatmath.shortest(v) for p, v in zip(_PARAMETER.findall(self.name), params)}
+
+
+_PARAMETER = re.compile(r"\{(\w+)\}")
+_NUMBER = r"(-?(?:\d+(?:\.\d*)?(?:e[-+]?\d+)?|inf|nan))"
+
+OPS: dict[str, Op] = {}
+_PATTERNS: list[tuple[re.Pattern, Op]] = []
+
+
+def register(op: Op) -> Op:
+    """Make `op` known by its name, so that nodes named after it can be made by hand and drawn."""
+    if _PARAMETER.search(op.name):
+        pattern = re.escape(op.name)
+        for p in _PARAMETER.findall(op.name):
+            pattern = pattern.replace(re.escape("{" + p + "}"), _NUMBER)
+        _PATTERNS.append((re.compile(pattern), op))
+    OPS[op.name] = op
+    return op
+
+
+def describe(name: str) -> tuple[Op, tuple[float, ...]] | None:
+    """The description of the operation that names its nodes `name`, and its parameters; None if unknown."""
+    op = OPS.get(name)
+    if op is not None and not _PARAMETER.search(name):
+        return op, ()
+    for pattern, op in _PATTERNS:
+        match = pattern.fullmatch(name)
+        if match:
+            return op, tuple(float(x) for x in match.groups())
+    return None
+
+
+def rule_of(name: str) -> Callable[..., Sequence[Any]] | None:
+    """The derivative rule for nodes named `name`, with its parameters bound; None if unknown."""
+    found = describe(name)
+    if found is None:
+        return None
+    op, params = found
+    return partial(op.derivative, *params) if params else op.derivative
+
+
+# Helpers the rules are written with: each works on floats and arrays (plain backward) and on
+# nodes (create_graph=True), so that a rule is written once.
+def div(x: Any, y: Any) -> Any:
+    """x / y, IEEE for floats (a zero divisor gives ±inf or nan, not an exception)."""
+    return floatmath.div(x, y) if type(x) is float and type(y) is float else x / y
+
+
+def power(x: Any, y: Any) -> Any:
+    """x ** y, IEEE for floats."""
+    return floatmath.power(x, y) if type(x) is float and type(y) is float else x**y
+
+
+def log(x: Any) -> Any:
+    """ln x."""
+    if type(x) is float:
+        return floatmath.log(x)
+    return x.log() if isinstance(x, Node) else np.log(x)
+
+
+def zero_where(drop: Any, x: Any) -> Any:
+    """x with exact zeros where `drop` is true, even where x is inf or nan: how a rule switches a
+    gradient off (multiplying by a 0/1 mask would turn inf * 0 into nan)."""
+    if isinstance(drop, (bool, np.bool_)):
+        return zeros_like(x) if drop else x
+    if not drop.any():
+        return x
+    if isinstance(x, Node):
+        return x.masked_fill(drop, 0.0)
+    if not isinstance(x, np.ndarray) or x.shape != drop.shape:
+        x = np.array(np.broadcast_to(x, np.broadcast_shapes(np.shape(x), drop.shape)))
+    # np.where(drop, 0, x) branches per element and is 6x slower than clearing the bits of the
+    # dropped elements, which also keeps x's own values exactly (-0.0, nan)
+    bits = x.view(np.dtype(f"i{x.itemsize}"))
+    return (bits & (drop.astype(bits.dtype) - 1)).view(x.dtype)
+
+
+def _quiet(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`f` on arrays, giving inf and nan as PyTorch does instead of numpy's warnings."""
+
+    def quiet(*args: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return f(*args)
+
+    quiet.__name__ = getattr(f, "__name__", "quiet")
+    return quiet
+
+
+def _power_rule(g, out, a, b):
+    """d(a^b)/da = b a^(b-1), zero where b is 0; d(a^b)/db = a^b ln a, zero where a is 0 and b >= 0.
+
+    As in PyTorch, g multiplies the whole local derivative (g * (b a^(b-1)) overflows differently
+    from (g b) a^(b-1)); d/da is exactly zero where b is 0 whatever g is, while the zero of d/db is a
+    factor of g (so an infinite g gives nan there). Where an element is dropped, the exponent or
+    the logarithm's argument is shifted so that the dropped value is finite."""
+    rb, ra = data_of(b), data_of(a)
+    b_zero = rb == 0
+    off = (ra == 0) & (rb >= 0)
+    da = zero_where(b_zero, g * (b * power(a, b - (1.0 - b_zero))))
+    db = g * zero_where(off, out * log(a + off * 1.0))
+    return da, db
+
+
+def _power_by_constant_rule(k: float, g, out, a):
+    """d(a^k)/da = k a^(k-1), exactly zero where k is 0 whatever g is (as in PyTorch)."""
+    return (zeros_like(g) if k == 0.0 else g * (k * power(a, k - 1.0)),)
+
+
+def _relu(x: Any) -> Any:
+    """max(x, 0) as PyTorch: nan stays nan, and -0.0 stays -0.0."""
+    if type(x) is float:
+        return floatmath.relu(x)
+    return zero_where(x < 0, x)
+
+
+def _sigmoid_array(x: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+# name, derivative rule, forward on floats and on arrays, then how the pictures write it
+ADD = register(Op("+", lambda g, out, a, b: (g, g), float.__add__, _quiet(np.add),
+                  formula="{0} + {1}", local=("1", "1"), precedence=1, word="add"))
+SUB = register(Op("-", lambda g, out, a, b: (g, -g), float.__sub__, _quiet(np.subtract),
+                  formula="{0} − {1}", local=("1", "−1"), precedence=1, word="sub"))
+MUL = register(Op("*", lambda g, out, a, b: (g * b, g * a), float.__mul__, _quiet(np.multiply),
+                  formula="{0} × {1}", local=("{1}", "{0}"), precedence=2, word="mul"))
+DIV = register(Op("/", lambda g, out, a, b: (div(g, b), -g * div(out, b)), floatmath.div, _quiet(np.divide),
+                  formula="{0} / {1}", local=("1/{1}", "−{out}/{1}"), precedence=2, word="div"))
+POW = register(Op("**", _power_rule, floatmath.power, _quiet(np.power),
+                  formula="{0} ** {1}", local=("{1}·{0}^({1} − 1)", "{out}·ln {0}"), precedence=4, word="pow"))
+POW_K = register(Op("**{k}", _power_by_constant_rule, lambda k, x: floatmath.power(x, k), _quiet(lambda k, x: x**k),
+                    formula="{0} ** {k}", local=("{k}·{0}^({k} − 1)",), precedence=4, word="pow"))
+NEG = register(Op("neg", lambda g, out, a: (-g,), float.__neg__, np.negative,
+                  formula="−{0}", local=("−1",), precedence=3, word="neg"))
+EXP = register(Op("exp", lambda g, out, a: (g * out,), floatmath.exp, _quiet(np.exp),
+                  formula="exp({0})", local=("{out}",)))
+LOG = register(Op("log", lambda g, out, a: (div(g, a),), floatmath.log, _quiet(np.log),
+                  formula="log({0})", local=("1/{0}",)))
+TANH = register(Op("tanh", lambda g, out, a: (g * (1.0 - out * out),), floatmath.tanh, _quiet(np.tanh),
+                   formula="tanh({0})", local=("1 − {out}²",)))
+SIGMOID = register(Op("sigmoid", lambda g, out, a: (g * (1.0 - out) * out,), floatmath.sigmoid, _sigmoid_array,
+                      formula="sigmoid({0})", local=("{out}·(1 − {out})",)))
+RELU = register(Op("relu", lambda g, out, a: (zero_where(data_of(out) <= 0, g),), _relu, _relu,  # g where out > 0
+                   formula="relu({0})", local=("1 if {out} > 0 else 0",)))  # or is nan, as in PyTorch
+
+
+def op(derivative: Callable[..., Sequence[Any]], name: str | None = None, formula: str = "",
+       local: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Turn `forward`, a function of raw numbers or arrays, into an operation of Values and Tensors.
+
+        @glassgrad.op(derivative=lambda g, out, x: (g * 3 * x * x,))
+        def cube(x):
+            return x ** 3
+
+    `derivative(g, out, *inputs)` returns each input's share of the upstream gradient `g` (the
+    chain rule's local derivative times g). Written with arithmetic and the nodes' own methods it
+    also runs on nodes, so `create_graph=True` differentiates it again. The nodes are named `name`
+    (the function's name by default); `formula` and `local` say how the stepper writes them.
+    """
+
+    def make(forward: Callable[..., Any]) -> Callable[..., Any]:
+        description = register(Op(name or forward.__name__, derivative, forward, forward, formula, local))
+
+        def apply(*inputs: Any) -> Any:
+            return call(description, *inputs)
+
+        apply.__name__, apply.__qualname__, apply.__doc__ = forward.__name__, forward.__qualname__, forward.__doc__
+        apply.op = description
+        return apply
+
+    return make
+
+
+def call(op: Op, *inputs: Any, params: tuple = ()) -> Any:
+    """`op` applied to `inputs`, a node of the engine of the first node among them (numbers and
+    arrays become constants); the engine's own forward for its kind of data."""
+    engine = next((type(x) for x in inputs if isinstance(x, Node)), None)
+    if engine is None:
+        raise TypeError(f"{op.name}: expected at least one Value or Tensor among the inputs, got "
+                        f"{', '.join(type(x).__name__ for x in inputs)}")
+    nodes = tuple(engine.constant(x, op.name) for x in inputs)
+    forward = op.on_floats if engine.holds_floats else op.on_arrays
+    data = forward(*params, *(x.data for x in nodes))
+    rule = partial(op.derivative, *params) if params else op.derivative
+    return engine.result(engine.raw(data, op.name), nodes, op.name, rule)
