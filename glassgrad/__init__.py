@@ -42,6 +42,12 @@ _LAZY = {  # name here -> (module, name there)
         for name in ("zeros", "ones", "full", "empty", "arange", "linspace")
         + ("zeros_like", "ones_like", "full_like", "empty_like")
     },
+    # functions of tensors
+    **{
+        name: ("glassgrad.functions", name)
+        for name in ("tanh", "exp", "log", "log10", "sqrt", "abs", "sin", "cos", "sigmoid", "relu", "softmax")
+        + ("clamp", "pow", "all", "any", "isclose", "allclose", "equal", "cat", "stack", "maximum", "where")
+    },
     # random numbers
     **{
         name: ("glassgrad.random", name)

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
-from weakref import WeakKeyDictionary
+from weakref import ref
 
 import numpy as np
 
@@ -30,7 +30,7 @@ class _Mode(threading.local):
     """This thread's modes: whether operations record their inputs, and whether to check for NaN/inf."""
 
     grad_enabled: bool = True
-    anomaly: WeakKeyDictionary | None = None  # node -> the user's line that created it, while detecting
+    anomaly: dict | None = None  # id(node) -> (weak reference to it, the user's line that made it), while detecting
 
 
 mode = _Mode()
@@ -76,7 +76,7 @@ def detect_anomaly() -> Iterator[None]:
     in this thread, naming the operation, its inputs and the line of your code that made it."""
     previous = mode.anomaly
     _count_change(1)
-    mode.anomaly = WeakKeyDictionary() if previous is None else previous  # weak: a node's record dies with it
+    mode.anomaly = {} if previous is None else previous  # keyed by id: a Tensor's == is elementwise
     try:
         yield
     finally:
@@ -195,7 +195,7 @@ def _produced_anomaly(result: Any, inputs: Sequence[Any]) -> bool:
 def check_forward(out: Any, inputs: Sequence[Any]) -> None:
     """Record where `out` was made; raise if its operation produced a NaN or inf."""
     line = _user_line()
-    mode.anomaly[out] = line
+    mode.anomaly[id(out)] = (ref(out), line)
     if _produced_anomaly(out.data, [x.data for x in inputs]):
         shown = ", ".join(_brief(x.data) for x in inputs)
         raise FloatingPointError(
@@ -204,12 +204,18 @@ def check_forward(out: Any, inputs: Sequence[Any]) -> None:
         )
 
 
+def _line_of(node: Any) -> str:
+    """Where the user's code made `node`, if it was made while detecting anomalies."""
+    made, line = mode.anomaly.get(id(node), (None, ""))
+    return line if made is not None and made() is node else "<made outside detect_anomaly>"
+
+
 def _check_backward(node: Any, k: int, contribution: Any) -> None:
     raw = data_of(contribution)
     if _all_finite(raw):
         return
     shown = ", ".join(_brief(x.data) for x in node._prev)
-    line = mode.anomaly.get(node, "<made outside detect_anomaly>")
+    line = _line_of(node)
     raise FloatingPointError(
         f"detect_anomaly: the backward rule of '{node._op}' produced {_brief(raw)} for its "
         f"input #{k} (inputs: {shown}), node created at {line}"
@@ -218,7 +224,7 @@ def _check_backward(node: Any, k: int, contribution: Any) -> None:
 
 def _rule_anomaly(node: Any, error: FloatingPointError) -> FloatingPointError:
     shown = ", ".join(_brief(x.data) for x in node._prev)
-    line = mode.anomaly.get(node, "<made outside detect_anomaly>")
+    line = _line_of(node)
     step = str(error).removeprefix("detect_anomaly: ")
     return FloatingPointError(
         f"detect_anomaly: the backward rule of '{node._op}' (inputs: {shown}), node created at {line}, "

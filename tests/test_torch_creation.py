@@ -30,11 +30,12 @@ import glassgrad
     ],
 )
 def test_creation_gives_torchs_values_shapes_and_dtypes(make):
+    previous = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)  # glassgrad's default floating dtype
     try:
         ours, theirs = make(glassgrad), make(torch)
     finally:
-        torch.set_default_dtype(torch.float32)
+        torch.set_default_dtype(previous)
     assert ours.shape == tuple(theirs.shape)
     assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
     np.testing.assert_array_equal(ours.data, theirs.numpy())

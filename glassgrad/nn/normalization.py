@@ -62,7 +62,7 @@ class BatchNorm1d(Module):
         axes = (0,) if x.ndim == 2 else (0, 2)
         shape = (1, c) if x.ndim == 2 else (1, c, 1)
         if self.training or not self.track_running_stats:
-            n = x.size // c
+            n = x.numel() // c
             if self.training and n <= 1:
                 raise ValueError(
                     f"BatchNorm1d: expected more than 1 value per channel when training, got shape {x.shape}"
