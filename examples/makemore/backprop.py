@@ -172,7 +172,7 @@ def train(parameters, Xtr, Ytr, steps, g, batches=None, batch_size=32):
             grads = fused_backward(parameters, Xtr[ix], Ytr[ix], steps_)
             lr = 0.1 if i < steps * 3 // 4 else 0.01
             for name, p in zip(NAMES, parameters):
-                p.data += -lr * grads[name]
+                p += -lr * grads[name]  # in place, under no_grad (the lecture: p.data += ...)
             losses.append(loss.item())
     return losses
 
