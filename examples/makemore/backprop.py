@@ -126,7 +126,9 @@ def fused_backward(parameters, Xb, Yb, s):
     dh = dlogits @ W2.T
     dhpreact = (1.0 - s["h"] ** 2) * dh
     bnraw = s["bnraw"]
-    dhprebn = bngain * s["bnvar_inv"] / n * (n * dhpreact - dhpreact.sum(0) - n / (n - 1) * bnraw * (dhpreact * bnraw).sum(0))
+    dhprebn = (
+        bngain * s["bnvar_inv"] / n * (n * dhpreact - dhpreact.sum(0) - n / (n - 1) * bnraw * (dhpreact * bnraw).sum(0))
+    )
     dembcat = dhprebn @ W1.T
     demb = dembcat.view(s["emb"].shape)
     dC = torch.zeros_like(C)

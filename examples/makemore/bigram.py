@@ -49,7 +49,7 @@ def train_net(W, xs, ys, steps, lr=50.0):
     num = xs.nelement()
     xenc = F.one_hot(xs, num_classes=VOCAB_SIZE).double()
     losses = []
-    for k in range(steps):
+    for _ in range(steps):
         logits = xenc @ W
         counts = logits.exp()
         probs = counts / counts.sum(1, keepdim=True)

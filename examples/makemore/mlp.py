@@ -75,7 +75,8 @@ def main():
     print("parameters:", sum(p.nelement() for p in parameters))
     train(parameters, Xtr, Ytr, args.steps, g)
     with torch.no_grad():
-        print(f"train loss {forward(parameters, Xtr, Ytr).item():.4f}, dev loss {forward(parameters, Xdev, Ydev).item():.4f}")
+        train_loss, dev_loss = forward(parameters, Xtr, Ytr), forward(parameters, Xdev, Ydev)
+    print(f"train loss {train_loss.item():.4f}, dev loss {dev_loss.item():.4f}")
 
 
 if __name__ == "__main__":
