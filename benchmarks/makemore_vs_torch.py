@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import glassgrad
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "makemore"
 
 
@@ -39,6 +41,44 @@ def load(example: str, backend: str):
         del os.environ["MAKEMORE_BACKEND"]
         sys.path.remove(str(EXAMPLES))
     return module
+
+
+def race(example: str, steps: int, rounds: int) -> tuple[float, float]:
+    """Median seconds per training step of the example on glassgrad and on torch, same weights and batches."""
+    ours, theirs = load(example, "glassgrad"), load(example, "torch")
+    (X, Y), _, _ = ours.datasets()
+    (tX, tY), _, _ = theirs.datasets()
+    index = [np.random.default_rng(0).integers(0, X.shape[0], 32) for _ in range(steps)]
+    ix, tix = [glassgrad.tensor(i) for i in index], [torch.tensor(i) for i in index]
+    if example == "mlp":
+        params = ours.init_params(glassgrad.Generator().manual_seed(1))
+        tparams = [torch.tensor(np.array(p.data), requires_grad=True) for p in params]
+
+        def run_ours(n):
+            ours.train(params, X, Y, n, None, batches=ix)
+
+        def run_theirs(n):
+            theirs.train(tparams, tX, tY, n, None, batches=tix)
+
+    else:
+        model, params = ours.make_model(glassgrad.Generator().manual_seed(1))
+        tmodel, tparams = theirs.make_model(torch.Generator().manual_seed(1))
+        with torch.no_grad():
+            for p, tp in zip(params, tparams):
+                tp.copy_(torch.from_numpy(np.array(p.data)))
+
+        def run_ours(n):
+            ours.train(model, params, X, Y, n, None, batches=ix)
+
+        def run_theirs(n):
+            theirs.train(tmodel, tparams, tX, tY, n, None, batches=tix)
+
+    run_ours(5), run_theirs(5)  # warm-up
+    mine, other = [], []
+    for _ in range(rounds):
+        mine += median_step(run_ours, steps, 1)
+        other += median_step(run_theirs, steps, 1)
+    return statistics.median(mine), statistics.median(other)
 
 
 def median_step(run, steps: int, rounds: int) -> list[float]:
@@ -57,47 +97,14 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(2)
     torch.set_default_dtype(torch.float64)
-    import glassgrad
-
-    rng = np.random.default_rng(0)
     rows = {}
     for example in ("mlp", "wavenet"):
-        ours, theirs = load(example, "glassgrad"), load(example, "torch")
-        (X, Y), _, _ = ours.datasets()
-        (tX, tY), _, _ = theirs.datasets()
-        if example == "mlp":
-            params = ours.init_params(glassgrad.Generator().manual_seed(1))
-            tparams = [torch.tensor(np.array(p.data), requires_grad=True) for p in params]
-
-            def run_ours(n, params=params, X=X, Y=Y, ours=ours):
-                ours.train(params, X, Y, n, None, batches=[glassgrad.tensor(i) for i in index[:n]])
-
-            def run_theirs(n, tparams=tparams, tX=tX, tY=tY, theirs=theirs):
-                theirs.train(tparams, tX, tY, n, None, batches=[torch.tensor(i) for i in index[:n]])
-
-        else:
-            model, params = ours.make_model(glassgrad.Generator().manual_seed(1))
-            tmodel, tparams = theirs.make_model(torch.Generator().manual_seed(1))
-            with torch.no_grad():
-                for p, tp in zip(params, tparams):
-                    tp.copy_(torch.from_numpy(np.array(p.data)))
-
-            def run_ours(n, model=model, params=params, X=X, Y=Y, ours=ours):
-                ours.train(model, params, X, Y, n, None, batches=[glassgrad.tensor(i) for i in index[:n]])
-
-            def run_theirs(n, tmodel=tmodel, tparams=tparams, tX=tX, tY=tY, theirs=theirs):
-                theirs.train(tmodel, tparams, tX, tY, n, None, batches=[torch.tensor(i) for i in index[:n]])
-
-        index = [rng.integers(0, X.shape[0], 32) for _ in range(args.steps)]
-        run_ours(5), run_theirs(5)  # warm-up
-        mine, other = [], []
-        for _ in range(args.rounds):
-            mine += median_step(run_ours, args.steps, 1)
-            other += median_step(run_theirs, args.steps, 1)
-        rows[example] = statistics.median(mine), statistics.median(other)
-
+        rows[example] = race(example, args.steps, args.rounds)
     print(f"{'training step (batch 32, float64)':40s} {'glassgrad':>12s} {'torch':>12s} {'ratio':>8s}")
-    names = {"mlp": "lecture 2 MLP (block 3, emb 10, hidden 200)", "wavenet": "lecture 5 WaveNet (block 8, emb 24, 128, BN)"}
+    names = {
+        "mlp": "lecture 2 MLP (block 3, emb 10, hidden 200)",
+        "wavenet": "lecture 5 WaveNet (block 8, emb 24, 128, BN)",
+    }
     for example, (mine, other) in rows.items():
         print(f"{names[example]:40s} {mine * 1e3:9.3f} ms {other * 1e3:9.3f} ms {mine / other:7.2f}x")
 

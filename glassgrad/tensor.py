@@ -1200,21 +1200,32 @@ def _index_put(x: Tensor, index: Any, value: Any) -> Tensor:
     return _result(data, (x, v), "index_put", partial(_index_put_rule, index))
 
 
+# Operations whose derivative needs only the shapes of their inputs (and perhaps their own result),
+# not the inputs' values: changing such an input in place afterwards leaves their gradient right.
+_VALUE_FREE = {"+", "-", "neg", "exp", "tanh", "sigmoid", "relu", "sqrt", "sum", "mean", "softmax", "log_softmax",
+               "reshape", "transpose", "expand", "index", "scatter", "clone", "astype", "cat", "index_put", "where",
+               "masked_fill"}  # fmt: skip
+
+
 def _check_versions(root: Tensor) -> None:
-    """RuntimeError if a node of `root`'s graph used an input that was changed in place afterwards:
-    its derivative would be computed from the new numbers, a silently wrong gradient."""
+    """RuntimeError if a node of `root`'s graph would compute its derivative from numbers changed in
+    place after it was made (an input its rule reads, or its own result): a silently wrong gradient."""
     for node in topological_order(root):
         if node._rule is None:
             continue
         born = getattr(node, "_born", 0)
-        for x in node._prev:
-            clock, op = getattr(x, "_version", (0, ""))
-            if clock > born:
-                raise RuntimeError(
-                    f"backward: an input of the operation '{node._op}' was changed by an in-place operation "
-                    f"('{op}') after '{node._op}' used it, so its gradient cannot be computed; change a copy "
-                    "(.clone()) instead, or make the change before the tensor is used"
-                )
+        changed = [x for x in node._prev if getattr(x, "_version", (0, ""))[0] > born]
+        if node._op in _VALUE_FREE:
+            changed = []
+        if getattr(node, "_version", (0, ""))[0] > born:
+            changed.append(node)
+        if changed:
+            op = changed[0]._version[1]
+            raise RuntimeError(
+                f"backward: a tensor that the derivative of '{node._op}' needs was changed by an in-place "
+                f"operation ('{op}') after '{node._op}' used it, so its gradient cannot be computed; change a "
+                "copy (.clone()) instead, or make the change before the tensor is used"
+            )
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
