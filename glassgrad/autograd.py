@@ -17,6 +17,7 @@ import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 from weakref import ref
@@ -195,13 +196,20 @@ def _produced_anomaly(result: Any, inputs: Sequence[Any]) -> bool:
 def check_forward(out: Any, inputs: Sequence[Any]) -> None:
     """Record where `out` was made; raise if its operation produced a NaN or inf."""
     line = _user_line()
-    mode.anomaly[id(out)] = (ref(out), line)
+    records, key = mode.anomaly, id(out)
+    records[key] = (ref(out, partial(_forget, records, key)), line)
     if _produced_anomaly(out.data, [x.data for x in inputs]):
         shown = ", ".join(_brief(x.data) for x in inputs)
         raise FloatingPointError(
             f"detect_anomaly: operation '{out._op}' produced {_brief(out.data)} "
             f"from inputs ({shown}), created at {line}"
         )
+
+
+def _forget(records: dict, key: int, dead: ref) -> None:
+    """Drop the record of a node that no longer exists (and only that one: its id may be reused)."""
+    if records.get(key, (None,))[0] is dead:
+        del records[key]
 
 
 def _line_of(node: Any) -> str:
