@@ -55,20 +55,9 @@ def micrograd_run(model, points, signs, steps: int) -> None:
             p.data -= lr * p.grad
 
 
-class LectureNeuron(gg_nn.Neuron):
-    """glassgrad's Neuron with the lecture's sum of products instead of the fused `linear` node."""
-
-    def __call__(self, x):
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-        return act.relu() if self.activation else act
-
-
 def lecture_mlp(seed: int) -> gg_nn.MLP:
-    model = gg_nn.MLP(2, [16, 16, 1], seed=seed)
-    for layer in model.layers:
-        for n in layer.neurons:
-            n.__class__ = LectureNeuron
-    return model
+    """glassgrad's MLP with the lecture's sums of products instead of the fused `linear` node."""
+    return gg_nn.MLP(2, [16, 16, 1], seed=seed, fused=False)
 
 
 def per_step(run: Callable[[int], None], steps: int = STEPS, repeats: int = 3) -> float:

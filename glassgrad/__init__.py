@@ -23,6 +23,7 @@ _LAZY = {  # name here -> (module, name there)
     "Tensor": ("glassgrad.tensor", "Tensor"),
     "draw_dot": ("glassgrad.visualize", "draw_dot"),
     "stepper": ("glassgrad.backprop_page", "stepper"),
+    "watch": ("glassgrad.training_page", "watch"),
     "gradcheck": ("glassgrad.gradient_check", "gradcheck"),
     "gradgradcheck": ("glassgrad.gradient_check", "gradgradcheck"),
     "save": ("glassgrad.serialization", "save"),

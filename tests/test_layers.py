@@ -191,3 +191,11 @@ def test_float32_parameter_grads_stay_float32_after_mixing_with_float64():
     np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-15)
     (gw,) = glassgrad.grad((w * x).sum(), [w], create_graph=True)  # recorded gradients too
     assert gw.dtype == np.float32 and isinstance(gw, Tensor)
+
+
+def test_an_mlps_linear_layers_label_their_parameters_by_position():
+    model = MLP(3, [4, 4, 1], activation="tanh", seed=0)
+    assert [p.label for p in model.parameters()] == [
+        "L0.weight", "L0.bias", "L1.weight", "L1.bias", "L2.weight", "L2.bias"
+    ]
+    assert [p.label for p in Linear(2, 3).parameters()] == ["weight", "bias"]

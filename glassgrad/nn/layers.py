@@ -37,7 +37,8 @@ def _float_dtype(dtype: Any, where: str) -> np.dtype:
 class Linear(Module):
     """y = x W^T + b for x of shape (..., in_features): W is (out_features, in_features), b is (out_features,).
 
-    W and b start uniform in [-1/sqrt(in_features), 1/sqrt(in_features)], as `torch.nn.Linear`.
+    W and b start uniform in [-1/sqrt(in_features), 1/sqrt(in_features)], as `torch.nn.Linear`, labelled
+    `weight` and `bias` (`L0.weight`, `L0.bias` for an MLP's first Linear layer).
     """
 
     def __init__(
@@ -50,8 +51,10 @@ class Linear(Module):
         bound = 1.0 / math.sqrt(in_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype))
+        self.weight.label = "weight"
         if bias:
             self.bias = Parameter(rng.uniform(-bound, bound, out_features).astype(dtype))
+            self.bias.label = "bias"
         else:
             self.register_parameter("bias", None)
 
@@ -215,7 +218,10 @@ class Sequential(Module):
 
 class MLP(Sequential):
     """Linear layers of sizes `nouts` on `nin` inputs, `activation` between them and
-    `output_activation` after the last ('relu', 'tanh', 'sigmoid' or None)."""
+    `output_activation` after the last ('relu', 'tanh', 'sigmoid' or None).
+
+    The parameters of Linear layer i (counting Linear layers only, from 0) are labelled
+    `L{i}.weight` and `L{i}.bias`, as the scalar MLP's are `L{i}.N{j}.w{k}` and `L{i}.N{j}.b`."""
 
     def __init__(
         self,
@@ -238,7 +244,10 @@ class MLP(Sequential):
         sizes = [nin, *nouts]
         modules: list[Module] = []
         for i in range(len(nouts)):
-            modules.append(Linear(sizes[i], sizes[i + 1], seed=rng, dtype=dtype))
+            layer = Linear(sizes[i], sizes[i + 1], seed=rng, dtype=dtype)
+            for p in layer.parameters():
+                p.label = f"L{i}.{p.label}"
+            modules.append(layer)
             act = ACTIVATIONS[output_activation if i == len(nouts) - 1 else activation]
             if act is not None:
                 modules.append(act())
