@@ -17,9 +17,10 @@ import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
-from weakref import WeakKeyDictionary
+from weakref import ref
 
 import numpy as np
 
@@ -30,7 +31,7 @@ class _Mode(threading.local):
     """This thread's modes: whether operations record their inputs, and whether to check for NaN/inf."""
 
     grad_enabled: bool = True
-    anomaly: WeakKeyDictionary | None = None  # node -> the user's line that created it, while detecting
+    anomaly: dict | None = None  # id(node) -> (weak reference to it, the user's line that made it), while detecting
 
 
 mode = _Mode()
@@ -76,7 +77,7 @@ def detect_anomaly() -> Iterator[None]:
     in this thread, naming the operation, its inputs and the line of your code that made it."""
     previous = mode.anomaly
     _count_change(1)
-    mode.anomaly = WeakKeyDictionary() if previous is None else previous  # weak: a node's record dies with it
+    mode.anomaly = {} if previous is None else previous  # keyed by id: a Tensor's == is elementwise
     try:
         yield
     finally:
@@ -231,7 +232,8 @@ def _produced_anomaly(result: Any, inputs: Sequence[Any]) -> bool:
 def check_forward(out: Any, inputs: Sequence[Any]) -> None:
     """Record where `out` was made; raise if its operation produced a NaN or inf."""
     line = _user_line()
-    mode.anomaly[out] = line
+    records, key = mode.anomaly, id(out)
+    records[key] = (ref(out, partial(_forget, records, key)), line)
     if _produced_anomaly(out.data, [x.data for x in inputs]):
         shown = ", ".join(_brief(x.data) for x in inputs)
         raise FloatingPointError(
@@ -240,12 +242,24 @@ def check_forward(out: Any, inputs: Sequence[Any]) -> None:
         )
 
 
+def _forget(records: dict, key: int, dead: ref) -> None:
+    """Drop the record of a node that no longer exists (and only that one: its id may be reused)."""
+    if records.get(key, (None,))[0] is dead:
+        del records[key]
+
+
+def _line_of(node: Any) -> str:
+    """Where the user's code made `node`, if it was made while detecting anomalies."""
+    made, line = mode.anomaly.get(id(node), (None, ""))
+    return line if made is not None and made() is node else "<made outside detect_anomaly>"
+
+
 def _check_backward(node: Any, k: int, contribution: Any) -> None:
     raw = data_of(contribution)
     if _all_finite(raw):
         return
     shown = ", ".join(_brief(x.data) for x in node._prev)
-    line = mode.anomaly.get(node, "<made outside detect_anomaly>")
+    line = _line_of(node)
     raise FloatingPointError(
         f"detect_anomaly: the backward rule of '{node._op}' produced {_brief(raw)} for its "
         f"input #{k} (inputs: {shown}), node created at {line}"
@@ -254,7 +268,7 @@ def _check_backward(node: Any, k: int, contribution: Any) -> None:
 
 def _rule_anomaly(node: Any, error: FloatingPointError) -> FloatingPointError:
     shown = ", ".join(_brief(x.data) for x in node._prev)
-    line = mode.anomaly.get(node, "<made outside detect_anomaly>")
+    line = _line_of(node)
     step = str(error).removeprefix("detect_anomaly: ")
     return FloatingPointError(
         f"detect_anomaly: the backward rule of '{node._op}' (inputs: {shown}), node created at {line}, "

@@ -131,11 +131,11 @@ def test_training_steps_with_cross_entropy_and_sgd_match_torch(activation):
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: Linear(0, 3), r"Linear: nin must be a positive integer \(the number of inputs\), got 0"),
-        (lambda: Linear(-1, 3), r"Linear: nin must be a positive integer \(the number of inputs\), got -1"),
-        (lambda: Linear(2, 0), r"Linear: nout must be a positive integer \(a number of neurons\), got 0"),
-        (lambda: Linear(2.5, 3), r"Linear: nin must be a positive integer .*, got 2.5"),
-        (lambda: Linear(True, 3), r"Linear: nin must be a positive integer .*, got True"),
+        (lambda: Linear(0, 3), r"Linear: in_features must be a positive integer \(the number of inputs\), got 0"),
+        (lambda: Linear(-1, 3), r"Linear: in_features must be a positive integer \(the number of inputs\), got -1"),
+        (lambda: Linear(2, 0), r"Linear: out_features must be a positive integer \(a number of neurons\), got 0"),
+        (lambda: Linear(2.5, 3), r"Linear: in_features must be a positive integer .*, got 2.5"),
+        (lambda: Linear(True, 3), r"Linear: in_features must be a positive integer .*, got True"),
         (lambda: MLP(2, []), r"MLP: nouts must list the size of each layer, at least one layer, got \[\]"),
         (lambda: MLP(2, 3), r"MLP: nouts must list the size of each layer, at least one layer, got 3"),
         (lambda: MLP(2, [0, 1]), r"MLP: nouts\[0\] must be a positive integer \(a number of neurons\), got 0"),
