@@ -130,6 +130,7 @@ class TopK(NamedTuple):
 
 
 _node_result = Node.result.__func__
+_node_result2 = Node.result2.__func__
 _clock = [0]  # in-place changes so far: a node made at clock c must not see an input changed after c
 
 
@@ -148,6 +149,14 @@ class Tensor(Node):
     def result(cls, data: Any, inputs: tuple, op: str, rule: Any) -> Tensor:
         """A node as `Node.result` makes it, stamped with the in-place clock once anything was changed in place."""
         out = _node_result(cls, data, inputs, op, rule)
+        if _clock[0]:
+            out._born = _clock[0]
+        return out
+
+    @classmethod
+    def result2(cls, data: Any, a: Any, b: Any, op: str, rule: Any) -> Tensor:
+        """`result` for one or two inputs, stamped in the same way."""
+        out = _node_result2(cls, data, a, b, op, rule)
         if _clock[0]:
             out._born = _clock[0]
         return out
