@@ -49,7 +49,7 @@ def check_header(doc: Any, where: str, kind: str) -> None:
     """Raise ValueError unless `doc` is a glassgrad document of this version and kind."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(f"{where}: not a glassgrad model file (no 'format': 'glassgrad' header)")
-    if doc.get("version") != VERSION:
+    if type(doc.get("version")) is not int or doc["version"] != VERSION:  # True == 1, 1.0 == 1: neither is a version
         raise ValueError(f"{where}: format version {doc.get('version')!r} is not supported (expected {VERSION})")
     if doc.get("kind") != kind:
         raise ValueError(f"{where}: model kind {doc.get('kind')!r}, expected {kind!r}")
