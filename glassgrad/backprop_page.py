@@ -16,6 +16,7 @@ from pathlib import Path
 
 from glassgrad.autograd import backpropagate
 from glassgrad.engine import Value
+from glassgrad.storage import atomic_write
 from glassgrad.visualize import DEFAULT_MAX_NODES, build, graph_nodes
 
 _SIMPLE = re.compile(r"[#\w.]+")  # a name that needs no parentheses in a formula
@@ -206,11 +207,10 @@ class Stepper:
         self.html = page.replace("{{TITLE}}", title).replace("{{SVG}}", svg).replace("{{RUN}}", run)
 
     def save(self, path: str | Path) -> Path:
-        """Write the page to `path` (creating its folder); open the file in any browser."""
+        """Write the page to `path` (creating its folder) atomically; open the file in any browser."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.html, encoding="utf-8")
-        return path
+        return atomic_write(path, lambda f: f.write(self.html.encode("utf-8")))
 
     def _repr_html_(self) -> str:
         return f'<iframe srcdoc="{html.escape(self.html)}" style="width:100%;height:720px;border:0"></iframe>'

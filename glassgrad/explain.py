@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from glassgrad.engine import Value
+from glassgrad.storage import atomic_write
 
 FUNCTIONS = ("exp", "log", "tanh", "relu", "sigmoid")
 DEFAULT_PAGE = "glassgrad-out/explain.html"
@@ -211,10 +212,10 @@ def explain(args: argparse.Namespace) -> int:
 
 
 def _write(path: str, text: str) -> str:
+    """Write `text` to `path` atomically, creating its folder; the path written."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    return str(target)
+    return str(atomic_write(target, lambda f: f.write(text.encode("utf-8"))))
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
