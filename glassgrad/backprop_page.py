@@ -24,6 +24,15 @@ _INFIX = {"+": "+", "-": "−", "*": "×", "/": "/", "**": "**"}
 _FUNCTIONS = ("exp", "log", "tanh", "relu", "sigmoid")
 
 
+_MARKER = re.compile(r"\{\{(TITLE|SVG|RUN)\}\}")  # the template's markers
+
+
+def _script_json(data: dict) -> str:
+    """`data` as JSON safe inside a <script> element: no `<`, `>` or `&` that HTML could read as markup."""
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 def _num(x: float) -> str:
     return f"{x:.4f}"
 
@@ -201,10 +210,13 @@ class Stepper:
         drawing = build(order, lambda i, v: (nodes[i]["shown"], f"data {nodes[i]['data']}", f"grad {nodes[i]['grad']}"))
         svg = drawing.pipe(format="svg", encoding="utf-8")
         svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: the SVG is inline HTML
-        run = json.dumps(self.run, ensure_ascii=False).replace("</", "<\\/")
+        fill = {
+            "TITLE": html.escape(f"glassgrad backprop stepper: {self.run['root']}"),
+            "SVG": svg,  # Graphviz escapes every label as XML text
+            "RUN": _script_json(self.run),
+        }
         page = files("glassgrad").joinpath("backprop_page.html").read_text(encoding="utf-8")
-        title = html.escape(f"glassgrad backprop stepper: {self.run['root']}")
-        self.html = page.replace("{{TITLE}}", title).replace("{{SVG}}", svg).replace("{{RUN}}", run)
+        self.html = _MARKER.sub(lambda m: fill[m[1]], page)  # one pass over the template: data is never re-read
 
     def save(self, path: str | Path) -> Path:
         """Write the page to `path` (creating its folder) atomically; open the file in any browser."""
