@@ -201,7 +201,8 @@ def record(root: Value, order: list[Value]) -> dict:
 
 
 class Stepper:
-    """A recorded run of the engine as an HTML page: `.save(path)`, or show it inline in Jupyter."""
+    """A recorded run of the engine as an HTML page (`.html`, with its drawing `.svg`): `.save(path)`,
+    or show it inline in Jupyter."""
 
     def __init__(self, root: Value, max_nodes: int | None = DEFAULT_MAX_NODES) -> None:
         order = graph_nodes(root, max_nodes, "stepper")
@@ -209,10 +210,10 @@ class Stepper:
         nodes = self.run["nodes"]
         drawing = build(order, lambda i, v: (nodes[i]["shown"], f"data {nodes[i]['data']}", f"grad {nodes[i]['grad']}"))
         svg = drawing.pipe(format="svg", encoding="utf-8")
-        svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: the SVG is inline HTML
+        self.svg = svg[svg.index("<svg") :]  # the drawing, without XML prolog and DOCTYPE: inline HTML
         fill = {
             "TITLE": html.escape(f"glassgrad backprop stepper: {self.run['root']}"),
-            "SVG": svg,  # Graphviz escapes every label as XML text
+            "SVG": self.svg,  # Graphviz escapes every label as XML text
             "RUN": _script_json(self.run),
         }
         page = files("glassgrad").joinpath("backprop_page.html").read_text(encoding="utf-8")

@@ -15,11 +15,14 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from glassgrad.autograd import topological_order
 from glassgrad.engine import Value
 from glassgrad.storage import atomic_write
 
 FUNCTIONS = ("exp", "log", "tanh", "relu", "sigmoid")
 DEFAULT_PAGE = "glassgrad-out/explain.html"
+MAX_LENGTH = 1000  # characters of a formula: bounds parsing, labels and the page
+MAX_VALUES = 200  # Values of its graph: bounds the page and Graphviz's layout (well under a second)
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 _FORBIDDEN = {  # what the user wrote, in words, for the commonest things outside the whitelist
     ast.Attribute: "attribute access",
@@ -88,6 +91,8 @@ def parse(expression: str) -> ast.Expression:
     source = expression.strip()
     if not source:
         raise ExplainError("the expression is empty")
+    if len(source) > MAX_LENGTH:
+        raise ExplainError(f"the expression has {len(source)} characters, more than explain's limit of {MAX_LENGTH}")
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as e:
@@ -178,32 +183,43 @@ def build(expression: str, values: Mapping[str, float]) -> tuple[Value, dict[str
         root = Value(root)
     if root not in leaves.values():
         root.label = "out"  # what the command prints: out = EXPR
+    size = len(topological_order(root))
+    if size > MAX_VALUES:
+        raise ExplainError(
+            f"the expression makes {size} Values, more than explain's limit of {MAX_VALUES}: its page would be "
+            "unreadable; explain a part of it"
+        )
     return root, leaves
 
 
 def explain(args: argparse.Namespace) -> int:
     """Run `glassgrad explain`: print the result and gradients, write the page; the exit status."""
+    from graphviz import CalledProcessError
+
     from glassgrad.backprop_page import stepper
-    from glassgrad.visualize import GraphTooLarge, GraphvizNotInstalled, draw_dot
+    from glassgrad.visualize import GraphTooLarge, GraphvizNotInstalled
 
     try:
         root, leaves = build(args.expression, parse_values(args.values))
         root.backward()
-        page = stepper(root).html
-        svg = draw_dot(root).pipe(format="svg", encoding="utf-8") if args.svg else None
+        drawn = stepper(root, max_nodes=None)  # build() has bounded the graph
     except (ExplainError, GraphTooLarge) as e:
         print(f"glassgrad explain: error: {e}", file=sys.stderr)
         return 2
-    except GraphvizNotInstalled as e:
+    except (GraphvizNotInstalled, CalledProcessError) as e:  # no dot, or dot failed: not the user's formula
         print(f"glassgrad explain: error: {e}", file=sys.stderr)
         return 1
-    print(f"{root.label} = {args.expression.strip()} = {root.data!r}\n")
-    width = max(len("name"), *(len(name) for name in leaves))
-    print(f"{'name':<{width}}  {'value':<22}  gradient d({root.label})/d(name)")
-    for name, leaf in leaves.items():
-        print(f"{name:<{width}}  {leaf.data!r:<22}  {leaf.grad!r}")
+    formula = args.expression.strip()
+    print(f"{root.label} = {root.data!r}" if formula == root.label else f"{root.label} = {formula} = {root.data!r}")
+    if leaves:
+        width = max(len("name"), *(len(name) for name in leaves))
+        print(f"\n{'name':<{width}}  {'value':<22}  gradient d({root.label})/d(name)")
+        for name, leaf in leaves.items():
+            print(f"{name:<{width}}  {leaf.data!r:<22}  {leaf.grad!r}")
+    else:
+        print("\nno names in the expression: nothing to differentiate")
     try:
-        written = [_write(args.out, page)] + ([_write(args.svg, svg)] if svg is not None else [])
+        written = [_write(args.out, drawn.html)] + ([_write(args.svg, drawn.svg)] if args.svg else [])
     except OSError as e:
         print(f"glassgrad explain: error: cannot write: {e}", file=sys.stderr)
         return 1
@@ -225,7 +241,8 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         help="compute a formula, print its gradients and write a page that steps through backpropagation",
         description="Compute EXPR with glassgrad Values, print d(EXPR)/d(name) for every name, and write "
         "the backprop stepper page. EXPR uses numbers, names, + - * / **, unary minus, parentheses and "
-        f"{', '.join(FUNCTIONS)}. Put -- before an EXPR that starts with '-'.",
+        f"{', '.join(FUNCTIONS)}; at most {MAX_LENGTH} characters and {MAX_VALUES} Values. The page's "
+        "drawing needs Graphviz's dot. Put -- before an EXPR that starts with '-'.",
     )
     parser.add_argument("expression", metavar="EXPR", help='e.g. "tanh(x1*w1 + x2*w2 + b)"')
     parser.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a number for each name, e.g. x1=2")
