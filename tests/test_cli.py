@@ -22,11 +22,11 @@ def test_help_lists_the_commands():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["demo", "--steps", "0"], "--steps: expected a whole number >= 1, got 0"),
-        (["train", "moons", "--steps", "-5"], "--steps: expected a whole number >= 1, got -5"),
-        (["train", "digits", "--epochs", "0"], "--epochs: expected a whole number >= 1, got 0"),
-        (["train", "digits", "--batch-size", "x"], "--batch-size: expected a whole number >= 1, got 'x'"),
-        (["train", "digits", "--lr", "-1"], "--lr: expected a number > 0, got -1"),
+        (["demo", "--steps", "0"], "--steps: expected a whole number from 1 to 1000000, got 0"),
+        (["train", "moons", "--steps", "-5"], "--steps: expected a whole number from 1 to 1000000, got -5"),
+        (["train", "digits", "--epochs", "0"], "--epochs: expected a whole number from 1 to 100000, got 0"),
+        (["train", "digits", "--batch-size", "x"], "--batch-size: expected a whole number from 1 to 1000000, got 'x'"),
+        (["train", "digits", "--lr", "-1"], "--lr: expected a finite number > 0, got -1"),
     ],
 )
 def test_bad_arguments(args, message):
