@@ -41,8 +41,8 @@ def _real(name: str, value: Any, expected: str, ok: Callable[[float], bool] = la
 
 
 def _is_parameter(p: Any) -> bool:
-    """A Value or a Tensor: a node with data and grad (checked by shape, so that optim needs no numpy)."""
-    return hasattr(p, "_rule") and hasattr(p, "grad")
+    """Something an optimizer can update: a Value or a Tensor, or anything else with `data` and `grad`."""
+    return hasattr(p, "data") and hasattr(p, "grad")
 
 
 class Optimizer:
@@ -62,7 +62,8 @@ class Optimizer:
         seen: dict[int, int] = {}
         for i, p in enumerate(self.params):
             if not _is_parameter(p):
-                raise TypeError(f"{name}: parameter {i} is {type(p).__name__} {p!r}, not a Value or Tensor")
+                what = f"{type(p).__name__} {p!r}"
+                raise TypeError(f"{name}: parameter {i} is {what}, not a Value or Tensor (no data and grad)")
             if id(p) in seen:  # it would be updated twice per step
                 raise ValueError(f"{name}: parameter {i} is parameter {seen[id(p)]} again; give each parameter once")
             seen[id(p)] = i
