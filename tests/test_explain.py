@@ -1,6 +1,5 @@
 """`glassgrad explain`: the same numbers as the engine, and hostile input refused with status 2."""
 
-import argparse
 import builtins
 import subprocess
 import sys
@@ -8,20 +7,17 @@ import sys
 import pytest
 from external_tools import require
 
-from glassgrad import Value, explain
+from glassgrad import Value, cli, explain
 
 NEURON = ["tanh(x1*w1 + x2*w2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
 
 
 def run(argv: list[str]) -> int:
-    """`glassgrad explain ARGV` through the command's own parser; the exit status."""
-    parser = argparse.ArgumentParser(prog="glassgrad")
-    explain.add_command(parser.add_subparsers())
+    """`glassgrad explain ARGV` in this process; the exit status."""
     try:
-        args = parser.parse_args(["explain", *argv])
+        return cli.main(["explain", *argv])
     except SystemExit as e:
         return e.code
-    return args.run(args)
 
 
 def engine_neuron() -> tuple[Value, list[Value]]:

@@ -226,10 +226,10 @@ def test_a_pickle_is_refused_without_being_unpickled(tmp_path, where):
     )
     if where == "array":
         np.savez(path, header=good_header, payload=payload)
-        message = "cannot read array 'payload'.*allow_pickle=False"
+        message = r"arrays \['payload'\] are not described by the header"
     elif where == "header":
         np.savez(path, header=payload)
-        message = "cannot read array 'header'.*allow_pickle=False"
+        message = r"no JSON string 'header' array \(it is object \(1,\)\)"
     else:
         path.write_bytes(pickle.dumps(Payload(marker)))
         message = "not a readable .npz archive"
