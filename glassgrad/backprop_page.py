@@ -18,7 +18,7 @@ from glassgrad import floatmath, ops
 from glassgrad.autograd import backpropagate
 from glassgrad.engine import Value
 from glassgrad.storage import atomic_write
-from glassgrad.visualize import DEFAULT_MAX_NODES, build, graph_nodes
+from glassgrad.visualize import DEFAULT_MAX_NODES, drawing, graph_nodes
 
 _SIMPLE = re.compile(r"[#\w.]+")  # a name that needs no parentheses in a formula
 MAX_NAME = 24  # a derived name longer than this falls back to the op and the node's index
@@ -189,8 +189,8 @@ def render(
     """The self-contained page showing `data` (see `page_data`) over the drawing of `order`."""
     first = data["iterations"][0]["values"]
     shown = [node["shown"] for node in data["nodes"]]
-    drawing = build(order, lambda i, v: (shown[i], f"data {first[i][0]}", "grad 0.0000"), groups=groups)
-    svg = drawing.pipe(format="svg", encoding="utf-8")
+    drawn = drawing(order, lambda i, v: (shown[i], f"data {first[i][0]}", "grad 0.0000"), groups=groups)
+    svg = drawn.pipe(format="svg", encoding="utf-8")
     svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: the SVG is inline HTML
     parts = {
         "TITLE": html.escape(title),

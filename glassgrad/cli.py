@@ -89,13 +89,13 @@ def _explain(args: argparse.Namespace) -> int:
     from graphviz import CalledProcessError
 
     from glassgrad.backprop_page import stepper
-    from glassgrad.explain import ExplainError, build, parse_values
+    from glassgrad.explain import ExplainError, evaluate, parse_values
     from glassgrad.visualize import GraphTooLarge, GraphvizNotInstalled, draw_dot
 
     try:
-        root, leaves = build(args.expression, parse_values(args.values))
+        root, leaves = evaluate(args.expression, parse_values(args.values))
         root.backward()
-        page = stepper(root, max_nodes=None).html  # build() has bounded the graph
+        page = stepper(root, max_nodes=None).html  # evaluate() has bounded the graph
         svg = draw_dot(root, max_nodes=None).pipe(format="svg", encoding="utf-8") if args.svg else ""
     except (ExplainError, GraphTooLarge) as e:
         print(f"glassgrad explain: error: {e}", file=sys.stderr)

@@ -122,7 +122,7 @@ def parse_values(items: Sequence[str]) -> dict[str, float]:
     return values
 
 
-def build(expression: str, values: Mapping[str, float]) -> tuple[Value, dict[str, Value]]:
+def evaluate(expression: str, values: Mapping[str, float]) -> tuple[Value, dict[str, Value]]:
     """The Value that `expression` computes from `values`, and the leaf Value of each name.
 
     Every name used must be given and every name given must be used.

@@ -22,8 +22,6 @@ from glassgrad.nn.module import ACTIVATIONS, hidden_activation
 from glassgrad.nn.scalar import MLP
 from glassgrad.storage import FORMAT, VERSION, atomic_write, check_header
 
-__all__ = ["FORMAT", "VERSION", "atomic_write", "check_header", "load", "save"]
-
 NPZ_MAGIC = b"PK"  # an .npz is a zip archive
 NPY_MAGIC = b"\x93NUMPY"
 PICKLE_MAGICS = tuple(b"\x80" + bytes([protocol]) for protocol in range(2, 6))

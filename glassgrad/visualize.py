@@ -168,7 +168,7 @@ def rank_crossings(order: list[Value]) -> int:
     return sum(depth[child] - depth[v] for v in order for child in v._prev)
 
 
-def build(
+def drawing(
     order: list[Value],
     fields: Callable[[int, Value], tuple[str, str, str]],
     rankdir: str = "LR",
@@ -211,4 +211,4 @@ def draw_dot(
     After `backward(create_graph=True)` each grad is a Value: its number is shown.
     """
     order = graph_nodes(root, max_nodes)
-    return build(order, lambda i, v: (v.label, f"data {v.data:.4f}", f"grad {number(v.grad):.4f}"), rankdir, format)
+    return drawing(order, lambda i, v: (v.label, f"data {v.data:.4f}", f"grad {number(v.grad):.4f}"), rankdir, format)

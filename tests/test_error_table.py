@@ -16,7 +16,7 @@ import pytest
 import glassgrad
 from glassgrad import Tensor, Value, losses
 from glassgrad.data import make_moons
-from glassgrad.explain import build
+from glassgrad.explain import evaluate
 from glassgrad.nn import MLP, TensorMLP
 from glassgrad.optim import SGD
 
@@ -77,7 +77,7 @@ def files(tmp_path, monkeypatch):
 def test_errors_doc_row_raises_what_it_says(files, what, code, error, message):
     big = sum((Value(float(i)) for i in range(400)), Value(0.0))
     names = {"glassgrad": glassgrad, "np": np, "Value": Value, "Tensor": Tensor, "MLP": MLP,
-             "TensorMLP": TensorMLP, "SGD": SGD, "build": build, "big": big, "losses": losses,
+             "TensorMLP": TensorMLP, "SGD": SGD, "evaluate": evaluate, "big": big, "losses": losses,
              "make_moons": make_moons}
     with pytest.raises(Exception) as caught:
         eval(code, names)

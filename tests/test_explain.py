@@ -29,7 +29,7 @@ def engine_neuron() -> tuple[Value, list[Value]]:
 
 
 def test_build_gives_the_engines_numbers():
-    root, leaves = explain.build(NEURON[0], explain.parse_values(NEURON[1:]))
+    root, leaves = explain.evaluate(NEURON[0], explain.parse_values(NEURON[1:]))
     root.backward()
     o, inputs = engine_neuron()
     assert root.data == o.data
@@ -51,7 +51,7 @@ def test_build_gives_the_engines_numbers():
     ],
 )
 def test_formulas_match_the_same_computation_written_in_python(expression, values, want):
-    root, leaves = explain.build(expression, values)
+    root, leaves = explain.evaluate(expression, values)
     root.backward()
     inputs = [Value(v) for v in values.values()]
     out = want(*inputs)
@@ -177,7 +177,7 @@ def test_never_evaluates_python(monkeypatch):
 
     monkeypatch.setattr(builtins, "eval", refuse)
     monkeypatch.setattr(builtins, "exec", refuse)
-    root, _ = explain.build("sigmoid(x) * 2", {"x": 0.0})
+    root, _ = explain.evaluate("sigmoid(x) * 2", {"x": 0.0})
     assert root.data == 1.0
 
 
@@ -191,11 +191,11 @@ def test_without_dot_exit_1_with_the_install_hint_and_no_file(tmp_path, monkeypa
 def test_every_intermediate_node_is_labelled_with_its_part_of_the_formula():
     from glassgrad.autograd import topological_order
 
-    root, leaves = explain.build("tanh(x1*w1 + x2*w2 + b)", explain.parse_values(NEURON[1:]))
+    root, leaves = explain.evaluate("tanh(x1*w1 + x2*w2 + b)", explain.parse_values(NEURON[1:]))
     labels = [v.label for v in topological_order(root)]
     assert labels == ["x1", "w1", "x1*w1", "x2", "w2", "x2*w2", "x1*w1 + x2*w2", "b", "x1*w1 + x2*w2 + b", "out"]
-    root, _ = explain.build("-(a - b) ** 2 / 4 + 2*a", {"a": 1.0, "b": -2.5})
+    root, _ = explain.evaluate("-(a - b) ** 2 / 4 + 2*a", {"a": 1.0, "b": -2.5})
     labels = [v.label for v in topological_order(root)]
     assert labels == ["a", "b", "a - b", "(a - b) ** 2", "-(a - b) ** 2", "4", "-(a - b) ** 2 / 4", "2", "2*a", "out"]
-    root, leaves = explain.build("x", {"x": 2.0})  # a lone name stays itself
+    root, leaves = explain.evaluate("x", {"x": 2.0})  # a lone name stays itself
     assert root is leaves["x"] and root.label == "x"
