@@ -201,7 +201,8 @@ def _relu(x: Any) -> Any:
     """max(x, 0) as PyTorch: nan stays nan, and -0.0 stays -0.0."""
     if type(x) is float:
         return floatmath.relu(x)
-    return zero_where(x < 0, x)
+    out = zero_where(x < 0, x)
+    return out.copy() if out is x else out  # a result of its own: changing x in place must not change it
 
 
 def _sigmoid_array(x: np.ndarray) -> np.ndarray:
