@@ -136,7 +136,8 @@ _clock = [0]  # in-place changes so far: a node made at clock c must not see an 
 
 
 class Tensor(Node):
-    """An array with a gradient: `data` is its value, `grad` is d(root)/d(self) after `backward()`.
+    """An array with a gradient: `data` is its value (a numpy array), `grad` is d(root)/d(self) after
+    `backward()`, a Tensor that requires no gradient (the gradient's graph with `create_graph=True`).
 
     Leaves require no gradient unless made with `requires_grad=True` (parameters); a result
     requires a gradient when any of its inputs does.
