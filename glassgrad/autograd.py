@@ -190,6 +190,14 @@ class Node:
         """A zero gradient for self, as a constant node."""
         raise NotImplementedError
 
+    def _check_inplace(self, who: str) -> None:
+        """Refuse a backward pass from self that would read numbers changed in place (a Tensor's concern)."""
+
+    @staticmethod
+    def _gradients(grads: list) -> list:
+        """`grad`'s raw results as the engine gives gradients: floats for Values, Tensors for Tensors."""
+        return grads
+
 
 def data_of(x: Any) -> Any:
     """The raw data of a node (a float or an array); anything else as it is."""
@@ -433,16 +441,19 @@ def _as_nodes(xs: Any, who: str, what: str) -> list:
 def grad(output: Any, inputs: Any, grad_output: Any = None, create_graph: bool = False) -> list:
     """d(output)/d(input) for each input (one node or a sequence of them), without touching any `.grad`.
 
-    `grad_output` is the upstream gradient (needed when output has more than one element). With
-    `create_graph=True` the results are nodes themselves and can be differentiated again. An input
-    that `output` does not depend on gets a zero gradient.
+    `grad_output` is the upstream gradient (needed when output has more than one element). The
+    results are floats for Values and Tensors (requiring no gradient) for Tensors, as
+    torch.autograd.grad's; with `create_graph=True` they are nodes whose graph can be differentiated
+    again. An input that `output` does not depend on gets a zero gradient.
     """
     if not isinstance(output, Node):
         raise TypeError(f"grad: the output must be a Value or a Tensor, got {type(output).__name__}")
     nodes = _as_nodes(inputs, "grad", "the inputs")
+    output._check_inplace("grad")
     grads = backpropagate(output, output._seed(grad_output, create_graph, "backward"), create_graph)
-    return [grads[x] if x in grads and x.requires_grad else (x._zeros() if create_graph else data_of(x._zeros()))
-            for x in nodes]
+    found = [grads[x] if x in grads and x.requires_grad else (x._zeros() if create_graph else data_of(x._zeros()))
+             for x in nodes]
+    return found if create_graph else output._gradients(found)
 
 
 def zero_grads(parameters: Sequence[Any]) -> None:

@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,12 @@ class Op:
     parameter (`**{k}` makes nodes named `**2`), and `on_floats`, `on_arrays` and `derivative` take
     the parameters first. `formula` writes the result from its inputs `{0}`, `{1}` (or is a function
     of the list of input names); `local[k]` writes d(result)/d(input k), with `{out}` for the result.
+
+    `reads[k]` names the numbers the derivative reads to give input k its share, written as in
+    `local` (`"{1}"`: input 1's values; `"{out}"`: the result's; `""`: nothing but shapes); one
+    string stands for every input. The in-place check asks it: a node refuses to backpropagate only
+    when a tensor its derivative reads was changed in place after the node was made, as PyTorch.
+    None (a user's operation, by default) means everything: all inputs and the result.
     """
 
     name: str
@@ -46,6 +52,16 @@ class Op:
     local: tuple[str, ...] | Callable[[list[str], str, int], str] = ()
     precedence: int = ATOM
     word: str = ""
+    reads: str | tuple[str, ...] | Callable[[int, int], str] | None = None
+
+    def reads_for(self, k: int, n: int) -> frozenset:
+        """What the share of input k (of n) is computed from: input positions, and "out" for the result."""
+        if self.reads is None:
+            return frozenset((*range(n), "out"))
+        what = self.reads
+        if not isinstance(what, str):
+            what = what(k, n) if callable(what) else what[k]
+        return _read_names(what)
 
     def write(self, args: list[str], params: Sequence[Any] = ()) -> str:
         """The result written from its inputs' names (or numbers) `args`."""
@@ -68,6 +84,11 @@ class Op:
 
 
 _PARAMETER = re.compile(r"\{(\w+)\}")
+
+
+@cache
+def _read_names(what: str) -> frozenset:
+    return frozenset(name if name == "out" else int(name) for name in _PARAMETER.findall(what))
 _NUMBER = r"(-?(?:\d+(?:\.\d*)?(?:e[-+]?\d+)?|inf|nan))"
 
 OPS: dict[str, Op] = {}
@@ -182,7 +203,8 @@ def _relu(x: Any) -> Any:
     """max(x, 0) as PyTorch: nan stays nan, and -0.0 stays -0.0."""
     if type(x) is float:
         return floatmath.relu(x)
-    return zero_where(x < 0, x)
+    out = zero_where(x < 0, x)
+    return out.copy() if out is x else out  # a result of its own: changing x in place must not change it
 
 
 def _sigmoid_array(x: np.ndarray) -> np.ndarray:
@@ -192,29 +214,31 @@ def _sigmoid_array(x: np.ndarray) -> np.ndarray:
 
 # name, derivative rule, forward on floats and on arrays, then how the pictures write it
 ADD = register(Op("+", lambda g, out, a, b: (g, g), float.__add__, _quiet(np.add),
-                  formula="{0} + {1}", local=("1", "1"), precedence=1, word="add"))
+                  formula="{0} + {1}", local=("1", "1"), precedence=1, word="add", reads=""))
 SUB = register(Op("-", lambda g, out, a, b: (g, -g), float.__sub__, _quiet(np.subtract),
-                  formula="{0} − {1}", local=("1", "−1"), precedence=1, word="sub"))
+                  formula="{0} − {1}", local=("1", "−1"), precedence=1, word="sub", reads=""))
 MUL = register(Op("*", lambda g, out, a, b: (g * b, g * a), float.__mul__, _quiet(np.multiply),
-                  formula="{0} × {1}", local=("{1}", "{0}"), precedence=2, word="mul"))
+                  formula="{0} × {1}", local=("{1}", "{0}"), precedence=2, word="mul", reads=("{1}", "{0}")))
 DIV = register(Op("/", lambda g, out, a, b: (div(g, b), -g * div(out, b)), floatmath.div, _quiet(np.divide),
-                  formula="{0} / {1}", local=("1/{1}", "−{out}/{1}"), precedence=2, word="div"))
+                  formula="{0} / {1}", local=("1/{1}", "−{out}/{1}"), precedence=2, word="div",
+                  reads=("{1}", "{1} {out}")))
 POW = register(Op("**", _power_rule, floatmath.power, _quiet(np.power),
-                  formula="{0} ** {1}", local=("{1}·{0}^({1} − 1)", "{out}·ln {0}"), precedence=4, word="pow"))
+                  formula="{0} ** {1}", local=("{1}·{0}^({1} − 1)", "{out}·ln {0}"), precedence=4, word="pow",
+                  reads=("{0} {1}", "{0} {1} {out}")))
 POW_K = register(Op("**{k}", _power_by_constant_rule, lambda k, x: floatmath.power(x, k), _quiet(lambda k, x: x**k),
-                    formula="{0} ** {k}", local=("{k}·{0}^({k} − 1)",), precedence=4, word="pow"))
+                    formula="{0} ** {k}", local=("{k}·{0}^({k} − 1)",), precedence=4, word="pow", reads="{0}"))
 NEG = register(Op("neg", lambda g, out, a: (-g,), float.__neg__, np.negative,
-                  formula="−{0}", local=("−1",), precedence=3, word="neg"))
+                  formula="−{0}", local=("−1",), precedence=3, word="neg", reads=""))
 EXP = register(Op("exp", lambda g, out, a: (g * out,), floatmath.exp, _quiet(np.exp),
-                  formula="exp({0})", local=("{out}",)))
+                  formula="exp({0})", local=("{out}",), reads="{out}"))
 LOG = register(Op("log", lambda g, out, a: (div(g, a),), floatmath.log, _quiet(np.log),
-                  formula="log({0})", local=("1/{0}",)))
+                  formula="log({0})", local=("1/{0}",), reads="{0}"))
 TANH = register(Op("tanh", lambda g, out, a: (g * (1.0 - out * out),), floatmath.tanh, _quiet(np.tanh),
-                   formula="tanh({0})", local=("1 − {out}²",)))
+                   formula="tanh({0})", local=("1 − {out}²",), reads="{out}"))
 RELU = register(Op("relu", lambda g, out, a: (zero_where(data_of(out) <= 0, g),), _relu, _relu,  # g where out > 0
-                   formula="relu({0})", local=("1 if {out} > 0 else 0",)))  # or is nan, as in PyTorch
+                   formula="relu({0})", local=("1 if {out} > 0 else 0",), reads="{out}"))  # or is nan, as in PyTorch
 SIGMOID = register(Op("sigmoid", lambda g, out, a: (g * (1.0 - out) * out,), floatmath.sigmoid, _sigmoid_array,
-                      formula="sigmoid({0})", local=("{out}·(1 − {out})",)))
+                      formula="sigmoid({0})", local=("{out}·(1 − {out})",), reads="{out}"))
 
 
 def _cos(x: Any) -> Any:
@@ -227,15 +251,15 @@ def _sin(x: Any) -> Any:
 
 # Elementwise operations only the Tensor engine has (no forward on floats): PyTorch's functions.
 SQRT = register(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _quiet(np.sqrt),
-                   formula="√{0}", local=("1/(2√{0})",)))
+                   formula="√{0}", local=("1/(2√{0})",), reads="{out}"))
 ABS = register(Op("abs", lambda g, out, a: (g * np.sign(data_of(a)),), None, np.abs,
-                  formula="|{0}|", local=("sign({0})",)))
+                  formula="|{0}|", local=("sign({0})",), reads="{0}"))
 SIN = register(Op("sin", lambda g, out, a: (g * _cos(a),), None, _quiet(np.sin), formula="sin({0})",
-                  local=("cos {0}",)))
+                  local=("cos {0}",), reads="{0}"))
 COS = register(Op("cos", lambda g, out, a: (-g * _sin(a),), None, _quiet(np.cos), formula="cos({0})",
-                  local=("−sin {0}",)))
+                  local=("−sin {0}",), reads="{0}"))
 LOG10 = register(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), None, _quiet(np.log10),
-                    formula="log10({0})", local=("1/({0} ln 10)",)))
+                    formula="log10({0})", local=("1/({0} ln 10)",), reads="{0}"))
 
 
 
@@ -263,14 +287,20 @@ def _linear_local(args: list[str], out: str, k: int) -> str:
     return args[n + k] if k < n else args[k - n] if k < 2 * n else "1"
 
 
+def _linear_reads(k: int, n: int) -> str:
+    half = n // 2  # w_k's share reads x_k, x_k's reads w_k, b's nothing
+    return f"{{{k + half}}}" if k < half else f"{{{k - half}}}" if k < 2 * half else ""
+
+
 # a neuron's weighted sum w.x + b as one node (the scalar engine's; inputs w_1..w_n, x_1..x_n, b)
 LINEAR = register(Op("linear", _linear, _linear_forward, None, formula=_linear_formula, local=_linear_local,
-                     precedence=1, word="linear"))
+                     precedence=1, word="linear", reads=_linear_reads))
 _BUILT_IN.update(OPS)
 
 
 def op(derivative: Callable[..., Sequence[Any]], name: str | None = None, formula: str = "",
-       local: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+       local: tuple[str, ...] = (), reads: str | tuple[str, ...] | None = None
+       ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Turn `forward`, a function of raw numbers or arrays, into an operation of Values and Tensors.
 
         @glassgrad.op(derivative=lambda g, out, x: (g * 3 * x * x,))
@@ -280,12 +310,15 @@ def op(derivative: Callable[..., Sequence[Any]], name: str | None = None, formul
     `derivative(g, out, *inputs)` returns each input's share of the upstream gradient `g` (the
     chain rule's local derivative times g). Written with arithmetic and the nodes' own methods it
     also runs on nodes, so `create_graph=True` differentiates it again. The nodes are named `name`
-    (the function's name by default); `formula` and `local` say how the stepper writes them.
+    (the function's name by default); `formula` and `local` say how the stepper writes them;
+    `reads` what the derivative reads (see `Op`; by default everything, the safe answer for the
+    in-place check).
     """
 
     def make(forward: Callable[..., Any]) -> Callable[..., Any]:
         op_name = name or forward.__name__
-        description = register(Op(op_name, _counted(op_name, derivative), forward, forward, formula, local))
+        description = register(Op(op_name, _counted(op_name, derivative), forward, forward, formula, local,
+                                  reads=reads))
 
         def apply(*inputs: Any) -> Any:
             return call(description, *inputs)

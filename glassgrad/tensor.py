@@ -45,6 +45,7 @@ from glassgrad.ops import (
     SUB,
     TANH,
     Op,
+    describe,
     zero_where,
 )
 
@@ -137,15 +138,39 @@ _clock = [0]  # in-place changes so far: a node made at clock c must not see an 
 
 
 class Tensor(Node):
-    """An array with a gradient: `data` is its value, `grad` is d(root)/d(self) after `backward()`.
+    """An array with a gradient: `data` is its value (a numpy array), `grad` is d(root)/d(self) after
+    `backward()`, a Tensor that requires no gradient (the gradient's graph with `create_graph=True`).
 
     Leaves require no gradient unless made with `requires_grad=True` (parameters); a result
     requires a gradient when any of its inputs does.
     """
 
-    __slots__ = ("_version", "_born")  # (clock, op) of the last in-place change; the clock when made
-    __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__
+    # (clock, op) of the last in-place change; the clock when made; what self was before its last
+    # recorded in-place change (see `_inplace`)
+    __slots__ = ("_version", "_born", "_was")
     __hash__ = Node.__hash__  # identity: the backward pass keys its dictionaries by node, whatever `==` means
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, out: Any = None, **kwargs: Any) -> Any:
+        """numpy meeting a Tensor. Into an array (`ndarray += tensor`, `out=` arrays, `np.add.at`)
+        the tensor gives its numbers, so `p.data += -lr * p.grad` changes the array in place; an
+        operator with an array or a numpy number on the left (`ndarray + tensor`, `@`, `<`, ...) is
+        the Tensor's own, recorded in the graph as `tensor + ndarray` is. Other numpy functions of
+        tensors that need no gradient give numpy's result; of one that needs a gradient, TypeError."""
+        if out is not None or method == "at":
+            if not all(isinstance(o, np.ndarray) for o in (inputs[:1] if out is None else out)):
+                return NotImplemented
+            if out is not None:
+                kwargs["out"] = out
+        else:
+            operation = _UFUNC_OPERATORS.get(ufunc)
+            if method == "__call__" and operation is not None and not kwargs:
+                return operation(*(x if isinstance(x, Tensor) else _operand(x, self) for x in inputs))
+            if any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
+                raise TypeError(
+                    f"numpy's {ufunc.__name__} ({method}) of a tensor that requires grad would lose its gradient; "
+                    "use the tensor's own operation, or numpy on .detach().numpy()"
+                )
+        return getattr(ufunc, method)(*(data_of(x) for x in inputs), **kwargs)
 
     @classmethod
     def result(cls, data: Any, inputs: tuple, op: str, rule: Any) -> Tensor:
@@ -491,17 +516,20 @@ class Tensor(Node):
         _clock[0] += 1
         self._version = (_clock[0], op)
         if recording:
+            source._version = self._version  # the result it was, that its derivative may read, is no more
             self._op, self._prev, self._rule, self.requires_grad = new._op, new._prev, new._rule, True
-            self._born = _clock[0]
+            self._born, self._was = _clock[0], source
         return self
 
     def _snapshot(self) -> Tensor:
-        """A copy of self as it is now, history included: what an in-place change is computed from."""
+        """A copy of self as it is now, history included: what an in-place change is computed from,
+        and what nodes made from self before the change are given back by `_check_versions`."""
         old = _new(Tensor)
         old.data, old.grad, old.requires_grad, old.label = self.data.copy(), None, self.requires_grad, self.label
         old._op, old._prev, old._rule = self._op, self._prev, self._rule
-        if hasattr(self, "_born"):
-            old._born = self._born
+        for name in ("_born", "_was", "_version"):
+            if hasattr(self, name):
+                setattr(old, name, getattr(self, name))
         return old
 
     # Elementwise functions: the same descriptions as the scalar engine's (glassgrad.ops).
@@ -785,31 +813,71 @@ class Tensor(Node):
         """
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad (no input has requires_grad=True)")
-        if _clock[0]:
-            _check_versions(self)
+        self._check_inplace("backward")
+        order = None if create_graph else topological_order(self)
+        if order is not None:  # the gradients are added up as arrays, then wrapped once
+            for node in order:
+                g = node.grad
+                if type(g) is Tensor and node.requires_grad and not g.requires_grad:
+                    node.grad = g.data
         with np.errstate(all="ignore"):
             super().backward(gradient, create_graph)
-        if not create_graph:
-            _own_leaf_grads(self)
+        if order is not None:
+            _wrap_grads(order)
+
+    def _check_inplace(self, who: str) -> None:
+        """Refuse (RuntimeError) a backward pass from self through numbers changed in place: see `_check_versions`."""
+        if _clock[0]:
+            _check_versions(self, who)
+
+    @staticmethod
+    def _gradients(grads: list) -> list:
+        """`glassgrad.grad`'s arrays as Tensors (leaves that require no gradient), as torch.autograd.grad's."""
+        seen: set = set()
+        wrapped = []
+        for g in grads:
+            if type(g) is np.ndarray:
+                if g.base is not None or id(g) in seen or not g.flags.writeable:
+                    g = np.array(g)
+                seen.add(id(g))
+                g = _constant(g)
+            wrapped.append(g)
+        return wrapped
 
 
-def _own_leaf_grads(root: Tensor) -> None:
-    """Give each leaf a gradient array of its own, writable, so in-place updates touch only it."""
-    from glassgrad.autograd import topological_order
-
-    seen = set()
-    for node in topological_order(root):
+def _wrap_grads(order: list) -> None:
+    """Make each `.grad` array of the graph a Tensor that requires no gradient. A leaf's gets an array
+    of its own, writable (an optimizer may change it in place); an intermediate result's a read-only
+    view (no copy), as the backward pass may have given one array to several nodes: an in-place
+    operation on that Tensor then replaces its array instead of writing into the shared one."""
+    shared = set()
+    for node in reversed(order):  # each node before its inputs, which may have received its very array
         g = node.grad
-        if node._rule is None and g is not None and (type(g) is not np.ndarray or g.base is not None or id(g) in seen
-                                                     or not g.flags.writeable):
-            node.grad = g = np.array(g)
-        if g is not None:
-            seen.add(id(g))
+        if type(g) is not np.ndarray:
+            continue
+        if node._rule is None:
+            if g.base is not None or id(g) in shared or not g.flags.writeable:
+                g = np.array(g)
+        else:
+            shared.add(id(g))
+            g = g.view()
+            g.flags.writeable = False
+        node.grad = _constant(g)
 
 
 _new = object.__new__
 _result = Tensor.result
 _result2 = Tensor.result2
+
+
+_UFUNC_OPERATORS = {  # numpy's functions that are a Tensor's operators or methods
+    np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul, np.true_divide: operator.truediv,
+    np.power: operator.pow, np.matmul: operator.matmul, np.negative: operator.neg,
+    np.equal: operator.eq, np.not_equal: operator.ne, np.less: operator.lt, np.less_equal: operator.le,
+    np.greater: operator.gt, np.greater_equal: operator.ge,
+    np.exp: Tensor.exp, np.log: Tensor.log, np.log10: Tensor.log10, np.sqrt: Tensor.sqrt, np.tanh: Tensor.tanh,
+    np.absolute: Tensor.abs, np.sin: Tensor.sin, np.cos: Tensor.cos,
+}  # fmt: skip
 
 
 def _unary(op: Op, a: Tensor) -> Tensor:
@@ -1200,32 +1268,90 @@ def _index_put(x: Tensor, index: Any, value: Any) -> Tensor:
     return _result(data, (x, v), "index_put", partial(_index_put_rule, index))
 
 
-# Operations whose derivative needs only the shapes of their inputs (and perhaps their own result),
-# not the inputs' values: changing such an input in place afterwards leaves their gradient right.
-_VALUE_FREE = {"+", "-", "neg", "exp", "tanh", "sigmoid", "relu", "sqrt", "sum", "mean", "softmax", "log_softmax",
-               "reshape", "transpose", "expand", "index", "scatter", "clone", "astype", "cat", "index_put", "where",
-               "masked_fill"}  # fmt: skip
+# The operations only arrays have, described for the in-place check by what their derivatives read
+# (`Op.reads`); their nodes are made above from the name and the rule.
+_ARRAY_OPS = {op.name: op for op in (
+    Op("@", _matmul_rule, reads=("{1}", "{0}")),
+    Op("linear", _linear_rule, reads=("{1}", "{0}", "")),
+    Op("sum", _sum_rule, reads=""),
+    Op("mean", _mean_rule, reads=""),
+    Op("max", _max_rule, reads="{0} {out}"),  # along one axis (_argmax_rule), only {0}
+    Op("softmax", _softmax_rule, reads="{out}"),
+    Op("log_softmax", _log_softmax_rule, reads="{out}"),
+    Op("reshape", _reshape_rule, reads=""),
+    Op("transpose", _transpose_rule, reads=""),
+    Op("expand", _expand_rule, reads=""),
+    Op("astype", _astype_rule, reads=""),
+    Op("masked_fill", _masked_fill_rule, reads=""),
+    Op("index", _index_rule, reads=""),
+    Op("scatter", _scatter_rule, reads=""),
+    Op("clone", _clone_rule, reads=""),
+    Op("clamp", _clamp_rule, reads="{0}"),
+    Op("index_put", _index_put_rule, reads=""),
+    Op("where", _where_rule, reads=""),
+    Op("cat", _cat_rule, reads=""),
+    Op("cross_entropy", _cross_entropy_rule, reads="{0}"),
+)}  # fmt: skip
+MAXIMUM = Op("maximum", _maximum_rule, None, np.maximum, reads="{0} {1}")
+_ARRAY_OPS[MAXIMUM.name] = MAXIMUM
 
 
-def _check_versions(root: Tensor) -> None:
-    """RuntimeError if a node of `root`'s graph would compute its derivative from numbers changed in
-    place after it was made (an input its rule reads, or its own result): a silently wrong gradient."""
-    for node in topological_order(root):
+def _description(name: str) -> Op | None:
+    """The description of the operation that names its nodes `name` (None if unknown: it reads everything)."""
+    found = _ARRAY_OPS.get(name)
+    if found is None:
+        described = describe(name)
+        found = described[0] if described else None
+    return found
+
+
+def _as_it_was(x: Tensor, clock: int) -> Tensor:
+    """`x` as it was at `clock`: before each recorded in-place change made since, the copy it kept."""
+    while getattr(x, "_born", 0) > clock and getattr(x, "_was", None) is not None:
+        x = x._was
+    return x
+
+
+def _check_versions(root: Tensor, who: str = "backward") -> None:
+    """Before a backward pass from `root`, as PyTorch: RuntimeError if a node's derivative would read
+    numbers changed in place after the node was made (an input its description reads for a share
+    that is needed, or its own result), since its gradient would be silently wrong.
+
+    A node made from a tensor that was changed in place later, with the change recorded, is given
+    back the input it was made from (the copy `_inplace` kept): its gradient flows into what the
+    tensor was, not into the history of the change, as PyTorch's does."""
+    seen = {root}
+    stack = [root]
+    while stack:
+        node = stack.pop()
         if node._rule is None:
             continue
         born = getattr(node, "_born", 0)
-        changed = [x for x in node._prev if getattr(x, "_version", (0, ""))[0] > born]
-        if node._op in _VALUE_FREE:
-            changed = []
-        if getattr(node, "_version", (0, ""))[0] > born:
-            changed.append(node)
-        if changed:
-            op = changed[0]._version[1]
-            raise RuntimeError(
-                f"backward: a tensor that the derivative of '{node._op}' needs was changed by an in-place "
-                f"operation ('{op}') after '{node._op}' used it, so its gradient cannot be computed; change a "
-                "copy (.clone()) instead, or make the change before the tensor is used"
-            )
+        inputs = node._prev
+        made_from = tuple(_as_it_was(x, born) for x in inputs)
+        if any(a is not b for a, b in zip(made_from, inputs)):
+            node._prev = made_from
+        op = _description(node._op)
+        n = len(inputs)
+        for k, x in enumerate(made_from):
+            if not x.requires_grad:  # its share goes nowhere
+                continue
+            for j in op.reads_for(k, n) if op is not None else (*range(n), "out"):
+                read = node if j == "out" else inputs[j]
+                changed = getattr(read, "_version", None)
+                if changed is not None and changed[0] > born:
+                    what = "its result" if j == "out" else f"its input #{j}"
+                    raise RuntimeError(
+                        f"{who}: one of the variables needed for gradient computation has been modified by an "
+                        f"inplace operation: a tensor that the derivative of '{node._op}' needs was changed by an "
+                        f"in-place operation ('{changed[1]}') after '{node._op}' used it ({what}), so its gradient "
+                        "cannot be computed; change a copy (.clone()) instead, or make the change before the "
+                        "tensor is used"
+                    )
+        for x in made_from:
+            if x not in seen:
+                seen.add(x)
+                stack.append(x)
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
@@ -1249,7 +1375,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
 def maximum(input: Any, other: Any) -> Tensor:
     """The elementwise larger of two tensors (nan if either is); ties share the gradient."""
     a = input if isinstance(input, Tensor) else _operand(input, other)
-    return _binary(Op("maximum", _maximum_rule, None, np.maximum), a, other)
+    return _binary(MAXIMUM, a, other)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

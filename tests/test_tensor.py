@@ -290,10 +290,17 @@ def test_backward_with_an_explicit_gradient():
 
 def test_leaf_gradients_are_separate_writable_arrays():
     a, b = Tensor(rand(3), requires_grad=True), Tensor(rand(3), requires_grad=True)
-    (a + b).sum().backward()
-    assert a.grad is not b.grad and a.grad.flags.writeable
+    s = a + b
+    (s).sum().backward()
+    assert isinstance(a.grad, Tensor) and not a.grad.requires_grad
+    assert a.grad.data is not b.grad.data and a.grad.data.flags.writeable
     a.grad += 1.0
+    a.grad.data[0] = 5.0
     np.testing.assert_array_equal(b.grad, np.ones(3))
+    np.testing.assert_array_equal(s.grad, np.ones(3))  # an intermediate's, shared with nothing it can change
+    s.grad *= 3.0
+    np.testing.assert_array_equal(b.grad, np.ones(3))
+    np.testing.assert_array_equal(s.grad, np.full(3, 3.0))
 
 
 # Random compositions of operations on random shapes: a seeded program run by both engines.

@@ -157,11 +157,13 @@ def autograd_gradients(parameters, Xb, Yb):
     return loss, steps, grads
 
 
-def cmp(name, dt, t_grad):
-    exact = torch.all(dt == t_grad).item()
-    approximate = torch.allclose(dt, t_grad)
-    maxdiff = (dt - t_grad).abs().max().item()
-    print(f"{name:15s} | exact: {str(exact):5s} | approximate: {str(approximate):5s} | maxdiff: {maxdiff}")
+def cmp(s, dt, t):
+    """The lecture's check of a hand-written gradient `dt` against autograd's `t.grad`."""
+    ex = torch.all(dt == t.grad).item()
+    app = torch.allclose(dt, t.grad)
+    maxdiff = (dt - t.grad).abs().max().item()
+    print(f"{s:15s} | exact: {str(ex):5s} | approximate: {str(app):5s} | maxdiff: {maxdiff}")
+    return ex, app, maxdiff
 
 
 def train(parameters, Xtr, Ytr, steps, g, batches=None, batch_size=32):
@@ -174,7 +176,7 @@ def train(parameters, Xtr, Ytr, steps, g, batches=None, batch_size=32):
             grads = fused_backward(parameters, Xtr[ix], Ytr[ix], steps_)
             lr = 0.1 if i < steps * 3 // 4 else 0.01
             for name, p in zip(NAMES, parameters):
-                p += -lr * grads[name]  # in place, under no_grad (the lecture: p.data += ...)
+                p.data += -lr * grads[name]
             losses.append(loss.item())
     return losses
 
@@ -189,12 +191,13 @@ def main():
     ix = torch.randint(0, Xtr.shape[0], (32,), generator=g)
     Xb, Yb = Xtr[ix], Ytr[ix]
     loss, steps, grads = autograd_gradients(parameters, Xb, Yb)
+    tensors = {**steps, **dict(zip(NAMES, parameters))}
     manual = manual_backward(parameters, Xb, Yb, steps)
     for name, dt in manual.items():
-        cmp(name, dt, grads[name])
+        cmp(name, dt, tensors[name])
     fused = fused_backward(parameters, Xb, Yb, steps)
     for name in ("logits", "hprebn"):
-        cmp(f"{name} (fused)", fused[name], grads[name])
+        cmp(f"{name} (fused)", fused[name], tensors[name])
     train(parameters, Xtr, Ytr, args.steps, g)
     with torch.no_grad():
         dev_loss, _ = forward(parameters, Xdev, Ydev)

@@ -167,6 +167,28 @@ def train_layers(C, layers, parameters, Xtr, Ytr, steps, g, batches=None):
     return losses
 
 
+def gradient_statistics(layers, parameters, lr):
+    """The lecture's diagnostics after a backward pass: each tanh layer's gradient, each weight's
+    gradient and grad:data ratio, and log10 of each parameter's update:data ratio."""
+    stats = {"activations": [], "weights": []}
+    with torch.no_grad():
+        for i, layer in enumerate(layers[:-1]):
+            if isinstance(layer, Tanh):
+                t = layer.out.grad
+                print(f"layer {i} ({layer.__class__.__name__:>10s}): mean {t.mean():+f}, std {t.std():e}")
+                stats["activations"].append((t.mean().item(), t.std().item(), t.abs().max().item()))
+        for p in parameters:
+            t = p.grad
+            if p.ndim == 2:
+                ratio = t.std() / p.std()
+                print(f"weight {str(tuple(p.shape)):>10s} | mean {t.mean():+f} | std {t.std():e} | "
+                      f"grad:data ratio {ratio:e}")
+                stats["weights"].append((t.mean().item(), t.std().item(), ratio.item()))
+        # the lecture divides by p.data.std(): here .data is the numpy array, whose std divides by n
+        stats["updates"] = [((lr * p.grad).std() / p.std()).log10().item() for p in parameters]
+    return stats
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=2000)
@@ -180,6 +202,7 @@ def main():
     print(f"BatchNorm by hand: dev loss {dev.item():.4f}")
     C, layers, parameters = init_layers(g)
     train_layers(C, layers, parameters, Xtr, Ytr, args.steps, g)
+    gradient_statistics(layers, parameters, lr=0.01)
     for layer in layers:
         layer.training = False
     with torch.no_grad():
