@@ -213,8 +213,7 @@ def render(
     """The self-contained page showing `data` (see `page_data`) over the drawing of `order`."""
     first = data["iterations"][0]["values"]
     shown = [node["shown"] for node in data["nodes"]]
-    drawn = drawing(order, lambda i, v: (shown[i], f"data {first[i][0]}", "grad 0.0000"), groups=groups,
-                    stacked=True)
+    drawn = drawing(order, lambda i, v: (shown[i], f"data {first[i][0]}", "grad 0.0000"), groups=groups, stacked=True)
     svg = drawn.pipe(format="svg", encoding="utf-8")
     svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: the SVG is inline HTML
     parts = {
