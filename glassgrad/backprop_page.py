@@ -43,6 +43,25 @@ def _expression(op: str, args: list[str]) -> str:
     return found[0].write(args, found[1]) if found else f"{op}({', '.join(args)})"
 
 
+def _call_argument(op: str, k: int) -> bool:
+    """Whether input k of `op` is written as a call's argument, `tanh(x*w + b)`: it needs no parentheses
+    of its own. Only a call-style operation (precedence ATOM) whose formula puts the input between
+    `(` or `, ` and `)` or `,` qualifies; an infix operator's inputs keep theirs."""
+    found = ops.describe(op)
+    if found is None:
+        return True  # written as op(a, b)
+    description = found[0]
+    if description.precedence != ops.ATOM or callable(description.formula):
+        return False
+    if not description.formula:
+        return True
+    at = [m.start() for m in re.finditer(re.escape("{" + str(k) + "}"), description.formula)]
+    text = description.formula
+    return bool(at) and all(
+        text[:i].endswith(("(", ", ")) and text[i + len(str(k)) + 2 :].startswith((")", ",")) for i in at
+    )
+
+
 def _local_formula(op: str, out: str, args: list[str], k: int) -> str:
     """d(out)/d(input k) in symbols, as the operation's description writes it ('' if unknown)."""
     found = ops.describe(op)
@@ -113,6 +132,11 @@ def record(root: Value, order: list[Value]) -> dict:
     index = {v: i for i, v in enumerate(order)}
     shown = _names(order)
     names = [name if _SIMPLE.fullmatch(name) else f"({name})" for name in shown]
+    # each result's formula from its inputs' names: parenthesised for an infix operator, bare in a call
+    written = [
+        [shown[index[x]] if _call_argument(v._op, k) else names[index[x]] for k, x in enumerate(v._prev)]
+        for v in order
+    ]
     nodes, steps, locals_of = [], [], {}
     for i, v in enumerate(order):
         args = [names[index[x]] for x in v._prev]
@@ -134,7 +158,7 @@ def record(root: Value, order: list[Value]) -> dict:
         )
         if v._prev:
             numbers = [_num(x.data) for x in v._prev]
-            title = f"{shown[i]} = {_expression(v._op, args)}"
+            title = f"{shown[i]} = {_expression(v._op, written[i])}"
             lines = [f"{title} = {_expression(v._op, numbers)} = {_num(v.data)}"]
         else:
             title = f"{shown[i]} = {_num(v.data)}"
@@ -164,7 +188,7 @@ def record(root: Value, order: list[Value]) -> dict:
             )
         after = {index[child]: grad for child, _, grad in shares}  # the engine's grads after this node (last wins)
         changed = [[i, _num(grad), repr(grad)] for i, grad in after.items()]
-        title = f"chain rule through {n} = {_expression(node._op, [a for a, _, _ in locals_of[node]])}"
+        title = f"chain rule through {n} = {_expression(node._op, written[index[node]])}"
         steps.append({"phase": "backward", "node": index[node], "title": title, "lines": lines, "grads": changed})
     for node_record, v in zip(nodes, order, strict=True):
         node_record["grad"] = _num(grads.get(v, 0.0))
@@ -189,7 +213,7 @@ def render(
     """The self-contained page showing `data` (see `page_data`) over the drawing of `order`."""
     first = data["iterations"][0]["values"]
     shown = [node["shown"] for node in data["nodes"]]
-    drawn = drawing(order, lambda i, v: (shown[i], f"data {first[i][0]}", "grad 0.0000"), groups=groups)
+    drawn = drawing(order, lambda i, v: (shown[i], f"data {first[i][0]}", "grad 0.0000"), groups=groups, stacked=True)
     svg = drawn.pipe(format="svg", encoding="utf-8")
     svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: the SVG is inline HTML
     parts = {

@@ -174,8 +174,10 @@ def drawing(
     rankdir: str = "LR",
     format: str = "svg",
     groups: tuple[list[str], list[int | None]] | None = None,
+    stacked: bool = False,
 ) -> Drawing:
-    """The drawing of `order` (a forward order); `fields(i, v)` gives the texts of Value i's record.
+    """The drawing of `order` (a forward order); `fields(i, v)` gives the texts of Value i's record:
+    in a row, or with `stacked` (and rankdir LR) the first beside the others stacked, a narrower box.
 
     Value i is node `v{i}` (SVG id `v{i}`), its op node `v{i}op` (SVG id `op{i}`); the edge from
     its k-th input has SVG id `e{i}.{k}`, the edge from its op node `o{i}`. `groups`, if given, is
@@ -188,7 +190,8 @@ def drawing(
     names, group_of = groups or ([], [None] * len(order))
     clusters = [Drawing(name=f"cluster_{j}", graph_attr={"label": name, "id": f"g{j}"}) for j, name in enumerate(names)]
     for i, v in enumerate(order):
-        label = " | ".join(record_field(f) for f in fields(i, v))
+        first, *rest = (record_field(f) for f in fields(i, v))
+        label = f"{first} | {{ {' | '.join(rest)} }}" if stacked else " | ".join([first, *rest])
         where = dot if group_of[i] is None else clusters[group_of[i]]
         where.node(f"v{i}", label="{ " + label + " }", shape="record", id=f"v{i}")
         if v._op:

@@ -10,6 +10,7 @@ import glassgrad
 from glassgrad import Value
 from glassgrad.autograd import topological_order
 from glassgrad.backprop_page import record, stepper
+from glassgrad.explain import evaluate
 from glassgrad.nn import MLP
 from glassgrad.visualize import GraphTooLarge
 
@@ -278,3 +279,85 @@ def test_stepper_refuses_what_is_not_a_value(root):
     what = "a Tensor; stepper draws graphs of Values" if isinstance(root, glassgrad.Tensor) else "stepper draws"
     with pytest.raises(TypeError, match=what):
         stepper(root)
+
+
+def lecture() -> Value:
+    """The README's first graph: L = (a*b + c)*f, every node labelled."""
+    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    f = Value(-2.0, label="f")
+    L = d * f
+    L.label = "L"
+    return L
+
+
+def titles(root: Value) -> list[str]:
+    return [step["title"] for step in run_of(root)["steps"]]
+
+
+def test_a_call_writes_its_argument_without_doubled_parentheses():
+    out, _ = evaluate("tanh(x*w+b)", {"x": 2.0, "w": -3.0, "b": 6.88})
+    shown = titles(out)
+    assert "out = tanh(x*w+b)" in shown and "chain rule through out = tanh(x*w+b)" in shown
+    assert "x*w+b = (x*w) + b" in shown  # an infix operator keeps the parentheses it may need
+    assert not any("((" in title for title in shown)
+    x = Value(2.0, label="x")
+    assert titles((x * x + x).exp())[2:4] == ["x*x + x = (x*x) + x", "exp(x*x + x) = exp(x*x + x)"]
+
+    @glassgrad.op(derivative=lambda g, out, v: (g * 3 * v * v,), formula="{0}³")
+    def cube(v):
+        return v**3
+
+    y = cube(x + x)
+    y.label = "y"
+    assert "y = (x + x)³" in titles(y)  # not a call: the argument keeps its parentheses
+
+
+def page_geometry(page) -> dict:
+    """Where the graph's area, the root's box and the zoom buttons are on screen, in CSS pixels."""
+    return page.evaluate(
+        """() => {
+        const box = (el) => { const b = el.getBoundingClientRect();
+            return { left: b.left, top: b.top, right: b.right, bottom: b.bottom }; };
+        const roots = [...document.querySelectorAll("g.node[id^=v]")];
+        const root = roots.reduce((a, b) => Number(b.id.slice(1)) > Number(a.id.slice(1)) ? b : a);
+        const t = root.querySelector("text");
+        const $ = (id) => document.getElementById(id);
+        return { view: box($("view")), root: box(root), tools: box($("tools")),
+                 font: parseFloat(t.getAttribute("font-size")) * t.getScreenCTM().a };
+    }"""
+    )
+
+
+def inside(inner: dict, outer: dict) -> bool:
+    return all(inner[k] >= outer[k] for k in ("left", "top")) and all(inner[k] <= outer[k] for k in ("right", "bottom"))
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+@pytest.mark.parametrize(
+    "name, root",
+    [("lecture", lecture), ("explain-neuron", lambda: evaluate("tanh(x*w+b)", {"x": 2.0, "w": -3.0, "b": 6.88})[0])],
+)
+def test_a_small_graph_opens_fitted_readable_and_uncovered(browser, tmp_path, name, root):
+    page, _, errors = open_page(browser, root(), tmp_path / f"{name}.html")
+    at_load = page_geometry(page)
+    assert inside(at_load["root"], at_load["view"])  # the whole graph, its result included
+    assert at_load["font"] >= 11  # and readable
+    assert not overlaps(at_load["tools"], at_load["view"])  # the zoom buttons cover none of it
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"stepper-{name}-open.png")
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowLeft")  # the last backward step: every grad is set, the view has not moved
+    assert page_geometry(page) == at_load and "((" not in page.inner_text("#title")
+    page.click("#zoom-in")
+    assert page_geometry(page)["font"] > at_load["font"]
+    page.keyboard.press("0")
+    assert page_geometry(page) == at_load
+    page.close()
+    assert errors == []

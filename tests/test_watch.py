@@ -153,6 +153,28 @@ def test_forward_and_backward_steps_and_the_gradient_flowing_back(page, recorded
     assert page.inner_text("#counter").endswith("iteration 2 of 3 · forward")
 
 
+def boxes(page, *selectors: str) -> list[dict]:
+    return [page.locator(selector).first.bounding_box() for selector in selectors]
+
+
+def within(inner: dict, outer: dict) -> bool:
+    return (outer["x"] <= inner["x"] and inner["x"] + inner["width"] <= outer["x"] + outer["width"]
+            and outer["y"] <= inner["y"] and inner["y"] + inner["height"] <= outer["y"] + outer["height"])
+
+
+def test_a_large_graph_opens_readable_on_the_first_node_with_its_frame_and_nothing_over_it(page):
+    page.keyboard.press("Home")
+    page.keyboard.press("0")
+    page.keyboard.press("ArrowRight")
+    first = int(page.get_attribute("g.node.current[id^=v]", "id")[1:])
+    neuron = page.evaluate("() => JSON.parse(document.getElementById('run').textContent).group_of")[first]
+    node, frame_title, view, tools = boxes(page, f"#v{first}", f"#g{neuron} > text", "#view", "#tools")
+    assert within(node, view) and within(frame_title, view)  # the first node, and the title of its neuron
+    assert focused_font_px(page) >= 11
+    assert tools["y"] + tools["height"] <= view["y"]  # the zoom buttons are in the toolbar, above the graph
+    page.screenshot(path=ARTIFACTS / "watch-open.png")
+
+
 def view_box(page) -> list[float]:
     return [float(x) for x in page.get_attribute("#view svg", "viewBox").split()]
 
