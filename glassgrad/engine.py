@@ -104,7 +104,7 @@ class Value(Node):
         if isinstance(other, Value):
             return _binary(POW, self, other)
         k = _as_float(other, "unsupported exponent for **", "a real number (int or float) or a Value")
-        return _result(floatmath.power(self.data, k), (self,), f"**{floatmath.shortest(k)}",
+        return _result(ops.power_by(self.data, k), (self,), f"**{floatmath.shortest(k)}",
                        partial(POW_K.derivative, k))
 
     def __radd__(self, other: float) -> Value:

@@ -61,11 +61,14 @@ def tanh(x: float) -> float:
 
 
 def sigmoid(x: float) -> float:
-    """1 / (1 + e^-x), computed without overflow for large |x|."""
-    if x >= 0.0:
-        return 1.0 / (1.0 + exp(-x))
-    z = exp(x)
-    return z / (1.0 + z)
+    """1 / (1 + e^-x), as PyTorch computes it: e^-x overflows to inf below about -709.8, giving 0
+    (e^x / (1 + e^x) would give a subnormal there, where PyTorch and the Tensor engine give 0)."""
+    return 1.0 / (1.0 + exp(-x))
+
+
+def sqrt(x: float) -> float:
+    """√x as C's sqrt: nan below 0, and √-0.0 is -0.0."""
+    return math.sqrt(x) if x >= 0.0 or x != x else NAN
 
 
 def relu(x: float) -> float:

@@ -663,9 +663,11 @@ def _scatter_rule(index, g, out, a):
     return (g[index],)
 
 
-def _cross_entropy_rule(onehot, g, out, logits):
-    """d(mean_i -log softmax(z_i)[t_i])/dz = (softmax(z) - onehot(t)) / n."""
-    return ((softmax(logits, -1) - onehot) * (g / onehot.shape[0]),)
+def _cross_entropy_rule(target, g, out, logits):
+    """d(mean_i -log softmax(z_i)[t_i])/dz = (softmax(z) - onehot(t)) g / n, computed as PyTorch does: the
+    picked log-probabilities get -g/n, every other element exactly 0 (whatever g is), then log_softmax's rule."""
+    picked = zero_where(~target, expand(-g / target.shape[0], target.shape))
+    return (picked - softmax(logits, -1) * picked.sum(axis=-1, keepdims=True),)
 
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -735,6 +737,6 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         shifted = z - z.max(axis=1, keepdims=True)
         lse = np.log(np.exp(shifted).sum(axis=1))
         data = np.asarray((lse - shifted[rows, t]).mean(), dtype=z.dtype)
-    onehot = np.zeros(z.shape, dtype=z.dtype)
-    onehot[rows, t] = 1
-    return _result(data, (logits,), "cross_entropy", partial(_cross_entropy_rule, onehot))
+    target = np.zeros(z.shape, dtype=bool)
+    target[rows, t] = True
+    return _result(data, (logits,), "cross_entropy", partial(_cross_entropy_rule, target))
