@@ -1,0 +1,340 @@
+"""Inputs at the edges of the engines' API, each against PyTorch: indices, axes, single nodes where a
+list is expected, gradients that are nodes, numpy scalars, huge integers and empty sizes. Each test
+stands for a class of silent wrong results (or raw tracebacks) that issue #9 found one member of."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import glassgrad
+from glassgrad import Tensor, Value, engine
+from glassgrad.autograd import zero_grads
+from glassgrad.gradient_check import gradcheck, gradgradcheck
+from glassgrad.tensor import _constant, cross_entropy, linear
+
+X = np.array([[0.5, -1.0, 2.0], [3.0, 3.0, -0.5], [1.5, 0.0, 1.5]])
+
+
+def both(f, tf, data=X, seed=None):
+    """f on a glassgrad Tensor and tf on a torch tensor of `data`: the values and the gradients agree."""
+    x, t = Tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    y, ty = f(x), tf(t)
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-14, atol=0)
+    g = np.arange(1.0, y.data.size + 1).reshape(y.shape) if seed is None else seed
+    y.backward(g)
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-14, atol=1e-15)
+    return x
+
+
+# --- tensors, arrays and lists as indices -------------------------------------------------------------
+
+def int_tensor(values):
+    """A Tensor holding integers, as PyTorch's LongTensor (made directly: Tensor() converts to float)."""
+    return _constant(np.array(values, dtype=np.int64))
+
+
+def bool_tensor(values):
+    """A Tensor holding booleans (a mask), as PyTorch's BoolTensor."""
+    return _constant(np.array(values, dtype=bool))
+
+
+INDICES = {
+    "repeated rows": ([2, 0, 2, 2], [2, 0, 2, 2]),
+    "repeated int array": (np.array([1, 1, 0]), torch.tensor([1, 1, 0])),
+    "numpy int32": (np.array([2, 2], dtype=np.int32), torch.tensor([2, 2])),
+    "int tensor": (int_tensor([0, 2, 0]), torch.tensor([0, 2, 0])),
+    "negative": ([-1, -1, 0], [-1, -1, 0]),
+    "pairs": (([0, 0, 2], [1, 1, 1]), (torch.tensor([0, 0, 2]), torch.tensor([1, 1, 1]))),
+    "rows and a slice": ((slice(None), [2, 2, 0]), (slice(None), [2, 2, 0])),
+    "bool array": (np.array([True, False, True]), torch.tensor([True, False, True])),
+    "bool list": ([False, True, True], torch.tensor([False, True, True])),
+    "bool tensor": (bool_tensor([True, True, False]), torch.tensor([True, True, False])),
+    "2-d bool mask": (X > 1.0, torch.tensor(X > 1.0)),
+    "bool and int": ((np.array([True, False, True]), 1), (torch.tensor([True, False, True]), 1)),
+    "empty list": ([], torch.tensor([], dtype=torch.long)),
+    "numpy int scalar": (np.int64(1), 1),
+    "int tensor scalar": (int_tensor(2), torch.tensor(2)),
+}
+
+
+@pytest.mark.parametrize("name", INDICES)
+def test_indexing_picks_and_masks_like_torch(name):
+    ours, theirs = INDICES[name]
+    both(lambda x: x[ours], lambda t: t[theirs])
+
+
+@pytest.mark.parametrize("index", [1.0, np.float64(1.0), [0.0, 1.0], np.array([0.0, 2.0]), Tensor([0.0, 1.0]),
+                                   Tensor(1.0), (0, 1.0), ([0, 1], [1.5, 0.0])], ids=repr)
+def test_float_indices_are_refused_as_in_torch(index):
+    with pytest.raises(IndexError, match="integer|index"):
+        Tensor(X)[index]
+
+
+def test_a_wrong_size_mask_is_refused():
+    with pytest.raises(IndexError):
+        Tensor(X)[np.array([True, False])]
+
+
+# --- a single node where a sequence is expected -----------------------------------------------------
+
+def test_grad_accepts_a_single_value_or_tensor():
+    w = Value(3.0)
+    assert glassgrad.grad(w * w, w) == [6.0]
+    assert glassgrad.grad(w * w, (w,)) == [6.0]
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    (g,) = glassgrad.grad((t * t).sum(), t)
+    np.testing.assert_array_equal(g, [2.0, 4.0])  # not one gradient per row of t
+    (g,) = glassgrad.grad((t * t).sum(), iter([t]))
+    np.testing.assert_array_equal(g, [2.0, 4.0])
+
+
+@pytest.mark.parametrize("inputs", [3.0, [Value(1.0), 2.0], "w"], ids=repr)
+def test_grad_refuses_what_is_not_a_node(inputs):
+    with pytest.raises(TypeError, match="grad: the inputs"):
+        glassgrad.grad(Value(1.0) * 2.0, inputs)
+
+
+@pytest.mark.parametrize("check", [gradcheck, gradgradcheck])
+def test_gradcheck_accepts_a_single_input(check):
+    assert check(lambda x: x.tanh() * x, Value(0.3))
+    t = Tensor([[0.3, -0.2], [0.1, 0.5]], requires_grad=True)
+    assert check(lambda x: (x.tanh() * x).sum(), t)  # not each row of t as an input
+
+
+def test_zero_grads_accepts_a_single_node():
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    (t * t).sum().backward()
+    zero_grads(t)
+    assert t.grad is None
+    v = Value(2.0)
+    (v * v).backward()
+    zero_grads(v)
+    assert v.grad == 0.0
+
+
+# --- backward(gradient=v, create_graph=True) keeps v in the graph ---------------------------------------
+
+def test_value_backward_with_a_value_gradient_keeps_it_in_the_graph():
+    x, v = Value(3.0), Value(2.0)
+    (x * x).backward(gradient=v, create_graph=True)  # x.grad = 2 x v
+    assert x.grad.data == 12.0
+    gx = x.grad
+    x.grad = 0.0
+    gx.backward()
+    assert (x.grad, v.grad) == (2.0 * 2.0, 2.0 * 3.0)  # d(2xv)/dx = 2v, d(2xv)/dv = 2x
+
+
+def test_tensor_backward_with_a_tensor_gradient_keeps_it_in_the_graph():
+    x, v = Tensor([1.0, -2.0], requires_grad=True), Tensor([0.5, 3.0], requires_grad=True)
+    tx, tv = torch.tensor([1.0, -2.0], requires_grad=True), torch.tensor([0.5, 3.0], requires_grad=True)
+    (x * x * x).backward(gradient=v, create_graph=True)
+    (tx * tx * tx).backward(gradient=tv, create_graph=True)
+    gx, tgx = x.grad, tx.grad
+    x.grad, tx.grad = None, None
+    (gx * gx).sum().backward()
+    (tgx * tgx).sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(v.grad, tv.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("engine_kind", ["Value", "Tensor"])
+def test_grad_with_grad_output_node_and_create_graph(engine_kind):
+    make = Value if engine_kind == "Value" else (lambda a: Tensor(a, requires_grad=True))
+    x, v = make(0.7), make(-1.5)
+    (g,) = glassgrad.grad(x.tanh(), [x], grad_output=v, create_graph=True)
+    tx, tv = (torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (0.7, -1.5))
+    (tg,) = torch.autograd.grad(tx.tanh(), [tx], tv, create_graph=True)
+    (dx, dv), (tdx, tdv) = glassgrad.grad(g * g, [x, v]), torch.autograd.grad(tg * tg, [tx, tv])
+    assert np.allclose([float(dx), float(dv)], [tdx.item(), tdv.item()], rtol=1e-12)
+
+
+def test_a_tensor_gradient_of_another_dtype_is_converted_and_kept_in_the_graph():
+    x = Tensor([1.0, 2.0], requires_grad=True, dtype=np.float32)
+    v = Tensor([1.0, 1.0], requires_grad=True)  # float64
+    (x * x).backward(gradient=v, create_graph=True)
+    assert x.grad.dtype == np.float32
+    x.grad.sum().backward()
+    np.testing.assert_array_equal(v.grad, [2.0, 4.0])
+
+
+# --- axes ----------------------------------------------------------------------------------------------
+
+def other(axis):
+    """The other axis of a matrix (for a permutation), whatever `axis` is (out-of-range axes too)."""
+    return 1 if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool) and axis % 2 == 0 else 0
+
+
+AXIS_FUNCTIONS = {
+    "sum": (lambda x, a: x.sum(axis=a), lambda t, a: t.sum(dim=a)),
+    "mean": (lambda x, a: x.mean(axis=a), lambda t, a: t.mean(dim=a)),
+    "max": (lambda x, a: x.max(axis=a), lambda t, a: t.max(dim=a)[0]),
+    "softmax": (lambda x, a: x.softmax(a), lambda t, a: t.softmax(a)),
+    "log_softmax": (lambda x, a: x.log_softmax(a), lambda t, a: t.log_softmax(a)),
+    "transpose": (lambda x, a: x.transpose(a, other(a)), lambda t, a: t.permute(a, other(a))),
+}
+
+
+@pytest.mark.parametrize("name", AXIS_FUNCTIONS)
+@pytest.mark.parametrize("axis", [2, 3, -3, 100, -4])
+def test_out_of_range_axes_are_refused_as_in_torch(name, axis):
+    f, tf = AXIS_FUNCTIONS[name]
+    with pytest.raises(IndexError):
+        tf(torch.tensor(X), axis)
+    with pytest.raises(IndexError, match=f"axis {axis} is out of range"):
+        f(Tensor(X), axis)
+
+
+@pytest.mark.parametrize("name", AXIS_FUNCTIONS)
+@pytest.mark.parametrize("axis", [0, 1, -1, -2, np.int64(1), np.int32(-2), np.intp(0)], ids=repr)
+def test_axes_in_range_and_numpy_integers_behave_as_torch(name, axis):
+    f, tf = AXIS_FUNCTIONS[name]
+    both(lambda x: f(x, axis), lambda t: tf(t, int(axis)))
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [0, -1])
+def test_a_zero_dimensional_tensor_takes_axis_0_and_minus_1_as_torch(name, axis):
+    f, tf = AXIS_FUNCTIONS[name]
+    both(lambda x: f(x, axis), lambda t: tf(t, axis), data=np.array(2.5))
+    with pytest.raises(IndexError):
+        f(Tensor(2.5), 1)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "softmax", "log_softmax", "transpose"])
+@pytest.mark.parametrize("axis", [True, 1.0, "1", np.float64(0.0)], ids=repr)
+def test_axes_that_are_not_integers_are_refused(name, axis):
+    f, _ = AXIS_FUNCTIONS[name]
+    with pytest.raises(TypeError):
+        f(Tensor(X), axis)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [(0,), [1], None], ids=repr)
+def test_softmax_takes_one_axis(name, axis):
+    f, _ = AXIS_FUNCTIONS[name]
+    with pytest.raises(TypeError, match="one integer"):
+        f(Tensor(X), axis)
+
+
+@pytest.mark.parametrize("axis", [0, 1, np.int64(0), np.int64(-1)], ids=repr)
+def test_max_along_a_numpy_integer_axis_is_max_along_that_int_axis(axis):
+    ties = np.array([[1.0, 3.0, 3.0], [3.0, 3.0, 1.0], [3.0, 1.0, 3.0]])
+    x = both(lambda x: x.max(axis=axis), lambda t: t.max(dim=int(axis))[0], data=ties)  # the gradient to one arg-max
+    assert (x.grad != 0).sum() == 3
+
+
+def test_max_over_tuples_of_numpy_integer_axes_shares_among_ties():
+    ties = np.array([[1.0, 3.0, 3.0], [3.0, 3.0, 1.0]])
+    x = Tensor(ties, requires_grad=True)
+    x.max(axis=(np.int64(0), np.int64(1))).backward()
+    np.testing.assert_array_equal(x.grad, (ties == 3.0) / 4.0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: x.sum(axis=(0, 0)), lambda x: x.sum(axis=(0, -2)), lambda x: x.transpose(0, 0),
+    lambda x: x.max(axis=(1, -1)),
+], ids=["sum (0, 0)", "sum (0, -2)", "transpose (0, 0)", "max (1, -1)"])
+def test_repeated_axes_are_refused(make):
+    with pytest.raises(ValueError, match="repeat"):
+        make(Tensor(X))
+
+
+@pytest.mark.parametrize("shape", [(-2, 3), (-1, -1), (3, -3), (-9,)], ids=repr)
+def test_reshape_refuses_negative_sizes_other_than_one_minus_one(shape):
+    with pytest.raises(RuntimeError):
+        torch.tensor(X).reshape(shape)
+    with pytest.raises(ValueError, match="reshape"):
+        Tensor(X).reshape(*shape)
+
+
+@pytest.mark.parametrize("call", [lambda x: x.reshape(9.0), lambda x: x.reshape((3.0, 3)), lambda x: x.reshape(True, 9),
+                                  lambda x: x.broadcast_to((2.0, 3, 3)), lambda x: x.transpose(1.0, 0)],
+                         ids=["reshape(9.0)", "reshape((3.0, 3))", "reshape(True, 9)", "broadcast_to float", "transpose float"])
+def test_sizes_and_axes_must_be_integers(call):
+    with pytest.raises(TypeError, match="integer"):
+        call(Tensor(X))
+
+
+def test_numpy_integer_sizes_are_accepted():
+    x = Tensor(X, requires_grad=True)
+    assert x.reshape(np.int64(9)).shape == (9,)
+    assert x.reshape((np.int32(1), np.int64(9))).shape == (1, 9)
+    assert x.broadcast_to((np.int64(2), 3, 3)).shape == (2, 3, 3)
+
+
+# --- numbers: numpy scalars, huge integers ----------------------------------------------------------------
+
+@pytest.mark.parametrize("number", [np.bool_(True), np.float32(1.5), np.int64(3), np.float16(0.5), np.uint8(7),
+                                    np.float64(2.5), np.int8(-3)], ids=repr)
+def test_value_accepts_numpy_scalars_as_python_numbers(number):
+    assert Value(number).data == float(number)
+    assert type(Value(number).data) is float
+    assert (Value(1.0) + number).data == 1.0 + float(number)
+    assert (number * Value(2.0)).data == 2.0 * float(number)
+    assert (Value(2.0) ** number).data == 2.0 ** float(number)
+    x = Value(2.0)
+    (x * x).backward(number)
+    assert x.grad == 4.0 * float(number)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Value(10**400), lambda: Value(1.0) + 10**400, lambda: 10**400 + Value(1.0), lambda: Value(2.0) ** 10**400,
+    lambda: (10**400) ** Value(1.0), lambda: Value(1.0).backward(10**400), lambda: Tensor(1.0) ** 10**400,
+    lambda: Tensor(1.0) + 10**400, lambda: 10**400 * Tensor(1.0), lambda: Tensor([1.0, 10**400]),
+    lambda: Tensor([1.0]) - [10**400], lambda: engine.linear([Value(1.0)], [10**400], Value(0.0)),
+], ids=["Value()", "+", "radd", "**", "rpow", "backward", "Tensor **", "Tensor +", "rmul", "Tensor()", "list", "linear"])
+def test_integers_too_big_for_a_float_are_a_value_error_naming_the_size(make):
+    with pytest.raises(ValueError, match="does not fit a float64"):
+        make()
+
+
+# --- scalar sigmoid as torch -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("x", [-710.0, -745.0, -800.0, -709.0, -30.0, 0.0, 30.0, 710.0, -math.inf, math.inf])
+def test_scalar_sigmoid_is_torchs(x):
+    expected = torch.tensor(x, dtype=torch.float64).sigmoid().item()
+    assert Value(x).sigmoid().data == pytest.approx(expected, rel=1e-15, abs=0.0)
+    assert Tensor([x]).sigmoid().item() == pytest.approx(expected, rel=1e-15, abs=0.0)
+
+
+# --- empty sizes, wrong shapes ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("with_bias", [True, False])
+@pytest.mark.parametrize("x_shape", [(4, 0), (0,), (2, 3, 0)], ids=repr)
+def test_linear_with_input_width_zero_has_gradients_as_torch(with_bias, x_shape):
+    x, w = Tensor(np.zeros(x_shape), requires_grad=True), Tensor(np.zeros((3, 0)), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True) if with_bias else None
+    tx, tw = torch.zeros(x_shape, dtype=torch.float64, requires_grad=True), torch.zeros((3, 0), dtype=torch.float64, requires_grad=True)
+    tb = torch.ones(3, dtype=torch.float64, requires_grad=True) if with_bias else None
+    y, ty = linear(x, w, b), torch.nn.functional.linear(tx, tw, tb)
+    np.testing.assert_array_equal(y.data, ty.detach().numpy())
+    y.sum().backward()
+    ty.sum().backward()
+    assert x.grad.shape == x_shape and w.grad.shape == (3, 0)
+    if with_bias:
+        np.testing.assert_array_equal(b.grad, tb.grad.numpy())
+
+
+@pytest.mark.parametrize(("weight", "bias"), [((3,), None), ((2, 3, 1), None), ((2, 3), (1,)), ((2, 3), (2, 1)),
+                                              ((2, 3), (3,))], ids=repr)
+def test_linear_refuses_weights_and_biases_of_the_wrong_shape(weight, bias):
+    x = Tensor(np.ones((4, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match="linear"):
+        linear(x, Tensor(np.ones(weight), requires_grad=True), None if bias is None else Tensor(np.ones(bias), requires_grad=True))
+
+
+@pytest.mark.parametrize("targets", [[True, False], [math.nan, 0], [math.inf, 0], [2**70, 0], [0.5, 1], ["a", 0]], ids=repr)
+def test_cross_entropy_refuses_targets_that_are_not_class_numbers(targets):
+    with pytest.raises(ValueError, match="cross_entropy: targets"):
+        cross_entropy(Tensor(np.ones((2, 3)), requires_grad=True), targets)
+
+
+def test_cross_entropy_of_an_empty_batch_is_refused_and_bool_of_one_element_works():
+    with pytest.raises(ValueError, match="empty"):
+        cross_entropy(Tensor(np.zeros((0, 3)), requires_grad=True), [])
+    assert bool(Tensor([0.0])) is False and bool(Tensor([[2.0]])) is True
