@@ -359,6 +359,7 @@ def grad(output: Any, inputs: Any, grad_output: Any = None, create_graph: bool =
 
 
 def zero_grads(parameters: Sequence[Any]) -> None:
-    """Forget gradients: 0.0 for a Value (micrograd's starting grad), None for a Tensor (PyTorch's)."""
-    for p in parameters:
+    """Forget gradients: 0.0 for a Value (micrograd's starting grad), None for a Tensor (PyTorch's).
+    `parameters` is one node or a sequence of them (a Tensor is not taken as a sequence of its rows)."""
+    for p in [parameters] if isinstance(parameters, Node) else parameters:
         p.grad = type(p).initial_grad

@@ -15,6 +15,8 @@ import numbers
 from functools import partial
 from typing import Any
 
+import numpy as np
+
 from glassgrad import floatmath, ops
 from glassgrad.autograd import Node
 from glassgrad.ops import ADD, DIV, EXP, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op
@@ -32,7 +34,7 @@ _MICROGRAD_BACKWARD = (
 def _as_float(x: Any, what: str, expected: str = "a real number (int or float)") -> float:
     if type(x) is float:
         return x
-    if isinstance(x, numbers.Real) and not isinstance(x, Node):
+    if isinstance(x, (numbers.Real, np.bool_)) and not isinstance(x, Node):  # numpy's scalars too
         try:
             return float(x)
         except OverflowError:

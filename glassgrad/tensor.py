@@ -42,8 +42,13 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
         array = np.asarray(data)
     except (TypeError, ValueError, OverflowError) as error:
         raise TypeError(f"Tensor(data): got {type(data).__name__} ({error}); expected {_ACCEPTED}") from None
-    if array.dtype.kind == "O" and all(isinstance(x, numbers.Integral) for x in array.flat):
-        raise ValueError(f"Tensor(data): an integer in {data!r:.60} does not fit a float64 (about ±1.8e308)")
+    if array.dtype.kind == "O" and all(isinstance(x, (numbers.Real, np.bool_)) for x in array.flat):
+        try:  # numbers numpy keeps as Python objects: an integer too big for int64, mixed with others
+            array = array.astype(np.float64)
+        except OverflowError:
+            raise ValueError(
+                f"Tensor(data): an integer in {data!r:.60} does not fit a float64 (about ±1.8e308)"
+            ) from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Tensor(data): got {type(data).__name__} of dtype {array.dtype}; expected {_ACCEPTED}")
     if dtype is None:
@@ -85,7 +90,22 @@ def _axes(axis: Any, ndim: int, who: str) -> tuple[int, ...] | None:
         result.append(a % ndim if ndim else 0)
     if len(set(result)) != len(result):
         raise ValueError(f"{who}: axis {axis} repeats an axis")
-    return tuple(result)
+    return tuple(result) if ndim else ()  # a 0-d tensor takes axis 0 or -1 and reduces over nothing
+
+
+def _axis(axis: Any, ndim: int, who: str) -> int | None:
+    """One axis (softmax, log_softmax) in [0, ndim), as `_axes`; None for a 0-d tensor (its only element)."""
+    if axis is None or isinstance(axis, (tuple, list)):
+        raise TypeError(f"{who}: axis must be one integer, got {axis!r}")
+    axes = _axes(axis, ndim, who)
+    return axes[0] if axes else None
+
+
+def _sizes(shape: tuple, who: str) -> tuple[int, ...]:
+    """A shape given as sizes or as one sequence of sizes: ints (Python or numpy), as a tuple."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(_integer(n, f"{who}: a size") for n in shape)
 
 
 class Tensor(Node):
@@ -298,19 +318,19 @@ class Tensor(Node):
         axis = _axes(axis, self.ndim, "max")
         if self.size == 0:
             raise ValueError(f"max: the tensor of shape {self.shape} is empty; a maximum needs at least one element")
-        data = self.data.max(axis=axis, keepdims=keepdims)
-        rule = _argmax_rule if one_axis else _max_rule
+        data = np.asarray(self.data.max(axis=axis, keepdims=keepdims))
+        rule = _argmax_rule if one_axis and axis else _max_rule
         return _result(data, (self,), "max", partial(rule, axis, keepdims))
 
     def softmax(self, axis: int = -1) -> Tensor:
         """e^x / sum(e^x) along `axis`, computed as e^(x - max x) so that it cannot overflow."""
-        (axis,) = _axes(axis, self.ndim, "softmax")
+        axis = _axis(axis, self.ndim, "softmax")
         with np.errstate(all="ignore"):
             return _result(_softmax(self.data, axis), (self,), "softmax", partial(_softmax_rule, axis))
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """x - log(sum(e^x)) along `axis`, computed from x - max x so that it cannot overflow."""
-        (axis,) = _axes(axis, self.ndim, "log_softmax")
+        axis = _axis(axis, self.ndim, "log_softmax")
         with np.errstate(all="ignore"):
             shifted = self.data - self.data.max(axis=axis, keepdims=True)
             data = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
@@ -319,9 +339,9 @@ class Tensor(Node):
     # Shape operations: they move numbers around, so their gradient moves them back.
     def reshape(self, *shape: Any) -> Tensor:
         """The same numbers in a new shape (one dimension may be -1)."""
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-            shape = tuple(shape[0])
-        shape = tuple(_integer(n, "reshape: a size") for n in shape)
+        shape = _sizes(shape, "reshape")
+        if any(n < -1 for n in shape) or shape.count(-1) > 1:
+            raise ValueError(f"reshape: invalid shape {shape}: sizes are >= 0, and at most one is -1 (inferred)")
         try:
             data = self.data.reshape(shape)
         except ValueError:
@@ -330,7 +350,7 @@ class Tensor(Node):
 
     def transpose(self, *axes: int) -> Tensor:
         """The axes permuted by `axes`; reversed when none are given."""
-        if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         axes = _axes(axes, self.ndim, "transpose") if axes else tuple(reversed(range(self.ndim)))
         if sorted(axes) != list(range(self.ndim)):
@@ -354,6 +374,7 @@ class Tensor(Node):
 
     def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
         """The tensor repeated along new or size-1 axes to `shape` (numpy broadcasting)."""
+        shape = _sizes((shape,), "broadcast_to")
         try:
             data = np.broadcast_to(self.data, shape)
         except ValueError:
@@ -384,7 +405,7 @@ class Tensor(Node):
                 )
             seed = np.ones_like(self.data)
         elif isinstance(gradient, Tensor) and create_graph:
-            seed = gradient  # kept as a node, so the gradient can be differentiated with respect to it
+            seed = gradient.astype(self.dtype)  # kept as a node, so the gradient can be differentiated w.r.t. it
         else:
             seed = _as_array(gradient, self.dtype)
         if seed.shape != self.shape:
@@ -583,8 +604,9 @@ def _matmul_rule(g, out, a, b, need=(True, True)):
 
 def _linear_rule(g, out, x, w, b=None, need=(True, True, True)):
     """y = x W^T + b: dy/dx = g W, dy/dW = g^T x, dy/db = g summed over the batch (scalar twin: 'linear')."""
-    g2 = g.reshape((-1, w.shape[0])) if g.ndim != 2 else g
-    x2 = x.reshape((-1, w.shape[1])) if x.ndim != 2 else x
+    rows = math.prod(x.shape[:-1])  # the batch axes as one (not -1: a width may be 0)
+    g2 = g.reshape((rows, w.shape[0])) if g.ndim != 2 else g
+    x2 = x.reshape((rows, w.shape[1])) if x.ndim != 2 else x
     dx, dw = g @ w if need[0] else None, g2.T @ x2 if need[1] else None
     return (dx, dw) if b is None else (dx, dw, g2.sum(axis=0) if need[2] else None)
 
@@ -699,14 +721,19 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                 f"linear: the input is {x.dtype} but the layer's weights are {t.dtype}; convert the input "
                 f"with x.astype(np.{t.dtype}), or make the layer with dtype=np.{x.dtype}"
             )
+    if weight.ndim != 2:
+        raise ValueError(f"linear: the weight must have shape (outputs, inputs), got {weight.shape}")
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise ValueError(f"linear: the bias must have shape {weight.shape[:1]} (one per output), got {bias.shape}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(
             f"linear: input has width {x.shape[-1] if x.ndim else 0} (shape {x.shape}) "
             f"but the layer takes {weight.shape[1]}"
         )
-    data = x.data @ weight.data.T
-    if bias is not None:
-        data += bias.data
+    with np.errstate(all="ignore"):  # inf * 0 is nan silently, as in PyTorch and `@`
+        data = x.data @ weight.data.T
+        if bias is not None:
+            data += bias.data
     inputs = (x, weight) if bias is None else (x, weight, bias)
     need = tuple(t.requires_grad for t in inputs)
     return _result(data, inputs, "linear", _linear_rule if all(need) else partial(_linear_rule, need=need))
@@ -720,7 +747,11 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
     t = np.asarray(data_of(targets))
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {logits.shape}")
-    if t.shape != logits.shape[:1] or (t.size and t.dtype.kind not in "iu" and not np.all(t == np.round(t))):
+    if t.size and t.dtype.kind not in "iuf":
+        raise ValueError(f"cross_entropy: targets must be integer class numbers, got {t.dtype} ({targets!r:.60})")
+    with np.errstate(all="ignore"):
+        whole = t.dtype.kind in "iu" or bool(np.all(np.isfinite(t) & (t == np.round(t)) & (np.abs(t) < 2.0**62)))
+    if t.shape != logits.shape[:1] or not whole:
         raise ValueError(
             f"cross_entropy: targets of shape {t.shape} for logits of shape {logits.shape}; "
             "expected one integer class per row"

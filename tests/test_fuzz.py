@@ -425,7 +425,8 @@ def seeds_like(shape: tuple[int, ...]) -> list[np.ndarray]:
     return [np.full(shape, g) for g in SEEDS] + [mixed]
 
 
-def check_tensor_case(f: Any, tf: Any, data: list[np.ndarray], seed: np.ndarray, what: str, expected: Any = None) -> None:
+def check_tensor_case(f: Any, tf: Any, data: list[np.ndarray], seed: np.ndarray, what: str,
+                      expected: Any = None) -> None:
     """glassgrad's f and torch's tf on the same arrays, seeded with `seed`: values and gradients agree.
     `expected(inputs, k, seed, torch's gradient)` replaces torch's gradient where glassgrad differs on purpose."""
     xs = [Tensor(d, requires_grad=True) for d in data]
@@ -443,7 +444,8 @@ def check_tensor_case(f: Any, tf: Any, data: list[np.ndarray], seed: np.ndarray,
             theirs = expected(data, k, seed, theirs)
         ok = same(x.grad, theirs, atol)
         if not ok.all():
-            pytest.fail(f"gradient {k} of {what} on {data[k][~ok]} with seed {seed[~ok] if seed.shape == ok.shape else seed}: "
+            where = seed[~ok] if seed.shape == ok.shape else seed
+            pytest.fail(f"gradient {k} of {what} on {data[k][~ok]} with seed {where}: "
                         f"glassgrad {x.grad[~ok]} but torch {theirs[~ok]}")
 
 
@@ -505,7 +507,8 @@ TENSOR_OPS: dict[str, tuple] = {
     "max((1,))": (lambda x: x.max(axis=(1,)), lambda t: t.amax(dim=(1,)), shared_among_the_maxima(1)),
     "relu": (lambda x: x.relu(), lambda t: t.relu()),
     "sum(1)": (lambda x: x.sum(axis=1), lambda t: t.sum(dim=1)),
-    "sum((0, -1), keepdims)": (lambda x: x.sum(axis=(0, -1), keepdims=True), lambda t: t.sum(dim=(0, -1), keepdim=True)),
+    "sum((0, -1), keepdims)": (lambda x: x.sum(axis=(0, -1), keepdims=True),
+                               lambda t: t.sum(dim=(0, -1), keepdim=True)),
     "mean(0)": (lambda x: x.mean(axis=0), lambda t: t.mean(dim=0)),
     "mean()": (lambda x: x.mean(), lambda t: t.mean()),
     "softmax": (lambda x: x.softmax(), lambda t: t.softmax(-1)),
@@ -572,6 +575,12 @@ def torch_grad(y: Any, xs: list, v: Any) -> list:
     return list(torch.autograd.grad(y, xs, v, create_graph=True))
 
 
+def pairs(op: str) -> list[tuple[float, float]]:
+    """The (a, b) pairs a binary operation is differentiated twice at."""
+    bases = POWER_BASES if op == "**" else MODERATE
+    return [(a, b) for a in bases for b in EXPONENT_VALUES.get(op, MODERATE[:6])]
+
+
 SECOND_ORDER_CASES = [*UNARY_CASES, *BINARY]
 
 
@@ -580,8 +589,7 @@ def test_scalar_second_derivatives_match_torch(op):
     f = (lambda x: unary_on(op, x)) if op not in BINARY else ARITHMETIC[op]
     arity = 2 if op in BINARY else 1
     bad = []
-    bases = POWER_BASES if op == "**" else MODERATE
-    for values in ((a,) for a in MODERATE) if arity == 1 else ((a, b) for a in bases for b in EXPONENT_VALUES.get(op, MODERATE[:6])):
+    for values in ((a,) for a in MODERATE) if arity == 1 else pairs(op):
         for g in (1.0, -2.5, 0.0):
             xs, v = [Value(a) for a in values], Value(g)
             total, leaves = second_order(f, xs, v, glassgrad_grad)
@@ -590,7 +598,7 @@ def test_scalar_second_derivatives_match_torch(op):
             ttotal, tleaves = second_order(f, ts, tv, torch_grad)
             if ttotal.requires_grad:
                 ttotal.backward()
-            theirs = [t.grad.item() if t.grad is not None else 0.0 for t in tleaves] if ttotal.requires_grad else [0.0] * len(tleaves)
+            theirs = [t.grad.item() if t.grad is not None else 0.0 for t in tleaves]
             ours = [x.grad for x in leaves]
             if not all(same(a, b, 1e-12) for a, b in zip(ours, theirs)) or not same(total.data, ttotal.item()):
                 bad.append((values, g, total.data, ttotal.item(), ours, theirs))
@@ -604,8 +612,7 @@ def test_tensor_second_derivatives_match_torch(op):
         inputs = [np.array([[0.3, -1.2, 2.0], [1.1, 1.1, -0.4]])]
     else:
         f = tf = (lambda x: unary_on(op, x)) if op not in BINARY else ARITHMETIC[op]
-        bases = POWER_BASES if op == "**" else MODERATE
-        inputs = [np.array(MODERATE)] if op not in BINARY else [np.array(p) for p in zip(*((a, b) for a in bases for b in EXPONENT_VALUES.get(op, MODERATE[:6])))]
+        inputs = [np.array(MODERATE)] if op not in BINARY else [np.array(p) for p in zip(*pairs(op))]
     shape = f(*[Tensor(x) for x in inputs]).shape
     rng = np.random.default_rng(0)
     seed = rng.standard_normal(shape)
