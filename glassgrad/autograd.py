@@ -227,8 +227,9 @@ def _rule_anomaly(node: Any, error: FloatingPointError) -> FloatingPointError:
 
 
 def _brief(x: Any) -> str:
-    if isinstance(x, float):
+    if type(x) is float:
         return repr(x)
+    x = np.asarray(x)  # a numpy scalar (a 0-d result) is shown as the 0-d array it stands for
     return f"array{tuple(x.shape)} with min {x.min() if x.size else '-'}, max {x.max() if x.size else '-'}"
 
 
