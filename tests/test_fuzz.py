@@ -71,6 +71,17 @@ def apply(op: str, xs: list, params: Any, on_torch: bool) -> Any:
         if on_torch:
             return getattr(xs[0], op)(dim=tuple(range(xs[0].ndim)) if axis is None else axis, keepdim=keepdims)
         return getattr(xs[0], op)(axis=axis, keepdims=keepdims)
+    if op == "max":  # over everything (ties share the gradient), or along one axis (to the first arg-max)
+        axis, keepdims = params
+        if not on_torch:
+            return xs[0].max(axis=axis, keepdims=keepdims)
+        return xs[0].max() if axis is None else xs[0].max(dim=axis, keepdim=keepdims)[0]
+    if op in ("softmax", "log_softmax"):
+        return getattr(xs[0], op)(params)
+    if op == "index":  # rows picked along the first axis, some of them several times
+        return xs[0][params]
+    if op == "masked_fill":
+        return xs[0].masked_fill(torch.tensor(params) if on_torch else params, 0.5)
     return ARITHMETIC[op](*xs)
 
 
@@ -112,6 +123,10 @@ def reference(op: str, xs: list[torch.Tensor], params: Any, g: np.ndarray) -> tu
         terms = [gt.abs() * (1 + y * y)]
     elif op == "sigmoid":  # g (1 - y) y
         terms = [gt.abs() * (1 + y) * y]
+    elif op == "softmax":  # s (g - sum(g s))
+        terms = [y * (gt.abs() + (gt.abs() * y).sum(dim=params, keepdim=True))]
+    elif op == "log_softmax":  # g - e^y sum(g)
+        terms = [gt.abs() + y.neg().exp() * gt.abs().sum(dim=params, keepdim=True)]
     elif op == "@":
         abs_xs = [x.detach().abs().requires_grad_() for x in xs]
         terms = list(torch.autograd.grad(abs_xs[0] @ abs_xs[1], abs_xs, gt.abs()))
@@ -144,14 +159,14 @@ def assert_same(ours: Any, theirs: torch.Tensor | None, terms: Any, what: str, s
     assert not bad.any(), f"{what}: glassgrad {ours[bad]} but torch {theirs[bad]}"
 
 
-def check_program(inputs: list, steps: list[Step], leaf: Any) -> None:
-    """Run the program on glassgrad, backpropagate from its last node, check every node against torch."""
+def check_program(inputs: list, steps: list[Step], leaf: Any, seed: float = 1.0) -> None:
+    """Run the program on glassgrad, backpropagate `seed` from its last node, check every node against torch."""
     pool = run(inputs, steps, leaf)
     root = pool[-1]
-    root.backward()
+    root.backward(seed if isinstance(root, Value) else np.full(root.shape, seed))
     index = {id(node): k for k, node in enumerate(pool)}
     first = len(inputs)
-    expected: dict[int, Any] = {len(pool) - 1: torch.ones_like(as_torch(root.data))}
+    expected: dict[int, Any] = {len(pool) - 1: torch.full_like(as_torch(root.data), seed)}
     expected_terms: dict[int, Any] = {}
     magnitudes: dict[int, Any] = {}  # the sum of |share|: shares that cancel leave only their ulps
     where = f"program {inputs}, {steps}"
@@ -239,6 +254,8 @@ def tensor_program(rng: np.random.Generator) -> tuple[list[np.ndarray], list[Ste
     full = tuple(int(n) for n in rng.integers(1, 4, size=rng.integers(1, 4)))
 
     def array(shape: tuple[int, ...]) -> np.ndarray:
+        if rng.random() < 0.3:  # few distinct values: ties for max
+            return rng.choice([-1.0, 0.0, 2.0, math.inf, math.nan], size=shape, p=[0.3, 0.3, 0.3, 0.05, 0.05])
         return np.array([extreme_or_plain(rng, 0.15) for _ in range(math.prod(shape))]).reshape(shape)
 
     def sub_shape() -> tuple[int, ...]:
@@ -253,19 +270,21 @@ def tensor_program(rng: np.random.Generator) -> tuple[list[np.ndarray], list[Ste
         n = len(shapes)
         i = max(0, n - 1 - int(rng.exponential(2.0)))
         kind = rng.random()
-        if kind < 0.3:
+        if kind < 0.25:
             step = (UNARY[rng.integers(len(UNARY))], (i,), None)
-        elif kind < 0.55:
+        elif kind < 0.45:
             partners = [j for j in range(n) if broadcastable(shapes[i], shapes[j])]
             step = (BINARY[rng.integers(len(BINARY))], (i, partners[rng.integers(len(partners))]), None)
-        elif kind < 0.7:
+        elif kind < 0.57:
             op = BINARY[rng.integers(len(BINARY))]
             c = float(rng.choice(EXPONENTS if op == "**" else CONSTANTS))
             step = (op, (i, c) if rng.random() < 0.5 else (c, i), None)
-        elif kind < 0.85 and shapes[i]:
+        elif kind < 0.7 and shapes[i]:
             ndim = len(shapes[i])
             axis = [None, int(rng.integers(-ndim, ndim)), tuple(range(0, ndim, 2))][rng.integers(3)]
             step = (REDUCTIONS[rng.integers(2)], (i,), (axis, bool(rng.random() < 0.5)))
+        elif kind < 0.87 and shapes[i]:
+            step = masking_step(rng, i, shapes[i])
         elif shapes[i]:
             step = matmul_step(rng, i, shapes, steps, array)
         else:
@@ -274,6 +293,21 @@ def tensor_program(rng: np.random.Generator) -> tuple[list[np.ndarray], list[Ste
         shapes.append(np.shape(run_shape(step, shapes)))
         used.update(o for o in step[1] if type(o) is int)
     return inputs, steps + finish(len(inputs), steps, used, reduce=True)
+
+
+def masking_step(rng: np.random.Generator, i: int, shape: tuple[int, ...]) -> Step:
+    """An operation whose gradient is zero for some elements: max, masked_fill, indexing (with repeats),
+    or one that spreads it over an axis (softmax, log_softmax)."""
+    ndim = len(shape)
+    op = ["max", "max", "softmax", "log_softmax", "index", "masked_fill"][rng.integers(6)]
+    if op == "max":
+        return ("max", (i,), (None, False) if rng.random() < 0.4 else (int(rng.integers(-ndim, ndim)),
+                                                                       bool(rng.random() < 0.5)))
+    if op in ("softmax", "log_softmax"):
+        return (op, (i,), int(rng.integers(-ndim, ndim)))
+    if op == "index":
+        return ("index", (i,), rng.integers(0, shape[0], size=int(rng.integers(1, 5))).tolist())
+    return ("masked_fill", (i,), rng.random(shape) < 0.5)
 
 
 def matmul_step(rng: np.random.Generator, i: int, shapes: list, steps: list[Step], array: Any) -> Step:
@@ -298,8 +332,10 @@ def run_shape(step: Step, shapes: list) -> np.ndarray:
 @pytest.mark.parametrize("block", range(4))
 def test_tensor_graphs_match_torch(block):
     for seed in range(block * 100, (block + 1) * 100):
-        inputs, steps = tensor_program(np.random.default_rng(seed))
-        check_program(inputs, steps, lambda x: Tensor(x, requires_grad=True))
+        rng = np.random.default_rng(seed)
+        inputs, steps = tensor_program(rng)
+        gradient = SEEDS[rng.integers(len(SEEDS))] if rng.random() < 0.4 else 1.0  # also 0, ±inf, nan
+        check_program(inputs, steps, lambda x: Tensor(x, requires_grad=True), gradient)
 
 
 # --- regressions the fuzzing found ---------------------------------------------------------------
