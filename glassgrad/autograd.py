@@ -363,4 +363,6 @@ def zero_grads(parameters: Sequence[Any]) -> None:
     """Forget gradients: 0.0 for a Value (micrograd's starting grad), None for a Tensor (PyTorch's).
     `parameters` is one node or a sequence of them (a Tensor is not taken as a sequence of its rows)."""
     for p in [parameters] if isinstance(parameters, Node) else parameters:
+        if not isinstance(p, Node):
+            raise TypeError(f"zero_grads: expected Values or Tensors, got {type(p).__name__}")
         p.grad = type(p).initial_grad

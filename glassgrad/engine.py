@@ -217,5 +217,6 @@ def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
     """w . x + b as one node: a neuron's weighted sum, with 1 node instead of 2n."""
     if len(w) != len(x):
         raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs")
-    inputs = (*w, *(Value.constant(xi, "linear") for xi in x), b)
+    inputs = (*(v if type(v) is Value else Value.constant(v, "linear") for v in w),
+              *(Value.constant(xi, "linear") for xi in x), b if type(b) is Value else Value.constant(b, "linear"))
     return _result(_linear_forward(*[v.data for v in inputs]), inputs, "linear", _linear)

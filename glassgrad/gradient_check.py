@@ -25,7 +25,11 @@ class GradcheckError(AssertionError):
 
 def _nodes(result: Any) -> list:
     """fn's result as a list of output nodes."""
-    return list(result) if isinstance(result, (list, tuple)) else [result]
+    nodes = list(result) if isinstance(result, (list, tuple)) else [result]
+    for node in nodes:
+        if not isinstance(node, Node):
+            raise TypeError(f"fn must return a Value, a Tensor or a list of them, got {type(node).__name__}")
+    return nodes
 
 
 def _flat(x: Any) -> np.ndarray:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import warnings
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -32,11 +33,21 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _ACCEPTED = "real numbers (bool, int or float) as a number, nested lists, a numpy array or a Tensor"
 
 
+def _is_float_dtype(dtype: Any) -> bool:
+    """Whether `dtype` names float32 or float64 (anything numpy does not know as a dtype is not)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy's deprecated aliases ('a') warn
+        try:
+            return np.dtype(dtype) in _FLOAT_DTYPES
+        except (TypeError, ValueError):
+            return False
+
+
 def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     """A fresh float array of `data`: float32/float64 kept, other real numbers made float64."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None and np.dtype(dtype) not in _FLOAT_DTYPES:
+    if dtype is not None and not _is_float_dtype(dtype):
         raise TypeError(f"Tensor(dtype={dtype!r}): expected numpy.float32 or numpy.float64")
     try:
         array = np.asarray(data)
@@ -205,7 +216,7 @@ class Tensor(Node):
 
     def astype(self, dtype: Any) -> Tensor:
         """The same numbers as `dtype` (numpy.float32 or numpy.float64); the gradient is converted back."""
-        if dtype is None or np.dtype(dtype) not in _FLOAT_DTYPES:
+        if dtype is None or not _is_float_dtype(dtype):
             raise TypeError(f"astype({dtype!r}): expected numpy.float32 or numpy.float64")
         if np.dtype(dtype) == self.dtype:
             return self
@@ -291,8 +302,14 @@ class Tensor(Node):
 
     def masked_fill(self, mask: Any, value: float) -> Tensor:
         """self with `value` where the boolean `mask` is true; no gradient flows to those elements."""
-        keep = ~np.broadcast_to(np.asarray(data_of(mask), dtype=bool), self.shape)
-        data = np.where(keep, self.data, np.asarray(value, dtype=self.dtype))
+        drop = np.asarray(data_of(mask))
+        if drop.dtype != bool:
+            raise TypeError(f"masked_fill: the mask must be boolean (e.g. x > 0), got {drop.dtype}")
+        try:
+            keep = ~np.broadcast_to(drop, self.shape)
+        except ValueError:
+            raise ValueError(f"masked_fill: a mask of shape {drop.shape} for a tensor of shape {self.shape}") from None
+        data = np.where(keep, self.data, np.asarray(_real(value, "masked_fill: the value"), dtype=self.dtype))
         return _result(data, (self,), "masked_fill", partial(_masked_fill_rule, keep))
 
     # Reductions.
@@ -713,6 +730,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     `x` has shape (..., nin), `weight` (nout, nin), `bias` (nout,); the result (..., nout).
     """
+    for name, t in (("weight", weight), ("bias", bias)):
+        if not isinstance(t, Tensor) and (t is not None or name == "weight"):
+            raise TypeError(f"linear: the {name} must be a Tensor, got {type(t).__name__}")
     if not isinstance(x, Tensor):
         x = _constant(_as_array(x, weight.dtype))
     for t in (weight, bias):
@@ -744,6 +764,8 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
 
     `logits` has shape (n, classes), `targets` n integers in [0, classes).
     """
+    if not isinstance(logits, Tensor):
+        raise TypeError(f"cross_entropy: the logits must be a Tensor, got {type(logits).__name__}")
     t = np.asarray(data_of(targets))
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {logits.shape}")

@@ -4,7 +4,12 @@ stands for a class of silent wrong results (or raw tracebacks) that issue #9 fou
 
 from __future__ import annotations
 
+import decimal
+import fractions
 import math
+import traceback
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -341,3 +346,113 @@ def test_cross_entropy_of_an_empty_batch_is_refused_and_bool_of_one_element_work
     with pytest.raises(ValueError, match="empty"):
         cross_entropy(Tensor(np.zeros((0, 3)), requires_grad=True), [])
     assert bool(Tensor([0.0])) is False and bool(Tensor([[2.0]])) is True
+
+
+# --- odd arguments to every public engine function: a clear error, never a raw one -------------------
+
+def test_bad_arguments_found_by_the_sweep_below():
+    with pytest.raises(TypeError, match="fn must return"):
+        gradcheck(lambda x: 2.0, [Value(1.0)])
+    with pytest.raises(TypeError, match="weight must be a Tensor"):
+        linear(Tensor(np.ones((2, 3))), [[1.0, 2.0, 3.0]])
+    with pytest.raises(TypeError, match="bias must be a Tensor"):
+        linear(Tensor(np.ones((2, 3))), Tensor(np.ones((1, 3))), [1.0])
+    with pytest.raises(TypeError, match="logits must be a Tensor"):
+        cross_entropy([[1.0, 2.0]], [0])
+    with pytest.raises(TypeError, match="linear"):
+        engine.linear([Value(1.0)], [2.0], "b")
+    assert engine.linear([2.0], [Value(3.0)], 1.0).data == 7.0  # numbers are constants, as in operators
+    with pytest.raises(TypeError, match="zero_grads"):
+        zero_grads([np.zeros(2)])
+    with pytest.raises(TypeError, match="boolean"):
+        Tensor([1.0, 2.0]).masked_fill([0.5, 0.0], 1.0)  # not taken as [True, False]
+    with pytest.raises(ValueError, match="mask of shape"):
+        Tensor([1.0, 2.0]).masked_fill(np.array([True, False, True]), 1.0)
+    with pytest.raises(ValueError, match="does not fit"):
+        Tensor([1.0, 2.0]).masked_fill(np.array([True, False]), 10**400)
+    with pytest.raises(TypeError, match="dtype"):
+        Tensor([1.0], dtype="a")  # without numpy's deprecation warning
+
+
+ODD = [None, "a", [], [1.0, 2.0], (), np.array([1, 2]), np.array(["x"]), 1j, decimal.Decimal("1.5"),
+       fractions.Fraction(1, 3), 10**400, -(10**400), math.nan, math.inf, True, np.bool_(False), np.float32(2.0),
+       np.int64(3), np.array(2.0), np.zeros((2, 3)), {}, object(), np.array([[1.0]]), -1, 0, 2, 5, (0, 1), [0, [1]],
+       np.array([1.0, math.nan]), np.zeros((0,)), "value", "tensor", "tensor32", "empty tensor"]
+
+
+def odd(a):
+    """The odd argument itself, or a fresh node for the names of nodes."""
+    made = {"value": lambda: Value(2.0), "tensor": lambda: Tensor([1.0, 2.0]),
+            "tensor32": lambda: Tensor(np.ones((2, 3)), dtype=np.float32),
+            "empty tensor": lambda: Tensor(np.zeros((0, 3)))}
+    return made[a]() if isinstance(a, str) and a in made else a
+
+
+def v():
+    return Value(1.5)
+
+
+def t():
+    return Tensor(np.arange(6.0).reshape(2, 3) - 2.5, requires_grad=True)
+
+
+OPERATORS = ["__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
+             "__pow__", "__rpow__"]
+TENSOR_METHODS = ["__matmul__", "__rmatmul__", "__getitem__", "reshape", "transpose", "broadcast_to", "sum", "mean",
+                  "max", "softmax", "log_softmax", "astype"]
+def method(make, name):
+    """A call of `name` on a fresh node from `make`, with the odd argument."""
+    return lambda a: getattr(make(), name)(a)
+
+
+ENTRY_POINTS = {
+    **{f"Value.{m}": method(v, m) for m in OPERATORS},
+    **{f"Tensor.{m}": method(t, m) for m in OPERATORS + TENSOR_METHODS},
+    "Tensor.masked_fill(mask)": lambda a: t().masked_fill(a, 1.0),
+    "Tensor.masked_fill(value)": lambda a: t().masked_fill(np.ones((2, 3), bool), a),
+    "Value()": Value,
+    "Tensor()": Tensor,
+    "Tensor(dtype=)": lambda a: Tensor([1.0], dtype=a),
+    "Value.backward(gradient)": lambda a: (v() * 2.0).backward(a),
+    "Value.backward(gradient, create_graph)": lambda a: (v() * 2.0).backward(a, create_graph=True),
+    "Tensor.backward(gradient)": lambda a: (t() * 2.0).backward(a),
+    "Tensor.backward(gradient, create_graph)": lambda a: (t() * 2.0).backward(a, create_graph=True),
+    "grad(output)": lambda a: glassgrad.grad(a, [Value(1.0)]),
+    "grad(inputs)": lambda a: glassgrad.grad(Value(1.0) * 2.0, a),
+    "grad(grad_output)": lambda a: glassgrad.grad(t() * 2.0, t(), grad_output=a),
+    "gradcheck(inputs)": lambda a: gradcheck(lambda *x: x[0] * 2.0, a),
+    "gradcheck(fn)": lambda a: gradcheck(a, [Value(1.0)]),
+    "gradcheck(fn's result)": lambda a: gradcheck(lambda x: a, [Value(1.0)]),
+    "tensor.linear(x)": lambda a: linear(a, Tensor(np.ones((2, 3)), requires_grad=True)),
+    "tensor.linear(weight)": lambda a: linear(t(), a),
+    "tensor.linear(bias)": lambda a: linear(t(), Tensor(np.ones((2, 3))), a),
+    "cross_entropy(logits)": lambda a: cross_entropy(a, [0, 1]),
+    "cross_entropy(targets)": lambda a: cross_entropy(t(), a),
+    "engine.linear(w)": lambda a: engine.linear(a, [1.0], Value(0.0)),
+    "engine.linear(x)": lambda a: engine.linear([Value(1.0)], a, Value(0.0)),
+    "engine.linear(b)": lambda a: engine.linear([Value(1.0)], [1.0], a),
+    "Value(_children)": lambda a: Value(1.0, a, "+"),
+    "Value(_op)": lambda a: Value(1.0, (Value(1.0), Value(2.0)), a),
+    "zero_grads": zero_grads,
+}
+CLEAR = (TypeError, ValueError, IndexError, RuntimeError, FloatingPointError)
+
+
+@pytest.mark.parametrize("name", ENTRY_POINTS)
+def test_odd_arguments_give_a_clear_error_from_glassgrad(name):
+    """Each call either works or raises one of CLEAR from glassgrad's own code (a message that names the
+    function and the argument), never a raw AttributeError, OverflowError or numpy's message."""
+    package = str(Path(glassgrad.__file__).parent)
+    raw = []
+    for a in ODD:
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("error", DeprecationWarning)
+                ENTRY_POINTS[name](odd(a))
+        except CLEAR as error:
+            origin = traceback.extract_tb(error.__traceback__)[-1].filename
+            if not origin.startswith(package):
+                raw.append((a, type(error).__name__, str(error)[:80], origin))
+        except Exception as error:  # noqa: BLE001 - the test reports them all
+            raw.append((a, type(error).__name__, str(error)[:80]))
+    assert not raw, f"{name}: raw errors for {raw}"
