@@ -77,5 +77,6 @@ def relu(x: float) -> float:
 
 
 def shortest(x: float) -> str:
-    """x as a label would show it: '2' for 2.0, otherwise Python's shortest repr ('0.5', 'inf')."""
-    return str(int(x)) if x.is_integer() else repr(x)
+    """x as a label would show it: '2' for 2.0, otherwise Python's shortest repr ('0.5', 'inf', '1e+300':
+    not the 301 digits of int(1e300))."""
+    return str(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)

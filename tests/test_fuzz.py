@@ -710,7 +710,7 @@ def test_hand_made_node_has_the_engines_gradients(name, arity):
         for g in (1.0, -2.5, math.inf):
             xs = [Value(a) for a in values[:arity]]
             made = engine_made(name, xs)
-            assert made._op == name
+            assert made._op == name and len(name) < 30
             (made * g).backward()
             leaves = [Value(a) for a in values[:arity]]
             by_hand = Value(made.data, tuple(leaves), name)
