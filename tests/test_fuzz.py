@@ -723,3 +723,44 @@ def test_hand_made_node_has_the_engines_gradients(name, arity):
             hand_firsts = glassgrad.grad(Value(made.data, tuple(leaves2), name), leaves2, create_graph=True)
             sum(hand_firsts, Value(0.0)).backward()
             assert all(same(a.grad, b.grad) for a, b in zip(xs2, leaves2)), (name, values, "second order")
+
+
+# --- one rule, two uses: create_graph=True computes the very numbers the plain pass does ------------------
+
+
+def first_derivatives_both_ways(f: Any, data: list, seed: Any, leaf: Any) -> tuple[list, list]:
+    xs = [leaf(d) for d in data]
+    plain = glassgrad.grad(f(*xs), xs, grad_output=seed)
+    nodes = glassgrad.grad(f(*xs), xs, grad_output=seed, create_graph=True)
+    return [np.asarray(p, dtype=np.float64) for p in plain], [np.asarray(n.data, dtype=np.float64) for n in nodes]
+
+
+def identical(a: np.ndarray, b: np.ndarray) -> bool:
+    """Bit for bit, up to the payload of a NaN."""
+    return a.shape == b.shape and bool(np.all((a == b) & (np.signbit(a) == np.signbit(b)) | np.isnan(a) & np.isnan(b)))
+
+
+@pytest.mark.parametrize("op", [*UNARY_CASES, *BINARY], ids=str)
+def test_rules_on_nodes_give_the_plain_numbers_on_special_values(op):
+    f = ARITHMETIC[op] if op in BINARY else (lambda x: unary_on(op, x))
+    values = [(a, b) for a in SPECIALS[::2] for b in SPECIALS[1::2]] if op in BINARY else [(a,) for a in SPECIALS]
+    for data in values:
+        for g in (1.0, 0.0, math.inf, math.nan):
+            plain, nodes = first_derivatives_both_ways(f, list(data), g, Value)
+            assert all(identical(p, n) for p, n in zip(plain, nodes)), (op, data, g, plain, nodes)
+    arrays = [np.array(column) for column in zip(*values)]
+    for seed in seeds_like(arrays[0].shape):
+        with np.errstate(all="ignore"):
+            plain, nodes = first_derivatives_both_ways(f, arrays, seed, lambda d: Tensor(d, requires_grad=True))
+        assert all(identical(p, n) for p, n in zip(plain, nodes)), (op, seed)
+
+
+@pytest.mark.parametrize("name", TENSOR_OPS)
+def test_tensor_rules_on_nodes_give_the_plain_numbers_with_ties_and_special_values(name):
+    f = TENSOR_OPS[name][0]
+    for data in MATRICES:
+        with np.errstate(all="ignore"):
+            shape = f(Tensor(data)).shape
+            for seed in seeds_like(shape):
+                plain, nodes = first_derivatives_both_ways(f, [data], seed, lambda d: Tensor(d, requires_grad=True))
+                assert all(identical(p, n) for p, n in zip(plain, nodes)), (name, data, seed, plain, nodes)
