@@ -90,6 +90,8 @@ def _axes(axis: Any, ndim: int, who: str) -> tuple[int, ...] | None:
     if axis is None:
         return None
     many = isinstance(axis, (tuple, list))
+    if many and not axis:  # PyTorch reduces over every axis, numpy over none: say which is meant
+        raise ValueError(f"{who}: an empty tuple of axes is ambiguous; use axis=None for all axes")
     result = []
     for a in axis if many else (axis,):
         a = _integer(a, f"{who}: an axis")

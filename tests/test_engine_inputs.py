@@ -250,6 +250,14 @@ def test_repeated_axes_are_refused(make):
         make(Tensor(X))
 
 
+@pytest.mark.parametrize("name", ["sum", "mean", "max"])
+@pytest.mark.parametrize("axis", [(), []], ids=repr)
+def test_an_empty_tuple_of_axes_is_refused(name, axis):
+    # torch reduces over every axis, numpy over none: either reading would be silently wrong for someone
+    with pytest.raises(ValueError, match="axis=None"):
+        getattr(Tensor(X), name)(axis=axis)
+
+
 @pytest.mark.parametrize("shape", [(-2, 3), (-1, -1), (3, -3), (-9,)], ids=repr)
 def test_reshape_refuses_negative_sizes_other_than_one_minus_one(shape):
     with pytest.raises(RuntimeError):
