@@ -126,6 +126,12 @@ class Node:
             check_forward(out, inputs)
         return out
 
+    @classmethod
+    def operands(cls, inputs: tuple, op: str) -> tuple:
+        """The inputs of an operation (`glassgrad.op`) as nodes of this engine: numbers become constants.
+        The Tensor engine also gives them one dtype and one shape, so that elementwise rules see one."""
+        return tuple(cls.constant(x, op) for x in inputs)
+
     def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
         """Add d(self)/d(node) to `grad` of every node self depends on (leaves and intermediate results).
 

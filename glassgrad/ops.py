@@ -259,7 +259,7 @@ def call(op: Op, *inputs: Any, params: tuple = ()) -> Any:
     if engine is None:
         raise TypeError(f"{op.name}: expected at least one Value or Tensor among the inputs, got "
                         f"{', '.join(type(x).__name__ for x in inputs)}")
-    nodes = tuple(engine.constant(x, op.name) for x in inputs)
+    nodes = engine.operands(inputs, op.name)
     forward = op.on_floats if engine.holds_floats else op.on_arrays
     data = forward(*params, *(x.data for x in nodes))
     rule = partial(op.derivative, *params) if params else op.derivative

@@ -150,6 +150,22 @@ class Tensor(Node):
         except TypeError:
             raise TypeError(f"{op}: got {type(x).__name__}; expected a Tensor, a number or an array") from None
 
+    @classmethod
+    def operands(cls, inputs: tuple, op: str) -> tuple:
+        """The inputs of a user-defined operation as Tensors of one dtype and one shape (numbers take the
+        first Tensor's dtype), converted and broadcast by nodes so that the gradients go back converted
+        and summed, as for the built-in elementwise operations."""
+        like = next(x for x in inputs if isinstance(x, Tensor))
+        nodes = tuple(_operand(x, like) for x in inputs)
+        dtype = np.result_type(*(x.dtype for x in nodes))
+        nodes = tuple(x.astype(dtype) for x in nodes)
+        try:
+            shape = np.broadcast_shapes(*(x.shape for x in nodes))
+        except ValueError:
+            shapes = ", ".join(str(x.shape) for x in nodes)
+            raise ValueError(f"{op}: shapes {shapes} do not match (cannot broadcast)") from None
+        return tuple(_broadcast(x, shape) for x in nodes)
+
     @staticmethod
     def raw(data: Any, op: str) -> np.ndarray:
         """An operation's result as a Tensor's data."""

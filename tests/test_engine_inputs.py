@@ -7,6 +7,7 @@ from __future__ import annotations
 import decimal
 import fractions
 import math
+import operator
 import traceback
 import warnings
 from pathlib import Path
@@ -464,3 +465,35 @@ def test_odd_arguments_give_a_clear_error_from_glassgrad(name):
         except Exception as error:  # noqa: BLE001 - the test reports them all
             raw.append((a, type(error).__name__, str(error)[:80]))
     assert not raw, f"{name}: raw errors for {raw}"
+
+
+# --- user-defined operations broadcast and promote as the built-in ones ---------------------------------
+
+@glassgrad.op(derivative=lambda g, out, a, b: (g * b, g * a), name="user_mul")
+def user_mul(a, b):
+    return a * b
+
+
+@pytest.mark.parametrize(("a", "b"), [((3,), ()), ((2, 1), (3,)), ((), (2, 2)), ((1, 3), (2, 1))], ids=repr)
+@pytest.mark.parametrize("dtypes", [(np.float64, np.float64), (np.float32, np.float64), (np.float32, np.float32)],
+                         ids=lambda d: "-".join(np.dtype(t).name for t in d))
+def test_a_user_defined_operation_broadcasts_and_promotes_like_a_built_in_one(a, b, dtypes):
+    rng = np.random.default_rng(0)
+    da, db = rng.standard_normal(a), rng.standard_normal(b)
+    grads = []
+    for f in (operator.mul, user_mul):
+        x, y = Tensor(da, requires_grad=True, dtype=dtypes[0]), Tensor(db, requires_grad=True, dtype=dtypes[1])
+        out = f(x, y)
+        (out * out).sum().backward()
+        grads.append((out.data, x.grad, y.grad))
+    for built_in, user in zip(*grads):
+        assert built_in.shape == user.shape and built_in.dtype == user.dtype
+        np.testing.assert_array_equal(built_in, user)
+
+
+def test_a_user_defined_operation_with_a_number_keeps_the_tensors_dtype():
+    x = Tensor([1.0, 2.0], requires_grad=True, dtype=np.float32)
+    user_mul(x, 2.0).sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [2.0, 2.0]
+    with pytest.raises(ValueError, match="user_mul: shapes"):
+        user_mul(Tensor([1.0, 2.0]), Tensor([1.0, 2.0, 3.0]))
