@@ -2,20 +2,21 @@
 
     python benchmarks/scalar_vs_micrograd.py
 
-Installs micrograd==0.1.0 from PyPI into this interpreter if it is missing. Workloads:
-- one training step of micrograd's moons demo (100 points, MLP 2-16-16-1, hinge loss + L2
-  1e-4, forward + backward + update), each library run as its users run it: micrograd's
-  notebook loop, glassgrad's `training.train_moons_scalar`; default garbage collector;
-- the same with the collector disabled for micrograd's steps only (its best case);
-- glassgrad building the neuron from `*` and `+` as the lecture does (node for node micrograd's
-  graph), to show what the engine alone gains;
-- memory per node of a chain of binary operations, and of a whole moons step's graph;
+Installs micrograd==0.1.0 from PyPI into this interpreter if it is missing. Workloads, each a
+training step of micrograd's moons demo (100 points, MLP 2-16-16-1, hinge loss + L2 1e-4,
+forward + backward + update) in micrograd's own notebook loop:
+- the lecture's graph: micrograd's own `nn.py` classes building glassgrad Values op by op (the
+  same 65,818 nodes a step as micrograd), against micrograd with its garbage collector on (as
+  users run it) and off (its best case); glassgrad always runs with the collector on;
+- the fused model: glassgrad's own MLP, whose neuron is one `linear` node, as `glassgrad demo` runs it;
+- memory per node of the lecture's graph and of a chain of binary operations;
 - backward over chains of 1e4, 1e5 and 1e6 operations.
 """
 
 from __future__ import annotations
 
 import gc
+import random
 import statistics
 import subprocess
 import sys
@@ -38,10 +39,10 @@ from glassgrad.training import moons_data, moons_lr, train_moons_scalar  # noqa:
 STEPS = 8
 
 
-def micrograd_run(model, points, signs, steps: int) -> None:
-    """micrograd's demo notebook loop, verbatim in substance."""
+def micrograd_run(value_cls, model, points, signs, steps: int) -> None:
+    """micrograd's demo notebook loop, verbatim in substance, with Values of `value_cls`."""
     for k in range(steps):
-        inputs = [list(map(mg_engine.Value, row)) for row in points]
+        inputs = [list(map(value_cls, row)) for row in points]
         scores = list(map(model, inputs))
         losses = [(1 + -yi * si).relu() for yi, si in zip(signs, scores)]
         data_loss = sum(losses) * (1.0 / len(losses))
@@ -55,20 +56,14 @@ def micrograd_run(model, points, signs, steps: int) -> None:
             p.data -= lr * p.grad
 
 
-class LectureNeuron(gg_nn.Neuron):
-    """glassgrad's Neuron with the lecture's sum of products instead of the fused `linear` node."""
-
-    def __call__(self, x):
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-        return act.relu() if self.activation else act
-
-
-def lecture_mlp(seed: int) -> gg_nn.MLP:
-    model = gg_nn.MLP(2, [16, 16, 1], seed=seed)
-    for layer in model.layers:
-        for n in layer.neurons:
-            n.__class__ = LectureNeuron
-    return model
+def micrograd_mlp(value_cls, seed: int):
+    """micrograd's own nn.MLP(2, [16, 16, 1]) whose neurons make Values of `value_cls`."""
+    random.seed(seed)
+    mg_nn.Value = value_cls
+    try:
+        return mg_nn.MLP(2, [16, 16, 1])
+    finally:
+        mg_nn.Value = mg_engine.Value
 
 
 def per_step(run: Callable[[int], None], steps: int = STEPS, repeats: int = 3) -> float:
@@ -136,56 +131,58 @@ def main() -> None:
     points, _, signs = moons_data()
     rows = []
 
-    mg_model = mg_nn.MLP(2, [16, 16, 1])
-    gg_model = gg_nn.MLP(2, [16, 16, 1], seed=1)
-    lecture = lecture_mlp(seed=1)
-
-    def gg_run(steps: int) -> None:
-        train_moons_scalar(gg_model, points, signs, steps, progress=False)
+    gg_lecture = micrograd_mlp(Value, seed=1)  # micrograd's classes, glassgrad's Values
+    mg_model = micrograd_mlp(mg_engine.Value, seed=1)
+    gg_fused = gg_nn.MLP(2, [16, 16, 1], seed=1)
 
     def lecture_run(steps: int) -> None:
-        train_moons_scalar(lecture, points, signs, steps, progress=False)
+        mg_nn.Value = Value  # the neurons' Value(0) and zero_grad are micrograd's code on glassgrad Values
+        try:
+            micrograd_run(Value, gg_lecture, points, signs, steps)
+        finally:
+            mg_nn.Value = mg_engine.Value
 
     def mg_run(steps: int) -> None:
-        micrograd_run(mg_model, points, signs, steps)
+        micrograd_run(mg_engine.Value, mg_model, points, signs, steps)
 
-    gg = per_step(gg_run)
+    def fused_run(steps: int) -> None:
+        train_moons_scalar(gg_fused, points, signs, steps, progress=False)
+
     mg = per_step(mg_run)
-    rows.append(("moons step, default gc (s)", gg, mg))
     mg_nogc = per_step(without_gc(mg_run))
-    rows.append(("moons step, micrograd gc off (s)", gg, mg_nogc))
-    lec = per_step(lecture_run)
-    rows.append(("moons step, lecture neuron (* and +), default gc (s)", lec, mg))
-    rows.append(("moons step, lecture neuron vs micrograd gc off (s)", lec, mg_nogc))
+    lecture = per_step(lecture_run)
+    fused = per_step(fused_run)
+    rows.append(("lecture graph step vs micrograd, gc on (s)", lecture, mg))
+    rows.append(("lecture graph step vs micrograd, gc off (s)", lecture, mg_nogc))
+    rows.append(("fused model step vs micrograd, gc on (s)", fused, mg))
+    rows.append(("fused model step vs micrograd, gc off (s)", fused, mg_nogc))
 
+    def lecture_graph(model, value_cls):
+        def build():
+            inputs = [list(map(value_cls, row)) for row in points]
+            scores = list(map(model, inputs))
+            losses = [(1 + -yi * si).relu() for yi, si in zip(signs, scores)]
+            return sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in model.parameters())
+
+        return build
+
+    gg_bytes, gg_nodes = graph_bytes(lecture_graph(gg_lecture, Value), count_nodes)
+    mg_bytes, mg_nodes = graph_bytes(lecture_graph(mg_model, mg_engine.Value), count_nodes)
+    rows.append(("lecture graph, bytes per node", gg_bytes / gg_nodes, mg_bytes / mg_nodes))
+    rows.append(("lecture graph, nodes", gg_nodes, mg_nodes))
     n = 200_000
     gg_bytes, gg_nodes = graph_bytes(lambda: chain(Value, n), count_nodes)
     mg_bytes, mg_nodes = graph_bytes(lambda: chain(mg_engine.Value, n), count_nodes)
-    rows.append(("bytes per node, chain of * and +", gg_bytes / gg_nodes, mg_bytes / mg_nodes))
+    rows.append(("chain of * and +, bytes per node", gg_bytes / gg_nodes, mg_bytes / mg_nodes))
 
-    def gg_graph():
-        from glassgrad.training import moons_scalar_loss
-
-        return moons_scalar_loss(gg_model, points, signs)[0]
-
-    def mg_graph():
-        inputs = [list(map(mg_engine.Value, row)) for row in points]
-        scores = list(map(mg_model, inputs))
-        losses = [(1 + -yi * si).relu() for yi, si in zip(signs, scores)]
-        return sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in mg_model.parameters())
-
-    gg_step_bytes, gg_step_nodes = graph_bytes(gg_graph, count_nodes)
-    mg_step_bytes, mg_step_nodes = graph_bytes(mg_graph, count_nodes)
-    rows.append(("moons step graph, MB", gg_step_bytes / 1e6, mg_step_bytes / 1e6))
-    rows.append(("moons step graph, nodes", gg_step_nodes, mg_step_nodes))
-
-    print(f"{'workload':<55} {'glassgrad':>12} {'micrograd':>12} {'ratio':>8}")
+    print(f"{'workload':<46} {'glassgrad':>12} {'micrograd':>12} {'ratio':>10}")
     for name, ours, theirs in rows:
         ratio = theirs / ours if "(s)" in name else ours / theirs
         label = "x faster" if "(s)" in name else "x"
         fmt = "{:>12.4f}" if isinstance(ours, float) else "{:>12d}"
-        print(f"{name:<55} {fmt.format(ours)} {fmt.format(theirs)} {ratio:>7.2f}{label}")
-    print("(ratio: micrograd time / glassgrad time for times; glassgrad / micrograd for sizes)")
+        print(f"{name:<46} {fmt.format(ours)} {fmt.format(theirs)} {ratio:>7.2f}{label}")
+    print("(ratio: micrograd time / glassgrad time for times; glassgrad / micrograd for sizes;")
+    print(" glassgrad runs with Python's garbage collector on throughout)")
 
     print(f"\n{'backward over a chain of n operations':<40} {'glassgrad':>14} {'micrograd':>14}")
     for n in (10_000, 100_000, 1_000_000):

@@ -1,7 +1,7 @@
 """The node core shared by `Value` and `Tensor`: making results, grad modes, and the backward pass.
 
 A node holds `data` (a float or a numpy array), `grad`, `requires_grad`, `label`, `_op` (the name
-of the operation that made it), `_prev` (its inputs, in order) and `_rule`: None for a leaf, else
+of the operation that made it), its inputs (`_prev`, in order) and `_rule`: None for a leaf, else
 the operation's derivative rule, `rule(g, out, *inputs)`, giving each input's share of the
 upstream gradient `g` (see `glassgrad.ops`). The plain backward pass calls rules with raw numbers;
 `create_graph=True` calls the very same rules with nodes, so the gradient is itself recorded as a
@@ -17,9 +17,10 @@ import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
-from weakref import WeakKeyDictionary
+from weakref import ref
 
 import numpy as np
 
@@ -30,7 +31,7 @@ class _Mode(threading.local):
     """This thread's modes: whether operations record their inputs, and whether to check for NaN/inf."""
 
     grad_enabled: bool = True
-    anomaly: WeakKeyDictionary | None = None  # node -> the user's line that created it, while detecting
+    anomaly: dict | None = None  # id(node) -> (weak reference to it, the user's line that made it), while detecting
 
 
 mode = _Mode()
@@ -76,7 +77,7 @@ def detect_anomaly() -> Iterator[None]:
     in this thread, naming the operation, its inputs and the line of your code that made it."""
     previous = mode.anomaly
     _count_change(1)
-    mode.anomaly = WeakKeyDictionary() if previous is None else previous  # weak: a node's record dies with it
+    mode.anomaly = {} if previous is None else previous  # keyed by id: a Tensor's == is elementwise
     try:
         yield
     finally:
@@ -85,6 +86,7 @@ def detect_anomaly() -> Iterator[None]:
 
 
 _new = object.__new__
+MANY = object()  # `_b` of a node with more than two inputs: they are all in `_a`, as a tuple
 
 
 class Node:
@@ -92,11 +94,32 @@ class Node:
 
     A subclass says what data it holds: `holds_floats`, `raw` (an operation's output as its data),
     `constant` (a number or array as a leaf that needs no gradient), and its seed gradient.
+
+    The inputs are kept in two slots, `_a` and `_b` (None where there is none; for more than two
+    inputs, all of them in `_a` and MANY in `_b`), rather than in a tuple: a node is then one object
+    for Python's garbage collector instead of two, which halves its work while a graph is built.
+    `_prev` gives them as a tuple.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_rule", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_rule", "_a", "_b", "__weakref__")
     holds_floats = False
     initial_grad: Any = None
+
+    @property
+    def _prev(self) -> tuple:
+        """The inputs this node was made from, in order (micrograd's name)."""
+        a, b = self._a, self._b
+        if a is None:
+            return ()
+        if b is None:
+            return (a,)
+        return a if b is MANY else (a, b)
+
+    @_prev.setter
+    def _prev(self, inputs: tuple) -> None:
+        n = len(inputs)
+        self._a, self._b = (None, None) if n == 0 else (inputs[0], None) if n == 1 else inputs if n == 2 else (
+            tuple(inputs), MANY)
 
     @classmethod
     def result(cls, data: Any, inputs: tuple, op: str, rule: Any) -> Any:
@@ -107,21 +130,15 @@ class Node:
         out.grad = cls.initial_grad
         out.label = ""
         out._op = op
+        out._rule = out._a = out._b = None
+        out.requires_grad = False
         if not _changes[0] or mode.grad_enabled:
             for x in inputs:
                 if x.requires_grad:
                     out.requires_grad = True
-                    out._prev = inputs
                     out._rule = rule
+                    out._prev = inputs
                     break
-            else:
-                out.requires_grad = False
-                out._prev = ()
-                out._rule = None
-        else:
-            out.requires_grad = False
-            out._prev = ()
-            out._rule = None
         if _changes[0] and mode.anomaly is not None:
             check_forward(out, inputs)
         return out
@@ -132,6 +149,26 @@ class Node:
         The Tensor engine also gives them one dtype and one shape, so that elementwise rules see one."""
         return tuple(cls.constant(x, op) for x in inputs)
 
+    @classmethod
+    def result2(cls, data: Any, a: Any, b: Any, op: str, rule: Any) -> Any:
+        """`result` for one or two inputs (`b` None for one), the common case, without a tuple."""
+        out = _new(cls)
+        out.data = data
+        out.grad = cls.initial_grad
+        out.label = ""
+        out._op = op
+        if (not _changes[0] or mode.grad_enabled) and (a.requires_grad or b is not None and b.requires_grad):
+            out.requires_grad = True
+            out._rule = rule
+            out._a = a
+            out._b = b
+        else:
+            out.requires_grad = False
+            out._rule = out._a = out._b = None
+        if _changes[0] and mode.anomaly is not None:
+            check_forward(out, (a,) if b is None else (a, b))
+        return out
+
     def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
         """Add d(self)/d(node) to `grad` of every node self depends on (leaves and intermediate results).
 
@@ -140,7 +177,7 @@ class Node:
         each `grad` is itself a node whose graph can be differentiated again.
         """
         seed = self._seed(gradient, create_graph, "backward")
-        accumulate(backpropagate(self, seed, create_graph))
+        backpropagate(self, seed, create_graph, into_grad=True)
 
     def detach(self) -> Any:
         """The same data as a new leaf that requires no gradient: gradients do not flow through it."""
@@ -201,7 +238,8 @@ def _produced_anomaly(result: Any, inputs: Sequence[Any]) -> bool:
 def check_forward(out: Any, inputs: Sequence[Any]) -> None:
     """Record where `out` was made; raise if its operation produced a NaN or inf."""
     line = _user_line()
-    mode.anomaly[out] = line
+    records, key = mode.anomaly, id(out)
+    records[key] = (ref(out, partial(_forget, records, key)), line)
     if _produced_anomaly(out.data, [x.data for x in inputs]):
         shown = ", ".join(_brief(x.data) for x in inputs)
         raise FloatingPointError(
@@ -210,12 +248,24 @@ def check_forward(out: Any, inputs: Sequence[Any]) -> None:
         )
 
 
+def _forget(records: dict, key: int, dead: ref) -> None:
+    """Drop the record of a node that no longer exists (and only that one: its id may be reused)."""
+    if records.get(key, (None,))[0] is dead:
+        del records[key]
+
+
+def _line_of(node: Any) -> str:
+    """Where the user's code made `node`, if it was made while detecting anomalies."""
+    made, line = mode.anomaly.get(id(node), (None, ""))
+    return line if made is not None and made() is node else "<made outside detect_anomaly>"
+
+
 def _check_backward(node: Any, k: int, contribution: Any) -> None:
     raw = data_of(contribution)
     if _all_finite(raw):
         return
     shown = ", ".join(_brief(x.data) for x in node._prev)
-    line = mode.anomaly.get(node, "<made outside detect_anomaly>")
+    line = _line_of(node)
     raise FloatingPointError(
         f"detect_anomaly: the backward rule of '{node._op}' produced {_brief(raw)} for its "
         f"input #{k} (inputs: {shown}), node created at {line}"
@@ -224,7 +274,7 @@ def _check_backward(node: Any, k: int, contribution: Any) -> None:
 
 def _rule_anomaly(node: Any, error: FloatingPointError) -> FloatingPointError:
     shown = ", ".join(_brief(x.data) for x in node._prev)
-    line = mode.anomaly.get(node, "<made outside detect_anomaly>")
+    line = _line_of(node)
     step = str(error).removeprefix("detect_anomaly: ")
     return FloatingPointError(
         f"detect_anomaly: the backward rule of '{node._op}' (inputs: {shown}), node created at {line}, "
@@ -241,56 +291,88 @@ def _brief(x: Any) -> str:
 
 def topological_order(root: Any) -> list:
     """Every node `root` depends on, each after all its inputs: a depth-first search with an
-    explicit stack instead of recursion, so graph depth is limited only by memory."""
+    explicit stack instead of recursion, so graph depth is limited only by memory. A node is
+    expanded (its inputs pushed above it, then a None) the first time it comes off the stack, and
+    placed when it comes off again, after the None: by then all its inputs are placed."""
     order: list = []
-    visited = {root}
-    stack = [(root, iter(root._prev))]
+    expanded: set = set()
+    stack = [root]
+    push, pop, place, expand = stack.append, stack.pop, order.append, expanded.add
     while stack:
-        node, inputs = stack[-1]
-        for child in inputs:
-            if child not in visited:
-                visited.add(child)
-                stack.append((child, iter(child._prev)))
-                break
+        node = pop()
+        if node is None:
+            place(pop())
+            continue
+        if node in expanded:  # pushed twice, expanded through the other consumer
+            continue
+        expand(node)
+        a = node._a
+        if a is None:  # a leaf has no inputs to wait for
+            place(node)
+            continue
+        push(node)
+        push(None)
+        b = node._b
+        if b is MANY:
+            for child in reversed(a):
+                if child not in expanded:
+                    push(child)
         else:
-            stack.pop()
-            order.append(node)
+            if b is not None and b not in expanded:
+                push(b)
+            if a not in expanded:
+                push(a)
     return order
 
 
-def backpropagate(root: Any, seed: Any, create_graph: bool = False, trace: list | None = None) -> dict:
+def backpropagate(
+    root: Any, seed: Any, create_graph: bool = False, trace: list | None = None, into_grad: bool = False
+) -> dict:
     """Map every node `root` depends on to d(root)/d(node): the chain rule, last node first.
 
-    A node used by several others receives the sum of their contributions. `trace`, if given,
+    A node used by several others receives the sum of their contributions. With `into_grad` each
+    node's gradient is also added to its `.grad` (what `backward()` does). `trace`, if given,
     receives one entry per node whose rule ran: `(node, g, [(input, share, its grad right after
     adding the share), ...])`, in the order the engine worked.
     """
     if create_graph or trace is not None or (_changes[0] and mode.anomaly is not None):
-        return _backpropagate_watched(root, seed, create_graph, trace)
+        grads = _backpropagate_watched(root, seed, create_graph, trace)
+        if into_grad:
+            accumulate(grads)
+        return grads
     grads = {root: seed}
     get = grads.get
     for node in reversed(topological_order(root)):
-        rule = node._rule
-        if rule is None:
-            continue
         g = get(node)
         if g is None:
             continue
-        inputs = node._prev
-        if len(inputs) == 2:
-            a, b = inputs
-            da, db = rule(g, node.data, a.data, b.data)
-            if da is not None and a.requires_grad:
+        if into_grad and node.requires_grad:  # its consumers came first: all its gradient has arrived
+            old = node.grad
+            node.grad = g if old is None or (type(old) is float and old == 0.0) else old + g
+        rule = node._rule
+        if rule is None:
+            continue
+        # shares for inputs that need no gradient (constants) are kept too, but go no further: they
+        # are leaves, and never reach a `.grad`; checking each input instead would cost more
+        a, b = node._a, node._b
+        if b is None:
+            (da,) = rule(g, node.data, a.data)
+            if da is not None:
                 old = get(a)
                 grads[a] = da if old is None else old + da
-            if db is not None and b.requires_grad:
+        elif b is not MANY:
+            da, db = rule(g, node.data, a.data, b.data)
+            if da is not None:
+                old = get(a)
+                grads[a] = da if old is None else old + da
+            if db is not None:
                 old = get(b)
                 grads[b] = db if old is None else old + db
-            continue
-        for child, share in zip(inputs, rule(g, node.data, *[x.data for x in inputs])):
-            if share is not None and child.requires_grad:
-                old = get(child)
-                grads[child] = share if old is None else old + share
+        else:
+            for child, share in zip(a, rule(g, node.data, *[x.data for x in a])):
+                if share is not None:
+                    old = get(child)
+                    grads[child] = share if old is None else old + share
     return grads
 
 
@@ -362,7 +444,8 @@ def grad(output: Any, inputs: Any, grad_output: Any = None, create_graph: bool =
         raise TypeError(f"grad: the output must be a Value or a Tensor, got {type(output).__name__}")
     nodes = _as_nodes(inputs, "grad", "the inputs")
     grads = backpropagate(output, output._seed(grad_output, create_graph, "backward"), create_graph)
-    return [grads[x] if x in grads else (x._zeros() if create_graph else data_of(x._zeros())) for x in nodes]
+    return [grads[x] if x in grads and x.requires_grad else (x._zeros() if create_graph else data_of(x._zeros()))
+            for x in nodes]
 
 
 def zero_grads(parameters: Sequence[Any]) -> None:

@@ -14,13 +14,13 @@ import re
 from importlib.resources import files
 from pathlib import Path
 
+from glassgrad import floatmath, ops
 from glassgrad.autograd import backpropagate
 from glassgrad.engine import Value
 from glassgrad.visualize import DEFAULT_MAX_NODES, build, graph_nodes
 
 _SIMPLE = re.compile(r"[#\w.]+")  # a name that needs no parentheses in a formula
-_INFIX = {"+": "+", "-": "−", "*": "×", "/": "/", "**": "**"}
-_FUNCTIONS = ("exp", "log", "tanh", "relu", "sigmoid")
+MAX_NAME = 24  # a derived name longer than this falls back to the op and the node's index
 
 
 def _num(x: float) -> str:
@@ -29,69 +29,39 @@ def _num(x: float) -> str:
 
 def _expression(op: str, args: list[str]) -> str:
     """How the operation `op` writes its result from its inputs `args` (names or numbers)."""
-    if op in _INFIX:
-        return f"{args[0]} {_INFIX[op]} {args[1]}"
-    if op.startswith("**"):
-        return f"{args[0]} ** {op[2:]}"
-    if op == "neg":
-        return f"−{args[0]}"
-    if op == "linear":
-        n = len(args) // 2
-        return " + ".join([*(f"{w}·{x}" for w, x in zip(args[:n], args[n:-1], strict=True)), args[-1]])
-    return f"{op}({', '.join(args)})"
+    found = ops.describe(op)
+    return found[0].write(args, found[1]) if found else f"{op}({', '.join(args)})"
 
 
 def _local_formula(op: str, out: str, args: list[str], k: int) -> str:
-    """d(out)/d(input k) in symbols, as the engine's rule for `op` computes it ('' if unknown)."""
-    a, b = args[0], args[-1]
-    if op in ("+", "-"):
-        return "−1" if op == "-" and k == 1 else "1"
-    if op == "*":
-        return args[1 - k]
-    if op == "/":
-        return f"1/{b}" if k == 0 else f"−{out}/{b}"
-    if op == "**":
-        return f"{b}·{a}^({b} − 1)" if k == 0 else f"{out}·ln {a}"
-    if op.startswith("**"):
-        return f"{op[2:]}·{a}^({op[2:]} − 1)"
-    if op == "linear":
-        n = len(args) // 2
-        return args[n + k] if k < n else args[k - n] if k < 2 * n else "1"
-    return {
-        "neg": "−1",
-        "exp": out,
-        "log": f"1/{a}",
-        "tanh": f"1 − {out}²",
-        "sigmoid": f"{out}·(1 − {out})",
-        "relu": f"1 if {out} > 0 else 0",
-    }.get(op, "")
-
-
-# How tightly each operation binds in a derived name: a sum inside a product needs parentheses.
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "**": 4}
-_ATOM = 5
-_WORDS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "neg": "neg"}
-MAX_NAME = 24  # a derived name longer than this falls back to the op and the node's index
+    """d(out)/d(input k) in symbols, as the operation's description writes it ('' if unknown)."""
+    found = ops.describe(op)
+    return found[0].write_local(args, out, k, found[1]) if found else ""
 
 
 def _derived_name(op: str, args: list[tuple[str, int]]) -> tuple[str, int] | None:
-    """A name for an unlabelled result of `op` from its inputs' names and precedences, e.g. `x1*w1`."""
-    if op.startswith("**") and op != "**":
-        args = [*args, (op[2:], _ATOM if not op[2:].startswith("-") else 0)]
-        op = "**"
-    if op in _FUNCTIONS and len(args) == 1:
-        return f"{op}({args[0][0]})", _ATOM
-    level = _PRECEDENCE.get(op)
-    if level is None:
+    """A name for an unlabelled result of `op` from its inputs' names and precedences, e.g. `x1*w1`:
+    a function's call, or an operator's symbol between its inputs, parenthesised by precedence."""
+    found = ops.describe(op)
+    if found is None or len(args) > 2:
         return None
-    if op == "neg":
+    description, params = found
+    level = description.precedence
+    if level == ops.ATOM:
+        return (f"{op}({args[0][0]})", level) if len(args) == 1 else None
+    if params:  # x ** 2: the exponent is the right-hand input
+        k = floatmath.shortest(params[0])
+        args = [*args, (k, ops.ATOM if not k.startswith("-") else 0)]
+    if len(args) == 1:  # negation
         name, inner = args[0]
         return "-" + (name if inner >= level else f"({name})"), level
+    symbol = description.name.split("{")[0]
     (a, pa), (b, pb) = args
-    left_ok = pa > level if op == "**" else pa >= level
-    right_ok = pb >= level if op == "**" else pb > level or (pb == level and op in "+*")
+    right_first = symbol == "**"  # ** groups to the right, the others to the left
+    left_ok = pa > level if right_first else pa >= level
+    right_ok = pb >= level if right_first else pb > level or (pb == level and symbol in "+*")
     a, b = (a if left_ok else f"({a})"), (b if right_ok else f"({b})")
-    return (f"{a} {op} {b}" if level == 1 else f"{a}{op}{b}"), level
+    return (f"{a} {symbol} {b}" if level == 1 else f"{a}{symbol}{b}"), level
 
 
 def _names(order: list[Value]) -> list[str]:
@@ -103,14 +73,15 @@ def _names(order: list[Value]) -> list[str]:
     precedence: list[int] = []
     taken = {v.label for v in order if v.label}
     for i, v in enumerate(order):
-        name, level = v.label, _ATOM if _SIMPLE.fullmatch(v.label or "#") else 0
+        name, level = v.label, ops.ATOM if _SIMPLE.fullmatch(v.label or "#") else 0
         if not name and v._prev:
             derived = _derived_name(v._op, [(shown[index[x]], precedence[index[x]]) for x in v._prev])
             if derived is not None and len(derived[0]) <= MAX_NAME and derived[0] not in taken:
                 name, level = derived
             else:
-                word = _WORDS.get(v._op) or re.sub(r"\W", "", v._op) or "op"
-                name, level = f"{word}#{i}", _ATOM
+                found = ops.describe(v._op)
+                word = (found and found[0].word) or re.sub(r"\W", "", v._op) or "op"
+                name, level = f"{word}#{i}", ops.ATOM
             taken.add(name)
         shown.append(name or f"#{i}")
         precedence.append(level)
@@ -190,20 +161,38 @@ def record(root: Value, order: list[Value]) -> dict:
     return {"root": o, "nodes": nodes, "steps": steps}
 
 
-class Stepper:
-    """A recorded run of the engine as an HTML page: `.save(path)`, or show it inline in Jupyter."""
+def page_data(runs: list[dict]) -> dict:
+    """Runs of `record` over graphs of one shape (one run per training iteration) as the page's
+    data: each node's names and inputs once, then each iteration's numbers and steps."""
+    return {
+        "nodes": [{k: node[k] for k in ("shown", "name", "op", "inputs")} for node in runs[0]["nodes"]],
+        "iterations": [
+            {"values": [[n["data"], n["exact"], n["formulas"]] for n in run["nodes"]], "steps": run["steps"]}
+            for run in runs
+        ],
+    }
 
-    def __init__(self, root: Value, max_nodes: int | None = DEFAULT_MAX_NODES) -> None:
-        order = graph_nodes(root, max_nodes, "stepper")
-        self.run = record(root, order)
-        nodes = self.run["nodes"]
-        drawing = build(order, lambda i, v: (nodes[i]["shown"], f"data {nodes[i]['data']}", f"grad {nodes[i]['grad']}"))
-        svg = drawing.pipe(format="svg", encoding="utf-8")
-        svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: the SVG is inline HTML
-        run = json.dumps(self.run, ensure_ascii=False).replace("</", "<\\/")
-        page = files("glassgrad").joinpath("backprop_page.html").read_text(encoding="utf-8")
-        title = html.escape(f"glassgrad backprop stepper: {self.run['root']}")
-        self.html = page.replace("{{TITLE}}", title).replace("{{SVG}}", svg).replace("{{RUN}}", run)
+
+def render(title: str, order: list[Value], data: dict, groups: tuple[list[str], list[int | None]] | None = None) -> str:
+    """The self-contained page showing `data` (see `page_data`) over the drawing of `order`."""
+    first = data["iterations"][0]["values"]
+    shown = [node["shown"] for node in data["nodes"]]
+    drawing = build(order, lambda i, v: (shown[i], f"data {first[i][0]}", "grad 0.0000"), groups=groups)
+    svg = drawing.pipe(format="svg", encoding="utf-8")
+    parts = {
+        "TITLE": html.escape(title),
+        "SVG": svg[svg.index("<svg") :],  # drop the XML prolog and DOCTYPE: the SVG is inline HTML
+        "RUN": json.dumps(data, ensure_ascii=False).replace("</", "<\\/"),
+    }
+    page = files("glassgrad").joinpath("backprop_page.html").read_text(encoding="utf-8")
+    return re.sub(r"\{\{(TITLE|SVG|RUN)\}\}", lambda m: parts[m[1]], page)  # one pass: no marker inside a part is read
+
+
+class Page:
+    """A page of the engine's recorded run: `.save(path)`, or show it inline in Jupyter."""
+
+    html: str
+    frame_height = 680  # pixels, in a notebook: the page lays itself out to fill its frame
 
     def save(self, path: str | Path) -> Path:
         """Write the page to `path` (creating its folder); open the file in any browser."""
@@ -213,7 +202,19 @@ class Stepper:
         return path
 
     def _repr_html_(self) -> str:
-        return f'<iframe srcdoc="{html.escape(self.html)}" style="width:100%;height:720px;border:0"></iframe>'
+        return (
+            f'<iframe srcdoc="{html.escape(self.html)}" '
+            f'style="width:100%;height:{self.frame_height}px;border:1px solid #ddd"></iframe>'
+        )
+
+
+class Stepper(Page):
+    """The forward and backward pass over one graph, a node at a time."""
+
+    def __init__(self, root: Value, max_nodes: int | None = DEFAULT_MAX_NODES) -> None:
+        order = graph_nodes(root, max_nodes, "stepper")
+        self.run = record(root, order)
+        self.html = render(f"glassgrad backprop stepper: {self.run['root']}", order, page_data([self.run]))
 
 
 def stepper(root: Value, max_nodes: int | None = DEFAULT_MAX_NODES) -> Stepper:

@@ -1,4 +1,4 @@
-"""The `glassgrad` command: `demo`, `train`, `explain`."""
+"""The `glassgrad` command: `demo`, `train`, `explain`, `watch`."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="glassgrad", description="A glass-box autograd engine.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    from glassgrad import explain, training
+    from glassgrad import __version__, explain, training, training_page
 
+    parser = argparse.ArgumentParser(prog="glassgrad", description="A glass-box autograd engine.")
+    parser.add_argument("--version", action="version", version=f"glassgrad {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
     training.add_commands(commands)
     explain.add_command(commands)
+    training_page.add_command(commands)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

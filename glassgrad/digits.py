@@ -113,7 +113,11 @@ def run_digits(
     model_path = serialization.save(model, out / "digits_model.npz")
     curves = plots.save_figure(
         plots.learning_curves(
-            run.losses, {"train accuracy": run.train_accuracies, "test accuracy": run.test_accuracies}, "digits"
+            run.losses,
+            {"train accuracy": run.train_accuracies, "test accuracy": run.test_accuracies},
+            "digits",
+            unit="epoch",
+            length=len(run.test_accuracies),
         ),
         out / "digits_curves.png",
     )

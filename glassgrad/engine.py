@@ -12,6 +12,7 @@ reference cycle and Python frees a graph as soon as the last reference to it goe
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from glassgrad import floatmath, ops
 from glassgrad.autograd import Node
-from glassgrad.ops import ADD, DIV, EXP, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op
+from glassgrad.ops import ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op
 
 _new = object.__new__
 _MICROGRAD_BACKWARD = (
@@ -44,6 +45,33 @@ def _as_float(x: Any, what: str, expected: str = "a real number (int or float)")
     raise TypeError(f"{what}: got {type(x).__name__} {x!r:.60}; expected {expected}")
 
 
+def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
+    """The Value operator for `op`, a binary operation: `a op b`, or `b op a` when `reflected`
+    (`2 * a` calls `a.__rmul__(2)`); a number on either side becomes a leaf Value."""
+    forward, name, rule = op.on_floats, op.name, op.derivative
+
+    def operator(self: Value, other: Any) -> Value:
+        if type(other) is not Value:
+            other = Value.constant(other, name)
+        if reflected:
+            self, other = other, self
+        return _result2(forward(self.data, other.data), self, other, name, rule)
+
+    operator.__name__ = f"{op.word or name}"
+    return operator
+
+
+def _unary(op: Op, doc: str = "") -> Callable[[Value], Value]:
+    """The Value method for `op`, an operation of one input."""
+    forward, name, rule = op.on_floats, op.name, op.derivative
+
+    def method(self: Value) -> Value:
+        return _result2(forward(self.data), self, None, name, rule)
+
+    method.__name__, method.__doc__ = name, doc
+    return method
+
+
 class Value(Node):
     """A scalar with a gradient: `data` is its value, `grad` is d(root)/d(self) after `backward()`."""
 
@@ -54,11 +82,11 @@ class Value(Node):
     def __init__(self, data: float, _children: tuple = (), _op: str = "", label: str = "") -> None:
         self.data = _as_float(data, "Value(data)")
         self.grad = 0.0
-        self.requires_grad = True
         self.label = label
         self._op = _op
         self._prev = tuple(_children)
         self._rule = None
+        self.requires_grad = True
         if self._prev:  # a node made by hand, as micrograd's own operations make theirs
             for child in self._prev:
                 if not isinstance(child, Value):
@@ -89,63 +117,29 @@ class Value(Node):
     def __float__(self) -> float:
         return self.data
 
-    # Arithmetic: each computes its result with the operation's description in glassgrad.ops.
-    def __add__(self, other: Value | float) -> Value:
-        return _binary(ADD, self, other)
-
-    def __sub__(self, other: Value | float) -> Value:
-        return _binary(SUB, self, other)
-
-    def __mul__(self, other: Value | float) -> Value:
-        return _binary(MUL, self, other)
-
-    def __truediv__(self, other: Value | float) -> Value:
-        return _binary(DIV, self, other)
+    # Arithmetic: each operator is made from its operation's description in glassgrad.ops.
+    __add__ = _binary(ADD)
+    __sub__ = _binary(SUB)
+    __mul__ = _binary(MUL)
+    __truediv__ = _binary(DIV)
+    __radd__ = _binary(ADD, reflected=True)
+    __rsub__ = _binary(SUB, reflected=True)
+    __rmul__ = _binary(MUL, reflected=True)
+    __rtruediv__ = _binary(DIV, reflected=True)
+    __rpow__ = _binary(POW, reflected=True)
+    __neg__ = _unary(NEG)
+    exp = _unary(EXP, "e^x.")
+    log = _unary(LOG, "ln x (natural logarithm).")
+    tanh = _unary(TANH, "tanh x = (e^2x - 1) / (e^2x + 1).")
+    relu = _unary(RELU, "max(x, 0).")
+    sigmoid = _unary(SIGMOID, "1 / (1 + e^-x).")
 
     def __pow__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
-            return _binary(POW, self, other)
+            return _power(self, other)
         k = _as_float(other, "unsupported exponent for **", "a real number (int or float) or a Value")
-        return _result(ops.power_by(self.data, k), (self,), f"**{floatmath.shortest(k)}",
-                       partial(POW_K.derivative, k))
-
-    def __radd__(self, other: float) -> Value:
-        return _binary(ADD, Value.constant(other, "+"), self)
-
-    def __rsub__(self, other: float) -> Value:
-        return _binary(SUB, Value.constant(other, "-"), self)
-
-    def __rmul__(self, other: float) -> Value:
-        return _binary(MUL, Value.constant(other, "*"), self)
-
-    def __rtruediv__(self, other: float) -> Value:
-        return _binary(DIV, Value.constant(other, "/"), self)
-
-    def __rpow__(self, other: float) -> Value:
-        return _binary(POW, Value.constant(other, "**"), self)
-
-    def __neg__(self) -> Value:
-        return _unary(NEG, self)
-
-    def exp(self) -> Value:
-        """e^x."""
-        return _unary(EXP, self)
-
-    def log(self) -> Value:
-        """ln x (natural logarithm)."""
-        return _unary(LOG, self)
-
-    def tanh(self) -> Value:
-        """tanh x = (e^2x - 1) / (e^2x + 1)."""
-        return _unary(TANH, self)
-
-    def relu(self) -> Value:
-        """max(x, 0)."""
-        return _unary(RELU, self)
-
-    def sigmoid(self) -> Value:
-        """1 / (1 + e^-x)."""
-        return _unary(SIGMOID, self)
+        return _result2(ops.power_by(self.data, k), self, None, f"**{floatmath.shortest(k)}",
+                        partial(POW_K.derivative, k))
 
     def _seed(self, gradient: Any, create_graph: bool, who: str) -> Value | float:
         if isinstance(gradient, Value):
@@ -174,43 +168,8 @@ def _apply_rule_once(node: Value) -> None:
 
 
 _result = Value.result
-
-
-def _binary(op: Op, a: Value, b: Any) -> Value:
-    if type(b) is not Value:
-        b = Value.constant(b, op.name)
-    return _result(op.on_floats(a.data, b.data), (a, b), op.name, op.derivative)
-
-
-def _unary(op: Op, a: Value) -> Value:
-    return _result(op.on_floats(a.data), (a,), op.name, op.derivative)
-
-
-def _linear(g, out, *inputs):
-    """d(w.x + b)/dw_i = x_i, d/dx_i = w_i, d/db = 1; inputs are (w_1..w_n, x_1..x_n, b)."""
-    n = len(inputs) // 2
-    return [g * x for x in inputs[n:-1]] + [g * w for w in inputs[:n]] + [g]
-
-
-def _linear_forward(*inputs: float) -> float:
-    n = len(inputs) // 2
-    total = inputs[-1]
-    for w, x in zip(inputs[:n], inputs[n:-1]):
-        total += w * x
-    return total
-
-
-def _linear_formula(args: list[str]) -> str:
-    n = len(args) // 2
-    return " + ".join([*(f"{w}·{x}" for w, x in zip(args[:n], args[n:-1], strict=True)), args[-1]])
-
-
-def _linear_local(args: list[str], out: str, k: int) -> str:
-    n = len(args) // 2
-    return args[n + k] if k < n else args[k - n] if k < 2 * n else "1"
-
-
-LINEAR = ops.register(Op("linear", _linear, _linear_forward, None, _linear_formula, _linear_local, 1, "linear"))
+_result2 = Value.result2
+_power = _binary(POW)
 
 
 def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
@@ -219,4 +178,4 @@ def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
         raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs")
     inputs = (*(v if type(v) is Value else Value.constant(v, "linear") for v in w),
               *(Value.constant(xi, "linear") for xi in x), b if type(b) is Value else Value.constant(b, "linear"))
-    return _result(_linear_forward(*[v.data for v in inputs]), inputs, "linear", _linear)
+    return _result(LINEAR.on_floats(*[v.data for v in inputs]), inputs, "linear", LINEAR.derivative)

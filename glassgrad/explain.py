@@ -15,9 +15,11 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from glassgrad import ops
 from glassgrad.engine import Value
 
-FUNCTIONS = ("exp", "log", "tanh", "relu", "sigmoid")
+# the operations written as calls (`tanh(x)`) that a Value has as methods
+FUNCTIONS = tuple(name for name, op in ops.OPS.items() if op.precedence == ops.ATOM and hasattr(Value, name))
 DEFAULT_PAGE = "glassgrad-out/explain.html"
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 _FORBIDDEN = {  # what the user wrote, in words, for the commonest things outside the whitelist
@@ -196,11 +198,15 @@ def explain(args: argparse.Namespace) -> int:
     except GraphvizNotInstalled as e:
         print(f"glassgrad explain: error: {e}", file=sys.stderr)
         return 1
-    print(f"{root.label} = {args.expression.strip()} = {root.data!r}\n")
+    shown = repr if args.full else _rounded
+    formula = args.expression.strip()
+    computed = "" if formula == root.label else f" = {formula}"  # a lone name is not written twice
+    print(f"{root.label}{computed} = {shown(root.data)}\n")
     width = max(len("name"), *(len(name) for name in leaves))
-    print(f"{'name':<{width}}  {'value':<22}  gradient d({root.label})/d(name)")
+    column = 22 if args.full else 10
+    print(f"{'name':<{width}}  {'value':<{column}}  gradient d({root.label})/d(name)")
     for name, leaf in leaves.items():
-        print(f"{name:<{width}}  {leaf.data!r:<22}  {leaf.grad!r}")
+        print(f"{name:<{width}}  {shown(leaf.data):<{column}}  {shown(leaf.grad)}")
     try:
         written = [_write(args.out, page)] + ([_write(args.svg, svg)] if svg is not None else [])
     except OSError as e:
@@ -208,6 +214,11 @@ def explain(args: argparse.Namespace) -> int:
         return 1
     print(f"\nwrote {', '.join(written)}: open the page in a browser to step through backpropagation")
     return 0
+
+
+def _rounded(x: float) -> str:
+    """x to 4 decimals, as the lecture's drawings show numbers: -1.4999999999999993 is -1.5000."""
+    return f"{x:.4f}"
 
 
 def _write(path: str, text: str) -> str:
@@ -230,4 +241,5 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a number for each name, e.g. x1=2")
     parser.add_argument("--out", default=DEFAULT_PAGE, metavar="FILE.html", help=f"the page (default {DEFAULT_PAGE})")
     parser.add_argument("--svg", metavar="FILE.svg", help="also write the graph drawing as SVG")
+    parser.add_argument("--full", action="store_true", help="print every number in full instead of to 4 decimals")
     parser.set_defaults(run=explain)

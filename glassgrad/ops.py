@@ -71,10 +71,14 @@ _NUMBER = r"(-?(?:\d+(?:\.\d*)?(?:e[-+]?\d+)?|inf|nan))"
 
 OPS: dict[str, Op] = {}
 _PATTERNS: list[tuple[re.Pattern, Op]] = []
+_BUILT_IN: set[str] = set()  # filled once glassgrad's own operations are registered
 
 
 def register(op: Op) -> Op:
-    """Make `op` known by its name, so that nodes named after it can be made by hand and drawn."""
+    """Make `op` known by its name, so that nodes named after it can be made by hand and drawn.
+    A name of glassgrad's own operations cannot be taken; a user's operation can be defined again."""
+    if op.name in _BUILT_IN:
+        raise ValueError(f"{op.name!r} is the name of one of glassgrad's own operations; choose another name")
     if _PARAMETER.search(op.name):
         pattern = re.escape(op.name)
         for p in _PARAMETER.findall(op.name):
@@ -219,10 +223,40 @@ LOG = register(Op("log", lambda g, out, a: (div(g, a),), floatmath.log, _quiet(n
                   formula="log({0})", local=("1/{0}",)))
 TANH = register(Op("tanh", lambda g, out, a: (g * (1.0 - out * out),), floatmath.tanh, _quiet(np.tanh),
                    formula="tanh({0})", local=("1 − {out}²",)))
-SIGMOID = register(Op("sigmoid", lambda g, out, a: (g * (1.0 - out) * out,), floatmath.sigmoid, _sigmoid_array,
-                      formula="sigmoid({0})", local=("{out}·(1 − {out})",)))
 RELU = register(Op("relu", lambda g, out, a: (zero_where(data_of(out) <= 0, g),), _relu, _relu,  # g where out > 0
                    formula="relu({0})", local=("1 if {out} > 0 else 0",)))  # or is nan, as in PyTorch
+SIGMOID = register(Op("sigmoid", lambda g, out, a: (g * (1.0 - out) * out,), floatmath.sigmoid, _sigmoid_array,
+                      formula="sigmoid({0})", local=("{out}·(1 − {out})",)))
+
+
+def _linear(g, out, *inputs):
+    """d(w.x + b)/dw_i = x_i, d/dx_i = w_i, d/db = 1; inputs are (w_1..w_n, x_1..x_n, b)."""
+    n = len(inputs) // 2
+    return [g * x for x in inputs[n:-1]] + [g * w for w in inputs[:n]] + [g]
+
+
+def _linear_forward(*inputs: float) -> float:
+    n = len(inputs) // 2
+    total = inputs[-1]
+    for w, x in zip(inputs[:n], inputs[n:-1]):
+        total += w * x
+    return total
+
+
+def _linear_formula(args: list[str]) -> str:
+    n = len(args) // 2
+    return " + ".join([*(f"{w}·{x}" for w, x in zip(args[:n], args[n:-1], strict=True)), args[-1]])
+
+
+def _linear_local(args: list[str], out: str, k: int) -> str:
+    n = len(args) // 2
+    return args[n + k] if k < n else args[k - n] if k < 2 * n else "1"
+
+
+# a neuron's weighted sum w.x + b as one node (the scalar engine's; inputs w_1..w_n, x_1..x_n, b)
+LINEAR = register(Op("linear", _linear, _linear_forward, None, formula=_linear_formula, local=_linear_local,
+                     precedence=1, word="linear"))
+_BUILT_IN.update(OPS)
 
 
 def op(derivative: Callable[..., Sequence[Any]], name: str | None = None, formula: str = "",

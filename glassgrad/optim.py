@@ -157,6 +157,50 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay)
 
 
+class RMSprop(Optimizer):
+    """RMSprop (Hinton): steps divided by a running root mean square of the gradient.
+
+    g = grad + weight_decay * p
+    v = alpha * v + (1 - alpha) * g^2
+    d = sqrt(v - m^2) + eps, m = m + (1 - alpha) * (g - m)  when centered, else sqrt(v) + eps
+    b = momentum * b + g / d;  p = p - lr * b             (p = p - lr * g / d without momentum)
+    """
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        _check("RMSprop alpha", alpha, 0.0 <= alpha, "alpha >= 0")
+        _check("RMSprop eps", eps, eps >= 0.0, "eps >= 0")
+        _check("RMSprop weight_decay", weight_decay, weight_decay >= 0.0, "weight_decay >= 0")
+        _check("RMSprop momentum", momentum, momentum >= 0.0, "momentum >= 0")
+        self.alpha, self.eps, self.weight_decay = alpha, eps, weight_decay
+        self.momentum, self.centered = momentum, centered
+
+    def _update(self, p: Any, g: Any, state: dict) -> None:
+        if self.weight_decay != 0.0:
+            g = g + self.weight_decay * p.data
+        v = state["square_avg"] = self.alpha * state.get("square_avg", 0.0) + (1.0 - self.alpha) * g * g
+        if self.centered:
+            m = state.get("grad_avg", 0.0)
+            m = state["grad_avg"] = m + (1.0 - self.alpha) * (g - m)
+            denominator = _sqrt(v - m * m) + self.eps
+        else:
+            denominator = _sqrt(v) + self.eps
+        if self.momentum > 0.0:
+            b = state["momentum_buffer"] = self.momentum * state.get("momentum_buffer", 0.0) + g / denominator
+            p.data -= self.lr * b
+        else:
+            p.data -= self.lr * (g / denominator)
+
+
 class LRScheduler:
     """Sets `optimizer.lr` from the epoch count: call `step()` once per epoch, after `optimizer.step()`.
 

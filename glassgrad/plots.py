@@ -29,8 +29,10 @@ def decision_boundary(
     labels: Sequence[int],
     title: str,
     step: float = 0.05,
+    class_names: Sequence[str] = ("class 0", "class 1"),
 ) -> plt.Figure:
-    """The regions where `score(grid) > 0`, with the data points coloured by label."""
+    """The regions where `score(grid) > 0`, with the data points coloured by label (0 or 1) and a
+    legend naming the two classes `class_names`."""
     xy = np.asarray(points, dtype=float)
     x_min, y_min = xy.min(axis=0) - 1.0
     x_max, y_max = xy.max(axis=0) + 1.0
@@ -39,20 +41,37 @@ def decision_boundary(
     zz = (np.asarray(score(grid)) > 0).reshape(xx.shape)
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     ax.contourf(xx, yy, zz, cmap=plt.cm.Spectral, alpha=0.8)
-    ax.scatter(xy[:, 0], xy[:, 1], c=labels, s=30, cmap=plt.cm.Spectral, edgecolors="k")
-    ax.set(xlim=(xx.min(), xx.max()), ylim=(yy.min(), yy.max()), title=title)
+    classes = np.asarray(labels)
+    for label, name in enumerate(class_names):
+        points_of = xy[classes == label]
+        color = plt.cm.Spectral(float(label))
+        ax.scatter(points_of[:, 0], points_of[:, 1], color=color, s=30, edgecolors="k", label=name)
+    ax.set(xlim=(xx.min(), xx.max()), ylim=(yy.min(), yy.max()), title=title, xlabel="x1 (first input)",
+           ylabel="x2 (second input)")
+    ax.legend(loc="upper right", framealpha=0.9)
     return fig
 
 
-def learning_curves(losses: Sequence[float], accuracies: dict[str, Sequence[float]], title: str) -> plt.Figure:
-    """Loss (left axis) and one or more accuracy curves (right axis) against the training step."""
+def learning_curves(
+    losses: Sequence[float],
+    accuracies: dict[str, Sequence[float]],
+    title: str,
+    unit: str = "step",
+    length: float | None = None,
+) -> plt.Figure:
+    """Loss (left axis) and one or more accuracy curves (right axis) against training time: an x
+    axis of `length` `unit`s (by default one step per loss); each curve is spread evenly over it."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    steps = np.arange(1, len(losses) + 1)
-    ax.plot(steps, losses, color="tab:red", label="loss")
-    ax.set(xlabel="step", ylabel="loss", title=title)
+    length = length or len(losses)
+
+    def times(values: Sequence[float]) -> np.ndarray:
+        return np.arange(1, len(values) + 1) * length / max(len(values), 1)
+
+    ax.plot(times(losses), losses, color="tab:red", label="loss")
+    ax.set(xlabel=unit, ylabel="loss", title=title)
     ax2 = ax.twinx()
     for (name, acc), color in zip(accuracies.items(), ("tab:blue", "tab:green", "tab:purple")):
-        ax2.plot(np.arange(1, len(acc) + 1) * len(losses) / max(len(acc), 1), acc, color=color, label=name)
+        ax2.plot(times(acc), acc, color=color, label=name)
     ax2.set(ylabel="accuracy", ylim=(0, 1.05))
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     ax.legend(handles=handles, loc="center right")

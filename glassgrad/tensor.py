@@ -19,36 +19,56 @@ import math
 import numbers
 import operator
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from glassgrad import floatmath
-from glassgrad.autograd import Node, data_of
-from glassgrad.ops import ADD, DIV, EXP, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op, zero_where
+from glassgrad.autograd import Node, data_of, is_grad_enabled, topological_order
+from glassgrad.ops import (
+    ADD,
+    DIV,
+    EXP,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    POW_K,
+    RELU,
+    SIGMOID,
+    SUB,
+    TANH,
+    Op,
+    _quiet,
+    div,
+    register,
+    zero_where,
+)
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_DTYPES = (*_FLOAT_DTYPES, np.dtype(np.int64), np.dtype(np.bool_))
 _ACCEPTED = "real numbers (bool, int or float) as a number, nested lists, a numpy array or a Tensor"
 
 
-def _is_float_dtype(dtype: Any) -> bool:
-    """Whether `dtype` names float32 or float64 (anything numpy does not know as a dtype is not)."""
+def _is_dtype(dtype: Any, allowed: Any) -> bool:
+    """Whether `dtype` names one of the `allowed` dtypes (anything numpy does not know as a dtype is not)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # numpy's deprecated aliases ('a') warn
         try:
-            return np.dtype(dtype) in _FLOAT_DTYPES
+            return np.dtype(dtype) in allowed
         except (TypeError, ValueError):
             return False
 
 
 def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """A fresh float array of `data`: float32/float64 kept, other real numbers made float64."""
+    """A fresh array of `data`: float32/float64 kept, other real numbers made float64, unless `dtype`
+    asks for float32, float64, int64 or bool."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None and not _is_float_dtype(dtype):
-        raise TypeError(f"Tensor(dtype={dtype!r}): expected numpy.float32 or numpy.float64")
+    if dtype is not None and not _is_dtype(dtype, _DTYPES):
+        raise TypeError(f"Tensor(dtype={dtype!r}): expected glassgrad.float32, float64, int64 or bool")
     try:
         array = np.asarray(data)
     except (TypeError, ValueError, OverflowError) as error:
@@ -84,13 +104,13 @@ def _integer(n: Any, what: str) -> int:
     return operator.index(n)
 
 
-def _axes(axis: Any, ndim: int, who: str) -> tuple[int, ...] | None:
+def _axes(axis: Any, ndim: int, who: str, reduction: bool = False) -> tuple[int, ...] | None:
     """`axis` (None, an int or a sequence of ints) as a tuple of axes in [0, ndim); negative axes count
     from the end, as in PyTorch, and anything out of range is an IndexError naming the range."""
     if axis is None:
         return None
     many = isinstance(axis, (tuple, list))
-    if many and not axis:  # PyTorch reduces over every axis, numpy over none: say which is meant
+    if many and not axis and reduction:  # PyTorch reduces over every axis, numpy over none: say which is meant
         raise ValueError(f"{who}: an empty tuple of axes is ambiguous; use axis=None for all axes")
     result = []
     for a in axis if many else (axis,):
@@ -107,7 +127,8 @@ def _axes(axis: Any, ndim: int, who: str) -> tuple[int, ...] | None:
 
 
 def _axis(axis: Any, ndim: int, who: str) -> int | None:
-    """One axis (softmax, log_softmax) in [0, ndim), as `_axes`; None for a 0-d tensor (its only element)."""
+    """One axis (softmax, log_softmax, dim= of max, ...) in [0, ndim), as `_axes`; None for a 0-d tensor,
+    which takes axis 0 or -1 as PyTorch does (its only element)."""
     if axis is None or isinstance(axis, (tuple, list)):
         raise TypeError(f"{who}: axis must be one integer, got {axis!r}")
     axes = _axes(axis, ndim, who)
@@ -121,6 +142,33 @@ def _sizes(shape: tuple, who: str) -> tuple[int, ...]:
     return tuple(_integer(n, f"{who}: a size") for n in shape)
 
 
+def _reduction(dim: Any, keepdim: bool, axis: Any, keepdims: bool | None, ndim: int, who: str):
+    """The axes (a tuple, or None for all) and keepdims of a reduction given PyTorch's or numpy's keywords."""
+    if dim is not None and axis is not None:
+        raise TypeError(f"{who}: give dim= (PyTorch) or axis= (numpy), not both")
+    axes = _axes(axis if axis is not None else dim, ndim, who, reduction=True)
+    return axes, bool(keepdim if keepdims is None else keepdims)
+
+
+class MaxMin(NamedTuple):
+    """What `max(dim)` and `min(dim)` return, as PyTorch: the values and their indices (int64)."""
+
+    values: Tensor
+    indices: Tensor
+
+
+class TopK(NamedTuple):
+    """What `topk` returns: the k values and their indices (int64)."""
+
+    values: Tensor
+    indices: Tensor
+
+
+_node_result = Node.result.__func__
+_node_result2 = Node.result2.__func__
+_clock = [0]  # in-place changes so far: a node made at clock c must not see an input changed after c
+
+
 class Tensor(Node):
     """An array with a gradient: `data` is its value, `grad` is d(root)/d(self) after `backward()`.
 
@@ -128,8 +176,25 @@ class Tensor(Node):
     requires a gradient when any of its inputs does.
     """
 
-    __slots__ = ()
+    __slots__ = ("_version", "_born")  # (clock, op) of the last in-place change; the clock when made
     __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__
+    __hash__ = Node.__hash__  # identity: the backward pass keys its dictionaries by node, whatever `==` means
+
+    @classmethod
+    def result(cls, data: Any, inputs: tuple, op: str, rule: Any) -> Tensor:
+        """A node as `Node.result` makes it, stamped with the in-place clock once anything was changed in place."""
+        out = _node_result(cls, data, inputs, op, rule)
+        if _clock[0]:
+            out._born = _clock[0]
+        return out
+
+    @classmethod
+    def result2(cls, data: Any, a: Any, b: Any, op: str, rule: Any) -> Tensor:
+        """`result` for one or two inputs, stamped in the same way."""
+        out = _node_result2(cls, data, a, b, op, rule)
+        if _clock[0]:
+            out._born = _clock[0]
+        return out
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
         self.data = _as_array(data, dtype)
@@ -137,7 +202,7 @@ class Tensor(Node):
         self.requires_grad = bool(requires_grad)
         self.label = label
         self._op = ""
-        self._prev = ()
+        self._a = self._b = None
         self._rule = None
 
     @classmethod
@@ -187,10 +252,6 @@ class Tensor(Node):
     def ndim(self) -> int:
         return self.data.ndim
 
-    @property
-    def size(self) -> int:
-        return self.data.size
-
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
         extra = "" if self.dtype == np.float64 else f", dtype={self.dtype}"
@@ -222,23 +283,118 @@ class Tensor(Node):
             raise RuntimeError(f"bool() of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()")
         return bool(self.data)
 
-    def item(self) -> float:
-        """The value of a one-element tensor as a Python float."""
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number (int for int64, bool for bool)."""
         if self.data.size != 1:
             raise ValueError(f"item: only a one-element tensor has an item, this one has shape {self.shape}")
-        return float(self.data.reshape(()))
+        return self.data.reshape(()).item()
 
     def numpy(self) -> np.ndarray:
         """The data array itself (not a copy)."""
         return self.data
 
+    def tolist(self) -> Any:
+        """The numbers as (nested) Python lists; a 0-d tensor's as one number."""
+        return self.data.tolist()
+
     def astype(self, dtype: Any) -> Tensor:
-        """The same numbers as `dtype` (numpy.float32 or numpy.float64); the gradient is converted back."""
-        if dtype is None or not _is_float_dtype(dtype):
-            raise TypeError(f"astype({dtype!r}): expected numpy.float32 or numpy.float64")
-        if np.dtype(dtype) == self.dtype:
+        """The same numbers as `dtype` (float32, float64, int64 or bool). Between floating dtypes the
+        gradient is converted back; an integer or boolean result is a constant, as in PyTorch."""
+        if dtype is None or not _is_dtype(dtype, _DTYPES):
+            raise TypeError(f"astype({dtype!r}): expected glassgrad.float32, float64, int64 or bool")
+        dtype = np.dtype(dtype)
+        if dtype == self.dtype:
             return self
-        return _result(self.data.astype(dtype), (self,), "astype", _astype_rule)
+        if dtype in _FLOAT_DTYPES and self.dtype in _FLOAT_DTYPES:
+            return _result(self.data.astype(dtype), (self,), "astype", _astype_rule)
+        return _constant(self.data.astype(dtype))
+
+    to = astype
+
+    def float(self) -> Tensor:
+        """As float32 (PyTorch's `float`)."""
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        """As float64."""
+        return self.astype(np.float64)
+
+    def long(self) -> Tensor:
+        """As int64 (truncating toward zero), a constant."""
+        return self.astype(np.int64)
+
+    def int(self) -> Tensor:
+        """As int64: glassgrad has one integer dtype (PyTorch's `int()` gives int32)."""
+        return self.astype(np.int64)
+
+    def bool(self) -> Tensor:
+        """As bool: True where nonzero."""
+        return self.astype(np.bool_)
+
+    # A one-element tensor is a number.
+    def __float__(self) -> float:
+        return float(self._number("float"))
+
+    def __int__(self) -> int:
+        return int(self._number("int"))
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors of a single element can be used as an index, got {self.dtype}")
+        return int(self._number("index"))
+
+    def __format__(self, spec: str) -> str:
+        if self.data.size == 1 and self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(f"format spec {spec!r} needs a one-element (0-d) tensor, got shape {self.shape}")
+        return str(self)
+
+    def _number(self, who: str) -> Any:
+        if self.data.size != 1:
+            raise TypeError(
+                f"{who}(): only a one-element tensor can be converted to a Python number, got shape {self.shape}"
+            )
+        return self.data.reshape(()).item()
+
+    # The shape, in PyTorch's words.
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The shape, or the length of axis `dim`."""
+        if dim is None:
+            return self.shape
+        one = _axis(dim, self.ndim, "size")
+        if one is None:
+            raise IndexError(f"size: a 0-d tensor has no dimension {dim}")
+        return self.shape[one]
+
+    def dim(self) -> int:
+        """The number of axes."""
+        return self.ndim
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return self.data.size
+
+    nelement = numel
+
+    # Autograd, in PyTorch's words.
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Make this leaf require a gradient (or not), in place; returns it."""
+        if self._rule is not None:
+            raise RuntimeError(
+                "requires_grad_: only a leaf's requires_grad can be changed; use .detach() for a new leaf"
+            )
+        if requires_grad and self.dtype not in _FLOAT_DTYPES:
+            raise RuntimeError(f"requires_grad_: only floating tensors can require gradients, this one is {self.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep this intermediate result's gradient after backward: glassgrad keeps every node's anyway."""
+
+    def clone(self) -> Tensor:
+        """A copy with its own array; gradients flow through it to self."""
+        return _result(self.data.copy(), (self,), "clone", _clone_rule)
 
     # Elementwise arithmetic with numpy broadcasting; numbers and arrays act as constants.
     def __add__(self, other: Any) -> Tensor:
@@ -284,18 +440,105 @@ class Tensor(Node):
     def __rmatmul__(self, other: Any) -> Tensor:
         return _matmul(_operand(other, self), self)
 
-    # Comparisons give boolean masks (plain arrays); `==` keeps its identity meaning.
-    def __gt__(self, other: Any) -> np.ndarray:
-        return self.data > data_of(other)
+    # Comparisons give elementwise bool Tensors (constants), as PyTorch's do.
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(np.equal, self, other, "==")
 
-    def __ge__(self, other: Any) -> np.ndarray:
-        return self.data >= data_of(other)
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(np.not_equal, self, other, "!=")
 
-    def __lt__(self, other: Any) -> np.ndarray:
-        return self.data < data_of(other)
+    def __gt__(self, other: Any) -> Tensor:
+        return _compare(np.greater, self, other, ">")
 
-    def __le__(self, other: Any) -> np.ndarray:
-        return self.data <= data_of(other)
+    def __ge__(self, other: Any) -> Tensor:
+        return _compare(np.greater_equal, self, other, ">=")
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _compare(np.less, self, other, "<")
+
+    def __le__(self, other: Any) -> Tensor:
+        return _compare(np.less_equal, self, other, "<=")
+
+    def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Whether every element (along `dim`) is nonzero, as a bool Tensor."""
+        return _constant(np.asarray(self.data.all(axis=_axes(dim, self.ndim, "all"), keepdims=keepdim)))
+
+    def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Whether some element (along `dim`) is nonzero, as a bool Tensor."""
+        return _constant(np.asarray(self.data.any(axis=_axes(dim, self.ndim, "any"), keepdims=keepdim)))
+
+    # In-place changes, with PyTorch's rules: see `_inplace`.
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace("+=", lambda x: x + other, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace("-=", lambda x: x - other, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace("*=", lambda x: x * other, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace("/=", lambda x: x / other, other)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """t[index] = value, as numpy and PyTorch index (value broadcast to the indexed elements)."""
+        index = _as_index(index)
+        self._inplace("setitem", lambda x: _index_put(x, index, value), value, cast=True)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0, in place."""
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to `value`, in place."""
+        return self._inplace("fill_", lambda x: _index_put(x, Ellipsis, value), value, cast=True)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Clamp to [min, max], in place."""
+        return self._inplace("clamp_", lambda x: x.clamp(min, max))
+
+    def _inplace(self, op: str, compute: Any, other: Any = None, cast: bool = False) -> Tensor:
+        """Change self in place to `compute(self)`, as PyTorch's in-place operations do.
+
+        Under `no_grad`, or when nothing requires a gradient, only the numbers change. Otherwise the
+        change is recorded: self becomes the node `compute(old self)`, where old self is a copy that
+        keeps self's history, so gradients still flow through what self was. A leaf that requires
+        a gradient cannot change outside `no_grad` (its gradient would be of a value it no longer
+        has), and a node that used self before the change refuses to backpropagate (see `_check_versions`).
+        """
+        recording = is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False))
+        if recording and self.requires_grad and self._rule is None:
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad cannot be changed in place; change it under "
+                "`with glassgrad.no_grad():` (as an optimizer step does), or change its `.data`"
+            )
+        source = self._snapshot() if recording else _constant(self.data)
+        new = compute(source)
+        if new.shape != self.shape:
+            raise RuntimeError(
+                f"{op}: the result has shape {new.shape} but the tensor changed in place has shape {self.shape}"
+            )
+        if not cast and not np.can_cast(new.dtype, self.dtype, "same_kind"):
+            raise RuntimeError(f"{op}: the result's dtype {new.dtype} can't be cast to the tensor's dtype {self.dtype}")
+        if self.data.flags.writeable:
+            np.copyto(self.data, new.data, casting="unsafe")
+        else:
+            self.data = new.data.astype(self.dtype)
+        _clock[0] += 1
+        self._version = (_clock[0], op)
+        if recording:
+            self._op, self._prev, self._rule, self.requires_grad = new._op, new._prev, new._rule, True
+            self._born = _clock[0]
+        return self
+
+    def _snapshot(self) -> Tensor:
+        """A copy of self as it is now, history included: what an in-place change is computed from."""
+        old = _new(Tensor)
+        old.data, old.grad, old.requires_grad, old.label = self.data.copy(), None, self.requires_grad, self.label
+        old._op, old._prev, old._rule = self._op, self._prev, self._rule
+        if hasattr(self, "_born"):
+            old._born = self._born
+        return old
 
     # Elementwise functions: the same descriptions as the scalar engine's (glassgrad.ops).
     def exp(self) -> Tensor:
@@ -318,6 +561,40 @@ class Tensor(Node):
         """1 / (1 + e^-x)."""
         return _unary(SIGMOID, self)
 
+    def sqrt(self) -> Tensor:
+        """√x."""
+        return _unary(SQRT, self)
+
+    def abs(self) -> Tensor:
+        """|x|; its derivative at 0 is 0, as PyTorch's."""
+        return _unary(ABS, self)
+
+    def sin(self) -> Tensor:
+        """sin x."""
+        return _unary(SIN, self)
+
+    def cos(self) -> Tensor:
+        """cos x."""
+        return _unary(COS, self)
+
+    def log10(self) -> Tensor:
+        """log10 x = ln x / ln 10."""
+        return _unary(LOG10, self)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """x limited to [min, max] (either may be None); the gradient flows where min <= x <= max."""
+        if min is None and max is None:
+            raise ValueError("clamp: give min=, max= or both")
+        low, high = -np.inf if min is None else min, np.inf if max is None else max
+        data = np.minimum(np.maximum(self.data, low), high).astype(self.dtype, copy=False)
+        return _result(data, (self,), "clamp", partial(_clamp_rule, low, high))
+
+    clip = clamp
+
+    def pow(self, exponent: Any) -> Tensor:
+        """x ** exponent."""
+        return self**exponent
+
     def masked_fill(self, mask: Any, value: float) -> Tensor:
         """self with `value` where the boolean `mask` is true; no gradient flows to those elements."""
         drop = np.asarray(data_of(mask))
@@ -330,32 +607,85 @@ class Tensor(Node):
         data = np.where(keep, self.data, np.asarray(_real(value, "masked_fill: the value"), dtype=self.dtype))
         return _result(data, (self,), "masked_fill", partial(_masked_fill_rule, keep))
 
-    # Reductions.
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """The sum over `axis` (all axes when None)."""
-        axis = _axes(axis, self.ndim, "sum")
+    # Reductions: PyTorch's dim=/keepdim= or numpy's axis=/keepdims=.
+    def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+        """The sum over `dim` (all axes when None)."""
+        axis, keepdims = _reduction(dim, keepdim, axis, keepdims, self.ndim, "sum")
         with np.errstate(all="ignore"):
             data = self.data.sum(axis=axis, keepdims=keepdims)
         return _result(data, (self,), "sum", partial(_sum_rule, axis, keepdims))
 
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """The sum over `axis` divided by the number of elements summed."""
-        axis = _axes(axis, self.ndim, "mean")
+    def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+        """The sum over `dim` divided by the number of elements summed."""
+        axis, keepdims = _reduction(dim, keepdim, axis, keepdims, self.ndim, "mean")
         n = math.prod(self.shape[a] for a in (range(self.ndim) if axis is None else axis))
         with np.errstate(all="ignore"):  # np.mean, except that an empty mean is 0/0 = nan silently (as PyTorch)
             data = self.data.sum(axis=axis, keepdims=keepdims) / n
         return _result(data, (self,), "mean", partial(_mean_rule, axis, keepdims, n))
 
-    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """The largest element over `axis`. Its gradient goes to the arg-max along an int axis, and is
-        shared evenly among ties for a reduction over all axes (None) or a tuple of axes."""
+    def var(
+        self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None
+    ) -> Tensor:
+        """sum((x - mean)^2) / (n - correction) over `dim`: unbiased (correction 1, Bessel's) by default,
+        as PyTorch; `unbiased=False` or `correction=0` divides by n."""
+        if unbiased is not None and correction is not None:
+            raise ValueError("var/std: give unbiased= or correction=, not both")
+        c = correction if correction is not None else (0 if unbiased is False else 1)
+        axis, _ = _reduction(dim, keepdim, None, None, self.ndim, "var")
+        n = math.prod(self.shape[a] for a in (range(self.ndim) if axis is None else axis))
+        centred = self - self.mean(axis=axis, keepdims=True)
+        return (centred * centred).sum(axis=axis, keepdims=keepdim) / max(n - c, 0)
+
+    def std(
+        self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None
+    ) -> Tensor:
+        """The square root of `var` (unbiased by default, as PyTorch)."""
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
+        """The largest element; over one `dim`, PyTorch's (values, indices) pair; over numpy's `axis=`,
+        the values. The gradient goes to the arg-max along one axis, and is shared evenly among ties
+        for a reduction over all axes or a tuple of axes."""
+        if dim is not None and axis is None:
+            one = _axis(dim, self.ndim, "max")  # None for a 0-d tensor: its only element
+            values = self.max(axis=one, keepdims=keepdim)
+            return MaxMin(values, self.argmax(one, keepdim))
         one_axis = isinstance(axis, (int, np.integer))
-        axis = _axes(axis, self.ndim, "max")
-        if self.size == 0:
+        axis, keepdims = _reduction(None, keepdim, axis, keepdims, self.ndim, "max")
+        if self.data.size == 0:
             raise ValueError(f"max: the tensor of shape {self.shape} is empty; a maximum needs at least one element")
         data = np.asarray(self.data.max(axis=axis, keepdims=keepdims))
         rule = _argmax_rule if one_axis and axis else _max_rule
         return _result(data, (self,), "max", partial(rule, axis, keepdims))
+
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
+        """The smallest element: -max(-x), with max's conventions."""
+        if dim is not None and axis is None:
+            one = _axis(dim, self.ndim, "min")
+            return MaxMin(-(-self).max(axis=one, keepdims=keepdim), self.argmin(one, keepdim))
+        return -(-self).max(axis=axis, keepdims=keepdim if keepdims is None else keepdims)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """The index of the largest element (of the flattened tensor when `dim` is None), int64."""
+        return _arg(np.argmax, self, dim, keepdim, "argmax")
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """The index of the smallest element, int64."""
+        return _arg(np.argmin, self, dim, keepdim, "argmin")
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> TopK:
+        """The `k` largest (or smallest) elements along `dim`, in order, and their indices."""
+        if self.ndim == 0:  # its only element, as PyTorch
+            values, indices = self.reshape(1).topk(k, 0, largest, sorted)
+            return TopK(values.reshape(()), indices.reshape(())) if k == 1 else TopK(values, indices)
+        one = _axis(dim, self.ndim, "topk")
+        if not 0 <= _integer(k, "topk: k") <= self.shape[one]:
+            raise ValueError(f"topk: k={k} is out of range for dimension {one} of size {self.shape[one]}")
+        order = np.argsort(-self.data if largest else self.data, axis=one, kind="stable")
+        indices = np.take(order, np.arange(k), axis=one)
+        where = list(np.indices(indices.shape, sparse=True))
+        where[one] = indices
+        return TopK(self[tuple(where)], _constant(indices.astype(np.int64)))
 
     def softmax(self, axis: int = -1) -> Tensor:
         """e^x / sum(e^x) along `axis`, computed as e^(x - max x) so that it cannot overflow."""
@@ -383,15 +713,61 @@ class Tensor(Node):
             raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} into {shape}") from None
         return _result(data, (self,), "reshape", _reshape_rule)
 
-    def transpose(self, *axes: int) -> Tensor:
-        """The axes permuted by `axes`; reversed when none are given."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        axes = _axes(axes, self.ndim, "transpose") if axes else tuple(reversed(range(self.ndim)))
-        if sorted(axes) != list(range(self.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of {self.shape}")
+    def view(self, *shape: Any) -> Tensor:
+        """The same numbers in a new shape (one dimension may be -1): `reshape` (glassgrad always copies
+        as needed, so no view fails for want of contiguity)."""
+        return self.reshape(*shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Axes start_dim .. end_dim merged into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        (start,), (end,) = _axes(start_dim, self.ndim, "flatten"), _axes(end_dim, self.ndim, "flatten")
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
+
+    def squeeze(self, dim: int | None = None) -> Tensor:
+        """Axes of length 1 removed (only `dim`, if given and of length 1)."""
+        if dim is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        one = _axis(dim, self.ndim, "squeeze")
+        if one is None or self.shape[one] != 1:
+            return self
+        return self.reshape(self.shape[:one] + self.shape[one + 1 :])
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """A new axis of length 1 at `dim` (counted in the result: -1 appends)."""
+        (one,) = _axes(dim, self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:one] + (1,) + self.shape[one:])
+
+    def permute(self, *dims: Any) -> Tensor:
+        """The axes in the order `dims` (a permutation of all of them)."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        if len(dims) != self.ndim:
+            raise ValueError(f"permute: {len(dims)} dims {dims} for a tensor of {self.ndim} dimensions {self.shape}")
+        axes = _axes(dims, self.ndim, "permute")
         inverse = tuple(np.argsort(axes).tolist())
         return _result(self.data.transpose(axes), (self,), "transpose", partial(_transpose_rule, inverse))
+
+    def transpose(self, *axes: int) -> Tensor:
+        """PyTorch's `transpose(dim0, dim1)`: those two axes swapped. Also numpy's: all axes reversed
+        when none are given, or permuted by a full permutation (`transpose(1, 0, 2)`)."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        if not axes:
+            return self.permute(tuple(reversed(range(self.ndim))))
+        if len(axes) == 2 and not isinstance(axes[0], (tuple, list)) and not isinstance(axes[1], (tuple, list)):
+            d0, d1 = (_axis(a, self.ndim, "transpose") for a in axes)  # each in range: none taken modulo ndim
+            if d0 is None:  # a 0-d tensor: transpose(0, 0) or (-1, 0), as PyTorch
+                return self.permute(())
+            order = list(range(self.ndim))
+            order[d0], order[d1] = order[d1], order[d0]
+            return self.permute(order)
+        if sorted(_axes(axes, self.ndim, "transpose")) != list(range(self.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of {self.shape}")
+        return self.permute(axes)
 
     @property
     def T(self) -> Tensor:
@@ -403,9 +779,7 @@ class Tensor(Node):
         """The last two axes swapped: the transpose of each matrix in a batch."""
         if self.ndim < 2:
             raise ValueError(f"mT: needs at least 2 dimensions, got shape {self.shape}")
-        axes = list(range(self.ndim))
-        axes[-2], axes[-1] = axes[-1], axes[-2]
-        return self.transpose(*axes)
+        return self.transpose(-2, -1)
 
     def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
         """The tensor repeated along new or size-1 axes to `shape` (numpy broadcasting)."""
@@ -459,6 +833,8 @@ class Tensor(Node):
         """
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad (no input has requires_grad=True)")
+        if _clock[0]:
+            _check_versions(self)
         with np.errstate(all="ignore"):
             super().backward(gradient, create_graph)
         if not create_graph:
@@ -481,10 +857,32 @@ def _own_leaf_grads(root: Tensor) -> None:
 
 _new = object.__new__
 _result = Tensor.result
+_result2 = Tensor.result2
+
+
+def _cos(x: Any) -> Any:
+    return x.cos() if isinstance(x, Tensor) else np.cos(x)
+
+
+def _sin(x: Any) -> Any:
+    return x.sin() if isinstance(x, Tensor) else np.sin(x)
+
+
+# Elementwise operations only the Tensor engine has: name, derivative, forward on arrays, pictures.
+SQRT = register(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _quiet(np.sqrt),
+                   formula="√{0}", local=("1/(2√{0})",)))
+ABS = register(Op("abs", lambda g, out, a: (g * np.sign(data_of(a)),), None, np.abs,
+                  formula="|{0}|", local=("sign({0})",)))
+SIN = register(Op("sin", lambda g, out, a: (g * _cos(a),), None, _quiet(np.sin), formula="sin({0})",
+                  local=("cos {0}",)))
+COS = register(Op("cos", lambda g, out, a: (-g * _sin(a),), None, _quiet(np.cos), formula="cos({0})",
+                  local=("−sin {0}",)))
+LOG10 = register(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), None, _quiet(np.log10),
+                    formula="log10({0})", local=("1/({0} ln 10)",)))
 
 
 def _unary(op: Op, a: Tensor) -> Tensor:
-    return _result(op.on_arrays(a.data), (a,), op.name, op.derivative)
+    return _result2(op.on_arrays(a.data), a, None, op.name, op.derivative)
 
 
 def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
@@ -502,7 +900,7 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
         except ValueError:
             raise ValueError(f"{op.name}: shapes {a.shape} and {b.shape} do not match (cannot broadcast)") from None
         a, b = _broadcast(a, shape), _broadcast(b, shape)
-    return _result(op.on_arrays(a.data, b.data), (a, b), op.name, op.derivative)
+    return _result2(op.on_arrays(a.data, b.data), a, b, op.name, op.derivative)
 
 
 def _broadcast(x: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -518,6 +916,10 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (numbers.Real, np.bool_)):
+        if like.dtype.kind in "biu":  # an integer tensor and a float number make a float result, as PyTorch
+            integral = isinstance(x, numbers.Integral)
+            kind = like.dtype if isinstance(x, (bool, np.bool_)) else np.int64 if integral else np.float64
+            return _constant(np.asarray(x, dtype=kind))
         return _constant(np.asarray(_real(x, "operand"), dtype=like.dtype))
     if isinstance(x, (np.ndarray, list, tuple)):
         array = np.asarray(x)
@@ -533,7 +935,7 @@ def _constant(data: np.ndarray) -> Tensor:
     out.grad = None
     out.requires_grad = False
     out.label = out._op = ""
-    out._prev = ()
+    out._a = out._b = None
     out._rule = None
     return out
 
@@ -692,7 +1094,7 @@ def _reshape_rule(g, out, a):
 
 def _transpose_rule(inverse, g, out, a):
     """The gradient is permuted back by the inverse permutation."""
-    return (g.transpose(inverse),)
+    return (g.transpose(inverse) if isinstance(g, np.ndarray) else g.permute(inverse),)
 
 
 def _expand_rule(g, out, a):
@@ -718,6 +1120,47 @@ def _index_rule(index, g, out, a):
 def _scatter_rule(index, g, out, a):
     """Scattering's gradient gathers: g[index]."""
     return (g[index],)
+
+
+def _clone_rule(g, out, a):
+    """A copy passes the gradient through."""
+    return (g,)
+
+
+def _clamp_rule(low, high, g, out, a):
+    """d clamp(x)/dx = 1 where low <= x <= high, exactly 0 elsewhere (as PyTorch)."""
+    x = data_of(a)
+    return (zero_where(~((x >= low) & (x <= high)), g),)
+
+
+def _index_put_rule(index, g, out, x, v):
+    """x with v written at `index`: x's gradient is g except there, v's is g there (summed over broadcasting)."""
+    written = np.zeros(data_of(x).shape, dtype=bool)
+    written[index] = True
+    return zero_where(written, g), sum_to(g[index], v.shape)
+
+
+def _where_rule(condition, g, out, x, y):
+    """where(c, x, y): g goes to x where c holds, to y elsewhere."""
+    return zero_where(~condition, g), zero_where(condition, g)
+
+
+def _maximum_rule(g, out, a, b):
+    """max(a, b): g to the larger, shared half and half where they are equal (as PyTorch)."""
+    ra, rb = data_of(a), data_of(b)
+    tie = (ra == rb).astype(ra.dtype) * 0.5
+    return zero_where(ra < rb, g) * (1.0 - tie), zero_where(rb < ra, g) * (1.0 - tie)
+
+
+def _cat_rule(dim, sizes, g, out, *inputs):
+    """Concatenation's gradient cuts g back into the pieces."""
+    edges = np.cumsum((0, *sizes))
+    cut = [slice(None)] * len(out.shape)
+    pieces = []
+    for start, stop in zip(edges[:-1], edges[1:]):
+        cut[dim] = slice(int(start), int(stop))
+        pieces.append(g[tuple(cut)])
+    return tuple(pieces)
 
 
 def _cross_entropy_rule(target, g, out, logits):
@@ -811,3 +1254,121 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
     target = np.zeros(z.shape, dtype=bool)
     target[rows, t] = True
     return _result(data, (logits,), "cross_entropy", partial(_cross_entropy_rule, target))
+
+
+def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:
+    """An elementwise comparison as a bool Tensor (a constant: comparisons have no gradient)."""
+    if b is None and op in ("==", "!="):
+        return op == "!="
+    try:
+        return _constant(np.asarray(compare(a.data, data_of(b))))
+    except ValueError:
+        raise ValueError(f"{op}: shapes {a.shape} and {np.shape(data_of(b))} do not match (cannot broadcast)") from None
+
+
+def _arg(find: Any, a: Tensor, dim: int | None, keepdim: bool, who: str) -> Tensor:
+    if a.data.size == 0:
+        raise ValueError(f"{who}: the tensor of shape {a.shape} is empty")
+    if dim is None:
+        return _constant(np.asarray(find(a.data), dtype=np.int64))
+    one = _axis(dim, a.ndim, who)
+    if one is None:  # a 0-d tensor: its only element
+        return _constant(np.asarray(find(a.data), dtype=np.int64))
+    return _constant(np.asarray(find(a.data, axis=one, keepdims=keepdim), dtype=np.int64))
+
+
+def _index_put(x: Tensor, index: Any, value: Any) -> Tensor:
+    """x with `value` written at `index`, as a new node (what `t[index] = value` records)."""
+    v = _operand(value, x)
+    data = x.data.copy()
+    try:
+        data[index] = v.data
+    except IndexError as error:
+        raise IndexError(f"setitem: {error} (tensor of shape {x.shape})") from None
+    except ValueError:
+        raise ValueError(
+            f"setitem: a value of shape {v.shape} cannot be written to the indexed elements "
+            f"of shape {np.shape(x.data[index])} (tensor of shape {x.shape})"
+        ) from None
+    if v.dtype != x.dtype and v.requires_grad:
+        v = v.astype(x.dtype)
+    return _result(data, (x, v), "index_put", partial(_index_put_rule, index))
+
+
+# Operations whose derivative needs only the shapes of their inputs (and perhaps their own result),
+# not the inputs' values: changing such an input in place afterwards leaves their gradient right.
+_VALUE_FREE = {"+", "-", "neg", "exp", "tanh", "sigmoid", "relu", "sqrt", "sum", "mean", "softmax", "log_softmax",
+               "reshape", "transpose", "expand", "index", "scatter", "clone", "astype", "cat", "index_put", "where",
+               "masked_fill"}  # fmt: skip
+
+
+def _check_versions(root: Tensor) -> None:
+    """RuntimeError if a node of `root`'s graph would compute its derivative from numbers changed in
+    place after it was made (an input its rule reads, or its own result): a silently wrong gradient."""
+    for node in topological_order(root):
+        if node._rule is None:
+            continue
+        born = getattr(node, "_born", 0)
+        changed = [x for x in node._prev if getattr(x, "_version", (0, ""))[0] > born]
+        if node._op in _VALUE_FREE:
+            changed = []
+        if getattr(node, "_version", (0, ""))[0] > born:
+            changed.append(node)
+        if changed:
+            op = changed[0]._version[1]
+            raise RuntimeError(
+                f"backward: a tensor that the derivative of '{node._op}' needs was changed by an in-place "
+                f"operation ('{op}') after '{node._op}' used it, so its gradient cannot be computed; change a "
+                "copy (.clone()) instead, or make the change before the tensor is used"
+            )
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:
+    """input where `condition` holds, other elsewhere (broadcast together); differentiable in both."""
+    c = np.asarray(data_of(condition), dtype=bool)
+    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
+    if like is None:
+        like = Tensor(input)
+    x, y = _operand(input, like), _operand(other, like)
+    if x.dtype != y.dtype:
+        dtype = np.promote_types(x.dtype, y.dtype)
+        x, y = x.astype(dtype), y.astype(dtype)
+    try:
+        shape = np.broadcast_shapes(c.shape, x.shape, y.shape)
+    except ValueError:
+        raise ValueError(f"where: shapes {c.shape}, {x.shape} and {y.shape} do not match (cannot broadcast)") from None
+    x, y, c = _broadcast(x, shape), _broadcast(y, shape), np.broadcast_to(c, shape)
+    return _result(np.where(c, x.data, y.data), (x, y), "where", partial(_where_rule, c))
+
+
+def maximum(input: Any, other: Any) -> Tensor:
+    """The elementwise larger of two tensors (nan if either is); ties share the gradient."""
+    a = input if isinstance(input, Tensor) else _operand(input, other)
+    return _binary(Op("maximum", _maximum_rule, None, np.maximum), a, other)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """The tensors joined along `dim`; they must agree in every other dimension."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    if any(t.ndim == 0 for t in tensors):
+        raise ValueError("cat: a 0-d tensor cannot be concatenated (it has no dimension to join along)")
+    one = _axis(dim, tensors[0].ndim, "cat")
+    dtype = np.result_type(*(t.dtype for t in tensors))
+    tensors = [t.astype(dtype) for t in tensors]
+    try:
+        data = np.concatenate([t.data for t in tensors], axis=one)
+    except ValueError:
+        shapes = ", ".join(str(t.shape) for t in tensors)
+        raise ValueError(f"cat: shapes {shapes} must agree in every dimension but {one}") from None
+    sizes = tuple(t.shape[one] for t in tensors)
+    return _result(data, tuple(tensors), "cat", partial(_cat_rule, one, sizes))
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """The tensors (all of one shape) stacked along a new axis `dim`."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if len({t.shape for t in tensors}) > 1:
+        raise ValueError(f"stack: expects each tensor to be equal size, got {', '.join(str(t.shape) for t in tensors)}")
+    return cat([t.unsqueeze(dim) for t in tensors], dim)

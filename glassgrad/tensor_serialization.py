@@ -56,7 +56,7 @@ def tensor_layers(model: Any) -> tuple[str, list[Module]]:
             f"unsupported model {type(model).__name__}: expected a scalar nn.MLP, or an nn.TensorMLP, "
             "nn.Sequential or nn.Linear"
         )
-    modules = [model] if name == "Linear" else list(model.modules)
+    modules = [model] if name == "Linear" else list(model)
     for i, module in enumerate(modules):
         if type(module) not in _TYPE_NAMES:
             raise ValueError(f"unsupported layer {i}: {module!r} (supported: Linear, ReLU, Tanh, Sigmoid)")

@@ -133,7 +133,8 @@ def run_moons(out: Path, engine: str = "scalar", steps: int = MOONS_STEPS, seed:
             return scalar_scores(model, grid)
 
     boundary = plots.save_figure(
-        plots.decision_boundary(score, points, labels, f"moons ({engine} engine): decision boundary"),
+        plots.decision_boundary(score, points, labels, f"moons ({engine} engine): decision boundary",
+                                class_names=("upper moon (label 0)", "lower moon (label 1)")),
         out / "moons_boundary.png",
     )
     curves = plots.save_figure(
@@ -191,29 +192,36 @@ def positive_float(text: str) -> float:
     return value
 
 
+OUT_HELP = "folder for the model and pictures (default: %(default)s)"
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register `demo` and `train` on the command line."""
     demo = commands.add_parser("demo", help="train micrograd's moons MLP with the scalar engine")
-    demo.add_argument("--out", default="glassgrad-out", help="folder for the model and pictures")
+    demo.add_argument("--out", default="glassgrad-out", help=OUT_HELP)
     demo.add_argument("--steps", type=positive_int, default=MOONS_STEPS, help="training steps (default: %(default)s)")
-    demo.add_argument("--seed", type=int, default=MOONS_SEED, help="data and initialisation seed")
+    demo.add_argument("--seed", type=int, default=MOONS_SEED,
+                      help="data and initialisation seed (default: %(default)s)")
     demo.set_defaults(run=_demo_command)
 
     train = commands.add_parser("train", help="train a model: moons (either engine) or handwritten digits")
     datasets = train.add_subparsers(dest="dataset", required=True)
     moons = datasets.add_parser("moons", help="micrograd's moons MLP")
-    moons.add_argument("--engine", choices=("scalar", "tensor"), default="scalar", help="default: %(default)s")
-    moons.add_argument("--out", default="glassgrad-out", help="folder for the model and pictures")
+    moons.add_argument("--engine", choices=("scalar", "tensor"), default="scalar",
+                       help="scalar Values or numpy Tensors (default: %(default)s)")
+    moons.add_argument("--out", default="glassgrad-out", help=OUT_HELP)
     moons.add_argument("--steps", type=positive_int, default=MOONS_STEPS, help="training steps (default: %(default)s)")
-    moons.add_argument("--seed", type=int, default=MOONS_SEED, help="data and initialisation seed")
+    moons.add_argument("--seed", type=int, default=MOONS_SEED,
+                       help="data and initialisation seed (default: %(default)s)")
     moons.add_argument("--resume", metavar="MODEL", help="start from a saved model instead of a fresh one")
     moons.set_defaults(run=_moons_command)
 
     digits = datasets.add_parser("digits", help="scikit-learn's 8x8 digits with the Tensor engine")
-    digits.add_argument("--out", default="glassgrad-out", help="folder for the model and pictures")
-    digits.add_argument("--epochs", type=positive_int, default=40, help="default: %(default)s")
-    digits.add_argument("--batch-size", type=positive_int, default=32, help="default: %(default)s")
+    digits.add_argument("--out", default="glassgrad-out", help=OUT_HELP)
+    digits.add_argument("--epochs", type=positive_int, default=40, help="passes over the data (default: %(default)s)")
+    digits.add_argument("--batch-size", type=positive_int, default=32, help="minibatch size (default: %(default)s)")
     digits.add_argument("--lr", type=positive_float, default=2e-3, help="Adam's learning rate (default: %(default)s)")
-    digits.add_argument("--seed", type=int, default=0, help="split, initialisation and shuffling seed")
+    digits.add_argument("--seed", type=int, default=0,
+                        help="split, initialisation and shuffling seed (default: %(default)s)")
     digits.add_argument("--resume", metavar="MODEL", help="start from a saved model instead of a fresh one")
     digits.set_defaults(run=_digits_command)

@@ -98,23 +98,35 @@ def record_field(text: str) -> str:
 
 
 def build(
-    order: list[Value], fields: Callable[[int, Value], tuple[str, str, str]], rankdir: str = "LR", format: str = "svg"
+    order: list[Value],
+    fields: Callable[[int, Value], tuple[str, str, str]],
+    rankdir: str = "LR",
+    format: str = "svg",
+    groups: tuple[list[str], list[int | None]] | None = None,
 ) -> Drawing:
     """The drawing of `order` (a forward order); `fields(i, v)` gives the texts of Value i's record.
 
     Value i is node `v{i}` (SVG id `v{i}`), its op node `v{i}op` (SVG id `op{i}`); the edge from
-    its k-th input has SVG id `e{i}.{k}`, the edge from its op node `o{i}`.
+    its k-th input has SVG id `e{i}.{k}`, the edge from its op node `o{i}`. `groups`, if given, is
+    (names, the group of each Value or None): group j is drawn as a framed cluster with SVG id `g{j}`.
     """
     index = {v: i for i, v in enumerate(order)}
-    dot = Drawing(format=format, graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica"})
+    dot = Drawing(
+        format=format, graph_attr={"rankdir": rankdir, "fontname": "Helvetica"}, node_attr={"fontname": "Helvetica"}
+    )
+    names, group_of = groups or ([], [None] * len(order))
+    clusters = [Drawing(name=f"cluster_{j}", graph_attr={"label": name, "id": f"g{j}"}) for j, name in enumerate(names)]
     for i, v in enumerate(order):
         label = " | ".join(record_field(f) for f in fields(i, v))
-        dot.node(f"v{i}", label="{ " + label + " }", shape="record", id=f"v{i}")
+        where = dot if group_of[i] is None else clusters[group_of[i]]
+        where.node(f"v{i}", label="{ " + label + " }", shape="record", id=f"v{i}")
         if v._op:
-            dot.node(f"v{i}op", label=v._op, id=f"op{i}")
+            where.node(f"v{i}op", label=v._op, id=f"op{i}")
             dot.edge(f"v{i}op", f"v{i}", id=f"o{i}")
         for k, child in enumerate(v._prev):
             dot.edge(f"v{index[child]}", f"v{i}op" if v._op else f"v{i}", id=f"e{i}.{k}")
+    for cluster in clusters:
+        dot.subgraph(cluster)
     return dot
 
 

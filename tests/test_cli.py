@@ -15,8 +15,23 @@ def glassgrad(*args: str) -> subprocess.CompletedProcess:
 def test_help_lists_the_commands():
     result = glassgrad("--help")
     assert result.returncode == 0
-    for command in ("demo", "train", "explain"):
+    for command in ("demo", "train", "explain", "watch"):
         assert command in result.stdout
+
+
+def test_version_and_defaults_in_help():
+    from glassgrad import __version__
+
+    version = glassgrad("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"glassgrad {__version__}"
+
+    def help_of(*command: str) -> str:
+        return " ".join(glassgrad(*command, "--help").stdout.split())  # as one line, however argparse wraps it
+
+    watch = help_of("watch")
+    assert "(default: 5)" in watch and "(default: 0.1)" in watch and "(default: glassgrad-out/watch.html)" in watch
+    assert "initialisation seed (default: 1)" in help_of("demo")
+    assert "passes over the data (default: 40)" in help_of("train", "digits")
 
 
 @pytest.mark.parametrize(
@@ -27,6 +42,8 @@ def test_help_lists_the_commands():
         (["train", "digits", "--epochs", "0"], "--epochs: expected a whole number >= 1, got 0"),
         (["train", "digits", "--batch-size", "x"], "--batch-size: expected a whole number >= 1, got 'x'"),
         (["train", "digits", "--lr", "-1"], "--lr: expected a number > 0, got -1"),
+        (["watch", "--steps", "0"], "--steps: expected a whole number >= 1, got 0"),
+        (["watch", "--steps", "51"], "steps must be 1 to 50"),
     ],
 )
 def test_bad_arguments(args, message):

@@ -20,7 +20,7 @@ import glassgrad
 from glassgrad import Tensor, Value, engine
 from glassgrad.autograd import zero_grads
 from glassgrad.gradient_check import gradcheck, gradgradcheck
-from glassgrad.tensor import _constant, cross_entropy, linear
+from glassgrad.tensor import cross_entropy, linear
 
 X = np.array([[0.5, -1.0, 2.0], [3.0, 3.0, -0.5], [1.5, 0.0, 1.5]])
 
@@ -40,13 +40,13 @@ def both(f, tf, data=X, seed=None):
 # --- tensors, arrays and lists as indices -------------------------------------------------------------
 
 def int_tensor(values):
-    """A Tensor holding integers, as PyTorch's LongTensor (made directly: Tensor() converts to float)."""
-    return _constant(np.array(values, dtype=np.int64))
+    """A Tensor holding integers, as PyTorch's LongTensor."""
+    return Tensor(values, dtype=np.int64)
 
 
 def bool_tensor(values):
     """A Tensor holding booleans (a mask), as PyTorch's BoolTensor."""
-    return _constant(np.array(values, dtype=bool))
+    return Tensor(values, dtype=bool)
 
 
 INDICES = {
@@ -182,7 +182,8 @@ AXIS_FUNCTIONS = {
     "max": (lambda x, a: x.max(axis=a), lambda t, a: t.max(dim=a)[0]),
     "softmax": (lambda x, a: x.softmax(a), lambda t, a: t.softmax(a)),
     "log_softmax": (lambda x, a: x.log_softmax(a), lambda t, a: t.log_softmax(a)),
-    "transpose": (lambda x, a: x.transpose(a, other(a)), lambda t, a: t.permute(a, other(a))),
+    "transpose": (lambda x, a: x.transpose(a, other(a)), lambda t, a: t.transpose(a, other(a))),
+    "permute": (lambda x, a: x.permute(a, other(a)), lambda t, a: t.permute(a, other(a))),
 }
 
 
@@ -210,6 +211,47 @@ def test_a_zero_dimensional_tensor_takes_axis_0_and_minus_1_as_torch(name, axis)
     both(lambda x: f(x, axis), lambda t: tf(t, axis), data=np.array(2.5))
     with pytest.raises(IndexError):
         f(Tensor(2.5), 1)
+
+
+ZERO_D = {
+    "max(dim=0)": (lambda x: x.max(dim=0).values, lambda t: t.max(dim=0).values),
+    "min(dim=-1)": (lambda x: x.min(dim=-1).values, lambda t: t.min(dim=-1).values),
+    "argmax(0)": (lambda x: x.argmax(0), lambda t: t.argmax(0)),
+    "topk(1)": (lambda x: x.topk(1).values, lambda t: t.topk(1).values),
+    "squeeze(0)": (lambda x: x.squeeze(0), lambda t: t.squeeze(0)),
+    "transpose(0, -1)": (lambda x: x.transpose(0, -1), lambda t: t.transpose(0, -1)),
+    "permute(())": (lambda x: x.permute(()), lambda t: t.permute(())),
+    "unsqueeze(-1)": (lambda x: x.unsqueeze(-1), lambda t: t.unsqueeze(-1)),
+}
+
+
+@pytest.mark.parametrize("name", ZERO_D)
+def test_dim_functions_on_a_zero_dimensional_tensor_as_torch(name):
+    f, tf = ZERO_D[name]
+    x, t = Tensor(2.5, requires_grad=True), torch.tensor(2.5, dtype=torch.float64, requires_grad=True)
+    y, ty = f(x), tf(t)
+    assert y.shape == tuple(ty.shape) and np.array_equal(y.data, ty.detach().numpy())
+    if ty.requires_grad:
+        y.sum().backward()
+        ty.sum().backward()
+        assert float(x.grad) == t.grad.item()
+
+
+@pytest.mark.parametrize("call", [lambda x: x.transpose(5, 5), lambda x: x.transpose(-3, -3),
+                                  lambda x: x.transpose(0, 2), lambda x: x.max(dim=2), lambda x: x.argmax(-3),
+                                  lambda x: x.size(2), lambda x: x.topk(1, dim=3), lambda x: x.squeeze(2)],
+                         ids=["transpose(5, 5)", "transpose(-3, -3)", "transpose(0, 2)", "max(dim=2)", "argmax(-3)",
+                              "size(2)", "topk(dim=3)", "squeeze(2)"])
+def test_out_of_range_dims_are_refused_even_when_equal_or_in_pairs(call):
+    with pytest.raises(IndexError, match="out of range"):
+        call(Tensor(X))
+
+
+def test_zero_dimensional_tensors_are_refused_by_cat_and_size():
+    with pytest.raises(ValueError, match="0-d"):
+        glassgrad.tensor.cat([Tensor(1.0), Tensor(2.0)])
+    with pytest.raises(IndexError, match="0-d"):
+        Tensor(1.0).size(0)
 
 
 @pytest.mark.parametrize("name", ["sum", "mean", "max", "softmax", "log_softmax", "transpose"])
@@ -243,9 +285,9 @@ def test_max_over_tuples_of_numpy_integer_axes_shares_among_ties():
 
 
 @pytest.mark.parametrize("make", [
-    lambda x: x.sum(axis=(0, 0)), lambda x: x.sum(axis=(0, -2)), lambda x: x.transpose(0, 0),
+    lambda x: x.sum(axis=(0, 0)), lambda x: x.sum(axis=(0, -2)), lambda x: x.permute(0, 0),
     lambda x: x.max(axis=(1, -1)),
-], ids=["sum (0, 0)", "sum (0, -2)", "transpose (0, 0)", "max (1, -1)"])
+], ids=["sum (0, 0)", "sum (0, -2)", "permute (0, 0)", "max (1, -1)"])
 def test_repeated_axes_are_refused(make):
     with pytest.raises(ValueError, match="repeat"):
         make(Tensor(X))

@@ -70,15 +70,20 @@ def test_command_prints_the_table_and_writes_the_page_and_svg(tmp_path, capsys):
     assert run([*NEURON, "--out", str(page), "--svg", str(svg)]) == 0
     o, (x1, x2, w1, w2, b) = engine_neuron()
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"out = tanh(x1*w1 + x2*w2 + b) = {o.data!r}"
+    assert out[0] == "out = tanh(x1*w1 + x2*w2 + b) = 0.7071"  # 4 decimals, as the lecture shows numbers
     rows = {line.split()[0]: line.split()[1:] for line in out[3:8]}
     assert rows == {
-        "x1": ["2.0", repr(x1.grad)],
-        "x2": ["0.0", repr(x2.grad)],
-        "w1": ["-3.0", repr(w1.grad)],
-        "w2": ["1.0", repr(w2.grad)],
-        "b": [repr(6.8813735870195432), repr(b.grad)],
+        "x1": ["2.0000", "-1.5000"],
+        "x2": ["0.0000", "0.5000"],
+        "w1": ["-3.0000", "1.0000"],
+        "w2": ["1.0000", "0.0000"],
+        "b": ["6.8814", "0.5000"],
     }
+    assert run([*NEURON, "--out", str(page), "--full"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"out = tanh(x1*w1 + x2*w2 + b) = {o.data!r}"
+    rows = {line.split()[0]: line.split()[1:] for line in out[3:8]}
+    assert rows["x1"] == ["2.0", repr(x1.grad)] and rows["b"] == [repr(6.8813735870195432), repr(b.grad)]
     html = page.read_text()
     assert "x1.grad += (∂(x1*w1)/∂x1 = w1 = -3.0000) × (x1*w1).grad (0.5000) = -1.5000" in html
     assert "<svg" in svg.read_text() and "grad &#45;1.5000" in svg.read_text()
@@ -94,7 +99,14 @@ def test_the_installed_command_runs(tmp_path):
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "a     3.0                     6.0" in done.stdout and page.exists()
+    assert "a     3.0000      6.0000" in done.stdout and page.exists()
+
+
+def test_nan_is_shown_cleanly_on_one_line(tmp_path, capsys):
+    require("dot", "apt-get install graphviz")
+    assert run(["x", "x=nan", "--out", str(tmp_path / "p.html")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "x = nan" and out[3].split() == ["x", "nan", "1.0000"]
 
 
 HOSTILE = [

@@ -131,11 +131,11 @@ def test_training_steps_with_cross_entropy_and_sgd_match_torch(activation):
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: Linear(0, 3), r"Linear: nin must be a positive integer \(the number of inputs\), got 0"),
-        (lambda: Linear(-1, 3), r"Linear: nin must be a positive integer \(the number of inputs\), got -1"),
-        (lambda: Linear(2, 0), r"Linear: nout must be a positive integer \(a number of neurons\), got 0"),
-        (lambda: Linear(2.5, 3), r"Linear: nin must be a positive integer .*, got 2.5"),
-        (lambda: Linear(True, 3), r"Linear: nin must be a positive integer .*, got True"),
+        (lambda: Linear(0, 3), r"Linear: in_features must be a positive integer \(the number of inputs\), got 0"),
+        (lambda: Linear(-1, 3), r"Linear: in_features must be a positive integer \(the number of inputs\), got -1"),
+        (lambda: Linear(2, 0), r"Linear: out_features must be a positive integer \(a number of neurons\), got 0"),
+        (lambda: Linear(2.5, 3), r"Linear: in_features must be a positive integer .*, got 2.5"),
+        (lambda: Linear(True, 3), r"Linear: in_features must be a positive integer .*, got True"),
         (lambda: MLP(2, []), r"MLP: nouts must list the size of each layer, at least one layer, got \[\]"),
         (lambda: MLP(2, 3), r"MLP: nouts must list the size of each layer, at least one layer, got 3"),
         (lambda: MLP(2, [0, 1]), r"MLP: nouts\[0\] must be a positive integer \(a number of neurons\), got 0"),
@@ -191,3 +191,11 @@ def test_float32_parameter_grads_stay_float32_after_mixing_with_float64():
     np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-15)
     (gw,) = glassgrad.grad((w * x).sum(), [w], create_graph=True)  # recorded gradients too
     assert gw.dtype == np.float32 and isinstance(gw, Tensor)
+
+
+def test_an_mlps_linear_layers_label_their_parameters_by_position():
+    model = MLP(3, [4, 4, 1], activation="tanh", seed=0)
+    assert [p.label for p in model.parameters()] == [
+        "L0.weight", "L0.bias", "L1.weight", "L1.bias", "L2.weight", "L2.bias"
+    ]
+    assert [p.label for p in Linear(2, 3).parameters()] == ["weight", "bias"]

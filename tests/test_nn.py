@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from glassgrad import Value, losses
+from glassgrad.autograd import topological_order
 from glassgrad.data import LECTURE_XS, LECTURE_YS, make_moons
 from glassgrad.nn import MLP, Layer, Neuron
 
@@ -168,3 +169,91 @@ def test_tensor_layers_are_reachable_from_nn():
     assert nn.Linear is layers.Linear and nn.Sequential is layers.Sequential and nn.TensorMLP is layers.MLP
     model = nn.Sequential(nn.Linear(2, 3, seed=0), nn.ReLU(), nn.Linear(3, 1, seed=1))
     assert model([[1.0, 2.0]]).shape == (1, 1) and len(model.parameters()) == 4
+
+
+def test_every_parameter_has_a_unique_label_by_layer_neuron_and_position():
+    model = MLP(3, [4, 4, 1], seed=0)
+    labels = [p.label for p in model.parameters()]
+    assert len(set(labels)) == len(labels) == 41
+    assert labels[:5] == ["L0.N0.w1", "L0.N0.w2", "L0.N0.w3", "L0.N0.b", "L0.N1.w1"]
+    assert labels[-5:] == ["L2.N0.w1", "L2.N0.w2", "L2.N0.w3", "L2.N0.w4", "L2.N0.b"]
+    assert [p.label for p in Layer(2, 1, seed=0).parameters()] == ["N0.w1", "N0.w2", "N0.b"]
+    assert [p.label for p in Neuron(2, seed=0).parameters()] == ["w1", "w2", "b"]
+
+
+def test_inputs_and_results_are_named_unless_the_user_named_them():
+    model = MLP(2, [2, 1], activation="tanh", seed=0)
+    mine = Value(0.5, label="mine")
+    unnamed = Value(-1.0)
+    model.layers[0].neurons[1].b.label = "my bias"
+    out = model([mine, unnamed])
+    assert (mine.label, unnamed.label) == ("mine", "x2")
+    assert model.parameters()[5].label == "my bias"
+    assert out.label == "L1.N0.n"  # a linear output neuron: its weighted sum is its output
+    hidden = out._prev[2]  # the linear node's inputs are (w1, w2, x1, x2, b): x1 is neuron 0's output
+    assert (hidden.label, hidden._prev[0].label) == ("L0.N0.o", "L0.N0.n")
+    first = model([1.0, 2.0])._prev[2]._prev[0]._prev  # numbers become leaves named x1, x2
+    assert [(x.label, x.data) for x in first[2:4]] == [("x1", 1.0), ("x2", 2.0)]
+
+
+def lecture_loop(model, steps: int) -> list[float]:
+    """The lecture's training loop, as typed in the lecture; the loss at every step."""
+    xs, ys = LECTURE_XS, LECTURE_YS
+    history = []
+    for _ in range(steps):
+        ypred = [model(x) for x in xs]
+        loss = sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred))
+        for p in model.parameters():
+            p.grad = 0.0
+        loss.backward()
+        for p in model.parameters():
+            p.data += -0.1 * p.grad
+        history.append(loss.data)
+    return history
+
+
+def test_the_lecture_network_learns_the_lecture_data_on_almost_every_seed():
+    assert MLP.lecture(seed=0).layers[-1].neurons[0].activation == "tanh"
+    converged = [seed for seed in range(20) if min(lecture_loop(MLP.lecture(seed=seed), 50)) < 0.05]
+    assert len(converged) >= 19
+    stalled = lecture_loop(MLP(3, [4, 4, 1], seed=0), 50)  # micrograd's ReLU/linear default: dead ReLUs
+    assert stalled[-1] > 3.99
+
+
+def test_unfused_neurons_are_micrographs_graph_with_the_same_numbers_to_the_last_bit():
+    fused, unfused = MLP.lecture(seed=3), MLP.lecture(seed=3, fused=False)
+    assert lecture_loop(fused, 10) == lecture_loop(unfused, 10)
+    assert [p.data for p in fused.parameters()] == [p.data for p in unfused.parameters()]
+    out = unfused([Value(x) for x in LECTURE_XS[0]])
+    assert [v._op for v in topological_order(out)].count("*") == 3 * 4 + 4 * 4 + 4
+    assert not any(v._op == "linear" for v in topological_order(out))
+
+
+def test_unfused_mlp_matches_micrograd_node_for_node_and_bit_for_bit():
+    """micrograd's own MLP (ReLU hidden layers, linear output) given glassgrad's initial weights."""
+    from collections import Counter
+
+    micrograd_nn = pytest.importorskip("micrograd.nn")
+    micrograd_engine = pytest.importorskip("micrograd.engine")
+    ours, theirs = MLP(3, [4, 4, 1], seed=1, fused=False), micrograd_nn.MLP(3, [4, 4, 1])
+    for mine, their in zip(ours.parameters(), theirs.parameters(), strict=True):
+        their.data = mine.data
+    out = sum(ours([Value(v) for v in x]) for x in LECTURE_XS)
+    their_out = sum(theirs([micrograd_engine.Value(v) for v in x]) for x in LECTURE_XS)
+    out.backward()
+    their_out.backward()
+    assert out.data == their_out.data
+    assert [p.grad for p in ours.parameters()] == [p.grad for p in theirs.parameters()]
+
+    def nodes(root) -> Counter:
+        """Each node as (op, result, its inputs' results): equal multisets mean the same graph."""
+        seen, stack, shape = set(), [root], Counter()
+        while stack:
+            v = stack.pop()
+            if id(v) not in seen:
+                seen.add(id(v))
+                shape[v._op.lower(), v.data, tuple(sorted(c.data for c in v._prev))] += 1
+                stack.extend(v._prev)
+        return shape
+
+    assert nodes(out) == nodes(their_out) and sum(nodes(out).values()) == 346

@@ -4,7 +4,7 @@ import importlib
 from pathlib import Path
 
 import pytest
-from external_tools import CHROMIUM_ARGS, require
+from external_tools import require
 
 import glassgrad
 from glassgrad import Value
@@ -132,18 +132,6 @@ def test_size_limit_and_the_package_level_name():
     assert "a.grad += " in glassgrad.stepper(reused()).html
 
 
-@pytest.fixture(scope="module")
-def browser():
-    require("dot", "apt-get install graphviz")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=require("chromium", "apt-get install chromium"), args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
 def open_page(browser, root: Value, path: Path):
     """The saved page for `root`, loaded from disk, and the list of every URL it requested."""
     stepper(root).save(path)
@@ -173,14 +161,14 @@ def shown(page, name: str) -> tuple[str, str]:
 def test_page_steps_through_the_neuron_and_shows_the_engine_grads(browser, tmp_path):
     o, leaves = neuron()
     page, requests, errors = open_page(browser, o, tmp_path / "neuron.html")
-    total = len(run_of(o)["steps"])
+    total = len(run_of(o)["steps"]) + 1  # and a summary at the end
     assert page.inner_text("#counter") == f"step 0 of {total}"
     assert shown(page, "x1") == ("data ?", "grad 0.0000")
     page.keyboard.press("ArrowRight")
     assert shown(page, "x1") == ("data 2.0000", "grad 0.0000")
-    for _ in range(total - 1):
+    for _ in range(total - 2):
         page.click("#next")
-    assert page.inner_text("#counter") == f"step {total} of {total} · backward"
+    assert page.inner_text("#counter") == f"step {total - 1} of {total} · backward"
     o.backward()
     for name, leaf in leaves.items():
         assert shown(page, name) == (f"data {leaf.data:.4f}", f"grad {leaf.grad:.4f}")
@@ -196,6 +184,11 @@ def test_page_steps_through_the_neuron_and_shows_the_engine_grads(browser, tmp_p
     assert f"x1*w1).grad = {0.4999999999999998!r}" in page.inner_text("#exact")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "stepper-neuron.png", full_page=True)
+    page.keyboard.press("ArrowRight")
+    assert page.inner_text("#counter") == f"step {total} of {total} · summary"
+    summary = page.inner_text("#summary")
+    assert "o = 0.7071" in summary and "x1\t2.0000\t-1.5000" in summary and "w2\t1.0000\t0.0000" in summary
+    page.keyboard.press("ArrowLeft")
     page.keyboard.press("ArrowLeft")
     assert shown(page, "x1")[1] == "grad 0.0000"  # stepping back undoes the last step's grads
     page.keyboard.press("Home")
@@ -209,6 +202,7 @@ def test_page_steps_through_the_neuron_and_shows_the_engine_grads(browser, tmp_p
 def test_page_shows_a_reused_node_accumulating(browser, tmp_path):
     page, requests, errors = open_page(browser, reused(), tmp_path / "reused.html")
     page.click("#end")
+    page.click("#prev")  # the last backward step, before the summary
     lines = page.locator("#lines li").all_inner_texts()
     assert len(lines) == 2 and all(
         line.startswith("a.grad += (∂b/∂a = 1.0000) × b.grad (1.0000) = 1.0000") for line in lines
@@ -225,7 +219,7 @@ def test_play_runs_to_the_end_and_stops(browser, tmp_path):
     page.fill("#speed", "8")
     page.click("#play")
     page.wait_for_function("document.getElementById('play').textContent.includes('play')", timeout=5000)
-    assert page.inner_text("#counter") == "step 4 of 4 · backward"
+    assert page.inner_text("#counter") == "step 5 of 5 · summary"
     assert errors == []
 
 
@@ -276,7 +270,7 @@ def test_grads_that_are_values_after_create_graph_are_shown_as_numbers():
     assert run_of(y)["nodes"][0]["grad"] == "27.0000"
     require("dot", "apt-get install graphviz")
     page = stepper(y)
-    assert "grad 27.0000" in page.html
+    assert '[0, "27.0000", "27.0"]' in page.html  # the step that sets x.grad: the number, shown and exact
 
 
 @pytest.mark.parametrize("root", [glassgrad.Tensor(2.0), glassgrad.Tensor([1.0, 2.0]), 2.0, "x"])

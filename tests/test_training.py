@@ -203,3 +203,19 @@ def test_deeply_nested_json_raises_value_error_naming_the_file(tmp_path):
     path.write_text('{"format": "glassgrad", "version": 1, "kind": "scalar-mlp", "nin": ' + "[" * 100_000)
     with pytest.raises(ValueError, match="nested too deeply"):
         serialization.load(path)
+
+
+def test_pictures_name_their_axes_and_classes():
+    from glassgrad import plots
+
+    boundary = plots.decision_boundary(
+        lambda grid: grid[:, 0], [[0.0, 0.0], [1.0, 1.0]], [0, 1], "t", class_names=("upper", "lower")
+    )
+    ax = boundary.axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x1 (first input)", "x2 (second input)")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["upper", "lower"]
+    curves = plots.learning_curves([3.0, 2.0, 1.5, 1.0], {"test accuracy": [0.5, 0.9]}, "t", unit="epoch", length=2)
+    ax = curves.axes[0]
+    assert ax.get_xlabel() == "epoch"
+    assert list(ax.lines[0].get_xdata()) == [0.5, 1.0, 1.5, 2.0]  # four batches over two epochs
+    assert list(curves.axes[1].lines[0].get_xdata()) == [1.0, 2.0]  # one accuracy per epoch

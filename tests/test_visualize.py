@@ -109,6 +109,7 @@ def test_every_snippet_in_the_visualisation_docs_runs(tmp_path, monkeypatch):
     blocks = re.findall(r"```(\w+)\n(.*?)```", docs.read_text(encoding="utf-8"), re.S)
     bin_dir = str(Path(sys.executable).parent)
     monkeypatch.setenv("PATH", bin_dir + os.pathsep + os.environ["PATH"])  # the `glassgrad` command
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]))  # of this checkout
     for (language, code), after in zip(blocks, blocks[1:] + [("", "")], strict=True):
         if language in ("python", "sh"):
             command = [sys.executable, "-c", code] if language == "python" else ["bash", "-c", code]
@@ -117,6 +118,7 @@ def test_every_snippet_in_the_visualisation_docs_runs(tmp_path, monkeypatch):
             if language == "sh":
                 assert after == ("text", done.stdout)  # the output the docs show is the real output
     assert (tmp_path / "graph.svg").exists() and (tmp_path / "backprop.html").exists()
+    assert (tmp_path / "watch.html").exists()
 
 
 def test_grads_that_are_values_after_create_graph_show_their_numbers():
@@ -137,3 +139,12 @@ def test_a_tensor_or_a_number_is_refused_with_what_draw_dot_draws():
     for root in (2.0, None, [Value(1.0)]):
         with pytest.raises(TypeError, match=r"draw_dot: got \w+; draw_dot draws the graph of a Value"):
             draw_dot(root)
+
+
+def test_an_mlps_parameters_inputs_and_neurons_are_named_in_the_drawing():
+    from glassgrad.nn import MLP
+
+    model = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", seed=0)
+    source = draw_dot(model([2.0, 3.0, -1.0])).source
+    for name in ("L0.N0.w1", "L0.N3.b", "L1.N2.w4", "L2.N0.b", "x1", "x3", "L0.N1.n", "L1.N3.o", "L2.N0.o"):
+        assert f"{{ {name} |" in source

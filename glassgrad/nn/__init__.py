@@ -1,8 +1,9 @@
-"""Neural networks: micrograd's classes of scalar Values, and PyTorch-style layers of Tensors.
+"""Neural networks: micrograd's classes of scalar Values, and PyTorch's layers of Tensors.
 
 `MLP`, `Layer` and `Neuron` are micrograd's (`glassgrad.nn.scalar`, standard library only);
-`Linear`, the activation layers, `Sequential` and `TensorMLP` compute a whole batch at once
-(`glassgrad.nn.layers`, loaded on first use because it needs numpy).
+`Linear`, `Embedding`, `BatchNorm1d`, the activations, `Sequential`, the losses and `TensorMLP`
+compute a whole batch at once (loaded on first use because they need numpy), with PyTorch's
+names, so `import glassgrad.nn as nn` and `import glassgrad.nn.functional as F` read as PyTorch.
 """
 
 from importlib import import_module
@@ -12,18 +13,24 @@ from glassgrad.nn.module import Module
 from glassgrad.nn.scalar import MLP, Layer, Neuron
 
 _LAZY = {  # name here -> (module, name there)
-    "Linear": ("glassgrad.nn.layers", "Linear"),
-    "ReLU": ("glassgrad.nn.layers", "ReLU"),
-    "Tanh": ("glassgrad.nn.layers", "Tanh"),
-    "Sigmoid": ("glassgrad.nn.layers", "Sigmoid"),
-    "Sequential": ("glassgrad.nn.layers", "Sequential"),
+    "Parameter": ("glassgrad.nn.parameter", "Parameter"),
+    **{
+        name: ("glassgrad.nn.layers", name)
+        for name in ("Linear", "Embedding", "Flatten", "ReLU", "Tanh", "Sigmoid", "Sequential")
+    },
     "TensorMLP": ("glassgrad.nn.layers", "MLP"),
+    "BatchNorm1d": ("glassgrad.nn.normalization", "BatchNorm1d"),
+    "LayerNorm": ("glassgrad.nn.normalization", "LayerNorm"),
+    "MSELoss": ("glassgrad.nn.loss", "MSELoss"),
+    "CrossEntropyLoss": ("glassgrad.nn.loss", "CrossEntropyLoss"),
 }
 
-__all__ = ["MLP", "Layer", "Module", "Neuron", *_LAZY]
+__all__ = ["MLP", "Layer", "Module", "Neuron", "functional", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "functional":
+        return import_module("glassgrad.nn.functional")
     if name in _LAZY:
         module, attribute = _LAZY[name]
         return getattr(import_module(module), attribute)

@@ -1,8 +1,11 @@
-"""Neural networks of Tensors: a linear layer, activations, a sequence of layers, an MLP.
+"""Layers of Tensors as PyTorch has them: Linear, Embedding, Flatten, the activations, Sequential, an MLP.
 
 The Tensor twins of `glassgrad.nn.scalar`: where a scalar `Layer` holds `nout` neurons of `nin`
-weights each, `Linear` holds them as the rows of one (nout, nin) matrix and computes every
-neuron for every example of a batch in one matrix product. Initialisation is PyTorch's.
+weights each, `Linear` holds them as the rows of one (out_features, in_features) matrix and
+computes every neuron for every example of a batch in one matrix product. Parameter names,
+shapes and initialisation are PyTorch's, so a `state_dict` moves between the two unchanged.
+Without `seed=`, initial weights come from `glassgrad.random`'s default generator
+(`glassgrad.manual_seed` makes them reproducible).
 """
 
 from __future__ import annotations
@@ -15,28 +18,57 @@ from typing import Any
 import numpy as np
 
 from glassgrad.autograd import no_grad
+from glassgrad.dtypes import get_default_dtype, to_dtype
 from glassgrad.nn.module import Module, hidden_activation
+from glassgrad.nn.parameter import Parameter
+from glassgrad.random import Generator, numpy_generator
 from glassgrad.tensor import Tensor, linear
 
-Seed = int | np.random.Generator | None
+Seed = int | np.random.Generator | Generator | None
+
+
+def _float_dtype(dtype: Any, where: str) -> np.dtype:
+    resolved = get_default_dtype() if dtype is None else to_dtype(dtype, where)
+    if resolved.kind != "f":
+        raise TypeError(f"{where}: parameters are floating; dtype must be float32 or float64, got {resolved}")
+    return resolved
 
 
 class Linear(Module):
-    """y = x W^T + b for x of shape (..., nin): W is (nout, nin), b is (nout,).
+    """y = x W^T + b for x of shape (..., in_features): W is (out_features, in_features), b is (out_features,).
 
-    W and b start uniform in [-1/sqrt(nin), 1/sqrt(nin)], as `torch.nn.Linear`.
+    W and b start uniform in [-1/sqrt(in_features), 1/sqrt(in_features)], as `torch.nn.Linear`, labelled
+    `weight` and `bias` (`L0.weight`, `L0.bias` for an MLP's first Linear layer).
     """
 
-    def __init__(self, nin: int, nout: int, bias: bool = True, seed: Seed = None, dtype: Any = np.float64) -> None:
-        _check_size("Linear", "nin", nin)
-        _check_size("Linear", "nout", nout)
-        rng = np.random.default_rng(seed)
-        bound = 1.0 / math.sqrt(nin)
-        self.nin, self.nout = nin, nout
-        self.weight = Tensor(rng.uniform(-bound, bound, (nout, nin)), requires_grad=True, dtype=dtype)
-        self.bias = Tensor(rng.uniform(-bound, bound, nout), requires_grad=True, dtype=dtype) if bias else None
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, seed: Seed = None, dtype: Any = None
+    ) -> None:
+        _check_size("Linear", "in_features", in_features)
+        _check_size("Linear", "out_features", out_features)
+        dtype = _float_dtype(dtype, "Linear")
+        rng = numpy_generator(seed)
+        bound = 1.0 / math.sqrt(in_features)
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype))
+        self.weight.label = "weight"
+        if bias:
+            self.bias = Parameter(rng.uniform(-bound, bound, out_features).astype(dtype))
+            self.bias.label = "bias"
+        else:
+            self.register_parameter("bias", None)
 
-    def __call__(self, x: Tensor | Any) -> Tensor:
+    @property
+    def nin(self) -> int:
+        """The number of inputs (`in_features`), micrograd's name."""
+        return self.in_features
+
+    @property
+    def nout(self) -> int:
+        """The number of neurons (`out_features`), micrograd's name."""
+        return self.out_features
+
+    def forward(self, x: Tensor | Any) -> Tensor:
         """The layer on `x`: a numpy array or list is converted to the layer's dtype; a Tensor must
         already have it (ValueError otherwise, as PyTorch), so that no dtype changes silently."""
         if not isinstance(x, Tensor):
@@ -48,28 +80,72 @@ class Linear(Module):
                 f"or make the layer with dtype=np.{x.dtype}"
             )
         width = x.shape[-1] if x.ndim else 0
-        if width != self.nin:
-            raise ValueError(f"{self!r} takes inputs of width {self.nin}, got width {width} (shape {x.shape})")
+        if width != self.in_features:
+            raise ValueError(f"{self!r} takes inputs of width {self.in_features}, got width {width} (shape {x.shape})")
         return linear(x, self.weight, self.bias)
 
-    def parameters(self) -> list[Tensor]:
-        return [self.weight] if self.bias is None else [self.weight, self.bias]
-
     def __repr__(self) -> str:
-        return f"Linear({self.nin}, {self.nout}{'' if self.bias is not None else ', bias=False'})"
+        return f"Linear({self.in_features}, {self.out_features}{'' if self.bias is not None else ', bias=False'})"
 
 
 def _check_size(where: str, name: str, n: Any) -> None:
-    """ValueError unless `n` is a positive integer: a width (nin, the number of inputs) or a layer size."""
+    """ValueError unless `n` is a positive integer: a width (the number of inputs) or a layer size."""
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
-        what = "the number of inputs" if name == "nin" else "a number of neurons"
+        what = "the number of inputs" if name in ("nin", "in_features") else "a number of neurons"
         raise ValueError(f"{where}: {name} must be a positive integer ({what}), got {n!r}")
+
+
+class Embedding(Module):
+    """A lookup table: row i of `weight` (num_embeddings, embedding_dim) is the vector of index i.
+
+    `weight` starts standard normal, as `torch.nn.Embedding`; the input is a tensor of int64 indices
+    and the result has one more axis, of size embedding_dim.
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, seed: Seed = None, dtype: Any = None) -> None:
+        _check_size("Embedding", "num_embeddings", num_embeddings)
+        _check_size("Embedding", "embedding_dim", embedding_dim)
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        data = numpy_generator(seed).standard_normal((num_embeddings, embedding_dim))
+        self.weight = Parameter(data.astype(_float_dtype(dtype, "Embedding")))
+
+    def forward(self, indices: Tensor | Any) -> Tensor:
+        array = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+        if array.dtype.kind not in "iu":
+            raise TypeError(f"Embedding: expected integer (int64) indices, got {array.dtype}; convert with .long()")
+        if array.size and (array.min() < 0 or array.max() >= self.num_embeddings):
+            bad = array.max() if array.max() >= self.num_embeddings else array.min()
+            raise IndexError(f"Embedding: index {bad} is out of range for a table of {self.num_embeddings} rows")
+        return self.weight[array]
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+class Flatten(Module):
+    """Axes start_dim .. end_dim merged into one: (N, 4, 10) -> (N, 40) by default."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim == 0:
+            return x.reshape(1)
+        start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
+        if start > end:
+            raise ValueError(
+                f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} for shape {x.shape}"
+            )
+        return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1 :])
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class ReLU(Module):
     """max(x, 0) elementwise."""
 
-    def __call__(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         return x.relu()
 
     def __repr__(self) -> str:
@@ -79,7 +155,7 @@ class ReLU(Module):
 class Tanh(Module):
     """tanh x elementwise."""
 
-    def __call__(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         return x.tanh()
 
     def __repr__(self) -> str:
@@ -89,7 +165,7 @@ class Tanh(Module):
 class Sigmoid(Module):
     """1 / (1 + e^-x) elementwise."""
 
-    def __call__(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         return x.sigmoid()
 
     def __repr__(self) -> str:
@@ -100,35 +176,52 @@ ACTIVATIONS: dict[str | None, type[Module] | None] = {"relu": ReLU, "tanh": Tanh
 
 
 class Sequential(Module):
-    """Modules applied one after another: f_n(... f_2(f_1(x)))."""
+    """Modules applied one after another: f_n(... f_2(f_1(x))). They are its children "0", "1", ..."""
 
     def __init__(self, *modules: Module) -> None:
-        self.modules = list(modules)
+        for module in modules:
+            self.append(module)
 
-    def __call__(self, x: Tensor | Any) -> Tensor:
-        for module in self.modules:
+    def forward(self, x: Tensor | Any) -> Tensor:
+        for module in self._modules.values():
             x = module(x)
         return x
 
-    def parameters(self) -> list[Tensor]:
-        return [p for module in self.modules for p in module.parameters()]
+    def append(self, module: Module) -> Sequential:
+        """Add `module` at the end."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: {type(module).__name__} is not a Module")
+        self.add_module(str(len(self._modules)), module)
+        return self
 
-    def __getitem__(self, i: int) -> Module:
-        return self.modules[i]
+    def __getitem__(self, i: int | slice) -> Module:
+        layers = list(self._modules.values())
+        if isinstance(i, slice):
+            return Sequential(*layers[i])
+        return layers[i]
+
+    def __setitem__(self, i: int, module: Module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: {type(module).__name__} is not a Module")
+        key = list(self._modules)[i]
+        self.add_module(key, module)
 
     def __len__(self) -> int:
-        return len(self.modules)
+        return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self.modules)
+        return iter(list(self._modules.values()))
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(repr(m) for m in self.modules)})"
+        return f"{type(self).__name__}({', '.join(repr(m) for m in self)})"
 
 
 class MLP(Sequential):
     """Linear layers of sizes `nouts` on `nin` inputs, `activation` between them and
-    `output_activation` after the last ('relu', 'tanh', 'sigmoid' or None)."""
+    `output_activation` after the last ('relu', 'tanh', 'sigmoid' or None).
+
+    The parameters of Linear layer i (counting Linear layers only, from 0) are labelled
+    `L{i}.weight` and `L{i}.bias`, as the scalar MLP's are `L{i}.N{j}.w{k}` and `L{i}.N{j}.b`."""
 
     def __init__(
         self,
@@ -137,7 +230,7 @@ class MLP(Sequential):
         activation: str | None = "relu",
         output_activation: str | None = None,
         seed: Seed = None,
-        dtype: Any = np.float64,
+        dtype: Any = None,
     ) -> None:
         for name in (activation, output_activation):
             if name not in ACTIVATIONS:
@@ -151,7 +244,10 @@ class MLP(Sequential):
         sizes = [nin, *nouts]
         modules: list[Module] = []
         for i in range(len(nouts)):
-            modules.append(Linear(sizes[i], sizes[i + 1], seed=rng, dtype=dtype))
+            layer = Linear(sizes[i], sizes[i + 1], seed=rng, dtype=dtype)
+            for p in layer.parameters():
+                p.label = f"L{i}.{p.label}"
+            modules.append(layer)
             act = ACTIVATIONS[output_activation if i == len(nouts) - 1 else activation]
             if act is not None:
                 modules.append(act())
@@ -213,7 +309,8 @@ def as_mlp(modules: list[Module]) -> MLP | None:
         output_activation=groups[-1][1],
         dtype=first.weight.dtype,
     )
-    mlp.modules = list(modules)
+    for i, module in enumerate(modules):
+        mlp[i] = module
     return mlp
 
 
