@@ -97,6 +97,13 @@ def _real(x: Any, what: str) -> float:
         raise ValueError(f"{what}: {x!r:.40} does not fit a float64 (about ±1.8e308)") from None
 
 
+def _bound(x: Any, which: str) -> Any:
+    """A bound of clamp: a number as a float, a Tensor or an array as its (float) numbers."""
+    if isinstance(x, (numbers.Real, np.bool_)):
+        return _real(x, f"clamp: {which}")
+    return _as_array(data_of(x))
+
+
 def _integer(n: Any, what: str) -> int:
     """An int from a Python or numpy integer (not a bool or a float)."""
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)):
@@ -585,7 +592,7 @@ class Tensor(Node):
         """x limited to [min, max] (either may be None); the gradient flows where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clamp: give min=, max= or both")
-        low, high = -np.inf if min is None else min, np.inf if max is None else max
+        low, high = (-np.inf if min is None else _bound(min, "min"), np.inf if max is None else _bound(max, "max"))
         data = np.minimum(np.maximum(self.data, low), high).astype(self.dtype, copy=False)
         return _result(data, (self,), "clamp", partial(_clamp_rule, low, high))
 
@@ -628,19 +635,30 @@ class Tensor(Node):
     ) -> Tensor:
         """sum((x - mean)^2) / (n - correction) over `dim`: unbiased (correction 1, Bessel's) by default,
         as PyTorch; `unbiased=False` or `correction=0` divides by n."""
-        if unbiased is not None and correction is not None:
-            raise ValueError("var/std: give unbiased= or correction=, not both")
-        c = correction if correction is not None else (0 if unbiased is False else 1)
-        axis, _ = _reduction(dim, keepdim, None, None, self.ndim, "var")
-        n = math.prod(self.shape[a] for a in (range(self.ndim) if axis is None else axis))
-        centred = self - self.mean(axis=axis, keepdims=True)
-        return (centred * centred).sum(axis=axis, keepdims=keepdim) / max(n - c, 0)
+        data, params = self._variance(dim, unbiased, keepdim, correction, "var")
+        return _result(data, (self,), "var", partial(_var_rule, *params))
 
     def std(
         self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None
     ) -> Tensor:
         """The square root of `var` (unbiased by default, as PyTorch)."""
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        data, params = self._variance(dim, unbiased, keepdim, correction, "std")
+        with np.errstate(all="ignore"):
+            data = np.sqrt(data)
+        return _result(data, (self,), "std", partial(_std_rule, *params))
+
+    def _variance(self, dim: Any, unbiased: bool | None, keepdim: bool, correction: float | None, who: str) -> tuple:
+        """var's numbers, and the (axes, keepdim, n - correction) its rule needs."""
+        if unbiased is not None and correction is not None:
+            raise ValueError(f"{who}: give unbiased= or correction=, not both")
+        c = correction if correction is not None else (0 if unbiased is False else 1)
+        axis, keepdim = _reduction(dim, keepdim, None, None, self.ndim, who)
+        n = math.prod(self.shape[a] for a in (range(self.ndim) if axis is None else axis))
+        d = float(max(n - _real(c, f"{who}: correction"), 0))
+        with np.errstate(all="ignore"):
+            centred = self.data - self.data.mean(axis=axis, keepdims=True)
+            data = np.asarray((centred * centred).sum(axis=axis, keepdims=keepdim) / d)
+        return data, (axis, keepdim, d)
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
         """The largest element; over one `dim`, PyTorch's (values, indices) pair; over numpy's `axis=`,
@@ -681,7 +699,10 @@ class Tensor(Node):
         one = _axis(dim, self.ndim, "topk")
         if not 0 <= _integer(k, "topk: k") <= self.shape[one]:
             raise ValueError(f"topk: k={k} is out of range for dimension {one} of size {self.shape[one]}")
-        order = np.argsort(-self.data if largest else self.data, axis=one, kind="stable")
+        nan = np.isnan(self.data)  # NaN counts as larger than any number, as in PyTorch
+        by_value = np.argsort(np.where(nan, 0, -self.data if largest else self.data), axis=one, kind="stable")
+        nan_last = np.take_along_axis(nan if not largest else ~nan, by_value, axis=one)
+        order = np.take_along_axis(by_value, np.argsort(nan_last, axis=one, kind="stable"), axis=one)
         indices = np.take(order, np.arange(k), axis=one)
         where = list(np.indices(indices.shape, sparse=True))
         where[one] = indices
@@ -871,7 +892,12 @@ def _sin(x: Any) -> Any:
 # Elementwise operations only the Tensor engine has: name, derivative, forward on arrays, pictures.
 SQRT = register(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _quiet(np.sqrt),
                    formula="√{0}", local=("1/(2√{0})",)))
-ABS = register(Op("abs", lambda g, out, a: (g * np.sign(data_of(a)),), None, np.abs,
+def _sign(x: np.ndarray) -> np.ndarray:
+    """sign x, and 0 at NaN (PyTorch's sgn): the slope of |x|, so NaN gets no gradient."""
+    return np.nan_to_num(np.sign(x), nan=0.0)
+
+
+ABS = register(Op("abs", lambda g, out, a: (g * _sign(data_of(a)),), None, np.abs,
                   formula="|{0}|", local=("sign({0})",)))
 SIN = register(Op("sin", lambda g, out, a: (g * _cos(a),), None, _quiet(np.sin), formula="sin({0})",
                   local=("cos {0}",)))
@@ -1085,6 +1111,17 @@ def _softmax_rule(axis, g, out, a):
 def _log_softmax_rule(axis, g, out, a):
     """d(log_softmax)^T g = g - softmax(a) * sum(g), softmax(a) = e^out."""
     return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
+
+
+def _var_rule(axis, keepdims, d, g, out, a):
+    """d var/dx_i = 2 (x_i - mean x) / d (d = n - correction), as PyTorch computes it: g times the slope,
+    with no difference of sums (an infinite g gives ±inf where the terms would give inf - inf)."""
+    return (_spread(g, a.shape, axis, keepdims) * floatmath.div(2.0, d) * (a - a.mean(axis=axis, keepdims=True)),)
+
+
+def _std_rule(axis, keepdims, d, g, out, a):
+    """d std/dx = d var/dx / (2 std), exactly 0 where std is 0 (as PyTorch; 1/0 would give inf)."""
+    return _var_rule(axis, keepdims, d, zero_where(data_of(out) == 0, div(g, 2.0 * out)), out, a)
 
 
 def _reshape_rule(g, out, a):
@@ -1325,7 +1362,9 @@ def _check_versions(root: Tensor) -> None:
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """input where `condition` holds, other elsewhere (broadcast together); differentiable in both."""
-    c = np.asarray(data_of(condition), dtype=bool)
+    c = np.asarray(data_of(condition))
+    if c.dtype != bool:  # not taken as its truth values: where(x, ...) with a float x is a mistake
+        raise TypeError(f"where: the condition must be boolean (e.g. x > 0), got {c.dtype}")
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
     if like is None:
         like = Tensor(input)

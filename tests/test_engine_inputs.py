@@ -20,7 +20,7 @@ import glassgrad
 from glassgrad import Tensor, Value, engine
 from glassgrad.autograd import zero_grads
 from glassgrad.gradient_check import gradcheck, gradgradcheck
-from glassgrad.tensor import cross_entropy, linear
+from glassgrad.tensor import cat, cross_entropy, linear, maximum, where
 
 X = np.array([[0.5, -1.0, 2.0], [3.0, 3.0, -0.5], [1.5, 0.0, 1.5]])
 
@@ -423,6 +423,10 @@ def test_bad_arguments_found_by_the_sweep_below():
         Tensor([1.0, 2.0]).masked_fill(np.array([True, False]), 10**400)
     with pytest.raises(TypeError, match="dtype"):
         Tensor([1.0], dtype="a")  # without numpy's deprecation warning
+    with pytest.raises(TypeError, match="boolean"):
+        where(np.array([0.5, 0.0]), Tensor([1.0, 2.0]), 0.0)  # not taken as [True, False]
+    with pytest.raises(ValueError, match="clamp: min"):
+        Tensor([1.0]).clamp(10**400)
 
 
 ODD = [None, "a", [], [1.0, 2.0], (), np.array([1, 2]), np.array(["x"]), 1j, decimal.Decimal("1.5"),
@@ -450,7 +454,8 @@ def t():
 OPERATORS = ["__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
              "__pow__", "__rpow__"]
 TENSOR_METHODS = ["__matmul__", "__rmatmul__", "__getitem__", "reshape", "transpose", "broadcast_to", "sum", "mean",
-                  "max", "softmax", "log_softmax", "astype"]
+                  "max", "softmax", "log_softmax", "astype", "min", "argmax", "topk", "var", "std", "permute",
+                  "squeeze", "unsqueeze", "flatten", "size", "clamp", "pow", "view"]
 def method(make, name):
     """A call of `name` on a fresh node from `make`, with the odd argument."""
     return lambda a: getattr(make(), name)(a)
@@ -485,6 +490,14 @@ ENTRY_POINTS = {
     "Value(_children)": lambda a: Value(1.0, a, "+"),
     "Value(_op)": lambda a: Value(1.0, (Value(1.0), Value(2.0)), a),
     "zero_grads": zero_grads,
+    "Tensor.clamp(max=)": lambda a: t().clamp(max=a),
+    "Tensor.var(correction=)": lambda a: t().var(correction=a),
+    "where(condition)": lambda a: where(a, t(), 0.0),
+    "where(other)": lambda a: where(t().data > 0, t(), a),
+    "maximum(other)": lambda a: maximum(t(), a),
+    "cat(tensors)": lambda a: cat(a),
+    "cat([t, other])": lambda a: cat([t(), a]),
+    "cat(dim=)": lambda a: cat([t(), t()], dim=a),
 }
 CLEAR = (TypeError, ValueError, IndexError, RuntimeError, FloatingPointError)
 
