@@ -17,10 +17,20 @@ from pathlib import Path
 from glassgrad import floatmath, ops
 from glassgrad.autograd import backpropagate
 from glassgrad.engine import Value
-from glassgrad.visualize import DEFAULT_MAX_NODES, build, graph_nodes
+from glassgrad.storage import atomic_write
+from glassgrad.visualize import DEFAULT_MAX_NODES, drawing, graph_nodes
 
 _SIMPLE = re.compile(r"[#\w.]+")  # a name that needs no parentheses in a formula
 MAX_NAME = 24  # a derived name longer than this falls back to the op and the node's index
+
+
+_MARKER = re.compile(r"\{\{(TITLE|SVG|RUN)\}\}")  # the template's markers
+
+
+def _script_json(data: dict) -> str:
+    """`data` as JSON safe inside a <script> element: no `<`, `>` or `&` that HTML could read as markup."""
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 def _num(x: float) -> str:
@@ -173,19 +183,22 @@ def page_data(runs: list[dict]) -> dict:
     }
 
 
-def render(title: str, order: list[Value], data: dict, groups: tuple[list[str], list[int | None]] | None = None) -> str:
+def render(
+    title: str, order: list[Value], data: dict, groups: tuple[list[str], list[int | None]] | None = None
+) -> str:
     """The self-contained page showing `data` (see `page_data`) over the drawing of `order`."""
     first = data["iterations"][0]["values"]
     shown = [node["shown"] for node in data["nodes"]]
-    drawing = build(order, lambda i, v: (shown[i], f"data {first[i][0]}", "grad 0.0000"), groups=groups)
-    svg = drawing.pipe(format="svg", encoding="utf-8")
+    drawn = drawing(order, lambda i, v: (shown[i], f"data {first[i][0]}", "grad 0.0000"), groups=groups)
+    svg = drawn.pipe(format="svg", encoding="utf-8")
+    svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: the SVG is inline HTML
     parts = {
         "TITLE": html.escape(title),
-        "SVG": svg[svg.index("<svg") :],  # drop the XML prolog and DOCTYPE: the SVG is inline HTML
-        "RUN": json.dumps(data, ensure_ascii=False).replace("</", "<\\/"),
+        "SVG": svg,  # Graphviz escapes every label as XML text
+        "RUN": _script_json(data),
     }
     page = files("glassgrad").joinpath("backprop_page.html").read_text(encoding="utf-8")
-    return re.sub(r"\{\{(TITLE|SVG|RUN)\}\}", lambda m: parts[m[1]], page)  # one pass: no marker inside a part is read
+    return _MARKER.sub(lambda m: parts[m[1]], page)  # one pass over the template: data is never re-read
 
 
 class Page:
@@ -195,11 +208,10 @@ class Page:
     frame_height = 680  # pixels, in a notebook: the page lays itself out to fill its frame
 
     def save(self, path: str | Path) -> Path:
-        """Write the page to `path` (creating its folder); open the file in any browser."""
+        """Write the page to `path` (creating its folder) atomically; open the file in any browser."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.html, encoding="utf-8")
-        return path
+        return atomic_write(path, lambda f: f.write(self.html.encode("utf-8")))
 
     def _repr_html_(self) -> str:
         return (

@@ -20,10 +20,16 @@ def make_moons(n: int = 100, noise: float = 0.1, seed: int | None = 1) -> tuple[
 
     The same construction as scikit-learn's `make_moons`, without needing scikit-learn.
     """
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"make_moons n: got {type(n).__name__} {n!r}; expected a whole number >= 2")
     if n < 2:
-        raise ValueError(f"make_moons needs n >= 2 points, got {n}")
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
+        raise ValueError(f"make_moons n: got {n}; expected a whole number >= 2")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)):
+        raise TypeError(f"make_moons noise: got {type(noise).__name__} {noise!r}; expected a finite number >= 0")
+    if not (math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"make_moons noise: got {noise!r}; expected a finite number >= 0")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"make_moons seed: got {type(seed).__name__} {seed!r}; expected an int or None")
     rng = random.Random(seed)
     n_upper = n // 2
     n_lower = n - n_upper

@@ -101,7 +101,12 @@ def run_digits(
 ) -> DigitsRun:
     """Train (or keep training a saved model), then write the model, learning curves and mistakes into `out`."""
     from glassgrad import plots, serialization
+    from glassgrad.training import MAX_BATCH_SIZE, MAX_EPOCHS, check_positive, check_whole
 
+    check_whole("epochs", epochs, 1, MAX_EPOCHS)
+    check_whole("batch_size", batch_size, 1, MAX_BATCH_SIZE)
+    check_positive("lr", lr)
+    check_whole("seed", seed, 0)
     out.mkdir(parents=True, exist_ok=True)
     data = load_split(seed)
     if resume:

@@ -7,20 +7,19 @@ unary minus, parentheses, and the functions exp log tanh relu sigmoid); it never
 
 from __future__ import annotations
 
-import argparse
 import ast
 import keyword
 import operator
-import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from glassgrad import ops
+from glassgrad.autograd import topological_order
 from glassgrad.engine import Value
 
 # the operations written as calls (`tanh(x)`) that a Value has as methods
 FUNCTIONS = tuple(name for name, op in ops.OPS.items() if op.precedence == ops.ATOM and hasattr(Value, name))
-DEFAULT_PAGE = "glassgrad-out/explain.html"
+MAX_LENGTH = 1000  # characters of a formula: bounds parsing, labels and the page
+MAX_VALUES = 200  # Values of its graph: bounds the page and Graphviz's layout (well under a second)
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 _FORBIDDEN = {  # what the user wrote, in words, for the commonest things outside the whitelist
     ast.Attribute: "attribute access",
@@ -89,6 +88,8 @@ def parse(expression: str) -> ast.Expression:
     source = expression.strip()
     if not source:
         raise ExplainError("the expression is empty")
+    if len(source) > MAX_LENGTH:
+        raise ExplainError(f"the expression has {len(source)} characters, more than explain's limit of {MAX_LENGTH}")
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as e:
@@ -121,7 +122,7 @@ def parse_values(items: Sequence[str]) -> dict[str, float]:
     return values
 
 
-def build(expression: str, values: Mapping[str, float]) -> tuple[Value, dict[str, Value]]:
+def evaluate(expression: str, values: Mapping[str, float]) -> tuple[Value, dict[str, Value]]:
     """The Value that `expression` computes from `values`, and the leaf Value of each name.
 
     Every name used must be given and every name given must be used.
@@ -179,67 +180,10 @@ def build(expression: str, values: Mapping[str, float]) -> tuple[Value, dict[str
         root = Value(root)
     if root not in leaves.values():
         root.label = "out"  # what the command prints: out = EXPR
+    size = len(topological_order(root))
+    if size > MAX_VALUES:
+        raise ExplainError(
+            f"the expression makes {size} Values, more than explain's limit of {MAX_VALUES}: its page would be "
+            "unreadable; explain a part of it"
+        )
     return root, leaves
-
-
-def explain(args: argparse.Namespace) -> int:
-    """Run `glassgrad explain`: print the result and gradients, write the page; the exit status."""
-    from glassgrad.backprop_page import stepper
-    from glassgrad.visualize import GraphTooLarge, GraphvizNotInstalled, draw_dot
-
-    try:
-        root, leaves = build(args.expression, parse_values(args.values))
-        root.backward()
-        page = stepper(root).html
-        svg = draw_dot(root).pipe(format="svg", encoding="utf-8") if args.svg else None
-    except (ExplainError, GraphTooLarge) as e:
-        print(f"glassgrad explain: error: {e}", file=sys.stderr)
-        return 2
-    except GraphvizNotInstalled as e:
-        print(f"glassgrad explain: error: {e}", file=sys.stderr)
-        return 1
-    shown = repr if args.full else _rounded
-    formula = args.expression.strip()
-    computed = "" if formula == root.label else f" = {formula}"  # a lone name is not written twice
-    print(f"{root.label}{computed} = {shown(root.data)}\n")
-    width = max(len("name"), *(len(name) for name in leaves))
-    column = 22 if args.full else 10
-    print(f"{'name':<{width}}  {'value':<{column}}  gradient d({root.label})/d(name)")
-    for name, leaf in leaves.items():
-        print(f"{name:<{width}}  {shown(leaf.data):<{column}}  {shown(leaf.grad)}")
-    try:
-        written = [_write(args.out, page)] + ([_write(args.svg, svg)] if svg is not None else [])
-    except OSError as e:
-        print(f"glassgrad explain: error: cannot write: {e}", file=sys.stderr)
-        return 1
-    print(f"\nwrote {', '.join(written)}: open the page in a browser to step through backpropagation")
-    return 0
-
-
-def _rounded(x: float) -> str:
-    """x to 4 decimals, as the lecture's drawings show numbers: -1.4999999999999993 is -1.5000."""
-    return f"{x:.4f}"
-
-
-def _write(path: str, text: str) -> str:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    return str(target)
-
-
-def add_command(commands: argparse._SubParsersAction) -> None:
-    """Add `explain` to the `glassgrad` command line."""
-    parser = commands.add_parser(
-        "explain",
-        help="compute a formula, print its gradients and write a page that steps through backpropagation",
-        description="Compute EXPR with glassgrad Values, print d(EXPR)/d(name) for every name, and write "
-        "the backprop stepper page. EXPR uses numbers, names, + - * / **, unary minus, parentheses and "
-        f"{', '.join(FUNCTIONS)}. Put -- before an EXPR that starts with '-'.",
-    )
-    parser.add_argument("expression", metavar="EXPR", help='e.g. "tanh(x1*w1 + x2*w2 + b)"')
-    parser.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a number for each name, e.g. x1=2")
-    parser.add_argument("--out", default=DEFAULT_PAGE, metavar="FILE.html", help=f"the page (default {DEFAULT_PAGE})")
-    parser.add_argument("--svg", metavar="FILE.svg", help="also write the graph drawing as SVG")
-    parser.add_argument("--full", action="store_true", help="print every number in full instead of to 4 decimals")
-    parser.set_defaults(run=explain)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from glassgrad.engine import Value
 
@@ -24,11 +24,20 @@ def mse(outputs: Sequence[Value], targets: Sequence[float]) -> Value:
     return sum((o - t) ** 2 for o, t in zip(outputs, targets)) * (1.0 / len(outputs))
 
 
+def _labels(values: Sequence, name: str, what: str, verb: str, allowed: str, ok: Callable[[float], bool]) -> None:
+    """TypeError for a label that is not a real number, ValueError naming the first one `ok` refuses."""
+    for i, y in enumerate(values):
+        if isinstance(y, bool) or not isinstance(y, (int, float)):
+            shown = type(y).__name__ + ("" if isinstance(y, Value) else f" {y!r}")
+            raise TypeError(f"{name}: {what}s must be numbers {allowed}, got {shown} ({what} {i})")
+        if not ok(y):
+            raise ValueError(f"{name}: {what}s must {verb} {allowed}, got {y!r} ({what} {i})")
+
+
 def hinge(scores: Sequence[Value], labels: Sequence[float]) -> Value:
     """SVM max-margin loss for labels -1 and +1: mean(relu(1 - label * score))."""
     _check_lengths(scores, labels, "hinge")
-    if any(y not in (-1, 1) for y in labels):
-        raise ValueError(f"hinge: labels must be -1 or +1, got {sorted(set(labels))}")
+    _labels(labels, "hinge", "label", "be", "-1 or +1", lambda y: y in (-1, 1))
     return sum((1 + -y * s).relu() for s, y in zip(scores, labels)) * (1.0 / len(scores))
 
 
@@ -40,14 +49,16 @@ def l2(parameters: Sequence[Value], alpha: float) -> Value:
 def bce_with_logits(logits: Sequence[Value], targets: Sequence[float]) -> Value:
     """Binary cross-entropy of sigmoid(logit) against targets in [0, 1], stable for large |logit|.
 
-    Uses max(x, 0) - x*t + log(1 + e^-|x|), which equals -t log s(x) - (1-t) log(1 - s(x))
-    without ever computing e^x for a large positive x.
+    Per logit x and target t it is softplus(x) - x*t, written for each sign of x so that e^x is
+    never computed for a large positive x: (1-t)*x + log(1 + e^-x) for x >= 0, -t*x + log(1 + e^x)
+    below. Both are smooth and equal, so every derivative (sigmoid(x) - t first) is exact at 0 too.
     """
     _check_lengths(logits, targets, "bce_with_logits")
-    if any(not 0.0 <= t <= 1.0 for t in targets):
-        raise ValueError("bce_with_logits: targets must lie in [0, 1]")
+    _labels(targets, "bce_with_logits", "target", "lie", "in [0, 1]", lambda t: 0.0 <= t <= 1.0)
     terms = []
     for x, t in zip(logits, targets):
-        magnitude = x.relu() + (-x).relu()
-        terms.append(x.relu() - x * t + (1 + (-magnitude).exp()).log())
+        if x.data >= 0:
+            terms.append(x * (1.0 - t) + (1 + (-x).exp()).log())
+        else:
+            terms.append(-x * t + (1 + x.exp()).log())
     return sum(terms) * (1.0 / len(terms))

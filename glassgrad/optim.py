@@ -26,17 +26,42 @@ def _check(name: str, value: float, ok: bool, expected: str) -> None:
         raise ValueError(f"{name}: got {value!r}; expected {expected}")
 
 
+def _real(name: str, value: Any, expected: str, ok: Callable[[float], bool] = lambda x: x >= 0.0) -> float:
+    """`value` as a float if it is a finite real number that `ok` accepts; else TypeError or ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name}: got {type(value).__name__} {value!r}; expected a real number")
+    _check(name, value, math.isfinite(value) and ok(value), expected)
+    return float(value)
+
+
+def _is_parameter(p: Any) -> bool:
+    """Something an optimizer can update: a Value or a Tensor, or anything else with `data` and `grad`."""
+    return hasattr(p, "data") and hasattr(p, "grad")
+
+
 class Optimizer:
     """Base class: the parameters, the learning rate `lr`, per-parameter `state`, `zero_grad()`."""
 
     def __init__(self, params: Iterable, lr: float) -> None:
+        name = type(self).__name__
         if hasattr(params, "parameters"):
-            raise TypeError(f"{type(self).__name__}: pass model.parameters(), not the model itself")
+            raise TypeError(f"{name}: pass model.parameters(), not the model itself")
+        if _is_parameter(params):  # PyTorch refuses it too: iterating a Tensor would give its rows
+            raise TypeError(
+                f"{name}: params should be an iterable of Values or Tensors, got a {type(params).__name__}; pass [w]"
+            )
         self.params = list(params)
         if not self.params:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
-        _check(f"{type(self).__name__} lr", lr, lr >= 0.0, "a learning rate >= 0")
-        self.lr = float(lr)
+            raise ValueError(f"{name}: got an empty parameter list")
+        seen: dict[int, int] = {}
+        for i, p in enumerate(self.params):
+            if not _is_parameter(p):
+                what = f"{type(p).__name__} {p!r}"
+                raise TypeError(f"{name}: parameter {i} is {what}, not a Value or Tensor (no data and grad)")
+            if id(p) in seen:  # it would be updated twice per step
+                raise ValueError(f"{name}: parameter {i} is parameter {seen[id(p)]} again; give each parameter once")
+            seen[id(p)] = i
+        self.lr = _real(f"{name} lr", lr, "a finite learning rate >= 0")
         self.state: list[dict] = [{} for _ in self.params]
 
     def zero_grad(self) -> None:
@@ -72,8 +97,11 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        _check("SGD momentum", momentum, momentum >= 0.0, "momentum >= 0")
-        _check("SGD weight_decay", weight_decay, weight_decay >= 0.0, "weight_decay >= 0")
+        momentum = _real("SGD momentum", momentum, "a finite momentum >= 0")
+        dampening = _real("SGD dampening", dampening, "a finite dampening", lambda x: True)
+        weight_decay = _real("SGD weight_decay", weight_decay, "a finite weight_decay >= 0")
+        if not isinstance(nesterov, bool):
+            raise TypeError(f"SGD nesterov: got {type(nesterov).__name__} {nesterov!r}; expected True or False")
         if nesterov and (momentum <= 0.0 or dampening != 0.0):
             raise ValueError(
                 f"SGD nesterov=True: got momentum={momentum!r}, dampening={dampening!r}; "
@@ -116,13 +144,14 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(params, lr)
         name = type(self).__name__
-        for i, beta in enumerate(betas):
-            _check(f"{name} betas[{i}]", beta, 0.0 <= beta < 1.0, "a value in [0, 1)")
-        _check(f"{name} eps", eps, eps >= 0.0, "eps >= 0")
-        _check(f"{name} weight_decay", weight_decay, weight_decay >= 0.0, "weight_decay >= 0")
-        self.betas = (float(betas[0]), float(betas[1]))
-        self.eps = eps
-        self.weight_decay = weight_decay
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{name} betas: got {betas!r}; expected two numbers (beta1, beta2), each in [0, 1)")
+        self.betas = tuple(
+            _real(f"{name} betas[{i}]", beta, "a value in [0, 1)", lambda b: 0.0 <= b < 1.0)
+            for i, beta in enumerate(betas)
+        )
+        self.eps = _real(f"{name} eps", eps, "a finite eps >= 0")
+        self.weight_decay = _real(f"{name} weight_decay", weight_decay, "a finite weight_decay >= 0")
 
     def _update(self, p: Any, g: Any, state: dict) -> None:
         beta1, beta2 = self.betas
@@ -208,15 +237,21 @@ class LRScheduler:
     """
 
     def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(self).__name__}: expected an optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
         self.base_lr = optimizer.lr
         self.last_epoch = -1
         self.step()
 
     def step(self) -> None:
-        """Advance one epoch and set the optimizer's learning rate for it."""
+        """Advance one epoch and set the optimizer's learning rate for it (ValueError if not a finite rate >= 0)."""
         self.last_epoch += 1
-        self.optimizer.lr = self.lr_at(self.last_epoch)
+        lr = self.lr_at(self.last_epoch)
+        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr >= 0.0):
+            raise ValueError(f"{type(self).__name__}: the learning rate for epoch {self.last_epoch} is {lr!r}; "
+                             "expected a finite number >= 0")
+        self.optimizer.lr = lr
 
     def get_last_lr(self) -> float:
         """The learning rate the last `step()` set."""
@@ -230,9 +265,9 @@ class StepLR(LRScheduler):
     """lr = base_lr * gamma ** (epoch // step_size): decay by `gamma` every `step_size` epochs."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        _check("StepLR step_size", step_size, isinstance(step_size, int) and step_size > 0, "a positive int")
+        _check("StepLR step_size", step_size, type(step_size) is int and step_size > 0, "a positive int")
         self.step_size = step_size
-        self.gamma = gamma
+        self.gamma = _real("StepLR gamma", gamma, "a finite gamma >= 0")
         super().__init__(optimizer)
 
     def lr_at(self, epoch: int) -> float:
@@ -247,9 +282,9 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
-        _check("CosineAnnealingLR T_max", T_max, isinstance(T_max, int) and T_max > 0, "a positive int")
+        _check("CosineAnnealingLR T_max", T_max, type(T_max) is int and T_max > 0, "a positive int")
         self.T_max = T_max
-        self.eta_min = eta_min
+        self.eta_min = _real("CosineAnnealingLR eta_min", eta_min, "a finite eta_min >= 0")
         super().__init__(optimizer)
 
     def lr_at(self, epoch: int) -> float:

@@ -22,11 +22,10 @@ from glassgrad.nn.module import ACTIVATIONS, hidden_activation
 from glassgrad.nn.scalar import MLP
 from glassgrad.storage import FORMAT, VERSION, atomic_write, check_header
 
-__all__ = ["FORMAT", "VERSION", "atomic_write", "check_header", "load", "save"]
-
 NPZ_MAGIC = b"PK"  # an .npz is a zip archive
 NPY_MAGIC = b"\x93NUMPY"
 PICKLE_MAGICS = tuple(b"\x80" + bytes([protocol]) for protocol in range(2, 6))
+MAX_JSON_BYTES = 64 << 20  # a scalar model file: millions of weights, more than a scalar engine trains
 
 
 def save(model: Any, path: str | Path) -> Path:
@@ -63,6 +62,10 @@ def load(path: str | Path) -> Any:
             f"{path}: not a glassgrad model file (it is a Python pickle, which glassgrad never loads: "
             "unpickling can run any code)"
         )
+    size = path.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise ValueError(f"{path}: the file has {size} bytes, more than the limit of {MAX_JSON_BYTES} bytes "
+                         "for a scalar model file")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -15,8 +15,11 @@ A tensor model is saved as an `.npz` archive (a zip of `.npy` arrays) that holds
 
 "model" is "MLP", "Sequential" or "Linear" (then "layers" is that one layer); a layer's
 "type" is "linear", "relu", "tanh" or "sigmoid". The write is atomic
-(`storage.atomic_write`). Loading uses `np.load(allow_pickle=False)`, so it never runs
-code from the file, and checks everything: a file that is not a readable archive, a missing or
+(`storage.atomic_write`). Loading reads the zip directory and each entry's .npy header itself
+and decodes the array data only as the float32/float64 the header describes, so it never runs
+code from the file; every name, dtype, shape and size is checked before any data is
+decompressed (sizes against MAX_ARCHIVE_BYTES), so a hostile file is refused in little time and
+memory. It checks everything: a file that is not a readable archive, a missing or
 unknown header, version, model or layer type, an array missing, extra, of another shape or
 dtype than the header says, non-finite weights, or layers whose widths do not chain, each
 raise ValueError naming the problem. Saving a model with NaN or inf weights raises too, as
@@ -26,10 +29,12 @@ such a file could not be loaded.
 from __future__ import annotations
 
 import json
+import math
+import os
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -45,6 +50,10 @@ LAYER_TYPES = ("linear", *ACTIVATIONS)
 _TYPE_NAMES = {layers.Linear: "linear", **{cls: name for name, cls in ACTIVATIONS.items()}}
 _DTYPES = ("float32", "float64")
 _NPY_MAGIC = b"\x93NUMPY"
+MAX_ARCHIVE_BYTES = 1 << 30  # a model file's arrays, uncompressed: far above any model glassgrad trains
+MAX_HEADER_BYTES = 1 << 20  # the JSON header array
+MAX_ENTRIES = 4096  # arrays in one archive: two per linear layer, and the header
+_EOCD_SEARCH = 22 + 65535  # the zip's end-of-directory record and the longest comment after it
 _READ_ERRORS = (OSError, EOFError, KeyError, ValueError, RuntimeError, zipfile.BadZipFile, zlib.error)
 
 
@@ -86,60 +95,182 @@ def save(model: Any, path: str | Path) -> Path:
 
 
 def load(path: str | Path) -> Module:
-    """Read a tensor model written by `save`; ValueError for anything else, never running its code."""
+    """Read a tensor model written by `save`; ValueError for anything else, never running its code.
+
+    Every entry's name, dtype, shape and size is checked against the JSON header (and the size
+    against MAX_ARCHIVE_BYTES) from the zip directory and the .npy headers, before any array data
+    is decompressed: a hostile file costs little time and memory to refuse.
+    """
     where = str(path)
     with open(path, "rb") as f:
         if f.read(len(_NPY_MAGIC)) == _NPY_MAGIC:
             raise ValueError(f"{where}: a single .npy array, not a glassgrad .npz archive")
-        f.seek(0)
+        size = f.seek(0, os.SEEK_END)
+        if size > MAX_ARCHIVE_BYTES:
+            raise _too_big(where, "the file has", size)
+        entries = _entry_count(f)
+        if entries > MAX_ENTRIES:
+            raise ValueError(f"{where}: the archive holds {entries} entries; glassgrad writes at most {MAX_ENTRIES}")
         try:
-            archive = np.load(f, allow_pickle=False)
+            archive = zipfile.ZipFile(f)
         except _READ_ERRORS as e:
             raise ValueError(f"{where}: not a readable .npz archive ({type(e).__name__}: {e})") from None
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(f"{where}: a single .npy array, not a glassgrad .npz archive")
         with archive:
-            if "header" not in archive.files:
-                if any(name.endswith("data.pkl") for name in archive.files):
-                    raise ValueError(
-                        f"{where}: a PyTorch file (torch.save), not a glassgrad tensor model; load it with "
-                        "torch.load (trusted files only) and convert it with glassgrad.from_torch"
-                    )
-                shown = ", ".join(map(repr, archive.files[:5])) + (", ..." if len(archive.files) > 5 else "")
+            if any(name.endswith("data.pkl") for name in archive.namelist()):
+                raise ValueError(
+                    f"{where}: a PyTorch file (torch.save), not a glassgrad tensor model; load it with "
+                    "torch.load (trusted files only) and convert it with glassgrad.from_torch"
+                )
+            infos = _entries(archive, where)
+            if "header" not in infos:
+                files = list(infos)
+                shown = ", ".join(map(repr, files[:5])) + (", ..." if len(files) > 5 else "")
                 raise ValueError(
                     f"{where}: no JSON string 'header' array; not a glassgrad tensor model (a zip holding {shown})"
                 )
-            contents = {name: _read(archive, name, where) for name in archive.files}
-    return _build(contents, where)
+            doc = _header(archive, infos.pop("header"), where)
+            described = _described(doc, where)
+            extra = sorted(set(infos) - set(described))
+            if extra:
+                raise ValueError(f"{where}: arrays {extra} are not described by the header")
+            total = sum(info.file_size for info in infos.values())
+            if total > MAX_ARCHIVE_BYTES:
+                raise _too_big(where, "the arrays take", total)
+            contents = {}
+            for name, (dtype, shape, at) in described.items():
+                if name not in infos:
+                    raise ValueError(f"{at}: array {name!r} is missing from the archive")
+                contents[name] = _read(archive, infos[name], name, np.dtype(dtype), shape, at)
+    return _build(doc, contents, where)
 
 
-def _read(archive: np.lib.npyio.NpzFile, name: str, where: str) -> np.ndarray:
+def _too_big(where: str, what: str, size: int, limit: int | None = None) -> ValueError:
+    """The error for `size` bytes over `limit` (MAX_ARCHIVE_BYTES, read at call time)."""
+    limit = MAX_ARCHIVE_BYTES if limit is None else limit
+    return ValueError(f"{where}: {what} {size} bytes, more than the limit of {limit} bytes")
+
+
+def _entry_count(f: BinaryIO) -> int:
+    """How many entries the zip's end-of-directory record announces (0 if there is none): read
+    before zipfile builds an object per entry. A zip64 archive (over 65535 entries) counts as many."""
+    size = f.seek(0, os.SEEK_END)
+    f.seek(max(0, size - _EOCD_SEARCH))
+    tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    f.seek(0)
+    if at < 0 or len(tail) < at + 12:
+        return 0
+    return int.from_bytes(tail[at + 10 : at + 12], "little")
+
+
+def _entries(archive: zipfile.ZipFile, where: str) -> dict[str, zipfile.ZipInfo]:
+    """The archive's entries by array name ('0.weight' for '0.weight.npy'); ValueError for any other entry."""
+    infos: dict[str, zipfile.ZipInfo] = {}
+    for info in archive.infolist():
+        name = info.filename.removesuffix(".npy")
+        if info.is_dir() or name == info.filename:
+            raise ValueError(f"{where}: entry {info.filename!r} is not a .npy array")
+        if name in infos:
+            raise ValueError(f"{where}: the archive holds array {name!r} twice")
+        infos[name] = info
+    return infos
+
+
+def _npy_header(f: BinaryIO, name: str, where: str) -> tuple[np.dtype, tuple[int, ...], bool]:
+    """The dtype, shape and Fortran order an entry's .npy header announces (its data is not read)."""
     try:
-        value = archive[name]
+        version = np.lib.format.read_magic(f)
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f".npy format version {version}")
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read(f)
+        return dtype, shape, fortran
+    except ValueError as e:
+        raise ValueError(f"{where}: entry {name!r} is not a .npy array ({e})") from None
     except _READ_ERRORS as e:
         raise ValueError(f"{where}: cannot read array {name!r} ({type(e).__name__}: {e})") from None
-    if not isinstance(value, np.ndarray):
-        raise ValueError(f"{where}: entry {name!r} is not a .npy array")
-    return value
 
 
-def _build(contents: dict[str, np.ndarray], where: str) -> Module:
-    header = contents.pop("header", None)
-    if header is None or header.dtype.kind != "U" or header.shape != ():
-        raise ValueError(f"{where}: no JSON string 'header' array; not a glassgrad tensor model")
+def _read(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, dtype: np.dtype, shape: tuple[int, ...], at: str
+) -> np.ndarray:
+    """Entry `name` as an array of `dtype` and `shape`, once its .npy header and size say exactly that."""
     try:
-        doc = json.loads(str(header))
+        with archive.open(info) as f:
+            got_dtype, got_shape, fortran = _npy_header(f, name, at)
+            if got_dtype != dtype or got_shape != shape:
+                got = "object" if got_dtype.hasobject else str(got_dtype)
+                raise ValueError(
+                    f"{at}: array {name!r} is {got} {got_shape} but the header says {dtype} {shape}"
+                )
+            nbytes = math.prod(shape) * dtype.itemsize
+            if nbytes > MAX_ARCHIVE_BYTES:
+                raise _too_big(at, f"array {name!r} takes", nbytes)
+            if info.file_size != f.tell() + nbytes:
+                raise ValueError(
+                    f"{at}: array {name!r} holds {info.file_size - f.tell()} bytes of data, but {dtype} {shape} "
+                    f"takes {nbytes} bytes"
+                )
+            data = f.read(nbytes)  # reaching the entry's end checks its CRC
+    except _READ_ERRORS as e:
+        if isinstance(e, ValueError) and str(e).startswith(at):
+            raise
+        raise ValueError(f"{at}: cannot read array {name!r} ({type(e).__name__}: {e})") from None
+    return np.frombuffer(data, dtype).reshape(shape, order="F" if fortran else "C").copy()
+
+
+def _header(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> Any:
+    """The JSON document in the 'header' entry: a 0-d unicode array of at most MAX_HEADER_BYTES."""
+    with archive.open(info) as f:
+        dtype, shape, _ = _npy_header(f, "header", where)
+    if dtype.kind != "U" or shape != ():
+        got = "object" if dtype.hasobject else str(dtype)
+        raise ValueError(f"{where}: no JSON string 'header' array (it is {got} {shape}); not a glassgrad tensor model")
+    if max(info.file_size, dtype.itemsize) > MAX_HEADER_BYTES:
+        raise _too_big(where, "the 'header' array has", max(info.file_size, dtype.itemsize), MAX_HEADER_BYTES)
+    header = _read(archive, info, "header", dtype, (), where)
+    try:
+        return json.loads(str(header))
     except (json.JSONDecodeError, RecursionError) as e:
         raise ValueError(f"{where}: the header is not valid JSON ({e})") from None
+
+
+def _described(doc: Any, where: str) -> dict[str, tuple[str, tuple[int, ...], str]]:
+    """The arrays the header describes: name -> (dtype, shape, where to say it is wrong)."""
     check_header(doc, where, KIND)
     name, specs = doc.get("model"), doc.get("layers")
-    if name not in MODELS:
+    if not isinstance(name, str) or name not in MODELS:
         raise ValueError(f"{where}: unknown model {name!r}; expected one of {tuple(MODELS)}")
     if not isinstance(specs, list):
         raise ValueError(f"{where}: 'layers' must be a list")
-    modules = [_layer(spec, i, contents, f"{where}: layer {i}") for i, spec in enumerate(specs)]
-    if contents:
-        raise ValueError(f"{where}: arrays {sorted(contents)} are not described by the header")
+    described = {}
+    for i, spec in enumerate(specs):
+        at = f"{where}: layer {i}"
+        kind = spec.get("type") if isinstance(spec, dict) else None
+        if not isinstance(kind, str) or kind not in LAYER_TYPES:
+            raise ValueError(f"{at}: unknown layer type {kind!r}; expected one of {LAYER_TYPES}")
+        if kind != "linear":
+            continue
+        if {"weight", "bias"} - spec.keys():
+            raise ValueError(f"{at}: a linear layer needs 'weight' and 'bias' (null for none)")
+        for part in ("weight", "bias"):
+            desc = spec[part]
+            if part == "bias" and desc is None:
+                continue
+            shape = desc.get("shape") if isinstance(desc, dict) else None
+            dtype = desc.get("dtype") if isinstance(desc, dict) else None
+            if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape) or dtype not in _DTYPES:
+                raise ValueError(
+                    f"{at}: '{i}.{part}' must be described as {{'shape': [...], 'dtype': 'float32' or 'float64'}}"
+                )
+            described[f"{i}.{part}"] = (dtype, tuple(shape), at)
+    return described
+
+
+def _build(doc: dict, contents: dict[str, np.ndarray], where: str) -> Module:
+    """The model the (checked) header describes, holding the arrays it names."""
+    name = doc["model"]
+    modules = [_layer(spec, i, contents, f"{where}: layer {i}") for i, spec in enumerate(doc["layers"])]
     mismatch = width_mismatch(modules)
     if mismatch:
         raise ValueError(f"{where}: {mismatch}")
@@ -155,31 +286,15 @@ def _build(contents: dict[str, np.ndarray], where: str) -> Module:
     return layers.Sequential(*modules)
 
 
-def _layer(spec: Any, i: int, contents: dict[str, np.ndarray], at: str) -> Module:
-    kind = spec.get("type") if isinstance(spec, dict) else None
-    if kind not in LAYER_TYPES:
-        raise ValueError(f"{at}: unknown layer type {kind!r}; expected one of {LAYER_TYPES}")
-    if kind != "linear":
-        return ACTIVATIONS[kind]()
-    if {"weight", "bias"} - spec.keys():
-        raise ValueError(f"{at}: a linear layer needs 'weight' and 'bias' (null for none)")
-    weight = _array(spec["weight"], f"{i}.weight", contents, at)
-    bias = None if spec["bias"] is None else _array(spec["bias"], f"{i}.bias", contents, at)
+def _layer(spec: dict, i: int, contents: dict[str, np.ndarray], at: str) -> Module:
+    if spec["type"] != "linear":
+        return ACTIVATIONS[spec["type"]]()
+    weight = _finite(contents[f"{i}.weight"], f"{i}.weight", at)
+    bias = None if spec["bias"] is None else _finite(contents[f"{i}.bias"], f"{i}.bias", at)
     return linear_from_arrays(weight, bias, at)
 
 
-def _array(desc: Any, name: str, contents: dict[str, np.ndarray], at: str) -> np.ndarray:
-    shape = desc.get("shape") if isinstance(desc, dict) else None
-    dtype = desc.get("dtype") if isinstance(desc, dict) else None
-    if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape) or dtype not in _DTYPES:
-        raise ValueError(f"{at}: {name!r} must be described as {{'shape': [...], 'dtype': 'float32' or 'float64'}}")
-    if name not in contents:
-        raise ValueError(f"{at}: array {name!r} is missing from the archive")
-    array = contents.pop(name)
-    if array.shape != tuple(shape) or array.dtype != dtype:
-        raise ValueError(
-            f"{at}: array {name!r} is {array.dtype} {array.shape} but the header says {dtype} {tuple(shape)}"
-        )
+def _finite(array: np.ndarray, name: str, at: str) -> np.ndarray:
     if not np.isfinite(array).all():
         raise ValueError(f"{at}: array {name!r} contains NaN or inf")
     return array

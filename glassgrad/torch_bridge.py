@@ -98,4 +98,7 @@ def _linear_from_torch(linear: torch.nn.Linear, where: str) -> layers.Linear:
         raise ValueError(f"{where}: weights of dtype {linear.weight.dtype}; convert with .double() or .float() first")
     weight = linear.weight.detach().cpu().numpy()
     bias = None if linear.bias is None else linear.bias.detach().cpu().numpy()
+    for part, array in (("weight", weight), ("bias", bias)):
+        if array is not None and not np.isfinite(array).all():
+            raise ValueError(f"{where}: {part} contains NaN or inf; glassgrad takes finite weights only, as it saves")
     return linear_from_arrays(weight, bias, where)

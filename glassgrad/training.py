@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -104,6 +103,10 @@ def run_moons(out: Path, engine: str = "scalar", steps: int = MOONS_STEPS, seed:
     """Train the moons MLP with either engine and write the model and two pictures into `out`."""
     from glassgrad import plots, serialization
 
+    check_whole("steps", steps, 1, MAX_STEPS)
+    check_whole("seed", seed, 0)
+    if engine not in ("scalar", "tensor"):
+        raise ValueError(f"engine: got {engine!r}; expected 'scalar' or 'tensor'")
     out.mkdir(parents=True, exist_ok=True)
     points, labels, signs = moons_data(seed)
     model = serialization.load(resume) if resume else MLP(2, [16, 16, 1], seed=seed)
@@ -152,76 +155,28 @@ def run_demo(out: Path, steps: int = MOONS_STEPS, seed: int = MOONS_SEED, progre
     return run_moons(out, "scalar", steps, seed, progress=progress)
 
 
-def _demo_command(args: argparse.Namespace) -> int:
-    run_demo(Path(args.out), steps=args.steps, seed=args.seed)
-    return 0
+MAX_STEPS = 1_000_000  # bounds on what the commands accept: far beyond any useful run, within every counter
+MAX_EPOCHS = 100_000
+MAX_BATCH_SIZE = 1_000_000
 
 
-def _moons_command(args: argparse.Namespace) -> int:
-    run_moons(Path(args.out), args.engine, args.steps, args.seed, Path(args.resume) if args.resume else None)
-    return 0
+def _expected_whole(low: int, high: int | None) -> str:
+    return f"a whole number from {low} to {high}" if high is not None else f"a whole number >= {low}"
 
 
-def _digits_command(args: argparse.Namespace) -> int:
-    from glassgrad.digits import run_digits
-
-    run_digits(Path(args.out), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-               resume=Path(args.resume) if args.resume else None)
-    return 0
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+def check_whole(name: str, value: object, low: int, high: int | None = None) -> int:
+    """`value` if it is an int from `low` to `high`; else TypeError or ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name}: got {type(value).__name__} {value!r}; expected {_expected_whole(low, high)}")
+    if value < low or (high is not None and value > high):
+        raise ValueError(f"{name}: got {value}; expected {_expected_whole(low, high)}")
     return value
 
 
-def positive_float(text: str) -> float:
-    """An argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+def check_positive(name: str, value: object) -> float:
+    """`value` as a float if it is a finite real number > 0; else TypeError or ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name}: got {type(value).__name__} {value!r}; expected a finite number > 0")
     if not 0.0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
-    return value
-
-
-OUT_HELP = "folder for the model and pictures (default: %(default)s)"
-
-
-def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Register `demo` and `train` on the command line."""
-    demo = commands.add_parser("demo", help="train micrograd's moons MLP with the scalar engine")
-    demo.add_argument("--out", default="glassgrad-out", help=OUT_HELP)
-    demo.add_argument("--steps", type=positive_int, default=MOONS_STEPS, help="training steps (default: %(default)s)")
-    demo.add_argument("--seed", type=int, default=MOONS_SEED,
-                      help="data and initialisation seed (default: %(default)s)")
-    demo.set_defaults(run=_demo_command)
-
-    train = commands.add_parser("train", help="train a model: moons (either engine) or handwritten digits")
-    datasets = train.add_subparsers(dest="dataset", required=True)
-    moons = datasets.add_parser("moons", help="micrograd's moons MLP")
-    moons.add_argument("--engine", choices=("scalar", "tensor"), default="scalar",
-                       help="scalar Values or numpy Tensors (default: %(default)s)")
-    moons.add_argument("--out", default="glassgrad-out", help=OUT_HELP)
-    moons.add_argument("--steps", type=positive_int, default=MOONS_STEPS, help="training steps (default: %(default)s)")
-    moons.add_argument("--seed", type=int, default=MOONS_SEED,
-                       help="data and initialisation seed (default: %(default)s)")
-    moons.add_argument("--resume", metavar="MODEL", help="start from a saved model instead of a fresh one")
-    moons.set_defaults(run=_moons_command)
-
-    digits = datasets.add_parser("digits", help="scikit-learn's 8x8 digits with the Tensor engine")
-    digits.add_argument("--out", default="glassgrad-out", help=OUT_HELP)
-    digits.add_argument("--epochs", type=positive_int, default=40, help="passes over the data (default: %(default)s)")
-    digits.add_argument("--batch-size", type=positive_int, default=32, help="minibatch size (default: %(default)s)")
-    digits.add_argument("--lr", type=positive_float, default=2e-3, help="Adam's learning rate (default: %(default)s)")
-    digits.add_argument("--seed", type=int, default=0,
-                        help="split, initialisation and shuffling seed (default: %(default)s)")
-    digits.add_argument("--resume", metavar="MODEL", help="start from a saved model instead of a fresh one")
-    digits.set_defaults(run=_digits_command)
+        raise ValueError(f"{name}: got {value!r}; expected a finite number > 0")
+    return float(value)

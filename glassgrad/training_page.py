@@ -9,7 +9,6 @@ from this Python run; the page's JavaScript only shows them.
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections.abc import Sequence
 
@@ -203,39 +202,3 @@ def watch(
     """Train `model` in place for `steps` iterations of the lecture's loop on (`xs`, `ys`) with
     learning rate `lr`, and return the page replaying them: `.save(path)`, or shown in Jupyter."""
     return TrainingPage(model, xs, ys, steps, lr, max_nodes)
-
-
-DEFAULT_PAGE = "glassgrad-out/watch.html"
-
-
-def _watch_command(args: argparse.Namespace) -> int:
-    from glassgrad.data import LECTURE_XS, LECTURE_YS
-    from glassgrad.nn import MLP
-
-    page = watch(MLP.lecture(seed=args.seed, fused=args.fused), LECTURE_XS, LECTURE_YS, args.steps, args.lr)
-    path = page.save(args.out)
-    print(f"loss {page.losses[0]:.4f} -> {page.losses[-1]:.4f} over {args.steps} iterations")
-    print(f"wrote {path}: open it in a browser to step through the training loop")
-    return 0
-
-
-def add_command(commands: argparse._SubParsersAction) -> None:
-    """Add `watch` to the `glassgrad` command line."""
-    from glassgrad.training import positive_float, positive_int
-
-    parser = commands.add_parser(
-        "watch",
-        help="train the lecture's MLP on its four examples and write a page replaying the training loop",
-        description="Train the lecture's network (MLP(3, [4, 4, 1]) with tanh) on its four examples with the "
-        "lecture's loop, and write one self-contained page that replays every iteration: forward pass and loss, "
-        "backward pass node by node, the update of every parameter, the loss falling.",
-    )
-    parser.add_argument("--steps", type=positive_int, default=5, help=f"iterations, at most {MAX_ITERATIONS} "
-                        "(default: %(default)s)")
-    parser.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="initial weights' seed (default: %(default)s)")
-    parser.add_argument("--fused", action=argparse.BooleanOptionalAction, default=True,
-                        help="each neuron's w.x + b as one node; --no-fused builds it from * and + as the lecture "
-                        "does (default: fused)")
-    parser.add_argument("--out", default=DEFAULT_PAGE, metavar="FILE.html", help="the page (default: %(default)s)")
-    parser.set_defaults(run=_watch_command)

@@ -7,6 +7,12 @@ a file. Building it needs only the `graphviz` package; rendering needs Graphviz'
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,6 +23,14 @@ from glassgrad.autograd import topological_order
 from glassgrad.engine import Value
 
 DEFAULT_MAX_NODES = 300
+DOT_TIMEOUT = 10.0  # seconds `dot` may take to lay out one drawing before it is stopped
+# Graphviz adds a node for every rank an edge crosses, and its positioning and edge routing are
+# super-linear in them: `x+x+...+x` of 60 terms (60 Values, ~1,800 crossings) took 4 s. Past this
+# many crossings positioning is cut short (nslimit=0) and edges are straight lines: a plainer
+# layout in a fraction of a second.
+LAYOUT_BUDGET = 800
+_FAST_LAYOUT = {"nslimit": "0", "splines": "line"}
+_PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal for the child when its parent dies
 
 INSTALL_GRAPHVIZ = (
     "install Graphviz, which provides it: `sudo apt-get install graphviz` (Debian/Ubuntu), "
@@ -25,7 +39,7 @@ INSTALL_GRAPHVIZ = (
 
 
 class GraphTooLarge(ValueError):
-    """A graph with more Values than the limit: `dot` would be slow and the drawing unreadable."""
+    """A graph too large to draw: more Values than the limit, or more than DOT_TIMEOUT seconds of layout."""
 
 
 class GraphvizNotInstalled(graphviz.ExecutableNotFound):
@@ -46,15 +60,61 @@ def _explain_missing_dot() -> Iterator[None]:
 
 
 class Drawing(graphviz.Digraph):
-    """A `graphviz.Digraph` whose rendering says how to install Graphviz when `dot` is missing."""
+    """A `graphviz.Digraph` whose rendering says how to install Graphviz when `dot` is missing, and
+    whose `pipe` runs `dot` under a time limit, as a child that dies with this process."""
 
-    def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        with _explain_missing_dot():
-            return super().pipe(*args, **kwargs)
+    def pipe(self, format: str | None = None, *, engine: str | None = None, encoding: str | None = None) -> Any:
+        """The drawing rendered by Graphviz in `format` (default: the drawing's), as bytes, or as text
+        in `encoding`. `dot` is stopped after DOT_TIMEOUT seconds (GraphTooLarge) or when this
+        process ends, even by kill -9 (on Linux), so it is never left running."""
+        engine = engine or self.engine
+        cmd = [engine, f"-K{engine}", f"-T{format or self.format}"]
+        try:
+            pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+            process = subprocess.Popen(cmd, preexec_fn=_die_with_parent(), **pipes)
+        except FileNotFoundError:
+            raise GraphvizNotInstalled(cmd) from None
+        with process:
+            try:
+                out, err = process.communicate(self.source.encode(self.encoding), timeout=DOT_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+                raise GraphTooLarge(
+                    f"Graphviz took more than {DOT_TIMEOUT:g} s to lay out the graph and was stopped: "
+                    "draw a smaller part of it"
+                ) from None
+            except BaseException:  # KeyboardInterrupt too: never leave dot running
+                process.kill()
+                raise
+        if process.returncode:
+            raise graphviz.CalledProcessError(process.returncode, cmd, output=out, stderr=err)
+        return out.decode(encoding) if encoding else out
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
         with _explain_missing_dot():
             return super().render(*args, **kwargs)
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` by which the child asks Linux to SIGKILL it when this process dies; None elsewhere."""
+    prctl = _prctl()
+    if prctl is None:
+        return None
+    parent = os.getpid()
+
+    def arm() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+
+    return arm
+
+
+@functools.cache
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, looked up in the parent (not in the forked child), on Linux only."""
+    return ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
 
 
 def check_root(root: Any, who: str) -> None:
@@ -97,7 +157,18 @@ def record_field(text: str) -> str:
     return text
 
 
-def build(
+def rank_crossings(order: list[Value]) -> int:
+    """How many ranks the edges of `order` (a forward order) cross in all, each Value ranked by its
+    longest path to the root: what makes Graphviz's layout slow (see LAYOUT_BUDGET)."""
+    depth: dict[Value, int] = {}
+    for v in reversed(order):  # a Value after every Value that uses it
+        below = depth.setdefault(v, 0) + 1
+        for child in v._prev:
+            depth[child] = max(depth.get(child, 0), below)
+    return sum(depth[child] - depth[v] for v in order for child in v._prev)
+
+
+def drawing(
     order: list[Value],
     fields: Callable[[int, Value], tuple[str, str, str]],
     rankdir: str = "LR",
@@ -111,9 +182,9 @@ def build(
     (names, the group of each Value or None): group j is drawn as a framed cluster with SVG id `g{j}`.
     """
     index = {v: i for i, v in enumerate(order)}
-    dot = Drawing(
-        format=format, graph_attr={"rankdir": rankdir, "fontname": "Helvetica"}, node_attr={"fontname": "Helvetica"}
-    )
+    graph_attr = {"rankdir": rankdir, "fontname": "Helvetica",
+                  **(_FAST_LAYOUT if rank_crossings(order) > LAYOUT_BUDGET else {})}
+    dot = Drawing(format=format, graph_attr=graph_attr, node_attr={"fontname": "Helvetica"})
     names, group_of = groups or ([], [None] * len(order))
     clusters = [Drawing(name=f"cluster_{j}", graph_attr={"label": name, "id": f"g{j}"}) for j, name in enumerate(names)]
     for i, v in enumerate(order):
@@ -140,4 +211,4 @@ def draw_dot(
     After `backward(create_graph=True)` each grad is a Value: its number is shown.
     """
     order = graph_nodes(root, max_nodes)
-    return build(order, lambda i, v: (v.label, f"data {v.data:.4f}", f"grad {number(v.grad):.4f}"), rankdir, format)
+    return drawing(order, lambda i, v: (v.label, f"data {v.data:.4f}", f"grad {number(v.grad):.4f}"), rankdir, format)

@@ -37,13 +37,13 @@ def test_version_and_defaults_in_help():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["demo", "--steps", "0"], "--steps: expected a whole number >= 1, got 0"),
-        (["train", "moons", "--steps", "-5"], "--steps: expected a whole number >= 1, got -5"),
-        (["train", "digits", "--epochs", "0"], "--epochs: expected a whole number >= 1, got 0"),
-        (["train", "digits", "--batch-size", "x"], "--batch-size: expected a whole number >= 1, got 'x'"),
-        (["train", "digits", "--lr", "-1"], "--lr: expected a number > 0, got -1"),
-        (["watch", "--steps", "0"], "--steps: expected a whole number >= 1, got 0"),
-        (["watch", "--steps", "51"], "steps must be 1 to 50"),
+        (["demo", "--steps", "0"], "--steps: expected a whole number from 1 to 1000000, got 0"),
+        (["train", "moons", "--steps", "-5"], "--steps: expected a whole number from 1 to 1000000, got -5"),
+        (["train", "digits", "--epochs", "0"], "--epochs: expected a whole number from 1 to 100000, got 0"),
+        (["train", "digits", "--batch-size", "x"], "--batch-size: expected a whole number from 1 to 1000000, got 'x'"),
+        (["train", "digits", "--lr", "-1"], "--lr: expected a finite number > 0, got -1"),
+        (["watch", "--steps", "0"], "--steps: expected a whole number from 1 to 50, got 0"),
+        (["watch", "--steps", "51"], "--steps: expected a whole number from 1 to 50, got 51"),
     ],
 )
 def test_bad_arguments(args, message):

@@ -3,17 +3,20 @@ cannot drift from the code."""
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import glassgrad
-from glassgrad import Tensor, Value
-from glassgrad.explain import build
+from glassgrad import Tensor, Value, losses
+from glassgrad.data import make_moons
+from glassgrad.explain import evaluate
 from glassgrad.nn import MLP, TensorMLP
 from glassgrad.optim import SGD
 
@@ -53,11 +56,18 @@ def files(tmp_path, monkeypatch):
     doc["layers"][0]["biases"][0] = float("nan")
     Path("nan.json").write_text(json.dumps(doc))
     Path("future.json").write_text(json.dumps({**json.loads(text), "version": 99}))
+    Path("bool.json").write_text(json.dumps({**json.loads(text), "version": True}))
     archive = Path("model.npz").read_bytes()
     Path("truncated.npz").write_bytes(archive[: len(archive) // 2])
     arrays = dict(np.load("model.npz"))
     arrays["0.weight"] = arrays["0.weight"][:, :1]
     np.savez("tampered.npz", **arrays)
+    with zipfile.ZipFile("model.npz") as z, zipfile.ZipFile("huge.npz", "w") as huge:
+        for name in z.namelist():  # 0.weight's .npy header claims 10**12 numbers; 48 bytes follow
+            header = {"descr": "<f8", "fortran_order": False, "shape": (10**12,)}
+            claim = io.BytesIO()
+            np.lib.format.write_array_header_1_0(claim, header)
+            huge.writestr(name, claim.getvalue() + bytes(48) if name == "0.weight.npy" else z.read(name))
     np.savez("pickled.npz", header=np.array([{"x": 1}], dtype=object))
     Path("pickle.pkl").write_bytes(pickle.dumps({"x": 1}))
     return tmp_path
@@ -67,7 +77,8 @@ def files(tmp_path, monkeypatch):
 def test_errors_doc_row_raises_what_it_says(files, what, code, error, message):
     big = sum((Value(float(i)) for i in range(400)), Value(0.0))
     names = {"glassgrad": glassgrad, "np": np, "Value": Value, "Tensor": Tensor, "MLP": MLP,
-             "TensorMLP": TensorMLP, "SGD": SGD, "build": build, "big": big}
+             "TensorMLP": TensorMLP, "SGD": SGD, "evaluate": evaluate, "big": big, "losses": losses,
+             "make_moons": make_moons}
     with pytest.raises(Exception) as caught:
         eval(code, names)
     assert type(caught.value).__name__ == error

@@ -1,6 +1,5 @@
 """`glassgrad explain`: the same numbers as the engine, and hostile input refused with status 2."""
 
-import argparse
 import builtins
 import subprocess
 import sys
@@ -8,20 +7,17 @@ import sys
 import pytest
 from external_tools import require
 
-from glassgrad import Value, explain
+from glassgrad import Value, cli, explain
 
 NEURON = ["tanh(x1*w1 + x2*w2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
 
 
 def run(argv: list[str]) -> int:
-    """`glassgrad explain ARGV` through the command's own parser; the exit status."""
-    parser = argparse.ArgumentParser(prog="glassgrad")
-    explain.add_command(parser.add_subparsers())
+    """`glassgrad explain ARGV` in this process; the exit status."""
     try:
-        args = parser.parse_args(["explain", *argv])
+        return cli.main(["explain", *argv])
     except SystemExit as e:
         return e.code
-    return args.run(args)
 
 
 def engine_neuron() -> tuple[Value, list[Value]]:
@@ -33,7 +29,7 @@ def engine_neuron() -> tuple[Value, list[Value]]:
 
 
 def test_build_gives_the_engines_numbers():
-    root, leaves = explain.build(NEURON[0], explain.parse_values(NEURON[1:]))
+    root, leaves = explain.evaluate(NEURON[0], explain.parse_values(NEURON[1:]))
     root.backward()
     o, inputs = engine_neuron()
     assert root.data == o.data
@@ -55,7 +51,7 @@ def test_build_gives_the_engines_numbers():
     ],
 )
 def test_formulas_match_the_same_computation_written_in_python(expression, values, want):
-    root, leaves = explain.build(expression, values)
+    root, leaves = explain.evaluate(expression, values)
     root.backward()
     inputs = [Value(v) for v in values.values()]
     out = want(*inputs)
@@ -181,7 +177,7 @@ def test_never_evaluates_python(monkeypatch):
 
     monkeypatch.setattr(builtins, "eval", refuse)
     monkeypatch.setattr(builtins, "exec", refuse)
-    root, _ = explain.build("sigmoid(x) * 2", {"x": 0.0})
+    root, _ = explain.evaluate("sigmoid(x) * 2", {"x": 0.0})
     assert root.data == 1.0
 
 
@@ -195,11 +191,11 @@ def test_without_dot_exit_1_with_the_install_hint_and_no_file(tmp_path, monkeypa
 def test_every_intermediate_node_is_labelled_with_its_part_of_the_formula():
     from glassgrad.autograd import topological_order
 
-    root, leaves = explain.build("tanh(x1*w1 + x2*w2 + b)", explain.parse_values(NEURON[1:]))
+    root, leaves = explain.evaluate("tanh(x1*w1 + x2*w2 + b)", explain.parse_values(NEURON[1:]))
     labels = [v.label for v in topological_order(root)]
     assert labels == ["x1", "w1", "x1*w1", "x2", "w2", "x2*w2", "x1*w1 + x2*w2", "b", "x1*w1 + x2*w2 + b", "out"]
-    root, _ = explain.build("-(a - b) ** 2 / 4 + 2*a", {"a": 1.0, "b": -2.5})
+    root, _ = explain.evaluate("-(a - b) ** 2 / 4 + 2*a", {"a": 1.0, "b": -2.5})
     labels = [v.label for v in topological_order(root)]
     assert labels == ["a", "b", "a - b", "(a - b) ** 2", "-(a - b) ** 2", "4", "-(a - b) ** 2 / 4", "2", "2*a", "out"]
-    root, leaves = explain.build("x", {"x": 2.0})  # a lone name stays itself
+    root, leaves = explain.evaluate("x", {"x": 2.0})  # a lone name stays itself
     assert root is leaves["x"] and root.label == "x"

@@ -158,7 +158,7 @@ def test_make_moons():
     for (x, y), label in zip(clean, clean_labels):
         centre = (0.0, 0.0) if label == 0 else (1.0, 0.5)
         assert math.hypot(x - centre[0], y - centre[1]) == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="n >= 2"):
+    with pytest.raises(ValueError, match="make_moons n: got 1; expected a whole number >= 2"):
         make_moons(1)
 
 

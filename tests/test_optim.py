@@ -123,14 +123,14 @@ def test_zero_grad_resets_value_gradients():
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda p: SGD(p, lr=-0.1), "SGD lr: got -0.1; expected a learning rate >= 0"),
-        (lambda p: SGD(p, lr=0.1, momentum=-1), "SGD momentum: got -1; expected momentum >= 0"),
+        (lambda p: SGD(p, lr=-0.1), "SGD lr: got -0.1; expected a finite learning rate >= 0"),
+        (lambda p: SGD(p, lr=0.1, momentum=-1), "SGD momentum: got -1; expected a finite momentum >= 0"),
         (lambda p: SGD(p, lr=0.1, nesterov=True), "SGD nesterov=True: got momentum=0.0, dampening=0.0"),
         (lambda p: SGD(p, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "momentum > 0 and dampening = 0"),
         (lambda p: Adam(p, betas=(1.0, 0.999)), "Adam betas[0]: got 1.0; expected a value in [0, 1)"),
         (lambda p: AdamW(p, betas=(0.9, -0.1)), "AdamW betas[1]: got -0.1; expected a value in [0, 1)"),
-        (lambda p: Adam(p, eps=-1e-8), "Adam eps: got -1e-08; expected eps >= 0"),
-        (lambda p: AdamW(p, weight_decay=-0.01), "AdamW weight_decay: got -0.01; expected weight_decay >= 0"),
+        (lambda p: Adam(p, eps=-1e-8), "Adam eps: got -1e-08; expected a finite eps >= 0"),
+        (lambda p: AdamW(p, weight_decay=-0.01), "AdamW weight_decay: got -0.01; expected a finite weight_decay >= 0"),
         (lambda p: Adam([]), "Adam: got an empty parameter list"),
         (lambda p: StepLR(SGD(p, lr=0.1), step_size=0), "StepLR step_size: got 0; expected a positive int"),
         (lambda p: CosineAnnealingLR(SGD(p, lr=0.1), T_max=0), "CosineAnnealingLR T_max: got 0"),

@@ -226,10 +226,10 @@ def test_a_pickle_is_refused_without_being_unpickled(tmp_path, where):
     )
     if where == "array":
         np.savez(path, header=good_header, payload=payload)
-        message = "cannot read array 'payload'.*allow_pickle=False"
+        message = r"arrays \['payload'\] are not described by the header"
     elif where == "header":
         np.savez(path, header=payload)
-        message = "cannot read array 'header'.*allow_pickle=False"
+        message = r"no JSON string 'header' array \(it is object \(1,\)\)"
     else:
         path.write_bytes(pickle.dumps(Payload(marker)))
         message = "not a readable .npz archive"
@@ -382,13 +382,11 @@ def test_save_figure_is_atomic_through_storage_and_closes_the_figure(tmp_path, m
     assert not plt.fignum_exists(fig.number)
 
 
-def test_imports_point_one_way_and_the_old_names_still_work():
+def test_imports_point_one_way():
     code = (
         "import sys, glassgrad.tensor_serialization, glassgrad.plots;"
         "assert 'glassgrad.serialization' not in sys.modules, 'tensor_serialization imports serialization'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
-    assert serialization.atomic_write is storage.atomic_write is plots.atomic_write
-    assert serialization.check_header is storage.check_header is tensor_serialization.check_header
-    assert (serialization.FORMAT, serialization.VERSION) == (storage.FORMAT, storage.VERSION) == ("glassgrad", 1)
+    assert (storage.FORMAT, storage.VERSION) == ("glassgrad", 1)
     assert glassgrad.save is serialization.save and glassgrad.load is serialization.load
