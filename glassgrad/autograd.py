@@ -144,12 +144,6 @@ class Node:
         return out
 
     @classmethod
-    def operands(cls, inputs: tuple, op: str) -> tuple:
-        """The inputs of an operation (`glassgrad.op`) as nodes of this engine: numbers become constants.
-        The Tensor engine also gives them one dtype and one shape, so that elementwise rules see one."""
-        return tuple(cls.constant(x, op) for x in inputs)
-
-    @classmethod
     def result2(cls, data: Any, a: Any, b: Any, op: str, rule: Any) -> Any:
         """`result` for one or two inputs (`b` None for one), the common case, without a tuple."""
         out = _new(cls)
@@ -169,6 +163,11 @@ class Node:
             check_forward(out, (a,) if b is None else (a, b))
         return out
 
+    @classmethod
+    def aligned(cls, inputs: tuple, op: str) -> tuple:
+        """`inputs` made fit to be the inputs of one elementwise operation (Tensors: one shape, one dtype)."""
+        return inputs
+
     def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
         """Add d(self)/d(node) to `grad` of every node self depends on (leaves and intermediate results).
 
@@ -180,7 +179,7 @@ class Node:
         backpropagate(self, seed, create_graph, into_grad=True)
 
     def detach(self) -> Any:
-        """The same data as a new leaf that requires no gradient: gradients do not flow through it."""
+        """The same data as a new leaf: gradients do not flow through it to what made self."""
         return self.constant(self.data, "detach")
 
     def _seed(self, gradient: Any, create_graph: bool, who: str) -> Any:
@@ -439,7 +438,6 @@ def grad(output: Any, inputs: Any, grad_output: Any = None, create_graph: bool =
     `create_graph=True` the results are nodes themselves and can be differentiated again. An input
     that `output` does not depend on gets a zero gradient.
     """
-    (output,) = _as_nodes(output, "grad", "the output") if isinstance(output, Node) else (output,)
     if not isinstance(output, Node):
         raise TypeError(f"grad: the output must be a Value or a Tensor, got {type(output).__name__}")
     nodes = _as_nodes(inputs, "grad", "the inputs")

@@ -22,7 +22,6 @@ from glassgrad import floatmath, ops
 from glassgrad.autograd import Node
 from glassgrad.ops import ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op
 
-_new = object.__new__
 _MICROGRAD_BACKWARD = (
     "a Value's derivative comes from its operation's description, not from a closure in `_backward`: "
     "define a new operation with glassgrad.op, e.g.\n"
@@ -100,7 +99,7 @@ class Value(Node):
                 )
 
     @classmethod
-    def constant(cls, x: Any, op: str) -> Value:
+    def constant(cls, x: Any, op: str, like: Value | None = None) -> Value:
         """The other side of an operator: a Value as it is, a number as a new leaf."""
         if isinstance(x, Value):
             return x

@@ -13,6 +13,7 @@ A new operation is one `glassgrad.op` decorator (see `op`), or one `Op` passed t
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -77,7 +78,8 @@ _BUILT_IN: set[str] = set()  # filled once glassgrad's own operations are regist
 def register(op: Op) -> Op:
     """Make `op` known by its name, so that nodes named after it can be made by hand and drawn.
     A name of glassgrad's own operations cannot be taken; a user's operation can be defined again."""
-    if op.name in _BUILT_IN:
+    known = describe(op.name)
+    if op.name in _BUILT_IN or known is not None and known[0].name in _BUILT_IN:
         raise ValueError(f"{op.name!r} is the name of one of glassgrad's own operations; choose another name")
     if _PARAMETER.search(op.name):
         pattern = re.escape(op.name)
@@ -229,6 +231,33 @@ SIGMOID = register(Op("sigmoid", lambda g, out, a: (g * (1.0 - out) * out,), flo
                       formula="sigmoid({0})", local=("{out}·(1 − {out})",)))
 
 
+def _cos(x: Any) -> Any:
+    return x.cos() if isinstance(x, Node) else np.cos(x)
+
+
+def _sin(x: Any) -> Any:
+    return x.sin() if isinstance(x, Node) else np.sin(x)
+
+
+# Elementwise operations only the Tensor engine has (no forward on floats): PyTorch's functions.
+SQRT = register(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _quiet(np.sqrt),
+                   formula="√{0}", local=("1/(2√{0})",)))
+def _sign(x: Any) -> Any:
+    """sign x, and 0 at NaN (PyTorch's sgn): the slope of |x|, so a NaN gets no gradient."""
+    return np.nan_to_num(np.sign(x), nan=0.0)
+
+
+ABS = register(Op("abs", lambda g, out, a: (g * _sign(data_of(a)),), None, np.abs,
+                  formula="|{0}|", local=("sign({0})",)))
+SIN = register(Op("sin", lambda g, out, a: (g * _cos(a),), None, _quiet(np.sin), formula="sin({0})",
+                  local=("cos {0}",)))
+COS = register(Op("cos", lambda g, out, a: (-g * _sin(a),), None, _quiet(np.cos), formula="cos({0})",
+                  local=("−sin {0}",)))
+LOG10 = register(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), None, _quiet(np.log10),
+                    formula="log10({0})", local=("1/({0} ln 10)",)))
+
+
+
 def _linear(g, out, *inputs):
     """d(w.x + b)/dw_i = x_i, d/dx_i = w_i, d/db = 1; inputs are (w_1..w_n, x_1..x_n, b)."""
     n = len(inputs) // 2
@@ -274,7 +303,8 @@ def op(derivative: Callable[..., Sequence[Any]], name: str | None = None, formul
     """
 
     def make(forward: Callable[..., Any]) -> Callable[..., Any]:
-        description = register(Op(name or forward.__name__, derivative, forward, forward, formula, local))
+        op_name = name or forward.__name__
+        description = register(Op(op_name, _counted(op_name, derivative), forward, forward, formula, local))
 
         def apply(*inputs: Any) -> Any:
             return call(description, *inputs)
@@ -286,14 +316,34 @@ def op(derivative: Callable[..., Sequence[Any]], name: str | None = None, formul
     return make
 
 
+def _counted(name: str, derivative: Callable[..., Sequence[Any]]) -> Callable[..., Sequence[Any]]:
+    """`derivative`, checked to give one share per input: a user's rule that returned too few would
+    silently leave inputs without gradient."""
+
+    def rule(g: Any, out: Any, *inputs: Any) -> Sequence[Any]:
+        shares = derivative(g, out, *inputs)
+        if not isinstance(shares, (tuple, list)) or len(shares) != len(inputs):
+            got = f"{len(shares)} shares" if isinstance(shares, (tuple, list)) else type(shares).__name__
+            raise TypeError(
+                f"the derivative of {name!r} returned {got} for {len(inputs)} input(s); it must return a tuple "
+                f"with one share per input, e.g. lambda g, out, x, y: (g * y, g * x)"
+            )
+        return shares
+
+    rule.__doc__ = derivative.__doc__
+    return rule
+
+
 def call(op: Op, *inputs: Any, params: tuple = ()) -> Any:
     """`op` applied to `inputs`, a node of the engine of the first node among them (numbers and
-    arrays become constants); the engine's own forward for its kind of data."""
-    engine = next((type(x) for x in inputs if isinstance(x, Node)), None)
-    if engine is None:
+    arrays become constants, Tensors of other shapes and dtypes are broadcast and converted as
+    arithmetic does); the engine's own forward for its kind of data."""
+    like = next((x for x in inputs if isinstance(x, Node)), None)
+    if like is None:
         raise TypeError(f"{op.name}: expected at least one Value or Tensor among the inputs, got "
                         f"{', '.join(type(x).__name__ for x in inputs)}")
-    nodes = engine.operands(inputs, op.name)
+    engine = type(like)
+    nodes = engine.aligned(tuple(engine.constant(x, op.name, like) for x in inputs), op.name)
     forward = op.on_floats if engine.holds_floats else op.on_arrays
     data = forward(*params, *(x.data for x in nodes))
     rule = partial(op.derivative, *params) if params else op.derivative

@@ -28,22 +28,25 @@ import numpy as np
 from glassgrad import floatmath
 from glassgrad.autograd import Node, data_of, is_grad_enabled, topological_order
 from glassgrad.ops import (
+    ABS,
     ADD,
+    COS,
     DIV,
     EXP,
     LOG,
+    LOG10,
     MUL,
     NEG,
     POW,
     POW_K,
     RELU,
     SIGMOID,
+    SIN,
+    SQRT,
     SUB,
     TANH,
     Op,
-    _quiet,
     div,
-    register,
     zero_where,
 )
 
@@ -196,6 +199,19 @@ class Tensor(Node):
         return out
 
     @classmethod
+    def aligned(cls, inputs: tuple, op: str) -> tuple:
+        """`inputs` of different dtypes converted to the widest (by `astype` nodes, so a narrower
+        input's gradient keeps its dtype) and of different shapes broadcast to one (by `expand`
+        nodes, whose derivative sums back), so that an elementwise rule sees one shape and one dtype."""
+        dtype = np.result_type(*(x.dtype for x in inputs))
+        try:
+            shape = np.broadcast_shapes(*(x.shape for x in inputs))
+        except ValueError:
+            shapes = " and ".join(str(x.shape) for x in inputs)
+            raise ValueError(f"{op}: shapes {shapes} do not match (cannot broadcast)") from None
+        return tuple(_broadcast(x if x.dtype == dtype else x.astype(dtype), shape) for x in inputs)
+
+    @classmethod
     def result2(cls, data: Any, a: Any, b: Any, op: str, rule: Any) -> Tensor:
         """`result` for one or two inputs, stamped in the same way."""
         out = _node_result2(cls, data, a, b, op, rule)
@@ -213,30 +229,17 @@ class Tensor(Node):
         self._rule = None
 
     @classmethod
-    def constant(cls, x: Any, op: str) -> Tensor:
-        """A Tensor as it is; a number or an array as a leaf that requires no gradient."""
+    def constant(cls, x: Any, op: str, like: Tensor | None = None) -> Tensor:
+        """A Tensor as it is; a number or an array as a leaf that requires no gradient (a number in the
+        dtype of `like`, the Tensor it is combined with, as PyTorch's scalars)."""
         if isinstance(x, Tensor):
             return x
+        if like is not None:
+            return _operand(x, like)
         try:
             return _constant(_as_array(x))
         except TypeError:
             raise TypeError(f"{op}: got {type(x).__name__}; expected a Tensor, a number or an array") from None
-
-    @classmethod
-    def operands(cls, inputs: tuple, op: str) -> tuple:
-        """The inputs of a user-defined operation as Tensors of one dtype and one shape (numbers take the
-        first Tensor's dtype), converted and broadcast by nodes so that the gradients go back converted
-        and summed, as for the built-in elementwise operations."""
-        like = next(x for x in inputs if isinstance(x, Tensor))
-        nodes = tuple(_operand(x, like) for x in inputs)
-        dtype = np.result_type(*(x.dtype for x in nodes))
-        nodes = tuple(x.astype(dtype) for x in nodes)
-        try:
-            shape = np.broadcast_shapes(*(x.shape for x in nodes))
-        except ValueError:
-            shapes = ", ".join(str(x.shape) for x in nodes)
-            raise ValueError(f"{op}: shapes {shapes} do not match (cannot broadcast)") from None
-        return tuple(_broadcast(x, shape) for x in nodes)
 
     @staticmethod
     def raw(data: Any, op: str) -> np.ndarray:
@@ -881,32 +884,6 @@ _result = Tensor.result
 _result2 = Tensor.result2
 
 
-def _cos(x: Any) -> Any:
-    return x.cos() if isinstance(x, Tensor) else np.cos(x)
-
-
-def _sin(x: Any) -> Any:
-    return x.sin() if isinstance(x, Tensor) else np.sin(x)
-
-
-# Elementwise operations only the Tensor engine has: name, derivative, forward on arrays, pictures.
-SQRT = register(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _quiet(np.sqrt),
-                   formula="√{0}", local=("1/(2√{0})",)))
-def _sign(x: np.ndarray) -> np.ndarray:
-    """sign x, and 0 at NaN (PyTorch's sgn): the slope of |x|, so NaN gets no gradient."""
-    return np.nan_to_num(np.sign(x), nan=0.0)
-
-
-ABS = register(Op("abs", lambda g, out, a: (g * _sign(data_of(a)),), None, np.abs,
-                  formula="|{0}|", local=("sign({0})",)))
-SIN = register(Op("sin", lambda g, out, a: (g * _cos(a),), None, _quiet(np.sin), formula="sin({0})",
-                  local=("cos {0}",)))
-COS = register(Op("cos", lambda g, out, a: (-g * _sin(a),), None, _quiet(np.cos), formula="cos({0})",
-                  local=("−sin {0}",)))
-LOG10 = register(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), None, _quiet(np.log10),
-                    formula="log10({0})", local=("1/({0} ln 10)",)))
-
-
 def _unary(op: Op, a: Tensor) -> Tensor:
     return _result2(op.on_arrays(a.data), a, None, op.name, op.derivative)
 
@@ -917,15 +894,8 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     an `expand` node), so that the elementwise rule sees one shape and one dtype."""
     if not isinstance(b, Tensor):
         b = _operand(b, a)
-    if a.dtype != b.dtype:
-        dtype = np.promote_types(a.dtype, b.dtype)
-        a, b = a.astype(dtype), b.astype(dtype)
-    if a.shape != b.shape:
-        try:
-            shape = np.broadcast_shapes(a.shape, b.shape)
-        except ValueError:
-            raise ValueError(f"{op.name}: shapes {a.shape} and {b.shape} do not match (cannot broadcast)") from None
-        a, b = _broadcast(a, shape), _broadcast(b, shape)
+    if a.dtype != b.dtype or a.shape != b.shape:
+        a, b = Tensor.aligned((a, b), op.name)
     return _result2(op.on_arrays(a.data, b.data), a, b, op.name, op.derivative)
 
 

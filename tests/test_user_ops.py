@@ -108,3 +108,47 @@ def test_a_name_of_glassgrad_s_own_operations_cannot_be_taken():
     with pytest.raises(ValueError, match="'tanh' is the name of one of glassgrad's own operations"):
         glassgrad.op(derivative=lambda g, out, x: (g,), name="tanh")(lambda x: x)
     assert describe("tanh")[0].on_floats(0.5) == math.tanh(0.5)
+
+
+def test_a_rule_with_the_wrong_number_of_shares_is_named():
+    @glassgrad.op(derivative=lambda g, out, x, y, z: (g, g))
+    def add3(x, y, z):
+        return x + y + z
+
+    with pytest.raises(TypeError, match=r"the derivative of 'add3' returned 2 shares for 3 input\(s\)"):
+        add3(Value(1.0), Value(2.0), Value(3.0)).backward()
+
+    @glassgrad.op(derivative=lambda g, out, x: g * 2)
+    def double(x):
+        return 2 * x
+
+    with pytest.raises(TypeError, match="returned float for 1 input"):
+        double(Value(1.0)).backward()
+
+
+def test_tensor_inputs_are_broadcast_and_promoted_as_arithmetic_does():
+    @glassgrad.op(derivative=lambda g, out, x, y: (g * y, g * x))
+    def times(x, y):
+        return x * y
+
+    x = Tensor(np.ones(3), requires_grad=True)
+    y = Tensor(np.full((2, 3), 2.0), requires_grad=True)
+    out = times(x, y)
+    out.sum().backward()
+    assert out.shape == (2, 3) and x.grad.shape == (3,) and y.grad.shape == (2, 3)
+    np.testing.assert_array_equal(x.grad, [4.0, 4.0, 4.0])
+    single = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    half = times(single, 0.5)
+    half.sum().backward()
+    assert half.dtype == np.float32 and single.grad.dtype == np.float32
+
+
+def test_a_parameterised_name_of_the_engine_cannot_be_shadowed():
+    with pytest.raises(ValueError, match="'\\*\\*2' is the name of one of glassgrad's own operations"):
+        glassgrad.op(derivative=lambda g, out, x: (g,), name="**2")(lambda x: x)
+    for name in ("sqrt", "abs", "sin", "cos", "log10"):
+        with pytest.raises(ValueError, match="own operations"):
+            glassgrad.op(derivative=lambda g, out, x: (g,), name=name)(lambda x: x)
+    x = Value(3.0)
+    Value(9.0, (x,), "**2").backward()
+    assert x.grad == 6.0
