@@ -67,12 +67,6 @@ def train_moons_scalar(
     return history
 
 
-def scalar_scores(model: MLP, grid) -> list[float]:
-    """The model's score for each row of `grid`, without building a graph."""
-    with no_grad():
-        return [model(list(map(float, row))).data for row in grid]
-
-
 def train_moons_tensor(model, points: list[list[float]], signs: list[float], steps: int = MOONS_STEPS,
                        progress: bool = True) -> History:
     """The demo's training with the Tensor engine: the whole batch in a few array operations."""
@@ -107,33 +101,28 @@ def run_moons(out: Path, engine: str = "scalar", steps: int = MOONS_STEPS, seed:
     check_whole("seed", seed, 0)
     if engine not in ("scalar", "tensor"):
         raise ValueError(f"engine: got {engine!r}; expected 'scalar' or 'tensor'")
+    from glassgrad.nn.layers import check_model_shape, mlp_from_scalar
+
     out.mkdir(parents=True, exist_ok=True)
     points, labels, signs = moons_data(seed)
     model = serialization.load(resume) if resume else MLP(2, [16, 16, 1], seed=seed)
     if resume:  # a scalar model is checked through its Tensor twin: one check for both kinds
-        from glassgrad.nn.layers import check_model_shape, mlp_from_scalar
-
-        twin = mlp_from_scalar(model) if isinstance(model, MLP) else model
-        check_model_shape(twin, 2, 1, f"--resume {resume}")
+        check_model_shape(mlp_from_scalar(model) if isinstance(model, MLP) else model, 2, 1, f"--resume {resume}")
     if engine == "tensor":
         if isinstance(model, MLP):
-            from glassgrad.nn.layers import mlp_from_scalar
-
             model = mlp_from_scalar(model)
         history = train_moons_tensor(model, points, signs, steps, progress)
         model_path = serialization.save(model, out / "moons_model.npz")
-
-        def score(grid):
-            with no_grad():
-                return model(grid).data[:, 0]  # a layer converts an array to its own dtype
     else:
         if not isinstance(model, MLP):
             raise ValueError(f"--resume {resume}: a tensor model; train it with --engine tensor")
         history = train_moons_scalar(model, points, signs, steps, progress)
         model_path = serialization.save(model, out / "moons_model.json")
+    twin = mlp_from_scalar(model) if isinstance(model, MLP) else model  # the same network, a whole grid at once
 
-        def score(grid):
-            return scalar_scores(model, grid)
+    def score(grid):
+        with no_grad():
+            return twin(grid).data[:, 0]  # a layer converts an array to its own dtype
 
     boundary = plots.save_figure(
         plots.decision_boundary(score, points, labels, f"moons ({engine} engine): decision boundary",

@@ -14,3 +14,28 @@ def browser():
         chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+class Ran:
+    """What a `glassgrad` command run in this process returned and printed."""
+
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture
+def glassgrad(capsys):
+    """`glassgrad ARGS...` run in this process (as the `glassgrad` script runs `cli.main`): its exit
+    status and output. Each command also has one test that runs it as a real subprocess."""
+    from glassgrad import cli
+
+    def run(*args: str) -> Ran:
+        capsys.readouterr()
+        try:
+            code = cli.main(list(args))
+        except SystemExit as exit_:  # argparse: --help, --version, bad arguments
+            code = exit_.code
+        out, err = capsys.readouterr()
+        return Ran(code, out, err)
+
+    return run

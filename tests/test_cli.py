@@ -1,4 +1,6 @@
-"""The `glassgrad` command answers bad input with one line and a non-zero exit status, never a traceback."""
+"""The `glassgrad` command answers bad input with one line and a non-zero exit status, never a traceback.
+
+The commands run in this process (the `glassgrad` fixture); the first test runs the real script."""
 
 from __future__ import annotations
 
@@ -8,18 +10,14 @@ import sys
 import pytest
 
 
-def glassgrad(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "glassgrad", *args], capture_output=True, text=True)
-
-
 def test_help_lists_the_commands():
-    result = glassgrad("--help")
+    result = subprocess.run([sys.executable, "-m", "glassgrad", "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     for command in ("demo", "train", "explain", "watch"):
         assert command in result.stdout
 
 
-def test_version_and_defaults_in_help():
+def test_version_and_defaults_in_help(glassgrad):
     from glassgrad import __version__
 
     version = glassgrad("--version")
@@ -46,13 +44,13 @@ def test_version_and_defaults_in_help():
         (["watch", "--steps", "51"], "--steps: expected a whole number from 1 to 50, got 51"),
     ],
 )
-def test_bad_arguments(args, message):
+def test_bad_arguments(glassgrad, args, message):
     result = glassgrad(*args)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
-def test_bad_resume_files(tmp_path):
+def test_bad_resume_files(glassgrad, tmp_path):
     missing = glassgrad("train", "moons", "--resume", str(tmp_path / "nope.json"), "--out", str(tmp_path))
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert missing.stderr.startswith("glassgrad train: error:") and "nope.json" in missing.stderr
@@ -67,7 +65,7 @@ def test_bad_resume_files(tmp_path):
     assert wrong_engine.returncode == 2 and "train it with --engine tensor" in wrong_engine.stderr
 
 
-def test_unusable_output_folder(tmp_path):
+def test_unusable_output_folder(glassgrad, tmp_path):
     missing_parent = glassgrad("demo", "--steps", "1", "--out", "/proc/glassgrad-cannot-write-here")
     assert missing_parent.returncode == 2  # FileNotFoundError: a path the user got wrong
     a_file = tmp_path / "a-file"
@@ -78,7 +76,7 @@ def test_unusable_output_folder(tmp_path):
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
-def test_resuming_a_scalar_model_of_the_wrong_shape(tmp_path):
+def test_resuming_a_scalar_model_of_the_wrong_shape(glassgrad, tmp_path):
     from glassgrad import serialization
     from glassgrad.nn import MLP
 
