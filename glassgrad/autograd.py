@@ -290,8 +290,9 @@ def _rule_anomaly(node: Any, error: FloatingPointError) -> FloatingPointError:
 
 
 def _brief(x: Any) -> str:
-    if isinstance(x, float):
+    if type(x) is float:
         return repr(x)
+    x = np.asarray(x)  # a numpy scalar (a 0-d result) is shown as the 0-d array it stands for
     return f"array{tuple(x.shape)} with min {x.min() if x.size else '-'}, max {x.max() if x.size else '-'}"
 
 
@@ -457,6 +458,9 @@ def grad(output: Any, inputs: Any, grad_output: Any = None, create_graph: bool =
 
 
 def zero_grads(parameters: Sequence[Any]) -> None:
-    """Forget gradients: 0.0 for a Value (micrograd's starting grad), None for a Tensor (PyTorch's)."""
-    for p in parameters:
+    """Forget gradients: 0.0 for a Value (micrograd's starting grad), None for a Tensor (PyTorch's).
+    `parameters` is one node or a sequence of them (a Tensor is not taken as a sequence of its rows)."""
+    for p in [parameters] if isinstance(parameters, Node) else parameters:
+        if not isinstance(p, Node):
+            raise TypeError(f"zero_grads: expected Values or Tensors, got {type(p).__name__}")
         p.grad = type(p).initial_grad

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+import numpy as np
+
 from glassgrad import floatmath, ops
 from glassgrad.autograd import Node
 from glassgrad.ops import ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op
@@ -32,7 +34,7 @@ _MICROGRAD_BACKWARD = (
 def _as_float(x: Any, what: str, expected: str = "a real number (int or float)") -> float:
     if type(x) is float:
         return x
-    if isinstance(x, numbers.Real) and not isinstance(x, Node):
+    if isinstance(x, (numbers.Real, np.bool_)) and not isinstance(x, Node):  # numpy's scalars too
         try:
             return float(x)
         except OverflowError:
@@ -135,7 +137,7 @@ class Value(Node):
         if isinstance(other, Value):
             return _power(self, other)
         k = _as_float(other, "unsupported exponent for **", "a real number (int or float) or a Value")
-        return _result2(floatmath.power(self.data, k), self, None, f"**{floatmath.shortest(k)}",
+        return _result2(ops.power_by(self.data, k), self, None, f"**{floatmath.shortest(k)}",
                         partial(POW_K.derivative, k))
 
     def _seed(self, gradient: Any, create_graph: bool, who: str) -> Value | float:
@@ -173,5 +175,6 @@ def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
     """w . x + b as one node: a neuron's weighted sum, with 1 node instead of 2n."""
     if len(w) != len(x):
         raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs")
-    inputs = (*w, *(Value.constant(xi, "linear") for xi in x), b)
+    inputs = (*(v if type(v) is Value else Value.constant(v, "linear") for v in w),
+              *(Value.constant(xi, "linear") for xi in x), b if type(b) is Value else Value.constant(b, "linear"))
     return _result(LINEAR.on_floats(*[v.data for v in inputs]), inputs, "linear", LINEAR.derivative)

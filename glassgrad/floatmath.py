@@ -61,11 +61,14 @@ def tanh(x: float) -> float:
 
 
 def sigmoid(x: float) -> float:
-    """1 / (1 + e^-x), computed without overflow for large |x|."""
-    if x >= 0.0:
-        return 1.0 / (1.0 + exp(-x))
-    z = exp(x)
-    return z / (1.0 + z)
+    """1 / (1 + e^-x), as PyTorch computes it: e^-x overflows to inf below about -709.8, giving 0
+    (e^x / (1 + e^x) would give a subnormal there, where PyTorch and the Tensor engine give 0)."""
+    return 1.0 / (1.0 + exp(-x))
+
+
+def sqrt(x: float) -> float:
+    """√x as C's sqrt: nan below 0, and √-0.0 is -0.0."""
+    return math.sqrt(x) if x >= 0.0 or x != x else NAN
 
 
 def relu(x: float) -> float:
@@ -74,5 +77,6 @@ def relu(x: float) -> float:
 
 
 def shortest(x: float) -> str:
-    """x as a label would show it: '2' for 2.0, otherwise Python's shortest repr ('0.5', 'inf')."""
-    return str(int(x)) if x.is_integer() else repr(x)
+    """x as a label would show it: '2' for 2.0, otherwise Python's shortest repr ('0.5', 'inf', '1e+300':
+    not the 301 digits of int(1e300))."""
+    return str(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad.autograd import backpropagate, data_of
+from glassgrad.autograd import Node, backpropagate, data_of
 
 
 class GradcheckError(AssertionError):
@@ -25,7 +25,11 @@ class GradcheckError(AssertionError):
 
 def _nodes(result: Any) -> list:
     """fn's result as a list of output nodes."""
-    return list(result) if isinstance(result, (list, tuple)) else [result]
+    nodes = list(result) if isinstance(result, (list, tuple)) else [result]
+    for node in nodes:
+        if not isinstance(node, Node):
+            raise TypeError(f"fn must return a Value, a Tensor or a list of them, got {type(node).__name__}")
+    return nodes
 
 
 def _flat(x: Any) -> np.ndarray:
@@ -122,6 +126,11 @@ def _compare(
         )
 
 
+def _inputs(inputs: Any) -> list:
+    """One node as a list of one (a Tensor is not a sequence of its rows), a sequence as a list."""
+    return [inputs] if isinstance(inputs, Node) else list(inputs)
+
+
 def _check(
     what: str,
     fn: Callable[..., Any],
@@ -131,7 +140,7 @@ def _check(
     rtol: float,
     names: list[str] | None = None,
 ) -> bool:
-    inputs = list(inputs)
+    inputs = _inputs(inputs)
     for i, x in enumerate(inputs):
         if not hasattr(x, "_prev"):
             raise TypeError(f"{what}: input {i} is {type(x).__name__} {x!r}; expected a Value or a Tensor")
@@ -152,7 +161,7 @@ def _check(
 
 def gradcheck(
     fn: Callable[..., Any],
-    inputs: Sequence[Any],
+    inputs: Any,
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
@@ -161,6 +170,7 @@ def gradcheck(
 
     `fn` returns a Value, a Tensor of any shape, or a list of them; every output element is
     checked against every element of every input that requires a gradient (the full Jacobian).
+    `inputs` is one Value or Tensor, or a sequence of them.
     Tensor inputs must be float64 (eps = 1e-6 is below float32's resolution). Returns True, or
     raises `GradcheckError` naming the worst element with its analytic and numeric values.
     """
@@ -169,7 +179,7 @@ def gradcheck(
 
 def gradgradcheck(
     fn: Callable[..., Any],
-    inputs: Sequence[Any],
+    inputs: Any,
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
@@ -181,6 +191,7 @@ def gradgradcheck(
     as PyTorch's gradgradcheck does with random `grad_outputs`. Output i of the checked function
     is the first derivative with respect to input i.
     """
+    inputs = _inputs(inputs)
     rng = np.random.default_rng(seed)
     weights = [None if _is_scalar(o) else rng.standard_normal(o.data.shape) for o in _nodes(fn(*inputs))]
 

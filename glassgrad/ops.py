@@ -144,6 +144,20 @@ def power(x: Any, y: Any) -> Any:
     return floatmath.power(x, y) if type(x) is float and type(y) is float else x**y
 
 
+def power_by(x: Any, k: float) -> Any:
+    """x ** k for a number k, as PyTorch computes `tensor ** k`: k = 0.5 is √x and k = -0.5 is 1/√x, so
+    √-0.0 is -0.0 and √-inf is nan (C's pow gives 0.0 and inf); other exponents are C's pow."""
+    root = k == 0.5 or k == -0.5
+    if type(x) is float:
+        if not root:
+            return floatmath.power(x, k)
+        return floatmath.sqrt(x) if k > 0 else floatmath.div(1.0, floatmath.sqrt(x))
+    if isinstance(x, Node):
+        return x**k
+    with np.errstate(all="ignore"):
+        return x**k if not root else np.sqrt(x) if k > 0 else 1.0 / np.sqrt(x)
+
+
 def log(x: Any) -> Any:
     """ln x."""
     if type(x) is float:
@@ -196,7 +210,7 @@ def _power_rule(g, out, a, b):
 
 def _power_by_constant_rule(k: float, g, out, a):
     """d(a^k)/da = k a^(k-1), exactly zero where k is 0 whatever g is (as in PyTorch)."""
-    return (zeros_like(g) if k == 0.0 else g * (k * power(a, k - 1.0)),)
+    return (zeros_like(g) if k == 0.0 else g * (k * power_by(a, k - 1.0)),)
 
 
 def _relu(x: Any) -> Any:
@@ -225,7 +239,7 @@ DIV = register(Op("/", lambda g, out, a, b: (div(g, b), -g * div(out, b)), float
 POW = register(Op("**", _power_rule, floatmath.power, _quiet(np.power),
                   formula="{0} ** {1}", local=("{1}·{0}^({1} − 1)", "{out}·ln {0}"), precedence=4, word="pow",
                   reads=("{0} {1}", "{0} {1} {out}")))
-POW_K = register(Op("**{k}", _power_by_constant_rule, lambda k, x: floatmath.power(x, k), _quiet(lambda k, x: x**k),
+POW_K = register(Op("**{k}", _power_by_constant_rule, lambda k, x: power_by(x, k), lambda k, x: power_by(x, k),
                     formula="{0} ** {k}", local=("{k}·{0}^({k} − 1)",), precedence=4, word="pow", reads="{0}"))
 NEG = register(Op("neg", lambda g, out, a: (-g,), float.__neg__, np.negative,
                   formula="−{0}", local=("−1",), precedence=3, word="neg", reads=""))
@@ -252,7 +266,14 @@ def _sin(x: Any) -> Any:
 # Elementwise operations only the Tensor engine has (no forward on floats): PyTorch's functions.
 SQRT = register(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _quiet(np.sqrt),
                    formula="√{0}", local=("1/(2√{0})",), reads="{out}"))
-ABS = register(Op("abs", lambda g, out, a: (g * np.sign(data_of(a)),), None, np.abs,
+
+
+def _sign(x: Any) -> Any:
+    """sign x, and 0 at NaN (PyTorch's sgn): the slope of |x|, so a NaN gets no gradient."""
+    return np.nan_to_num(np.sign(x), nan=0.0)
+
+
+ABS = register(Op("abs", lambda g, out, a: (g * _sign(data_of(a)),), None, np.abs,
                   formula="|{0}|", local=("sign({0})",), reads="{0}"))
 SIN = register(Op("sin", lambda g, out, a: (g * _cos(a),), None, _quiet(np.sin), formula="sin({0})",
                   local=("cos {0}",), reads="{0}"))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import warnings
 from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import Any, NamedTuple
@@ -46,6 +47,7 @@ from glassgrad.ops import (
     TANH,
     Op,
     describe,
+    div,
     zero_where,
 )
 
@@ -54,19 +56,34 @@ _DTYPES = (*_FLOAT_DTYPES, np.dtype(np.int64), np.dtype(np.bool_))
 _ACCEPTED = "real numbers (bool, int or float) as a number, nested lists, a numpy array or a Tensor"
 
 
+def _is_dtype(dtype: Any, allowed: Any) -> bool:
+    """Whether `dtype` names one of the `allowed` dtypes (anything numpy does not know as a dtype is not)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy's deprecated aliases ('a') warn
+        try:
+            return np.dtype(dtype) in allowed
+        except (TypeError, ValueError):
+            return False
+
+
 def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     """A fresh array of `data`: float32/float64 kept, other real numbers made float64, unless `dtype`
     asks for float32, float64, int64 or bool."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None and np.dtype(dtype) not in _DTYPES:
+    if dtype is not None and not _is_dtype(dtype, _DTYPES):
         raise TypeError(f"Tensor(dtype={dtype!r}): expected glassgrad.float32, float64, int64 or bool")
     try:
         array = np.asarray(data)
     except (TypeError, ValueError, OverflowError) as error:
         raise TypeError(f"Tensor(data): got {type(data).__name__} ({error}); expected {_ACCEPTED}") from None
-    if array.dtype.kind == "O" and all(isinstance(x, numbers.Integral) for x in array.flat):
-        raise ValueError(f"Tensor(data): an integer in {data!r:.60} does not fit a float64 (about ±1.8e308)")
+    if array.dtype.kind == "O" and all(isinstance(x, (numbers.Real, np.bool_)) for x in array.flat):
+        try:  # numbers numpy keeps as Python objects: an integer too big for int64, mixed with others
+            array = array.astype(np.float64)
+        except OverflowError:
+            raise ValueError(
+                f"Tensor(data): an integer in {data!r:.60} does not fit a float64 (about ±1.8e308)"
+            ) from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Tensor(data): got {type(data).__name__} of dtype {array.dtype}; expected {_ACCEPTED}")
     if dtype is None:
@@ -84,6 +101,13 @@ def _real(x: Any, what: str) -> float:
         raise ValueError(f"{what}: {x!r:.40} does not fit a float64 (about ±1.8e308)") from None
 
 
+def _bound(x: Any, which: str) -> Any:
+    """A bound of clamp: a number as a float, a Tensor or an array as its (float) numbers."""
+    if isinstance(x, (numbers.Real, np.bool_)):
+        return _real(x, f"clamp: {which}")
+    return _as_array(data_of(x))
+
+
 def _integer(n: Any, what: str) -> int:
     """An int from a Python or numpy integer (not a bool or a float)."""
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)):
@@ -91,12 +115,14 @@ def _integer(n: Any, what: str) -> int:
     return operator.index(n)
 
 
-def _axes(axis: Any, ndim: int, who: str) -> tuple[int, ...] | None:
+def _axes(axis: Any, ndim: int, who: str, reduction: bool = False) -> tuple[int, ...] | None:
     """`axis` (None, an int or a sequence of ints) as a tuple of axes in [0, ndim); negative axes count
     from the end, as in PyTorch, and anything out of range is an IndexError naming the range."""
     if axis is None:
         return None
     many = isinstance(axis, (tuple, list))
+    if many and not axis and reduction:  # PyTorch reduces over every axis, numpy over none: say which is meant
+        raise ValueError(f"{who}: an empty tuple of axes is ambiguous; use axis=None for all axes")
     result = []
     for a in axis if many else (axis,):
         a = _integer(a, f"{who}: an axis")
@@ -108,14 +134,31 @@ def _axes(axis: Any, ndim: int, who: str) -> tuple[int, ...] | None:
         result.append(a % ndim if ndim else 0)
     if len(set(result)) != len(result):
         raise ValueError(f"{who}: axis {axis} repeats an axis")
-    return tuple(result)
+    return tuple(result) if ndim else ()  # a 0-d tensor takes axis 0 or -1 and reduces over nothing
+
+
+def _axis(axis: Any, ndim: int, who: str) -> int | None:
+    """One axis (softmax, log_softmax, dim= of max, ...) in [0, ndim), as `_axes`; None for a 0-d tensor,
+    which takes axis 0 or -1 as PyTorch does (its only element)."""
+    if axis is None or isinstance(axis, (tuple, list)):
+        raise TypeError(f"{who}: axis must be one integer, got {axis!r}")
+    axes = _axes(axis, ndim, who)
+    return axes[0] if axes else None
+
+
+def _sizes(shape: tuple, who: str) -> tuple[int, ...]:
+    """A shape given as sizes or as one sequence of sizes: ints (Python or numpy), as a tuple."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(_integer(n, f"{who}: a size") for n in shape)
 
 
 def _reduction(dim: Any, keepdim: bool, axis: Any, keepdims: bool | None, ndim: int, who: str):
     """The axes (a tuple, or None for all) and keepdims of a reduction given PyTorch's or numpy's keywords."""
     if dim is not None and axis is not None:
         raise TypeError(f"{who}: give dim= (PyTorch) or axis= (numpy), not both")
-    return _axes(axis if axis is not None else dim, ndim, who), bool(keepdim if keepdims is None else keepdims)
+    axes = _axes(axis if axis is not None else dim, ndim, who, reduction=True)
+    return axes, bool(keepdim if keepdims is None else keepdims)
 
 
 class MaxMin(NamedTuple):
@@ -292,7 +335,7 @@ class Tensor(Node):
     def astype(self, dtype: Any) -> Tensor:
         """The same numbers as `dtype` (float32, float64, int64 or bool). Between floating dtypes the
         gradient is converted back; an integer or boolean result is a constant, as in PyTorch."""
-        if dtype is None or np.dtype(dtype) not in _DTYPES:
+        if dtype is None or not _is_dtype(dtype, _DTYPES):
             raise TypeError(f"astype({dtype!r}): expected glassgrad.float32, float64, int64 or bool")
         dtype = np.dtype(dtype)
         if dtype == self.dtype:
@@ -354,7 +397,10 @@ class Tensor(Node):
         """The shape, or the length of axis `dim`."""
         if dim is None:
             return self.shape
-        return self.shape[_axes(dim, self.ndim, "size")[0]]
+        one = _axis(dim, self.ndim, "size")
+        if one is None:
+            raise IndexError(f"size: a 0-d tensor has no dimension {dim}")
+        return self.shape[one]
 
     def dim(self) -> int:
         """The number of axes."""
@@ -577,7 +623,7 @@ class Tensor(Node):
         """x limited to [min, max] (either may be None); the gradient flows where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clamp: give min=, max= or both")
-        low, high = -np.inf if min is None else min, np.inf if max is None else max
+        low, high = (-np.inf if min is None else _bound(min, "min"), np.inf if max is None else _bound(max, "max"))
         data = np.minimum(np.maximum(self.data, low), high).astype(self.dtype, copy=False)
         return _result(data, (self,), "clamp", partial(_clamp_rule, low, high))
 
@@ -589,8 +635,14 @@ class Tensor(Node):
 
     def masked_fill(self, mask: Any, value: float) -> Tensor:
         """self with `value` where the boolean `mask` is true; no gradient flows to those elements."""
-        keep = ~np.broadcast_to(np.asarray(data_of(mask), dtype=bool), self.shape)
-        data = np.where(keep, self.data, np.asarray(value, dtype=self.dtype))
+        drop = np.asarray(data_of(mask))
+        if drop.dtype != bool:
+            raise TypeError(f"masked_fill: the mask must be boolean (e.g. x > 0), got {drop.dtype}")
+        try:
+            keep = ~np.broadcast_to(drop, self.shape)
+        except ValueError:
+            raise ValueError(f"masked_fill: a mask of shape {drop.shape} for a tensor of shape {self.shape}") from None
+        data = np.where(keep, self.data, np.asarray(_real(value, "masked_fill: the value"), dtype=self.dtype))
         return _result(data, (self,), "masked_fill", partial(_masked_fill_rule, keep))
 
     # Reductions: PyTorch's dim=/keepdim= or numpy's axis=/keepdims=.
@@ -614,40 +666,51 @@ class Tensor(Node):
     ) -> Tensor:
         """sum((x - mean)^2) / (n - correction) over `dim`: unbiased (correction 1, Bessel's) by default,
         as PyTorch; `unbiased=False` or `correction=0` divides by n."""
-        if unbiased is not None and correction is not None:
-            raise ValueError("var/std: give unbiased= or correction=, not both")
-        c = correction if correction is not None else (0 if unbiased is False else 1)
-        axis, _ = _reduction(dim, keepdim, None, None, self.ndim, "var")
-        n = math.prod(self.shape[a] for a in (range(self.ndim) if axis is None else axis))
-        centred = self - self.mean(axis=axis, keepdims=True)
-        return (centred * centred).sum(axis=axis, keepdims=keepdim) / max(n - c, 0)
+        data, params = self._variance(dim, unbiased, keepdim, correction, "var")
+        return _result(data, (self,), "var", partial(_var_rule, *params))
 
     def std(
         self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None
     ) -> Tensor:
         """The square root of `var` (unbiased by default, as PyTorch)."""
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        data, params = self._variance(dim, unbiased, keepdim, correction, "std")
+        with np.errstate(all="ignore"):
+            data = np.sqrt(data)
+        return _result(data, (self,), "std", partial(_std_rule, *params))
+
+    def _variance(self, dim: Any, unbiased: bool | None, keepdim: bool, correction: float | None, who: str) -> tuple:
+        """var's numbers, and the (axes, keepdim, n - correction) its rule needs."""
+        if unbiased is not None and correction is not None:
+            raise ValueError(f"{who}: give unbiased= or correction=, not both")
+        c = correction if correction is not None else (0 if unbiased is False else 1)
+        axis, keepdim = _reduction(dim, keepdim, None, None, self.ndim, who)
+        n = math.prod(self.shape[a] for a in (range(self.ndim) if axis is None else axis))
+        d = float(max(n - _real(c, f"{who}: correction"), 0))
+        with np.errstate(all="ignore"):
+            centred = self.data - self.data.mean(axis=axis, keepdims=True)
+            data = np.asarray((centred * centred).sum(axis=axis, keepdims=keepdim) / d)
+        return data, (axis, keepdim, d)
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
         """The largest element; over one `dim`, PyTorch's (values, indices) pair; over numpy's `axis=`,
         the values. The gradient goes to the arg-max along one axis, and is shared evenly among ties
         for a reduction over all axes or a tuple of axes."""
         if dim is not None and axis is None:
-            (one,) = _axes(dim, self.ndim, "max")
+            one = _axis(dim, self.ndim, "max")  # None for a 0-d tensor: its only element
             values = self.max(axis=one, keepdims=keepdim)
             return MaxMin(values, self.argmax(one, keepdim))
         one_axis = isinstance(axis, (int, np.integer))
         axis, keepdims = _reduction(None, keepdim, axis, keepdims, self.ndim, "max")
         if self.data.size == 0:
             raise ValueError(f"max: the tensor of shape {self.shape} is empty; a maximum needs at least one element")
-        data = self.data.max(axis=axis, keepdims=keepdims)
-        rule = _argmax_rule if one_axis else _max_rule
+        data = np.asarray(self.data.max(axis=axis, keepdims=keepdims))
+        rule = _argmax_rule if one_axis and axis else _max_rule
         return _result(data, (self,), "max", partial(rule, axis, keepdims))
 
     def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
         """The smallest element: -max(-x), with max's conventions."""
         if dim is not None and axis is None:
-            (one,) = _axes(dim, self.ndim, "min")
+            one = _axis(dim, self.ndim, "min")
             return MaxMin(-(-self).max(axis=one, keepdims=keepdim), self.argmin(one, keepdim))
         return -(-self).max(axis=axis, keepdims=keepdim if keepdims is None else keepdims)
 
@@ -661,10 +724,16 @@ class Tensor(Node):
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> TopK:
         """The `k` largest (or smallest) elements along `dim`, in order, and their indices."""
-        (one,) = _axes(dim, self.ndim, "topk")
+        if self.ndim == 0:  # its only element, as PyTorch
+            values, indices = self.reshape(1).topk(k, 0, largest, sorted)
+            return TopK(values.reshape(()), indices.reshape(())) if k == 1 else TopK(values, indices)
+        one = _axis(dim, self.ndim, "topk")
         if not 0 <= _integer(k, "topk: k") <= self.shape[one]:
             raise ValueError(f"topk: k={k} is out of range for dimension {one} of size {self.shape[one]}")
-        order = np.argsort(-self.data if largest else self.data, axis=one, kind="stable")
+        nan = np.isnan(self.data)  # NaN counts as larger than any number, as in PyTorch
+        by_value = np.argsort(np.where(nan, 0, -self.data if largest else self.data), axis=one, kind="stable")
+        nan_last = np.take_along_axis(nan if not largest else ~nan, by_value, axis=one)
+        order = np.take_along_axis(by_value, np.argsort(nan_last, axis=one, kind="stable"), axis=one)
         indices = np.take(order, np.arange(k), axis=one)
         where = list(np.indices(indices.shape, sparse=True))
         where[one] = indices
@@ -672,13 +741,13 @@ class Tensor(Node):
 
     def softmax(self, axis: int = -1) -> Tensor:
         """e^x / sum(e^x) along `axis`, computed as e^(x - max x) so that it cannot overflow."""
-        (axis,) = _axes(axis, self.ndim, "softmax")
+        axis = _axis(axis, self.ndim, "softmax")
         with np.errstate(all="ignore"):
             return _result(_softmax(self.data, axis), (self,), "softmax", partial(_softmax_rule, axis))
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """x - log(sum(e^x)) along `axis`, computed from x - max x so that it cannot overflow."""
-        (axis,) = _axes(axis, self.ndim, "log_softmax")
+        axis = _axis(axis, self.ndim, "log_softmax")
         with np.errstate(all="ignore"):
             shifted = self.data - self.data.max(axis=axis, keepdims=True)
             data = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
@@ -687,9 +756,9 @@ class Tensor(Node):
     # Shape operations: they move numbers around, so their gradient moves them back.
     def reshape(self, *shape: Any) -> Tensor:
         """The same numbers in a new shape (one dimension may be -1)."""
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-            shape = tuple(shape[0])
-        shape = tuple(_integer(n, "reshape: a size") for n in shape)
+        shape = _sizes(shape, "reshape")
+        if any(n < -1 for n in shape) or shape.count(-1) > 1:
+            raise ValueError(f"reshape: invalid shape {shape}: sizes are >= 0, and at most one is -1 (inferred)")
         try:
             data = self.data.reshape(shape)
         except ValueError:
@@ -714,8 +783,8 @@ class Tensor(Node):
         """Axes of length 1 removed (only `dim`, if given and of length 1)."""
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
-        (one,) = _axes(dim, self.ndim, "squeeze")
-        if self.ndim == 0 or self.shape[one] != 1:
+        one = _axis(dim, self.ndim, "squeeze")
+        if one is None or self.shape[one] != 1:
             return self
         return self.reshape(self.shape[:one] + self.shape[one + 1 :])
 
@@ -726,7 +795,7 @@ class Tensor(Node):
 
     def permute(self, *dims: Any) -> Tensor:
         """The axes in the order `dims` (a permutation of all of them)."""
-        if len(dims) == 1 and not isinstance(dims[0], (int, np.integer)):
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         if len(dims) != self.ndim:
             raise ValueError(f"permute: {len(dims)} dims {dims} for a tensor of {self.ndim} dimensions {self.shape}")
@@ -737,12 +806,14 @@ class Tensor(Node):
     def transpose(self, *axes: int) -> Tensor:
         """PyTorch's `transpose(dim0, dim1)`: those two axes swapped. Also numpy's: all axes reversed
         when none are given, or permuted by a full permutation (`transpose(1, 0, 2)`)."""
-        if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         if not axes:
             return self.permute(tuple(reversed(range(self.ndim))))
-        if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
-            d0, d1 = _axes(axes, self.ndim, "transpose") if axes[0] != axes[1] else (axes[0] % max(self.ndim, 1),) * 2
+        if len(axes) == 2 and not isinstance(axes[0], (tuple, list)) and not isinstance(axes[1], (tuple, list)):
+            d0, d1 = (_axis(a, self.ndim, "transpose") for a in axes)  # each in range: none taken modulo ndim
+            if d0 is None:  # a 0-d tensor: transpose(0, 0) or (-1, 0), as PyTorch
+                return self.permute(())
             order = list(range(self.ndim))
             order[d0], order[d1] = order[d1], order[d0]
             return self.permute(order)
@@ -764,6 +835,7 @@ class Tensor(Node):
 
     def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
         """The tensor repeated along new or size-1 axes to `shape` (numpy broadcasting)."""
+        shape = _sizes((shape,), "broadcast_to")
         try:
             data = np.broadcast_to(self.data, shape)
         except ValueError:
@@ -794,7 +866,7 @@ class Tensor(Node):
                 )
             seed = np.ones_like(self.data)
         elif isinstance(gradient, Tensor) and create_graph:
-            seed = gradient  # kept as a node, so the gradient can be differentiated with respect to it
+            seed = gradient.astype(self.dtype)  # kept as a node, so the gradient can be differentiated w.r.t. it
         else:
             seed = _as_array(gradient, self.dtype)
         if seed.shape != self.shape:
@@ -1033,8 +1105,9 @@ def _matmul_rule(g, out, a, b, need=(True, True)):
 
 def _linear_rule(g, out, x, w, b=None, need=(True, True, True)):
     """y = x W^T + b: dy/dx = g W, dy/dW = g^T x, dy/db = g summed over the batch (scalar twin: 'linear')."""
-    g2 = g.reshape((-1, w.shape[0])) if g.ndim != 2 else g
-    x2 = x.reshape((-1, w.shape[1])) if x.ndim != 2 else x
+    rows = math.prod(x.shape[:-1])  # the batch axes as one (not -1: a width may be 0)
+    g2 = g.reshape((rows, w.shape[0])) if g.ndim != 2 else g
+    x2 = x.reshape((rows, w.shape[1])) if x.ndim != 2 else x
     dx, dw = g @ w if need[0] else None, g2.T @ x2 if need[1] else None
     return (dx, dw) if b is None else (dx, dw, g2.sum(axis=0) if need[2] else None)
 
@@ -1076,6 +1149,17 @@ def _softmax_rule(axis, g, out, a):
 def _log_softmax_rule(axis, g, out, a):
     """d(log_softmax)^T g = g - softmax(a) * sum(g), softmax(a) = e^out."""
     return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
+
+
+def _var_rule(axis, keepdims, d, g, out, a):
+    """d var/dx_i = 2 (x_i - mean x) / d (d = n - correction), as PyTorch computes it: g times the slope,
+    with no difference of sums (an infinite g gives ±inf where the terms would give inf - inf)."""
+    return (_spread(g, a.shape, axis, keepdims) * floatmath.div(2.0, d) * (a - a.mean(axis=axis, keepdims=True)),)
+
+
+def _std_rule(axis, keepdims, d, g, out, a):
+    """d std/dx = d var/dx / (2 std), exactly 0 where std is 0 (as PyTorch; 1/0 would give inf)."""
+    return _var_rule(axis, keepdims, d, zero_where(data_of(out) == 0, div(g, 2.0 * out)), out, a)
 
 
 def _reshape_rule(g, out, a):
@@ -1154,9 +1238,11 @@ def _cat_rule(dim, sizes, g, out, *inputs):
     return tuple(pieces)
 
 
-def _cross_entropy_rule(onehot, g, out, logits):
-    """d(mean_i -log softmax(z_i)[t_i])/dz = (softmax(z) - onehot(t)) / n."""
-    return ((softmax(logits, -1) - onehot) * (g / onehot.shape[0]),)
+def _cross_entropy_rule(target, g, out, logits):
+    """d(mean_i -log softmax(z_i)[t_i])/dz = (softmax(z) - onehot(t)) g / n, computed as PyTorch does: the
+    picked log-probabilities get -g/n, every other element exactly 0 (whatever g is), then log_softmax's rule."""
+    picked = zero_where(~target, expand(-g / target.shape[0], target.shape))
+    return (picked - softmax(logits, -1) * picked.sum(axis=-1, keepdims=True),)
 
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -1180,6 +1266,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     `x` has shape (..., nin), `weight` (nout, nin), `bias` (nout,); the result (..., nout).
     """
+    for name, t in (("weight", weight), ("bias", bias)):
+        if not isinstance(t, Tensor) and (t is not None or name == "weight"):
+            raise TypeError(f"linear: the {name} must be a Tensor, got {type(t).__name__}")
     if not isinstance(x, Tensor):
         x = _constant(_as_array(x, weight.dtype))
     for t in (weight, bias):
@@ -1188,14 +1277,19 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                 f"linear: the input is {x.dtype} but the layer's weights are {t.dtype}; convert the input "
                 f"with x.astype(np.{t.dtype}), or make the layer with dtype=np.{x.dtype}"
             )
+    if weight.ndim != 2:
+        raise ValueError(f"linear: the weight must have shape (outputs, inputs), got {weight.shape}")
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise ValueError(f"linear: the bias must have shape {weight.shape[:1]} (one per output), got {bias.shape}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(
             f"linear: input has width {x.shape[-1] if x.ndim else 0} (shape {x.shape}) "
             f"but the layer takes {weight.shape[1]}"
         )
-    data = x.data @ weight.data.T
-    if bias is not None:
-        data += bias.data
+    with np.errstate(all="ignore"):  # inf * 0 is nan silently, as in PyTorch and `@`
+        data = x.data @ weight.data.T
+        if bias is not None:
+            data += bias.data
     inputs = (x, weight) if bias is None else (x, weight, bias)
     need = tuple(t.requires_grad for t in inputs)
     return _result(data, inputs, "linear", _linear_rule if all(need) else partial(_linear_rule, need=need))
@@ -1206,10 +1300,16 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
 
     `logits` has shape (n, classes), `targets` n integers in [0, classes).
     """
+    if not isinstance(logits, Tensor):
+        raise TypeError(f"cross_entropy: the logits must be a Tensor, got {type(logits).__name__}")
     t = np.asarray(data_of(targets))
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {logits.shape}")
-    if t.shape != logits.shape[:1] or (t.size and t.dtype.kind not in "iu" and not np.all(t == np.round(t))):
+    if t.size and t.dtype.kind not in "iuf":
+        raise ValueError(f"cross_entropy: targets must be integer class numbers, got {t.dtype} ({targets!r:.60})")
+    with np.errstate(all="ignore"):
+        whole = t.dtype.kind in "iu" or bool(np.all(np.isfinite(t) & (t == np.round(t)) & (np.abs(t) < 2.0**62)))
+    if t.shape != logits.shape[:1] or not whole:
         raise ValueError(
             f"cross_entropy: targets of shape {t.shape} for logits of shape {logits.shape}; "
             "expected one integer class per row"
@@ -1226,9 +1326,9 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         shifted = z - z.max(axis=1, keepdims=True)
         lse = np.log(np.exp(shifted).sum(axis=1))
         data = np.asarray((lse - shifted[rows, t]).mean(), dtype=z.dtype)
-    onehot = np.zeros(z.shape, dtype=z.dtype)
-    onehot[rows, t] = 1
-    return _result(data, (logits,), "cross_entropy", partial(_cross_entropy_rule, onehot))
+    target = np.zeros(z.shape, dtype=bool)
+    target[rows, t] = True
+    return _result(data, (logits,), "cross_entropy", partial(_cross_entropy_rule, target))
 
 
 def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:
@@ -1246,7 +1346,9 @@ def _arg(find: Any, a: Tensor, dim: int | None, keepdim: bool, who: str) -> Tens
         raise ValueError(f"{who}: the tensor of shape {a.shape} is empty")
     if dim is None:
         return _constant(np.asarray(find(a.data), dtype=np.int64))
-    (one,) = _axes(dim, a.ndim, who)
+    one = _axis(dim, a.ndim, who)
+    if one is None:  # a 0-d tensor: its only element
+        return _constant(np.asarray(find(a.data), dtype=np.int64))
     return _constant(np.asarray(find(a.data, axis=one, keepdims=keepdim), dtype=np.int64))
 
 
@@ -1356,7 +1458,9 @@ def _check_versions(root: Tensor, who: str = "backward") -> None:
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """input where `condition` holds, other elsewhere (broadcast together); differentiable in both."""
-    c = np.asarray(data_of(condition), dtype=bool)
+    c = np.asarray(data_of(condition))
+    if c.dtype != bool:  # not taken as its truth values: where(x, ...) with a float x is a mistake
+        raise TypeError(f"where: the condition must be boolean (e.g. x > 0), got {c.dtype}")
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
     if like is None:
         like = Tensor(input)
@@ -1383,7 +1487,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
-    (one,) = _axes(dim, tensors[0].ndim, "cat")
+    if any(t.ndim == 0 for t in tensors):
+        raise ValueError("cat: a 0-d tensor cannot be concatenated (it has no dimension to join along)")
+    one = _axis(dim, tensors[0].ndim, "cat")
     dtype = np.result_type(*(t.dtype for t in tensors))
     tensors = [t.astype(dtype) for t in tensors]
     try:

@@ -1,9 +1,11 @@
-"""no_grad, enable_grad, detach and detect_anomaly, for Values and Tensors."""
+"""no_grad, enable_grad, detach and detect_anomaly, for Values and Tensors: every behaviour is tested for
+both engines (the matrix at the end); threads are in test_threads.py."""
 
 from __future__ import annotations
 
 import inspect
 import math
+import re
 
 import numpy as np
 import pytest
@@ -21,49 +23,6 @@ def here(offset: int = 1) -> str:
 
 
 # no_grad / enable_grad
-
-
-def test_no_grad_results_have_no_parents():
-    x = Value(2.0)
-    with glassgrad.no_grad():
-        y = (x * 3.0 + 1.0).tanh()
-    assert y.data == pytest.approx(math.tanh(7.0)) and y._prev == () and y._rule is None
-    y.backward()
-    assert x.grad == 0.0
-    z = x * 3.0
-    assert z._prev[0] is x  # recording resumes after the block
-
-
-def test_no_grad_for_tensors():
-    w = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
-    with glassgrad.no_grad():
-        y = (w @ w).sum()
-    assert y.item() == 54.0 and y._prev == () and not y.requires_grad
-    assert ((w @ w).sum()).requires_grad
-
-
-def test_enable_grad_inside_no_grad_and_nesting():
-    x = Value(2.0)
-    with glassgrad.no_grad():
-        with glassgrad.enable_grad():
-            y = x * x
-        z = x * x
-        with glassgrad.no_grad():
-            assert not mode.grad_enabled
-        assert not mode.grad_enabled
-    assert mode.grad_enabled
-    assert y._prev == (x, x) and z._prev == ()
-    y.backward()
-    assert x.grad == 4.0
-
-
-def test_modes_are_restored_after_an_exception():
-    with pytest.raises(KeyError), glassgrad.no_grad():
-        raise KeyError("raised inside the block")
-    assert mode.grad_enabled
-    with pytest.raises(FloatingPointError), glassgrad.detect_anomaly():
-        Value(0.0).log()
-    assert mode.anomaly is None
 
 
 def test_backward_without_create_graph_records_nothing():
@@ -99,54 +58,27 @@ def test_optimizers_update_under_no_grad(optimizer):
     assert probe.data < 1.0
 
 
-# detach
-
-
-def test_detach_stops_the_gradient():
-    x = Value(3.0)
-    h = x * x
-    d = h.detach()
-    assert d.data == 9.0 and d._prev == () and d is not h
-    (h * d).backward()  # d(h * const)/dx = const * 2x
-    assert x.grad == 9.0 * 6.0
-    assert d.grad == 9.0  # the detached copy is a leaf of its own
-
-
-def test_detach_for_tensors():
-    x = Tensor([1.0, 2.0], requires_grad=True)
-    d = (x * 2.0).detach()
-    assert not d.requires_grad and d._prev == ()
-    (x * d).sum().backward()
-    np.testing.assert_array_equal(x.grad, [2.0, 4.0])
-
-
 # detect_anomaly: forward
 
 
-def test_anomaly_in_forward_names_op_inputs_and_line():
-    x = Value(0.0)
-    with glassgrad.detect_anomaly(), pytest.raises(FloatingPointError) as info:
-        where = here()
-        x.log()
-    assert str(info.value) == (
-        f"detect_anomaly: operation 'log' produced -inf from inputs (0.0), created at {where}: x.log()"
-    )
+ANOMALIES = [
+    (lambda E: E.leaf(-1.0).log(), "operation 'log' produced <nan> from inputs (<-1.0>)"),
+    (lambda E: E.leaf(0.0) / E.leaf(0.0), "operation '/' produced <nan> from inputs (<0.0>, <0.0>)"),
+    (lambda E: E.leaf(1.0) / 0.0, "operation '/' produced <inf> from inputs (<1.0>, <0.0>)"),
+    (lambda E: E.leaf(800.0).exp(), "operation 'exp' produced <inf> from inputs (<800.0>)"),
+    (lambda E: E.leaf(math.inf) - math.inf, "operation '-' produced <nan> from inputs (<inf>, <inf>)"),
+    (lambda E: E.leaf(0.0) ** -1, "operation '**-1' produced <inf> from inputs (<0.0>)"),
+    (lambda E: E.leaf(-1e300) * 1e300, "operation '*' produced <-inf> from inputs (<-1e+300>, <1e+300>)"),
+]
 
 
-@pytest.mark.parametrize(
-    ("make", "expected"),
-    [
-        (lambda: Value(-1.0).log(), "operation 'log' produced nan from inputs (-1.0)"),
-        (lambda: Value(0.0) / Value(0.0), "operation '/' produced nan from inputs (0.0, 0.0)"),
-        (lambda: Value(1.0) / 0.0, "operation '/' produced inf from inputs (1.0, 0.0)"),
-        (lambda: Value(800.0).exp(), "operation 'exp' produced inf from inputs (800.0)"),
-        (lambda: Value(math.inf) - math.inf, "operation '-' produced nan from inputs (inf, inf)"),
-        (lambda: Value(0.0) ** -1, "operation '**-1' produced inf from inputs (0.0)"),
-    ],
-)
-def test_anomaly_in_forward_catches_each_kind(make, expected):
+@pytest.mark.parametrize("E", ["Value", "Tensor"])
+@pytest.mark.parametrize(("make", "expected"), ANOMALIES)
+def test_anomaly_in_forward_catches_each_kind(E, make, expected):
+    E = ValueEngine if E == "Value" else TensorEngine
     with glassgrad.detect_anomaly(), pytest.raises(FloatingPointError) as info:
-        make()
+        make(E)
+    expected = re.sub(r"<([^>]+)>", lambda m: E.shown(float(m.group(1))), expected)  # <x>: x as the engine shows it
     assert expected in str(info.value)
 
 
@@ -155,11 +87,6 @@ def test_nan_carried_in_from_outside_is_not_blamed_on_an_operation():
         y = Value(math.nan) * 2.0 + 1.0
         z = Value(math.inf) * 2.0
     assert math.isnan(y.data) and z.data == math.inf
-
-
-def test_anomaly_checks_no_grad_evaluation_too():
-    with glassgrad.detect_anomaly(), glassgrad.no_grad(), pytest.raises(FloatingPointError, match="'log'"):
-        Value(0.0).log()
 
 
 def test_without_detect_anomaly_nothing_is_raised():
@@ -172,46 +99,12 @@ def test_without_detect_anomaly_nothing_is_raised():
 # detect_anomaly: backward
 
 
-def test_anomaly_in_backward_names_the_rule_and_the_line_that_made_the_node():
-    x = Value(0.0)
-    with glassgrad.detect_anomaly():
-        where = here()
-        y = x**0.5
-        with pytest.raises(FloatingPointError) as info:
-            y.backward()
-    assert str(info.value) == (
-        "detect_anomaly: the backward rule of '**0.5' produced inf for its input #0 (inputs: 0.0), "
-        f"node created at {where}: y = x**0.5"
-    )
-
-
 def test_anomaly_in_backward_nan():
     x = Value(0.0)
     with glassgrad.detect_anomaly():
         y = (x**0.5) * 0.0  # forward fine, backward 0 * inf = nan
         with pytest.raises(FloatingPointError, match=r"rule of '\*\*0.5' produced nan for its input #0"):
             glassgrad.grad(y, [x])
-
-
-def test_anomaly_in_backward_for_a_node_made_outside_the_block():
-    x = Value(0.0)
-    y = x**0.5
-    with glassgrad.detect_anomaly(), pytest.raises(FloatingPointError, match="node created at <made outside"):
-        y.backward()
-
-
-def test_anomaly_in_backward_with_create_graph():
-    x = Value(0.0)
-    with glassgrad.detect_anomaly():
-        where = here()
-        y = x**0.5
-        with pytest.raises(FloatingPointError) as info:
-            y.backward(create_graph=True)
-    message = str(info.value)
-    assert message.startswith(
-        f"detect_anomaly: the backward rule of '**0.5' (inputs: 0.0), node created at {where}: y = x**0.5, "
-        "failed with create_graph=True: operation '**-0.5' produced inf from inputs (0.0)"
-    )
 
 
 # detect_anomaly: Tensors
@@ -240,18 +133,220 @@ def test_tensor_anomaly_in_backward():
     assert message.endswith(f"node created at {where}: y = (x**0.5).sum()")
 
 
-def test_tensor_anomaly_leaves_finite_work_alone():
-    w = Tensor([[0.5, -1.0], [2.0, 0.1]], requires_grad=True)
+# --- the same behaviours for both engines ----------------------------------------------------------
+# Each behaviour above, and the anomaly checks, once for Value and once for Tensor, through an adapter
+# that makes a leaf requiring a gradient and reads numbers back.
+
+
+class ValueEngine:
+    name = "Value"
+    leaf = staticmethod(Value)
+
+    @staticmethod
+    def number(x):
+        return x if type(x) is float else x.data
+
+    @staticmethod
+    def no_grad_yet(x):
+        return x.grad == 0.0
+
+    @staticmethod
+    def shown(v):
+        return repr(v)
+
+
+class TensorEngine:
+    name = "Tensor"
+
+    @staticmethod
+    def leaf(v):
+        return Tensor(v, requires_grad=True)
+
+    @staticmethod
+    def number(x):
+        return float(np.asarray(x.data if isinstance(x, Tensor) else x))
+
+    @staticmethod
+    def no_grad_yet(x):
+        return x.grad is None
+
+    @staticmethod
+    def shown(v):
+        return f"array() with min {v}, max {v}"
+
+
+ENGINES = [ValueEngine, TensorEngine]
+engines = pytest.mark.parametrize("E", ENGINES, ids=lambda e: e.name)
+
+
+@engines
+def test_matrix_no_grad_results_have_no_parents(E):
+    x = E.leaf(2.0)
+    with glassgrad.no_grad():
+        y = (x * 3.0 + 1.0).tanh()
+        assert not glassgrad.is_grad_enabled()
+    assert y._prev == () and y._rule is None and not y.requires_grad
+    assert (x * 3.0)._prev[0] is x and glassgrad.is_grad_enabled()
+
+
+@engines
+def test_matrix_enable_grad_inside_no_grad_and_nesting(E):
+    x = E.leaf(2.0)
+    with glassgrad.no_grad():
+        with glassgrad.enable_grad():
+            y = x * x
+            with glassgrad.no_grad():
+                z = x * x
+            w = x * x
+        v = x * x
+    assert y._prev == (x, x) and w._prev == (x, x) and z._prev == () and v._prev == ()
+    y.backward()
+    assert E.number(x.grad) == 4.0
+
+
+@engines
+@pytest.mark.parametrize("block", [glassgrad.no_grad, glassgrad.enable_grad, glassgrad.detect_anomaly])
+def test_matrix_modes_are_restored_after_an_exception(E, block):
+    with glassgrad.no_grad():
+        with pytest.raises(KeyError), block():
+            raise KeyError("inside")
+        assert (E.leaf(1.0) * 2.0)._prev == ()
+    with pytest.raises(KeyError), block():
+        raise KeyError("inside")
+    assert (E.leaf(1.0) * 2.0)._prev != () and mode.anomaly is None and mode.grad_enabled
+
+
+@engines
+def test_matrix_plain_backward_records_nothing_even_under_enable_grad(E):
+    x = E.leaf(0.5)
+    with glassgrad.enable_grad():
+        (x.exp() * x).backward()
+    g = x.grad
+    assert not isinstance(g, (Value, Tensor))
+
+
+@engines
+def test_matrix_create_graph_records_the_gradient_even_under_no_grad(E):
+    x = E.leaf(0.5)
+    y = x * x * x
+    with glassgrad.no_grad():
+        y.backward(create_graph=True)
+    assert isinstance(x.grad, (Value, Tensor)) and x.grad._prev != ()
+    g = x.grad
+    (d2,) = glassgrad.grad(g, [x])
+    assert E.number(d2) == pytest.approx(6 * 0.5)
+
+
+@engines
+@pytest.mark.parametrize("optimizer", [lambda p: SGD(p, lr=0.1, momentum=0.9), lambda p: Adam(p, lr=0.1)],
+                         ids=["SGD", "Adam"])
+def test_matrix_optimizers_update_under_no_grad_even_with_gradient_nodes(E, optimizer):
+    p = E.leaf(1.0)
+    opt = optimizer([p])
+    for _ in range(2):
+        opt.zero_grad()
+        (p * p).backward(create_graph=True)  # p.grad is a node
+        opt.step()
+    assert p._prev == () and not isinstance(p.data, (Value, Tensor)) and E.number(p.data) < 1.0
+    assert glassgrad.is_grad_enabled()
+
+
+@engines
+def test_matrix_detach_stops_the_gradient(E):
+    x = E.leaf(3.0)
+    h = x * x
+    d = h.detach()
+    assert d._prev == () and d is not h and not d.requires_grad if E is TensorEngine else d._prev == ()
+    (h * d).backward()
+    assert E.number(x.grad) == 9.0 * 6.0
+
+
+@engines
+@pytest.mark.parametrize("under_no_grad", [False, True], ids=["recording", "no_grad"])
+def test_matrix_anomaly_in_forward_names_op_inputs_and_line(E, under_no_grad):
+    x = E.leaf(0.0)
+    with glassgrad.detect_anomaly(), pytest.raises(FloatingPointError) as info:
+        if under_no_grad:
+            with glassgrad.no_grad():
+                where = here()
+                x.log()
+        else:
+            where = here()
+            x.log()
+    assert str(info.value) == (
+        f"detect_anomaly: operation 'log' produced {E.shown(-math.inf)} from inputs ({E.shown(0.0)}), "
+        f"created at {where}: x.log()"
+    )
+
+
+@engines
+def test_matrix_anomaly_in_forward_under_no_grad_inside_enable_grad(E):
+    with glassgrad.no_grad(), glassgrad.detect_anomaly(), glassgrad.enable_grad(), glassgrad.no_grad():
+        with pytest.raises(FloatingPointError, match="operation '/'"):
+            E.leaf(1.0) / 0.0
+        y = E.leaf(math.nan) * 2.0  # nan carried in: not this operation's doing
+    assert math.isnan(E.number(y))
+
+
+@engines
+def test_matrix_anomaly_in_backward_names_the_rule_and_line(E):
+    x = E.leaf(0.0)
     with glassgrad.detect_anomaly():
-        (w @ w).tanh().sum().backward()
-    assert np.isfinite(w.grad).all()
+        where = here()
+        y = x**0.5
+        with pytest.raises(FloatingPointError) as info:
+            y.backward()
+    assert str(info.value) == (
+        f"detect_anomaly: the backward rule of '**0.5' produced {E.shown(math.inf)} for its input #0 "
+        f"(inputs: {E.shown(0.0)}), node created at {where}: y = x**0.5"
+    )
 
 
-def test_detect_anomaly_does_not_keep_graphs_alive():
+@engines
+def test_matrix_anomaly_in_backward_of_a_node_made_under_no_grad_elsewhere(E):
+    x = E.leaf(0.0)
+    y = x**0.5
+    with glassgrad.no_grad(), glassgrad.detect_anomaly(), pytest.raises(FloatingPointError, match="<made outside"):
+        y.backward()
+
+
+@engines
+def test_matrix_anomaly_in_backward_with_create_graph(E):
+    x = E.leaf(0.0)
+    with glassgrad.detect_anomaly():
+        where = here()
+        y = x**0.5
+        with pytest.raises(FloatingPointError) as info:
+            y.backward(create_graph=True)
+    assert str(info.value).startswith(
+        f"detect_anomaly: the backward rule of '**0.5' (inputs: {E.shown(0.0)}), node created at {where}: "
+        f"y = x**0.5, failed with create_graph=True: operation '**-0.5' produced {E.shown(math.inf)} "
+        f"from inputs ({E.shown(0.0)})"
+    )
+
+
+@engines
+def test_matrix_anomaly_leaves_finite_work_alone(E):
+    x = E.leaf(0.7)
+    with glassgrad.detect_anomaly():
+        y = (x * x).tanh().exp()
+        y.backward(create_graph=True)
+        (g,) = glassgrad.grad(x.grad, [x])
+    assert math.isfinite(E.number(g))
+
+
+@engines
+def test_matrix_detect_anomaly_does_not_keep_graphs_alive(E):
     import gc
+    import weakref
 
     with glassgrad.detect_anomaly():
-        for _ in range(1000):
-            (Value(1.0) * 2.0 + 1.0).backward()
+        refs = []
+        for _ in range(300):
+            y = E.leaf(1.0) * 2.0 + 1.0
+            y.backward()
+            refs.append(weakref.ref(y))
+            del y
         gc.collect()
         assert len(mode.anomaly) < 10
+        assert sum(r() is not None for r in refs) == 0
