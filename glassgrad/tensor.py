@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from glassgrad import floatmath
-from glassgrad.autograd import Node, data_of, is_grad_enabled, topological_order
+from glassgrad.autograd import Node, backpropagate, data_of, is_grad_enabled
 from glassgrad.ops import (
     ABS,
     ADD,
@@ -227,14 +227,15 @@ class Tensor(Node):
     def aligned(cls, inputs: tuple, op: str) -> tuple:
         """`inputs` of different dtypes converted to the widest (by `astype` nodes, so a narrower
         input's gradient keeps its dtype) and of different shapes broadcast to one (by `expand`
-        nodes, whose derivative sums back), so that an elementwise rule sees one shape and one dtype."""
-        dtype = np.result_type(*(x.dtype for x in inputs))
-        try:
-            shape = np.broadcast_shapes(*(x.shape for x in inputs))
-        except ValueError:
-            shapes = " and ".join(str(x.shape) for x in inputs)
-            raise ValueError(f"{op}: shapes {shapes} do not match (cannot broadcast)") from None
-        return tuple(_broadcast(x if x.dtype == dtype else x.astype(dtype), shape) for x in inputs)
+        nodes, whose derivative sums back), so that each input that needs a gradient gets it in its
+        own shape and dtype from an elementwise rule. Constants are left to numpy's broadcasting."""
+        dtypes = {x.dtype for x in inputs}
+        dtype = dtypes.pop() if len(dtypes) == 1 else np.result_type(*dtypes)
+        shape = _broadcast_shape([x.shape for x in inputs], op)
+        return tuple(
+            x if not x.requires_grad else _broadcast(x if x.dtype == dtype else x.astype(dtype), shape)
+            for x in inputs
+        )
 
     @classmethod
     def result2(cls, data: Any, a: Any, b: Any, op: str, rule: Any) -> Tensor:
@@ -886,16 +887,11 @@ class Tensor(Node):
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad (no input has requires_grad=True)")
         self._check_inplace("backward")
-        order = None if create_graph else topological_order(self)
-        if order is not None:  # the gradients are added up as arrays, then wrapped once
-            for node in order:
-                g = node.grad
-                if type(g) is Tensor and node.requires_grad and not g.requires_grad:
-                    node.grad = g.data
+        seed = self._seed(gradient, create_graph, "backward")
         with np.errstate(all="ignore"):
-            super().backward(gradient, create_graph)
-        if order is not None:
-            _wrap_grads(order)
+            grads = backpropagate(self, seed, create_graph, into_grad=True)
+        if not create_graph:
+            _wrap_grads(grads)
 
     def _check_inplace(self, who: str) -> None:
         """Refuse (RuntimeError) a backward pass from self through numbers changed in place: see `_check_versions`."""
@@ -917,13 +913,13 @@ class Tensor(Node):
         return wrapped
 
 
-def _wrap_grads(order: list) -> None:
-    """Make each `.grad` array of the graph a Tensor that requires no gradient. A leaf's gets an array
-    of its own, writable (an optimizer may change it in place); an intermediate result's a read-only
-    view (no copy), as the backward pass may have given one array to several nodes: an in-place
-    operation on that Tensor then replaces its array instead of writing into the shared one."""
+def _wrap_grads(reached: dict) -> None:
+    """Make each `.grad` array the backward pass left a Tensor that requires no gradient. A leaf's gets
+    an array of its own, writable (an optimizer may change it in place); an intermediate result's a
+    read-only view (no copy), as the backward pass may have given one array to several nodes: an
+    in-place operation on that Tensor then replaces its array instead of writing into the shared one."""
     shared = set()
-    for node in reversed(order):  # each node before its inputs, which may have received its very array
+    for node in reached:  # each node before its inputs (the pass's order), which may have received its very array
         g = node.grad
         if type(g) is not np.ndarray:
             continue
@@ -962,17 +958,30 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     an `expand` node), so that the elementwise rule sees one shape and one dtype."""
     if not isinstance(b, Tensor):
         b = _operand(b, a)
-    if a.dtype != b.dtype or a.shape != b.shape:
+    if a.dtype != b.dtype or a.shape != b.shape and not _is_number(a) and not _is_number(b):
         a, b = Tensor.aligned((a, b), op.name)
     return _result2(op.on_arrays(a.data, b.data), a, b, op.name, op.derivative)
 
 
+def _is_number(x: Tensor) -> bool:
+    """A 0-d constant: numpy broadcasts it against anything, and it needs no gradient."""
+    return x.ndim == 0 and not x.requires_grad
+
+
 def _broadcast(x: Tensor, shape: tuple[int, ...]) -> Tensor:
-    if x.shape == shape:
-        return x
-    if x.requires_grad:
-        return x.broadcast_to(shape)
-    return _constant(np.broadcast_to(x.data, shape))
+    return x if x.shape == shape else x.broadcast_to(shape)
+
+
+def _broadcast_shape(shapes: list[tuple[int, ...]], op: str) -> tuple[int, ...]:
+    """The shape numpy broadcasting gives `shapes` (ValueError naming them if it gives none)."""
+    ndim = max(len(s) for s in shapes)
+    result = []
+    for axis in range(-ndim, 0):
+        sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
+        if len(sizes) > 1:
+            raise ValueError(f"{op}: shapes {' and '.join(map(str, shapes))} do not match (cannot broadcast)")
+        result.append(sizes.pop() if sizes else 1)
+    return tuple(result)
 
 
 def _operand(x: Any, like: Tensor) -> Tensor:
