@@ -1103,6 +1103,9 @@ def _matmul_rule(g, out, a, b, need=(True, True)):
     are summed back over broadcasting. `need` says which inputs need a share at all."""
     if a.ndim == 2 and b.ndim == 2:
         return (g @ b.T if need[0] else None, a.T @ g if need[1] else None)
+    if a.ndim > 2 and b.ndim == 2:  # a stack of rows times one matrix: one matrix product over all rows
+        g2, a2 = g.reshape((-1, g.shape[-1])), a.reshape((-1, a.shape[-1]))
+        return ((g2 @ b.T).reshape(a.shape) if need[0] else None, a2.T @ g2 if need[1] else None)
     a_vector, b_vector = a.ndim == 1, b.ndim == 1
     a2 = a.reshape((1,) + a.shape) if a_vector else a
     b2 = b.reshape(b.shape + (1,)) if b_vector else b
@@ -1263,7 +1266,10 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
         raise ValueError(f"@: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
     try:
         with np.errstate(all="ignore"):
-            data = a.data @ b.data
+            if a.ndim > 2 and b.ndim == 2 and a.shape[-1] == b.shape[0]:  # one BLAS call for the whole stack
+                data = (a.data.reshape(-1, a.shape[-1]) @ b.data).reshape(a.shape[:-1] + b.shape[1:])
+            else:
+                data = a.data @ b.data
     except ValueError:
         raise ValueError(f"@: shapes {a.shape} and {b.shape} do not match for a matrix product") from None
     need = (a.requires_grad, b.requires_grad)
