@@ -3,10 +3,11 @@
 A `Tensor` is a node of the same core as `Value` (`glassgrad.autograd.Node`) whose `data` is an
 array. Its elementwise operations are the very descriptions the scalar engine uses
 (`glassgrad.ops`), computed on arrays; the operations only arrays have (sums, matrix products,
-indexing, softmax) are described below. What changes is the shape of things: where numpy would
-broadcast an input, the input is first expanded by an `expand` node, whose derivative sums the
-gradient back (`sum_to`), so that every elementwise rule sees inputs of one shape; a reduction's
-gradient is spread back over the reduced axes.
+indexing, softmax) are described in the same way, one `Op` each, in `glassgrad.tensor_ops`: a
+method checks its arguments and makes the node from the description (`_apply`). What changes is
+the shape of things: where numpy would broadcast an input, the input is first expanded by an
+`expand` node, whose derivative sums the gradient back (`sum_to`), so that every elementwise rule
+sees inputs of one shape; a reduction's gradient is spread back over the reduced axes.
 
 The rules are written with operations that both numpy arrays and Tensors have, so the plain
 backward pass runs them on arrays and `create_graph=True` runs the very same rules on Tensors,
