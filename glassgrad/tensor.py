@@ -961,6 +961,8 @@ def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Te
     rule = partial(op.derivative, *params) if params else op.derivative
     if need is not None and not all(need):
         rule = partial(rule, need=need)
+    if len(inputs) == 1:
+        return _result(op.on_arrays(*params, inputs[0].data), inputs, op.name, rule)
     return _result(op.on_arrays(*params, *[x.data for x in inputs]), inputs, op.name, rule)
 
 

@@ -34,7 +34,7 @@ def exp(x: Any) -> Any:
 
 def softmax(x: Any, axis: int = -1) -> Any:
     """e^x / sum(e^x) along `axis`."""
-    return x.softmax(axis) if isinstance(x, Node) else _softmax(axis, x)
+    return x.softmax(axis) if isinstance(x, Node) else _softmax_of(axis, x)
 
 
 def expand(x: Any, shape: tuple[int, ...]) -> Any:
@@ -208,10 +208,14 @@ MAX = Op("max", _max_rule, on_arrays=_max, reads="{0} {out}")  # along one axis,
 
 
 # Softmax along one axis, computed from x - max x so that it cannot overflow.
+def _softmax_of(axis, x):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
 def _softmax(axis, x):
     with np.errstate(all="ignore"):
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
-        return e / e.sum(axis=axis, keepdims=True)
+        return _softmax_of(axis, x)
 
 
 def _softmax_rule(axis, g, out, a):
