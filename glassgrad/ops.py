@@ -6,7 +6,7 @@ An `Op` holds everything about one operation, read by both engines (`Value` comp
 `rule(g, out, *inputs)`, giving each input's share of the upstream gradient `g`: the plain backward
 pass calls it with raw numbers (floats or numpy arrays), `create_graph=True` with nodes, so one
 rule gives first and higher derivatives. The elementwise operations below are shared by both
-engines; the Tensor engine describes its own (sums, matrix products, indexing) in `tensor.py`.
+engines; the Tensor engine describes its own (sums, matrix products, indexing) in `tensor_ops.py`.
 
 A new operation is one `glassgrad.op` decorator (see `op`), or one `Op` passed to `register`.
 """

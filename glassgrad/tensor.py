@@ -3,10 +3,11 @@
 A `Tensor` is a node of the same core as `Value` (`glassgrad.autograd.Node`) whose `data` is an
 array. Its elementwise operations are the very descriptions the scalar engine uses
 (`glassgrad.ops`), computed on arrays; the operations only arrays have (sums, matrix products,
-indexing, softmax) are described below. What changes is the shape of things: where numpy would
-broadcast an input, the input is first expanded by an `expand` node, whose derivative sums the
-gradient back (`sum_to`), so that every elementwise rule sees inputs of one shape; a reduction's
-gradient is spread back over the reduced axes.
+indexing, softmax) are described in the same way, one `Op` each, in `glassgrad.tensor_ops`: a
+method checks its arguments and makes the node from the description (`_apply`). What changes is
+the shape of things: where numpy would broadcast an input, the input is first expanded by an
+`expand` node, whose derivative sums the gradient back (`sum_to`), so that every elementwise rule
+sees inputs of one shape; a reduction's gradient is spread back over the reduced axes.
 
 The rules are written with operations that both numpy arrays and Tensors have, so the plain
 backward pass runs them on arrays and `create_graph=True` runs the very same rules on Tensors,
@@ -47,8 +48,32 @@ from glassgrad.ops import (
     TANH,
     Op,
     describe,
-    div,
-    zero_where,
+)
+from glassgrad.tensor_ops import (
+    ASTYPE,
+    CAT,
+    CLAMP,
+    CLONE,
+    CROSS_ENTROPY,
+    EXPAND,
+    INDEX,
+    INDEX_PUT,
+    LINEAR,
+    LOG_SOFTMAX,
+    MASKED_FILL,
+    MATMUL,
+    MAX,
+    MAXIMUM,
+    MEAN,
+    RESHAPE,
+    SCATTER,
+    SOFTMAX,
+    STD,
+    SUM,
+    TENSOR_OPS,
+    TRANSPOSE,
+    VAR,
+    WHERE,
 )
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -342,8 +367,8 @@ class Tensor(Node):
         if dtype == self.dtype:
             return self
         if dtype in _FLOAT_DTYPES and self.dtype in _FLOAT_DTYPES:
-            return _result(self.data.astype(dtype), (self,), "astype", _astype_rule)
-        return _constant(self.data.astype(dtype))
+            return _apply(ASTYPE, (self,), dtype)
+        return _constant(ASTYPE.on_arrays(dtype, self.data))
 
     to = astype
 
@@ -430,7 +455,7 @@ class Tensor(Node):
 
     def clone(self) -> Tensor:
         """A copy with its own array; gradients flow through it to self."""
-        return _result(self.data.copy(), (self,), "clone", _clone_rule)
+        return _apply(CLONE, (self,))
 
     # Elementwise arithmetic with numpy broadcasting; numbers and arrays act as constants.
     def __add__(self, other: Any) -> Tensor:
@@ -625,8 +650,7 @@ class Tensor(Node):
         if min is None and max is None:
             raise ValueError("clamp: give min=, max= or both")
         low, high = (-np.inf if min is None else _bound(min, "min"), np.inf if max is None else _bound(max, "max"))
-        data = np.minimum(np.maximum(self.data, low), high).astype(self.dtype, copy=False)
-        return _result(data, (self,), "clamp", partial(_clamp_rule, low, high))
+        return _apply(CLAMP, (self,), low, high)
 
     clip = clamp
 
@@ -643,54 +667,42 @@ class Tensor(Node):
             keep = ~np.broadcast_to(drop, self.shape)
         except ValueError:
             raise ValueError(f"masked_fill: a mask of shape {drop.shape} for a tensor of shape {self.shape}") from None
-        data = np.where(keep, self.data, np.asarray(_real(value, "masked_fill: the value"), dtype=self.dtype))
-        return _result(data, (self,), "masked_fill", partial(_masked_fill_rule, keep))
+        value = np.asarray(_real(value, "masked_fill: the value"), dtype=self.dtype)
+        return _apply(MASKED_FILL, (self,), keep, value)
 
     # Reductions: PyTorch's dim=/keepdim= or numpy's axis=/keepdims=.
     def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """The sum over `dim` (all axes when None)."""
         axis, keepdims = _reduction(dim, keepdim, axis, keepdims, self.ndim, "sum")
-        with np.errstate(all="ignore"):
-            data = self.data.sum(axis=axis, keepdims=keepdims)
-        return _result(data, (self,), "sum", partial(_sum_rule, axis, keepdims))
+        return _apply(SUM, (self,), axis, keepdims)
 
     def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """The sum over `dim` divided by the number of elements summed."""
         axis, keepdims = _reduction(dim, keepdim, axis, keepdims, self.ndim, "mean")
         n = math.prod(self.shape[a] for a in (range(self.ndim) if axis is None else axis))
-        with np.errstate(all="ignore"):  # np.mean, except that an empty mean is 0/0 = nan silently (as PyTorch)
-            data = self.data.sum(axis=axis, keepdims=keepdims) / n
-        return _result(data, (self,), "mean", partial(_mean_rule, axis, keepdims, n))
+        return _apply(MEAN, (self,), axis, keepdims, n)
 
     def var(
         self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None
     ) -> Tensor:
         """sum((x - mean)^2) / (n - correction) over `dim`: unbiased (correction 1, Bessel's) by default,
         as PyTorch; `unbiased=False` or `correction=0` divides by n."""
-        data, params = self._variance(dim, unbiased, keepdim, correction, "var")
-        return _result(data, (self,), "var", partial(_var_rule, *params))
+        return _apply(VAR, (self,), *self._variance(dim, unbiased, keepdim, correction, "var"))
 
     def std(
         self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None
     ) -> Tensor:
         """The square root of `var` (unbiased by default, as PyTorch)."""
-        data, params = self._variance(dim, unbiased, keepdim, correction, "std")
-        with np.errstate(all="ignore"):
-            data = np.sqrt(data)
-        return _result(data, (self,), "std", partial(_std_rule, *params))
+        return _apply(STD, (self,), *self._variance(dim, unbiased, keepdim, correction, "std"))
 
     def _variance(self, dim: Any, unbiased: bool | None, keepdim: bool, correction: float | None, who: str) -> tuple:
-        """var's numbers, and the (axes, keepdim, n - correction) its rule needs."""
+        """The parameters of var and std: (axes, keepdim, n - correction)."""
         if unbiased is not None and correction is not None:
             raise ValueError(f"{who}: give unbiased= or correction=, not both")
         c = correction if correction is not None else (0 if unbiased is False else 1)
         axis, keepdim = _reduction(dim, keepdim, None, None, self.ndim, who)
         n = math.prod(self.shape[a] for a in (range(self.ndim) if axis is None else axis))
-        d = float(max(n - _real(c, f"{who}: correction"), 0))
-        with np.errstate(all="ignore"):
-            centred = self.data - self.data.mean(axis=axis, keepdims=True)
-            data = np.asarray((centred * centred).sum(axis=axis, keepdims=keepdim) / d)
-        return data, (axis, keepdim, d)
+        return axis, keepdim, float(max(n - _real(c, f"{who}: correction"), 0))
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
         """The largest element; over one `dim`, PyTorch's (values, indices) pair; over numpy's `axis=`,
@@ -704,9 +716,7 @@ class Tensor(Node):
         axis, keepdims = _reduction(None, keepdim, axis, keepdims, self.ndim, "max")
         if self.data.size == 0:
             raise ValueError(f"max: the tensor of shape {self.shape} is empty; a maximum needs at least one element")
-        data = np.asarray(self.data.max(axis=axis, keepdims=keepdims))
-        rule = _argmax_rule if one_axis and axis else _max_rule
-        return _result(data, (self,), "max", partial(rule, axis, keepdims))
+        return _apply(MAX, (self,), axis, keepdims, bool(one_axis and axis))
 
     def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
         """The smallest element: -max(-x), with max's conventions."""
@@ -743,16 +753,12 @@ class Tensor(Node):
     def softmax(self, axis: int = -1) -> Tensor:
         """e^x / sum(e^x) along `axis`, computed as e^(x - max x) so that it cannot overflow."""
         axis = _axis(axis, self.ndim, "softmax")
-        with np.errstate(all="ignore"):
-            return _result(_softmax(self.data, axis), (self,), "softmax", partial(_softmax_rule, axis))
+        return _apply(SOFTMAX, (self,), axis)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """x - log(sum(e^x)) along `axis`, computed from x - max x so that it cannot overflow."""
         axis = _axis(axis, self.ndim, "log_softmax")
-        with np.errstate(all="ignore"):
-            shifted = self.data - self.data.max(axis=axis, keepdims=True)
-            data = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-        return _result(data, (self,), "log_softmax", partial(_log_softmax_rule, axis))
+        return _apply(LOG_SOFTMAX, (self,), axis)
 
     # Shape operations: they move numbers around, so their gradient moves them back.
     def reshape(self, *shape: Any) -> Tensor:
@@ -761,10 +767,9 @@ class Tensor(Node):
         if any(n < -1 for n in shape) or shape.count(-1) > 1:
             raise ValueError(f"reshape: invalid shape {shape}: sizes are >= 0, and at most one is -1 (inferred)")
         try:
-            data = self.data.reshape(shape)
+            return _apply(RESHAPE, (self,), shape)
         except ValueError:
             raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} into {shape}") from None
-        return _result(data, (self,), "reshape", _reshape_rule)
 
     def view(self, *shape: Any) -> Tensor:
         """The same numbers in a new shape (one dimension may be -1): `reshape` (glassgrad always copies
@@ -801,8 +806,7 @@ class Tensor(Node):
         if len(dims) != self.ndim:
             raise ValueError(f"permute: {len(dims)} dims {dims} for a tensor of {self.ndim} dimensions {self.shape}")
         axes = _axes(dims, self.ndim, "permute")
-        inverse = tuple(np.argsort(axes).tolist())
-        return _result(self.data.transpose(axes), (self,), "transpose", partial(_transpose_rule, inverse))
+        return _apply(TRANSPOSE, (self,), axes)
 
     def transpose(self, *axes: int) -> Tensor:
         """PyTorch's `transpose(dim0, dim1)`: those two axes swapped. Also numpy's: all axes reversed
@@ -838,24 +842,22 @@ class Tensor(Node):
         """The tensor repeated along new or size-1 axes to `shape` (numpy broadcasting)."""
         shape = _sizes((shape,), "broadcast_to")
         try:
-            data = np.broadcast_to(self.data, shape)
+            return _apply(EXPAND, (self,), shape)
         except ValueError:
             raise ValueError(f"broadcast_to: cannot broadcast shape {self.shape} to {tuple(shape)}") from None
-        return _result(data, (self,), "expand", _expand_rule)
 
     def __getitem__(self, index: Any) -> Tensor:
         """Indexing as numpy and PyTorch: integers, slices, integer arrays (a row may be picked many
         times) and boolean masks."""
         index = _as_index(index)
         try:
-            data = self.data[index]
+            return _apply(INDEX, (self,), index)
         except IndexError as error:
             raise IndexError(f"index: {error} (tensor of shape {self.shape})") from None
-        return _result(data, (self,), "index", partial(_index_rule, index))
 
     def _scatter(self, index: Any, shape: tuple[int, ...]) -> Tensor:
         """A zero tensor of `shape` with self added at `index`: the gradient of indexing."""
-        return _result(scatter_add(self.data, index, shape), (self,), "scatter", partial(_scatter_rule, index))
+        return _apply(SCATTER, (self,), index, shape)
 
     def _seed(self, gradient: Any, create_graph: bool, who: str) -> Tensor | np.ndarray:
         """d(self)/d(self): `gradient` (self's shape), or 1 for a one-element tensor, as PyTorch."""
@@ -948,6 +950,18 @@ _UFUNC_OPERATORS = {  # numpy's functions that are a Tensor's operators or metho
 }  # fmt: skip
 
 
+def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Tensor:
+    """The node of `op` (a description of `glassgrad.tensor_ops`) with its parameters `params` applied
+    to `inputs`: its forward computes the data, its rule is bound to the parameters (and to `need`,
+    which inputs need a share, when some do not)."""
+    rule = partial(op.derivative, *params) if params else op.derivative
+    if need is not None and not all(need):
+        rule = partial(rule, need=need)
+    if len(inputs) == 1:
+        return _result(op.on_arrays(*params, inputs[0].data), inputs, op.name, rule)
+    return _result(op.on_arrays(*params, *[x.data for x in inputs]), inputs, op.name, rule)
+
+
 def _unary(op: Op, a: Tensor) -> Tensor:
     return _result2(op.on_arrays(a.data), a, None, op.name, op.derivative)
 
@@ -1031,232 +1045,6 @@ def _as_index(index: Any) -> Any:
     return index
 
 
-def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-# Functions the derivative rules use: each works on an array (plain backward pass) and on a Tensor
-# (create_graph=True), so one rule serves both.
-def exp(x: Tensor | np.ndarray) -> Tensor | np.ndarray:
-    """e^x."""
-    return x.exp() if isinstance(x, Tensor) else np.exp(x)
-
-
-def softmax(x: Tensor | np.ndarray, axis: int = -1) -> Tensor | np.ndarray:
-    """e^x / sum(e^x) along `axis`."""
-    return x.softmax(axis) if isinstance(x, Tensor) else _softmax(x, axis)
-
-
-def expand(x: Tensor | np.ndarray, shape: tuple[int, ...]) -> Tensor | np.ndarray:
-    """x broadcast to `shape`; its derivative is `sum_to`."""
-    if isinstance(x, Tensor):
-        return x.broadcast_to(shape)
-    out = np.empty(shape, dtype=x.dtype)
-    out[...] = x
-    return out
-
-
-def sum_to(x: Tensor | np.ndarray, shape: tuple[int, ...]) -> Tensor | np.ndarray:
-    """x summed over the axes that broadcasting added or stretched, leaving `shape`."""
-    if x.shape == shape:
-        return x
-    lead = len(x.shape) - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
-    return x.sum(axis=axes, keepdims=True).reshape(shape)
-
-
-def cast(x: Tensor | np.ndarray, dtype: np.dtype) -> Tensor | np.ndarray:
-    """x as `dtype`; its derivative converts back."""
-    if x.dtype == dtype:
-        return x
-    return x.astype(dtype)
-
-
-def scatter_add(x: Tensor | np.ndarray, index: Any, shape: tuple[int, ...]) -> Tensor | np.ndarray:
-    """Zeros of `shape` with x added at `index` (repeated positions add up); its derivative is x[index]."""
-    if isinstance(x, Tensor):
-        return x._scatter(index, shape)
-    out = np.zeros(shape, dtype=x.dtype)
-    np.add.at(out, index, x)
-    return out
-
-
-def _reduced_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
-    """`shape` with the reduced axes kept as 1 (the keepdims shape)."""
-    if axis is None:
-        return (1,) * len(shape)
-    return tuple(1 if i in axis else n for i, n in enumerate(shape))
-
-
-def _spread(g, shape, axis, keepdims):
-    """The gradient of a reduction over `axis` spread back over the reduced axes of `shape`."""
-    if not keepdims and axis is not None:
-        g = g.reshape(_reduced_shape(shape, axis))
-    return expand(g, shape)
-
-
-# The derivative rules of the operations only arrays have. A rule needing a parameter (an axis,
-# an index) takes it first and is bound to it with functools.partial when the node is made.
-def _matmul_rule(g, out, a, b, need=(True, True)):
-    """d(AB)/dA = g B^T, d(AB)/dB = A^T g; a vector is a 1-row (or 1-column) matrix, batch axes
-    are summed back over broadcasting. `need` says which inputs need a share at all."""
-    if a.ndim == 2 and b.ndim == 2:
-        return (g @ b.T if need[0] else None, a.T @ g if need[1] else None)
-    if a.ndim > 2 and b.ndim == 2:  # a stack of rows times one matrix: one matrix product over all rows
-        g2, a2 = g.reshape((-1, g.shape[-1])), a.reshape((-1, a.shape[-1]))
-        return ((g2 @ b.T).reshape(a.shape) if need[0] else None, a2.T @ g2 if need[1] else None)
-    a_vector, b_vector = a.ndim == 1, b.ndim == 1
-    a2 = a.reshape((1,) + a.shape) if a_vector else a
-    b2 = b.reshape(b.shape + (1,)) if b_vector else b
-    g2 = g.reshape(g.shape[: g.ndim - 2 + a_vector + b_vector] + (a2.shape[-2], b2.shape[-1]))
-    da = sum_to(g2 @ b2.mT, a2.shape).reshape(a.shape) if need[0] else None
-    db = sum_to(a2.mT @ g2, b2.shape).reshape(b.shape) if need[1] else None
-    return da, db
-
-
-def _linear_rule(g, out, x, w, b=None, need=(True, True, True)):
-    """y = x W^T + b: dy/dx = g W, dy/dW = g^T x, dy/db = g summed over the batch (scalar twin: 'linear')."""
-    rows = math.prod(x.shape[:-1])  # the batch axes as one (not -1: a width may be 0)
-    g2 = g.reshape((rows, w.shape[0])) if g.ndim != 2 else g
-    x2 = x.reshape((rows, w.shape[1])) if x.ndim != 2 else x
-    dx, dw = g @ w if need[0] else None, g2.T @ x2 if need[1] else None
-    return (dx, dw) if b is None else (dx, dw, g2.sum(axis=0) if need[2] else None)
-
-
-def _sum_rule(axis, keepdims, g, out, a):
-    """d(sum x)/dx_i = 1: the gradient is spread over the summed axes."""
-    return (_spread(g, a.shape, axis, keepdims),)
-
-
-def _mean_rule(axis, keepdims, n, g, out, a):
-    """d(mean x)/dx_i = 1/n."""
-    return (_spread(g / n, a.shape, axis, keepdims),)
-
-
-def _max_rule(axis, keepdims, g, out, a):
-    """d(max x)/dx_i = 1/k for each of the k elements equal to the maximum, exactly 0 elsewhere; where
-    the maximum is nan, the k elements that are nan (as PyTorch's max(); its amax gives nan instead)."""
-    raw = data_of(a)
-    top = data_of(out).reshape(_reduced_shape(raw.shape, axis))
-    ties = (raw == top) | (np.isnan(raw) & np.isnan(top))
-    share = _spread(g, a.shape, axis, keepdims) * (1.0 / ties.sum(axis=axis, keepdims=True)).astype(raw.dtype)
-    return (zero_where(~ties, share),)
-
-
-def _argmax_rule(axis, keepdims, g, out, a):
-    """d(max along axis)/dx_i = 1 at the arg-max of its row, exactly 0 elsewhere."""
-    raw = data_of(a)
-    mask = np.zeros(raw.shape, dtype=bool)
-    (one,) = axis
-    np.put_along_axis(mask, np.expand_dims(raw.argmax(axis=one), one), True, axis=one)
-    return (zero_where(~mask, _spread(g, a.shape, axis, keepdims)),)
-
-
-def _softmax_rule(axis, g, out, a):
-    """d(softmax)^T g = s * (g - sum(g * s)), s = softmax(a) = out."""
-    return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
-
-
-def _log_softmax_rule(axis, g, out, a):
-    """d(log_softmax)^T g = g - softmax(a) * sum(g), softmax(a) = e^out."""
-    return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
-
-
-def _var_rule(axis, keepdims, d, g, out, a):
-    """d var/dx_i = 2 (x_i - mean x) / d (d = n - correction), as PyTorch computes it: g times the slope,
-    with no difference of sums (an infinite g gives ±inf where the terms would give inf - inf)."""
-    return (_spread(g, a.shape, axis, keepdims) * floatmath.div(2.0, d) * (a - a.mean(axis=axis, keepdims=True)),)
-
-
-def _std_rule(axis, keepdims, d, g, out, a):
-    """d std/dx = d var/dx / (2 std), exactly 0 where std is 0 (as PyTorch; 1/0 would give inf)."""
-    return _var_rule(axis, keepdims, d, zero_where(data_of(out) == 0, div(g, 2.0 * out)), out, a)
-
-
-def _reshape_rule(g, out, a):
-    """Reshaping moves no number: the gradient takes the input's shape back."""
-    return (g.reshape(a.shape),)
-
-
-def _transpose_rule(inverse, g, out, a):
-    """The gradient is permuted back by the inverse permutation."""
-    return (g.transpose(inverse) if isinstance(g, np.ndarray) else g.permute(inverse),)
-
-
-def _expand_rule(g, out, a):
-    """Broadcasting copies an element to many places: their gradients add up back into it."""
-    return (sum_to(g, a.shape),)
-
-
-def _astype_rule(g, out, a):
-    """Converting the dtype: the gradient is converted back."""
-    return (cast(g, a.dtype),)
-
-
-def _masked_fill_rule(keep, g, out, a):
-    """The filled elements came from no input: exactly zero gradient there, g elsewhere."""
-    return (zero_where(~keep, g),)
-
-
-def _index_rule(index, g, out, a):
-    """x[index] takes elements; its gradient puts them back, adding where an element was taken twice."""
-    return (scatter_add(g, index, a.shape),)
-
-
-def _scatter_rule(index, g, out, a):
-    """Scattering's gradient gathers: g[index]."""
-    return (g[index],)
-
-
-def _clone_rule(g, out, a):
-    """A copy passes the gradient through."""
-    return (g,)
-
-
-def _clamp_rule(low, high, g, out, a):
-    """d clamp(x)/dx = 1 where low <= x <= high, exactly 0 elsewhere (as PyTorch)."""
-    x = data_of(a)
-    return (zero_where(~((x >= low) & (x <= high)), g),)
-
-
-def _index_put_rule(index, g, out, x, v):
-    """x with v written at `index`: x's gradient is g except there, v's is g there (summed over broadcasting)."""
-    written = np.zeros(data_of(x).shape, dtype=bool)
-    written[index] = True
-    return zero_where(written, g), sum_to(g[index], v.shape)
-
-
-def _where_rule(condition, g, out, x, y):
-    """where(c, x, y): g goes to x where c holds, to y elsewhere."""
-    return zero_where(~condition, g), zero_where(condition, g)
-
-
-def _maximum_rule(g, out, a, b):
-    """max(a, b): g to the larger, shared half and half where they are equal (as PyTorch)."""
-    ra, rb = data_of(a), data_of(b)
-    tie = (ra == rb).astype(ra.dtype) * 0.5
-    return zero_where(ra < rb, g) * (1.0 - tie), zero_where(rb < ra, g) * (1.0 - tie)
-
-
-def _cat_rule(dim, sizes, g, out, *inputs):
-    """Concatenation's gradient cuts g back into the pieces."""
-    edges = np.cumsum((0, *sizes))
-    cut = [slice(None)] * len(out.shape)
-    pieces = []
-    for start, stop in zip(edges[:-1], edges[1:]):
-        cut[dim] = slice(int(start), int(stop))
-        pieces.append(g[tuple(cut)])
-    return tuple(pieces)
-
-
-def _cross_entropy_rule(target, g, out, logits):
-    """d(mean_i -log softmax(z_i)[t_i])/dz = (softmax(z) - onehot(t)) g / n, computed as PyTorch does: the
-    picked log-probabilities get -g/n, every other element exactly 0 (whatever g is), then log_softmax's rule."""
-    picked = zero_where(~target, expand(-g / target.shape[0], target.shape))
-    return (picked - softmax(logits, -1) * picked.sum(axis=-1, keepdims=True),)
-
-
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
     """a @ b as a node; its rule computes only the shares of inputs that require a gradient."""
     if a.dtype != b.dtype:
@@ -1265,15 +1053,9 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"@: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
     try:
-        with np.errstate(all="ignore"):
-            if a.ndim > 2 and b.ndim == 2 and a.shape[-1] == b.shape[0]:  # one BLAS call for the whole stack
-                data = (a.data.reshape(-1, a.shape[-1]) @ b.data).reshape(a.shape[:-1] + b.shape[1:])
-            else:
-                data = a.data @ b.data
+        return _apply(MATMUL, (a, b), need=(a.requires_grad, b.requires_grad))
     except ValueError:
         raise ValueError(f"@: shapes {a.shape} and {b.shape} do not match for a matrix product") from None
-    need = (a.requires_grad, b.requires_grad)
-    return _result(data, (a, b), "@", _matmul_rule if all(need) else partial(_matmul_rule, need=need))
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -1301,13 +1083,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input has width {x.shape[-1] if x.ndim else 0} (shape {x.shape}) "
             f"but the layer takes {weight.shape[1]}"
         )
-    with np.errstate(all="ignore"):  # inf * 0 is nan silently, as in PyTorch and `@`
-        data = x.data @ weight.data.T
-        if bias is not None:
-            data += bias.data
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    need = tuple(t.requires_grad for t in inputs)
-    return _result(data, inputs, "linear", _linear_rule if all(need) else partial(_linear_rule, need=need))
+    return _apply(LINEAR, inputs, need=tuple(t.requires_grad for t in inputs))
 
 
 def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
@@ -1335,15 +1112,9 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         raise ValueError("cross_entropy: the batch is empty (logits of shape (0, classes)); a mean needs a row")
     if t.min() < 0 or t.max() >= classes:
         raise ValueError(f"cross_entropy: targets must lie in [0, {classes}), got [{t.min()}, {t.max()}]")
-    z = logits.data
-    rows = np.arange(n)
-    with np.errstate(all="ignore"):
-        shifted = z - z.max(axis=1, keepdims=True)
-        lse = np.log(np.exp(shifted).sum(axis=1))
-        data = np.asarray((lse - shifted[rows, t]).mean(), dtype=z.dtype)
-    target = np.zeros(z.shape, dtype=bool)
-    target[rows, t] = True
-    return _result(data, (logits,), "cross_entropy", partial(_cross_entropy_rule, target))
+    target = np.zeros(logits.shape, dtype=bool)
+    target[np.arange(n), t] = True
+    return _apply(CROSS_ENTROPY, (logits,), target)
 
 
 def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:
@@ -1370,9 +1141,10 @@ def _arg(find: Any, a: Tensor, dim: int | None, keepdim: bool, who: str) -> Tens
 def _index_put(x: Tensor, index: Any, value: Any) -> Tensor:
     """x with `value` written at `index`, as a new node (what `t[index] = value` records)."""
     v = _operand(value, x)
-    data = x.data.copy()
+    if v.dtype != x.dtype and v.requires_grad:
+        v = v.astype(x.dtype)
     try:
-        data[index] = v.data
+        return _apply(INDEX_PUT, (x, v), index)
     except IndexError as error:
         raise IndexError(f"setitem: {error} (tensor of shape {x.shape})") from None
     except ValueError:
@@ -1380,42 +1152,11 @@ def _index_put(x: Tensor, index: Any, value: Any) -> Tensor:
             f"setitem: a value of shape {v.shape} cannot be written to the indexed elements "
             f"of shape {np.shape(x.data[index])} (tensor of shape {x.shape})"
         ) from None
-    if v.dtype != x.dtype and v.requires_grad:
-        v = v.astype(x.dtype)
-    return _result(data, (x, v), "index_put", partial(_index_put_rule, index))
-
-
-# The operations only arrays have, described for the in-place check by what their derivatives read
-# (`Op.reads`); their nodes are made above from the name and the rule.
-_ARRAY_OPS = {op.name: op for op in (
-    Op("@", _matmul_rule, reads=("{1}", "{0}")),
-    Op("linear", _linear_rule, reads=("{1}", "{0}", "")),
-    Op("sum", _sum_rule, reads=""),
-    Op("mean", _mean_rule, reads=""),
-    Op("max", _max_rule, reads="{0} {out}"),  # along one axis (_argmax_rule), only {0}
-    Op("softmax", _softmax_rule, reads="{out}"),
-    Op("log_softmax", _log_softmax_rule, reads="{out}"),
-    Op("reshape", _reshape_rule, reads=""),
-    Op("transpose", _transpose_rule, reads=""),
-    Op("expand", _expand_rule, reads=""),
-    Op("astype", _astype_rule, reads=""),
-    Op("masked_fill", _masked_fill_rule, reads=""),
-    Op("index", _index_rule, reads=""),
-    Op("scatter", _scatter_rule, reads=""),
-    Op("clone", _clone_rule, reads=""),
-    Op("clamp", _clamp_rule, reads="{0}"),
-    Op("index_put", _index_put_rule, reads=""),
-    Op("where", _where_rule, reads=""),
-    Op("cat", _cat_rule, reads=""),
-    Op("cross_entropy", _cross_entropy_rule, reads="{0}"),
-)}  # fmt: skip
-MAXIMUM = Op("maximum", _maximum_rule, None, np.maximum, reads="{0} {1}")
-_ARRAY_OPS[MAXIMUM.name] = MAXIMUM
 
 
 def _description(name: str) -> Op | None:
     """The description of the operation that names its nodes `name` (None if unknown: it reads everything)."""
-    found = _ARRAY_OPS.get(name)
+    found = TENSOR_OPS.get(name)
     if found is None:
         described = describe(name)
         found = described[0] if described else None
@@ -1488,7 +1229,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     except ValueError:
         raise ValueError(f"where: shapes {c.shape}, {x.shape} and {y.shape} do not match (cannot broadcast)") from None
     x, y, c = _broadcast(x, shape), _broadcast(y, shape), np.broadcast_to(c, shape)
-    return _result(np.where(c, x.data, y.data), (x, y), "where", partial(_where_rule, c))
+    return _apply(WHERE, (x, y), c)
 
 
 def maximum(input: Any, other: Any) -> Tensor:
@@ -1508,12 +1249,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     dtype = np.result_type(*(t.dtype for t in tensors))
     tensors = [t.astype(dtype) for t in tensors]
     try:
-        data = np.concatenate([t.data for t in tensors], axis=one)
+        return _apply(CAT, tuple(tensors), one, tuple(t.shape[one] for t in tensors))
     except ValueError:
         shapes = ", ".join(str(t.shape) for t in tensors)
         raise ValueError(f"cat: shapes {shapes} must agree in every dimension but {one}") from None
-    sizes = tuple(t.shape[one] for t in tensors)
-    return _result(data, tuple(tensors), "cat", partial(_cat_rule, one, sizes))
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from glassgrad import tensor as _tensor
+from glassgrad import tensor_ops
 from glassgrad.creation import wrap
 from glassgrad.dtypes import int64
 from glassgrad.tensor import Tensor
@@ -54,7 +55,7 @@ def nll_loss(input: Tensor, target: Any, ignore_index: int = -100, reduction: st
     the negative log-likelihood, given log-probabilities of shape (N, C)."""
     rows, classes = _class_targets(input, target, ignore_index, "nll_loss")
     if reduction == "none":
-        return _tensor.scatter_add(-input[rows, classes], rows, input.shape[:1])  # 0 for an ignored row
+        return tensor_ops.scatter_add(-input[rows, classes], rows, input.shape[:1])  # 0 for an ignored row
     return _reduce(-input[rows, classes], reduction, "nll_loss")
 
 
