@@ -1112,8 +1112,13 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         raise ValueError("cross_entropy: the batch is empty (logits of shape (0, classes)); a mean needs a row")
     if t.min() < 0 or t.max() >= classes:
         raise ValueError(f"cross_entropy: targets must lie in [0, {classes}), got [{t.min()}, {t.max()}]")
+    return checked_cross_entropy(logits, t)
+
+
+def checked_cross_entropy(logits: Tensor, classes: np.ndarray) -> Tensor:
+    """`cross_entropy` of logits (n, classes) and n integer classes already checked to be in range."""
     target = np.zeros(logits.shape, dtype=bool)
-    target[np.arange(n), t] = True
+    target[np.arange(len(classes)), classes] = True
     return _apply(CROSS_ENTROPY, (logits,), target)
 
 

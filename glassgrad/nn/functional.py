@@ -64,7 +64,7 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
     the loss of a classifier from its logits (N, C) and integer classes (N,)."""
     rows, classes = _class_targets(input, target, ignore_index, "cross_entropy")
     if reduction == "mean" and len(rows) == input.shape[0]:
-        return _tensor.cross_entropy(input, classes)  # one node, with the fused softmax - onehot rule
+        return _tensor.checked_cross_entropy(input, classes)  # one node, with the fused softmax - onehot rule
     return nll_loss(log_softmax(input, dim=1), target, ignore_index, reduction)
 
 
