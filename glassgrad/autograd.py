@@ -164,9 +164,10 @@ class Node:
         return out
 
     @classmethod
-    def aligned(cls, inputs: tuple, op: str) -> tuple:
-        """`inputs` made fit to be the inputs of one elementwise operation (Tensors: one shape, one dtype)."""
-        return inputs
+    def aligned(cls, inputs: tuple, op: str, rule: Any) -> tuple[tuple, Any]:
+        """`inputs` and the derivative `rule` made fit for one elementwise operation (Tensors: dtypes
+        promoted, shares of broadcast inputs summed back to their shapes)."""
+        return inputs, rule
 
     def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
         """Add d(self)/d(node) to `grad` of every node self depends on (leaves and intermediate results).

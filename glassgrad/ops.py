@@ -378,8 +378,8 @@ def call(op: Op, *inputs: Any, params: tuple = ()) -> Any:
         raise TypeError(f"{op.name}: expected at least one Value or Tensor among the inputs, got "
                         f"{', '.join(type(x).__name__ for x in inputs)}")
     engine = type(like)
-    nodes = engine.aligned(tuple(engine.constant(x, op.name, like) for x in inputs), op.name)
+    rule = partial(op.derivative, *params) if params else op.derivative
+    nodes, rule = engine.aligned(tuple(engine.constant(x, op.name, like) for x in inputs), op.name, rule)
     forward = op.on_floats if engine.holds_floats else op.on_arrays
     data = forward(*params, *(x.data for x in nodes))
-    rule = partial(op.derivative, *params) if params else op.derivative
     return engine.result(engine.raw(data, op.name), nodes, op.name, rule)

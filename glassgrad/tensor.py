@@ -5,9 +5,9 @@ array. Its elementwise operations are the very descriptions the scalar engine us
 (`glassgrad.ops`), computed on arrays; the operations only arrays have (sums, matrix products,
 indexing, softmax) are described in the same way, one `Op` each, in `glassgrad.tensor_ops`: a
 method checks its arguments and makes the node from the description (`_apply`). What changes is
-the shape of things: where numpy would broadcast an input, the input is first expanded by an
-`expand` node, whose derivative sums the gradient back (`sum_to`), so that every elementwise rule
-sees inputs of one shape; a reduction's gradient is spread back over the reduced axes.
+the shape of things: where numpy broadcasts an input, the node's rule sums that input's share
+back over the broadcast axes (`sum_to`, the derivative of broadcasting); a reduction's gradient
+is spread back over the reduced axes.
 
 The rules are written with operations that both numpy arrays and Tensors have, so the plain
 backward pass runs them on arrays and `create_graph=True` runs the very same rules on Tensors,
@@ -74,6 +74,7 @@ from glassgrad.tensor_ops import (
     TRANSPOSE,
     VAR,
     WHERE,
+    sum_to,
 )
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -249,18 +250,21 @@ class Tensor(Node):
         return out
 
     @classmethod
-    def aligned(cls, inputs: tuple, op: str) -> tuple:
-        """`inputs` of different dtypes converted to the widest (by `astype` nodes, so a narrower
-        input's gradient keeps its dtype) and of different shapes broadcast to one (by `expand`
-        nodes, whose derivative sums back), so that each input that needs a gradient gets it in its
-        own shape and dtype from an elementwise rule. Constants are left to numpy's broadcasting."""
+    def aligned(cls, inputs: tuple, op: str, rule: Any) -> tuple[tuple, Any]:
+        """`inputs` and `rule` fit for one elementwise operation: an input that needs a gradient and
+        has a narrower dtype is converted (by an `astype` node, so its gradient keeps its dtype);
+        inputs of different shapes are broadcast by numpy, and the rule's shares are summed back to
+        each input's own shape (`sum_to`, the derivative of broadcasting)."""
         dtypes = {x.dtype for x in inputs}
-        dtype = dtypes.pop() if len(dtypes) == 1 else np.result_type(*dtypes)
-        shape = _broadcast_shape([x.shape for x in inputs], op)
-        return tuple(
-            x if not x.requires_grad else _broadcast(x if x.dtype == dtype else x.astype(dtype), shape)
-            for x in inputs
-        )
+        if len(dtypes) > 1:
+            dtype = np.result_type(*dtypes)
+            inputs = tuple(x if x.dtype == dtype or not x.requires_grad else x.astype(dtype) for x in inputs)
+        shapes = {x.shape for x in inputs}
+        if len(shapes) > 1:
+            shape = _broadcast_shape([x.shape for x in inputs], op)
+            if any(x.requires_grad and x.shape != shape for x in inputs):
+                rule = partial(_summed_back, rule)
+        return inputs, rule
 
     @classmethod
     def result2(cls, data: Any, a: Any, b: Any, op: str, rule: Any) -> Tensor:
@@ -968,13 +972,20 @@ def _unary(op: Op, a: Tensor) -> Tensor:
 
 def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     """`a op b` as a node. Inputs of different dtypes are converted to the wider one (by an `astype`
-    node, so the narrower input's gradient keeps its dtype) and of different shapes broadcast (by
-    an `expand` node), so that the elementwise rule sees one shape and one dtype."""
+    node, so the narrower input's gradient keeps its dtype). Inputs of different shapes are
+    broadcast by numpy, and the node's rule sums each share back to its input's shape (`sum_to`)."""
     if not isinstance(b, Tensor):
         b = _operand(b, a)
+    rule = op.derivative
     if a.dtype != b.dtype or a.shape != b.shape and not _is_number(a) and not _is_number(b):
-        a, b = Tensor.aligned((a, b), op.name)
-    return _result2(op.on_arrays(a.data, b.data), a, b, op.name, op.derivative)
+        (a, b), rule = Tensor.aligned((a, b), op.name, rule)
+    return _result2(op.on_arrays(a.data, b.data), a, b, op.name, rule)
+
+
+def _summed_back(rule: Any, g, out, *inputs):
+    """`rule`'s shares for inputs that numpy broadcast, summed back over the broadcast axes to each
+    input's own shape (the derivative of broadcasting)."""
+    return tuple(None if s is None else sum_to(s, x.shape) for s, x in zip(rule(g, out, *inputs), inputs))
 
 
 def _is_number(x: Tensor) -> bool:
