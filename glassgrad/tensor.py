@@ -20,6 +20,7 @@ import math
 import numbers
 import operator
 import warnings
+import weakref
 from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import Any, NamedTuple
@@ -591,6 +592,7 @@ class Tensor(Node):
             self.data = new.data.astype(self.dtype)
         _clock[0] += 1
         self._version = (_clock[0], op)
+        _note_storage_change(self, op)
         if recording:
             source._version = self._version  # the result it was, that its derivative may read, is no more
             self._op, self._prev, self._rule, self.requires_grad = new._op, new._prev, new._rule, True
@@ -1179,6 +1181,34 @@ def _description(name: str) -> Op | None:
     return found
 
 
+# In-place changes by the array they were written into: a view (reshape, slice, transpose, detach)
+# shares its numbers with its base, so changing one changes the other, as in PyTorch.
+_storage_changes: dict[int, tuple] = {}  # id of a base array -> (weakref to it, clock, op, id of the changed Tensor)
+
+
+def _base(array: np.ndarray) -> np.ndarray:
+    """The array that owns `array`'s numbers (itself, unless it is a view)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _note_storage_change(tensor: Tensor, op: str) -> None:
+    base = _base(tensor.data)
+    key = id(base)
+    _storage_changes[key] = (weakref.ref(base, lambda _: _storage_changes.pop(key, None)), _clock[0], op, id(tensor))
+
+
+def _changed_through_a_view(x: Tensor) -> tuple[int, str] | None:
+    """(clock, op) of the last in-place change to `x`'s numbers made through another Tensor sharing
+    them (a view of x, or x's base), or None."""
+    base = _base(x.data)
+    entry = _storage_changes.get(id(base))
+    if entry is None or entry[0]() is not base or entry[3] == id(x):
+        return None
+    return entry[1], entry[2]
+
+
 def _as_it_was(x: Tensor, clock: int) -> Tensor:
     """`x` as it was at `clock`: before each recorded in-place change made since, the copy it kept."""
     while getattr(x, "_born", 0) > clock and getattr(x, "_was", None) is not None:
@@ -1213,6 +1243,8 @@ def _check_versions(root: Tensor, who: str = "backward") -> None:
             for j in op.reads_for(k, n) if op is not None else (*range(n), "out"):
                 read = node if j == "out" else inputs[j]
                 changed = getattr(read, "_version", None)
+                if changed is None or changed[0] <= born:
+                    changed = _changed_through_a_view(read)
                 if changed is not None and changed[0] > born:
                     what = "its result" if j == "out" else f"its input #{j}"
                     raise RuntimeError(

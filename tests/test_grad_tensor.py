@@ -258,3 +258,28 @@ def test_glassgrad_grad_runs_the_in_place_check():
         y *= 2
     with pytest.raises(RuntimeError, match=r"derivative of 'exp' needs .* \(its result\)"):
         gg.grad(y.sum(), x)
+
+
+def _changed_through_a_view(lib, rule_reads_it: bool, view) -> bool:
+    """Whether `lib` refuses the backward pass after a view of `a` (a result some node used) changed in place."""
+    x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64, requires_grad=True)
+    a = x * 1
+    y = a * a if rule_reads_it else a + a
+    v = view(a)
+    with lib.no_grad():
+        v += 10
+    try:
+        y.sum().backward()
+    except RuntimeError as error:
+        assert "modified by an inplace operation" in str(error)
+        return True
+    np.testing.assert_array_equal(np.asarray(x.grad.detach() if lib is torch else x.grad), [[2.0, 2.0], [2.0, 2.0]])
+    return False
+
+
+@pytest.mark.parametrize("view", [lambda a: a.view(4), lambda a: a[0], lambda a: a.T, lambda a: a.detach()],
+                         ids=["view", "row", "transpose", "detach"])
+@pytest.mark.parametrize("rule_reads_it", [True, False])
+def test_a_change_through_a_view_is_refused_where_torch_refuses_it(view, rule_reads_it):
+    refused = _changed_through_a_view(gg, rule_reads_it, view)
+    assert refused == _changed_through_a_view(torch, rule_reads_it, view) == rule_reads_it
