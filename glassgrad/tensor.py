@@ -1188,13 +1188,15 @@ _storage_changes: dict[int, tuple] = {}  # id of a base array -> (weakref to it,
 
 def _base(array: np.ndarray) -> np.ndarray:
     """The array that owns `array`'s numbers (itself, unless it is a view)."""
-    while isinstance(array.base, np.ndarray):
+    while isinstance(getattr(array, "base", None), np.ndarray):
         array = array.base
     return array
 
 
 def _note_storage_change(tensor: Tensor, op: str) -> None:
     base = _base(tensor.data)
+    if not isinstance(base, np.ndarray):  # a numpy scalar shares its number with nothing
+        return
     key = id(base)
     _storage_changes[key] = (weakref.ref(base, lambda _: _storage_changes.pop(key, None)), _clock[0], op, id(tensor))
 
@@ -1202,7 +1204,7 @@ def _note_storage_change(tensor: Tensor, op: str) -> None:
 def _changed_through_a_view(x: Tensor) -> tuple[int, str] | None:
     """(clock, op) of the last in-place change to `x`'s numbers made through another Tensor sharing
     them (a view of x, or x's base), or None."""
-    base = _base(x.data)
+    base = _base(x.data) if isinstance(x.data, np.ndarray) else None
     entry = _storage_changes.get(id(base))
     if entry is None or entry[0]() is not base or entry[3] == id(x):
         return None
