@@ -47,7 +47,7 @@ _LAZY = {  # name here -> (module, name there)
     **{
         name: ("glassgrad.functions", name)
         for name in ("tanh", "exp", "log", "log10", "sqrt", "abs", "sin", "cos", "sigmoid", "relu", "softmax")
-        + ("clamp", "pow", "all", "any", "isclose", "allclose", "equal", "cat", "stack", "maximum", "where")
+        + ("clamp", "pow", "all", "any", "isclose", "allclose", "equal", "cat", "stack", "unbind", "maximum", "where")
     },
     # random numbers
     **{

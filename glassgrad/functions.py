@@ -113,3 +113,8 @@ def equal(input: Any, other: Any) -> bool:
     """Whether the two have the same shape and the same elements."""
     return bool(np.array_equal(data_of(input), data_of(other)))
 
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices of `input` along `dim`, each without that dimension."""
+    return input.unbind(dim)

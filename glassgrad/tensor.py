@@ -756,15 +756,30 @@ class Tensor(Node):
         where[one] = indices
         return TopK(self[tuple(where)], _constant(indices.astype(np.int64)))
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        """e^x / sum(e^x) along `axis`, computed as e^(x - max x) so that it cannot overflow."""
-        axis = _axis(axis, self.ndim, "softmax")
+    def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
+        """e^x / sum(e^x) along `dim` (numpy's `axis=` too), computed as e^(x - max x) so that it cannot overflow."""
+        axis = _axis(dim if axis is None else axis, self.ndim, "softmax")
         return _apply(SOFTMAX, (self,), axis)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        """x - log(sum(e^x)) along `axis`, computed from x - max x so that it cannot overflow."""
-        axis = _axis(axis, self.ndim, "log_softmax")
+    def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
+        """x - log(sum(e^x)) along `dim` (numpy's `axis=` too), computed from x - max x so that it cannot overflow."""
+        axis = _axis(dim if axis is None else axis, self.ndim, "log_softmax")
         return _apply(LOG_SOFTMAX, (self,), axis)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """The slices along `dim`, each without that dimension (indexing: gradients flow back)."""
+        axis = _axis(dim, self.ndim, "unbind")
+        return tuple(self[(slice(None),) * axis + (i,)] for i in range(self.shape[axis]))
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a tensor made by the user (or that requires no gradient), False for a recorded result."""
+        return self._rule is None
+
+    @property
+    def grad_fn(self) -> str | None:
+        """The name of the operation that made this recorded result (PyTorch gives its backward node), or None."""
+        return self._op if self._rule is not None else None
 
     # Shape operations: they move numbers around, so their gradient moves them back.
     def reshape(self, *shape: Any) -> Tensor:

@@ -159,3 +159,13 @@ def test_a_tensor_changed_after_use_refuses_to_backpropagate():
 def test_bad_input_gets_a_clear_error(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+def test_unbind_softmax_dim_is_leaf_and_grad_fn_as_torch():
+    x = np.random.default_rng(3).normal(size=(4, 3, 2))
+    g, t = gg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (gg.cat(gg.unbind(g, 1), 1).softmax(dim=1) * gg.tensor(x.reshape(4, 6))).sum().backward()
+    (torch.cat(torch.unbind(t, 1), 1).softmax(dim=1) * torch.tensor(x.reshape(4, 6))).sum().backward()
+    np.testing.assert_allclose(np.asarray(g.grad), t.grad.numpy(), rtol=1e-12)
+    assert [s.shape for s in g.unbind(2)] == [tuple(s.shape) for s in t.unbind(2)]
+    assert g.is_leaf and not (g * 2).is_leaf and (g * 2).grad_fn == "*" and g.grad_fn is None
