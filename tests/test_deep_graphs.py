@@ -12,23 +12,24 @@ from glassgrad.nn import MLP, TensorMLP
 from glassgrad.optim import SGD
 
 
-def test_value_with_100000_consumers():
+# Wide graphs here; the one deep one (10^6 operations) is in test_engine.py.
+def test_value_with_20000_consumers():
     x = Value(1.5)
-    out = sum((x * 1.0 for _ in range(100_000)), Value(0.0))
+    out = sum((x * 1.0 for _ in range(20_000)), Value(0.0))
     out.backward()
-    assert x.grad == 100_000.0
+    assert x.grad == 20_000.0
 
 
-def test_tensor_with_100000_consumers_and_a_deep_chain():
+def test_tensor_with_20000_consumers_and_a_chain():
     x = Tensor([1.0, 2.0], requires_grad=True)
     total = x * 0.0
-    for _ in range(100_000):
+    for _ in range(20_000):
         total = total + x
     total.sum().backward()
-    assert x.grad.tolist() == [100_000.0, 100_000.0]
+    assert x.grad.tolist() == [20_000.0, 20_000.0]
     y = Tensor(0.5, requires_grad=True)
     v = y
-    for _ in range(50_000):
+    for _ in range(10_000):
         v = v * 1.0
     v.backward()
     assert y.grad.item() == 1.0
