@@ -266,12 +266,12 @@ def test_random_graphs_match_torch(seed):
 
 
 def test_deep_chain_has_no_recursion_limit():
-    x = Value(0.5)
+    x, one = Value(0.5), Value(1.0)
     v = x
-    for _ in range(1_000_000):
-        v = v + 1.0
+    for _ in range(1_000_000):  # a chain of 10^6 additions, each using `one` (which gets every share)
+        v = v + one
     v.backward()
-    assert x.grad == 1.0 and v.data == 1_000_000.5
+    assert x.grad == 1.0 and one.grad == 1_000_000.0 and v.data == 1_000_000.5
 
 
 def test_backward_is_deterministic():
