@@ -8,7 +8,16 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from glassgrad.training import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_STEPS, MOONS_SEED, MOONS_STEPS, check_positive
+from glassgrad.training import (
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    MAX_STEPS,
+    MOONS_SEED,
+    MOONS_STEPS,
+    check_positive,
+    check_whole,
+    expected_whole,
+)
 
 OUT_HELP = "folder for the model and pictures (default: %(default)s)"
 EXPLAIN_PAGE = "glassgrad-out/explain.html"
@@ -17,16 +26,17 @@ WATCH_PAGE = "glassgrad-out/watch.html"
 
 def whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
     """An argparse type: a whole number from `low` to `high` (no upper bound if None)."""
-    expected = f"a whole number from {low} to {high}" if high is not None else f"a whole number >= {low}"
+    expected = expected_whole(low, high)
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-        if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
-        return value
+        try:
+            return check_whole("", value, low, high)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value}") from None
 
     return parse
 

@@ -149,16 +149,17 @@ MAX_EPOCHS = 100_000
 MAX_BATCH_SIZE = 1_000_000
 
 
-def _expected_whole(low: int, high: int | None) -> str:
+def expected_whole(low: int, high: int | None) -> str:
+    """How an argument error names the whole numbers from `low` to `high` (no upper bound if None)."""
     return f"a whole number from {low} to {high}" if high is not None else f"a whole number >= {low}"
 
 
 def check_whole(name: str, value: object, low: int, high: int | None = None) -> int:
     """`value` if it is an int from `low` to `high`; else TypeError or ValueError naming it."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name}: got {type(value).__name__} {value!r}; expected {_expected_whole(low, high)}")
+        raise TypeError(f"{name}: got {type(value).__name__} {value!r}; expected {expected_whole(low, high)}")
     if value < low or (high is not None and value > high):
-        raise ValueError(f"{name}: got {value}; expected {_expected_whole(low, high)}")
+        raise ValueError(f"{name}: got {value}; expected {expected_whole(low, high)}")
     return value
 
 
