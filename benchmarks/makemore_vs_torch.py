@@ -14,8 +14,6 @@ mean time per step, the libraries taking turns after a warm-up.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import os
 import statistics
 import sys
 import time
@@ -27,20 +25,12 @@ import torch
 import glassgrad
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "makemore"
+sys.path.insert(0, str(EXAMPLES))
+from backends import load  # noqa: E402
+
+sys.path.remove(str(EXAMPLES))
 
 
-def load(example: str, backend: str):
-    """The example script as a module, its imports switched to `backend` (as MAKEMORE_BACKEND does)."""
-    sys.path.insert(0, str(EXAMPLES))
-    os.environ["MAKEMORE_BACKEND"] = backend
-    try:
-        spec = importlib.util.spec_from_file_location(f"makemore_{example}_{backend}", EXAMPLES / f"{example}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        del os.environ["MAKEMORE_BACKEND"]
-        sys.path.remove(str(EXAMPLES))
-    return module
 
 
 def race(example: str, steps: int, rounds: int) -> tuple[float, float]:

@@ -3,8 +3,6 @@ minibatches (float64): every loss, and every hand-written gradient of the backpr
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import sys
 from pathlib import Path
 
@@ -15,6 +13,10 @@ import torch
 import glassgrad
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "makemore"
+sys.path.insert(0, str(EXAMPLES))
+from backends import load  # noqa: E402
+
+sys.path.remove(str(EXAMPLES))
 pytest.importorskip("names")
 
 
@@ -26,18 +28,6 @@ def float64_torch():
     torch.set_default_dtype(previous)
 
 
-def load(example: str, backend: str):
-    """The example's module with its imports switched to `backend`, as MAKEMORE_BACKEND does."""
-    sys.path.insert(0, str(EXAMPLES))
-    os.environ["MAKEMORE_BACKEND"] = backend
-    try:
-        spec = importlib.util.spec_from_file_location(f"makemore_{example}_{backend}", EXAMPLES / f"{example}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        del os.environ["MAKEMORE_BACKEND"]
-        sys.path.remove(str(EXAMPLES))
-    return module
 
 
 def pair(example: str):
