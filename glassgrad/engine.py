@@ -7,6 +7,11 @@ walks the order in reverse, letting each node's rule pass gradient to its inputs
 
 Unlike micrograd, a node holds no closure that refers back to itself, so no node sits in a
 reference cycle and Python frees a graph as soon as the last reference to it goes.
+
+Where the rest is: `backward()` and its loop are in `glassgrad/autograd/backward.py`
+(`topological_order`, `backpropagate`); each rule is in its description in `glassgrad/ops/__init__.py`
+(tanh's: `TANH`, `g * (1 - out * out)`); `Node`, the factory every result comes from, in
+`glassgrad/autograd/node.py`.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from glassgrad import ops
-from glassgrad.autograd import Node
+from glassgrad.autograd import Node, slots
 from glassgrad.ops import ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op, floatmath
 
 _MICROGRAD_BACKWARD = (
@@ -54,7 +59,7 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
             other = Value.constant(other, name)
         if reflected:
             self, other = other, self
-        return _result2(forward(self.data, other.data), self, other, name, rule)
+        return _result(forward(self.data, other.data), self, other, name, rule)
 
     operator.__name__ = f"{op.word or name}"
     return operator
@@ -65,7 +70,7 @@ def _unary(op: Op, doc: str = "") -> Callable[[Value], Value]:
     forward, name, rule = op.on_floats, op.name, op.derivative
 
     def method(self: Value) -> Value:
-        return _result2(forward(self.data), self, None, name, rule)
+        return _result(forward(self.data), self, None, name, rule)
 
     method.__name__, method.__doc__ = name, doc
     return method
@@ -137,7 +142,7 @@ class Value(Node):
         if isinstance(other, Value):
             return _power(self, other)
         k = _as_float(other, "unsupported exponent for **", "a real number (int or float) or a Value")
-        return _result2(ops.power_by(self.data, k), self, None, f"**{floatmath.shortest(k)}",
+        return _result(ops.power_by(self.data, k), self, None, f"**{floatmath.shortest(k)}",
                         partial(POW_K.derivative, k))
 
     def _seed(self, gradient: Any, create_graph: bool, who: str) -> Value | float:
@@ -167,7 +172,6 @@ def _apply_rule_once(node: Value) -> None:
 
 
 _result = Value.result
-_result2 = Value.result2
 _power = _binary(POW)
 
 
@@ -177,4 +181,4 @@ def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
         raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs")
     inputs = (*(v if type(v) is Value else Value.constant(v, "linear") for v in w),
               *(Value.constant(xi, "linear") for xi in x), b if type(b) is Value else Value.constant(b, "linear"))
-    return _result(LINEAR.on_floats(*[v.data for v in inputs]), inputs, "linear", LINEAR.derivative)
+    return _result(LINEAR.on_floats(*[v.data for v in inputs]), *slots(inputs), "linear", LINEAR.derivative)

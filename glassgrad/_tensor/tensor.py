@@ -27,7 +27,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from glassgrad.autograd import Node, backpropagate, data_of, is_grad_enabled
+from glassgrad.autograd import Node, data_of, is_grad_enabled, slots
+from glassgrad.autograd.node import inplace_clock as _clock
 from glassgrad.ops import (
     ABS,
     ADD,
@@ -49,6 +50,7 @@ from glassgrad.ops import (
     Op,
     describe,
     floatmath,
+    quiet,
 )
 from glassgrad.ops.tensor_ops import (
     ASTYPE,
@@ -202,9 +204,6 @@ class TopK(NamedTuple):
     indices: Tensor
 
 
-_node_result = Node.result.__func__
-_node_result2 = Node.result2.__func__
-_clock = [0]  # in-place changes so far: a node made at clock c must not see an input changed after c
 
 
 class Tensor(Node):
@@ -219,6 +218,8 @@ class Tensor(Node):
     # recorded in-place change (see `_inplace`)
     __slots__ = ("_version", "_born", "_was")
     __hash__ = Node.__hash__  # identity: the backward pass keys its dictionaries by node, whatever `==` means
+    versioned = True  # changed in place: results are stamped with the in-place clock (see `_inplace`)
+    quiet = staticmethod(quiet)  # inf and nan are results, as in PyTorch, not numpy warnings
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, out: Any = None, **kwargs: Any) -> Any:
         """numpy meeting a Tensor. Into an array (`ndarray += tensor`, `out=` arrays, `np.add.at`)
@@ -243,14 +244,6 @@ class Tensor(Node):
         return getattr(ufunc, method)(*(data_of(x) for x in inputs), **kwargs)
 
     @classmethod
-    def result(cls, data: Any, inputs: tuple, op: str, rule: Any) -> Tensor:
-        """A node as `Node.result` makes it, stamped with the in-place clock once anything was changed in place."""
-        out = _node_result(cls, data, inputs, op, rule)
-        if _clock[0]:
-            out._born = _clock[0]
-        return out
-
-    @classmethod
     def aligned(cls, inputs: tuple, op: str, rule: Any) -> tuple[tuple, Any]:
         """`inputs` and `rule` fit for one elementwise operation: an input that needs a gradient and
         has a narrower dtype is converted (by an `astype` node, so its gradient keeps its dtype);
@@ -266,14 +259,6 @@ class Tensor(Node):
             if any(x.requires_grad and x.shape != shape for x in inputs):
                 rule = partial(_summed_back, rule)
         return inputs, rule
-
-    @classmethod
-    def result2(cls, data: Any, a: Any, b: Any, op: str, rule: Any) -> Tensor:
-        """`result` for one or two inputs, stamped in the same way."""
-        out = _node_result2(cls, data, a, b, op, rule)
-        if _clock[0]:
-            out._born = _clock[0]
-        return out
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
         self.data = _as_array(data, dtype)
@@ -491,7 +476,7 @@ class Tensor(Node):
         if isinstance(other, (Tensor, np.ndarray, list, tuple)):
             return _binary(POW, self, other)
         k = _real(other, "unsupported exponent for **")
-        return _result(POW_K.on_arrays(k, self.data), (self,), f"**{floatmath.shortest(k)}",
+        return _result(POW_K.on_arrays(k, self.data), self, None, f"**{floatmath.shortest(k)}",
                        partial(POW_K.derivative, k))
 
     def __rpow__(self, other: Any) -> Tensor:
@@ -900,22 +885,6 @@ class Tensor(Node):
     def _zeros(self) -> Tensor:
         return _constant(np.zeros_like(self.data))
 
-    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
-        """Add d(self)/d(node) to `grad` of every node this tensor depends on.
-
-        `gradient` is the upstream gradient (self's shape); without it self must have one element
-        and it is 1. Gradients accumulate: zero them between steps. With `create_graph=True` each
-        `grad` is a Tensor whose graph can be differentiated again.
-        """
-        if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad (no input has requires_grad=True)")
-        self._check_inplace("backward")
-        seed = self._seed(gradient, create_graph, "backward")
-        with np.errstate(all="ignore"):
-            grads = backpropagate(self, seed, create_graph, into_grad=True)
-        if not create_graph:
-            _wrap_grads(grads)
-
     def _check_inplace(self, who: str) -> None:
         """Refuse (RuntimeError) a backward pass from self through numbers changed in place: see `_check_versions`."""
         if _clock[0]:
@@ -935,30 +904,29 @@ class Tensor(Node):
             wrapped.append(g)
         return wrapped
 
-
-def _wrap_grads(reached: dict) -> None:
-    """Make each `.grad` array the backward pass left a Tensor that requires no gradient. A leaf's gets
-    an array of its own, writable (an optimizer may change it in place); an intermediate result's a
-    read-only view (no copy), as the backward pass may have given one array to several nodes: an
-    in-place operation on that Tensor then replaces its array instead of writing into the shared one."""
-    shared = set()
-    for node in reached:  # each node before its inputs (the pass's order), which may have received its very array
-        g = node.grad
-        if type(g) is not np.ndarray:
-            continue
-        if node._rule is None:
-            if g.base is not None or id(g) in shared or not g.flags.writeable:
-                g = np.array(g)
-        else:
-            shared.add(id(g))
-            g = g.view()
-            g.flags.writeable = False
-        node.grad = _constant(g)
+    @staticmethod
+    def _settle(reached: dict) -> None:
+        """Make each `.grad` array the backward pass left a Tensor that requires no gradient. A leaf's gets
+        an array of its own, writable (an optimizer may change it in place); an intermediate result's a
+        read-only view (no copy), as the backward pass may have given one array to several nodes: an
+        in-place operation on that Tensor then replaces its array instead of writing into the shared one."""
+        shared = set()
+        for node in reached:  # each node before its inputs (the pass's order), which may have received its very array
+            g = node.grad
+            if type(g) is not np.ndarray:
+                continue
+            if node._rule is None:
+                if g.base is not None or id(g) in shared or not g.flags.writeable:
+                    g = np.array(g)
+            else:
+                shared.add(id(g))
+                g = g.view()
+                g.flags.writeable = False
+            node.grad = _constant(g)
 
 
 _new = object.__new__
 _result = Tensor.result
-_result2 = Tensor.result2
 
 
 _UFUNC_OPERATORS = {  # numpy's functions that are a Tensor's operators or methods
@@ -979,12 +947,12 @@ def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Te
     if need is not None and not all(need):
         rule = partial(rule, need=need)
     if len(inputs) == 1:
-        return _result(op.on_arrays(*params, inputs[0].data), inputs, op.name, rule)
-    return _result(op.on_arrays(*params, *[x.data for x in inputs]), inputs, op.name, rule)
+        return _result(op.on_arrays(*params, inputs[0].data), inputs[0], None, op.name, rule)
+    return _result(op.on_arrays(*params, *[x.data for x in inputs]), *slots(inputs), op.name, rule)
 
 
 def _unary(op: Op, a: Tensor) -> Tensor:
-    return _result2(op.on_arrays(a.data), a, None, op.name, op.derivative)
+    return _result(op.on_arrays(a.data), a, None, op.name, op.derivative)
 
 
 def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
@@ -996,7 +964,7 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     rule = op.derivative
     if a.dtype != b.dtype or a.shape != b.shape and not _is_number(a) and not _is_number(b):
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
-    return _result2(op.on_arrays(a.data, b.data), a, b, op.name, rule)
+    return _result(op.on_arrays(a.data, b.data), a, b, op.name, rule)
 
 
 def _summed_back(rule: Any, g, out, *inputs):
@@ -1127,7 +1095,7 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {logits.shape}")
     if t.size and t.dtype.kind not in "iuf":
         raise ValueError(f"cross_entropy: targets must be integer class numbers, got {t.dtype} ({targets!r:.60})")
-    with np.errstate(all="ignore"):
+    with quiet():
         whole = t.dtype.kind in "iu" or bool(np.all(np.isfinite(t) & (t == np.round(t)) & (np.abs(t) < 2.0**62)))
     if t.shape != logits.shape[:1] or not whole:
         raise ValueError(

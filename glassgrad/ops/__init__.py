@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad.autograd import Node, data_of, zeros_like
+from glassgrad.autograd import Node, data_of, slots, zeros_like
 from glassgrad.ops import floatmath
 
 ATOM = 5  # the precedence of a name or a call: never needs parentheses
@@ -154,7 +154,7 @@ def power_by(x: Any, k: float) -> Any:
         return floatmath.sqrt(x) if k > 0 else floatmath.div(1.0, floatmath.sqrt(x))
     if isinstance(x, Node):
         return x**k
-    with np.errstate(all="ignore"):
+    with quiet():
         return x**k if not root else np.sqrt(x) if k > 0 else 1.0 / np.sqrt(x)
 
 
@@ -182,15 +182,22 @@ def zero_where(drop: Any, x: Any) -> Any:
     return (bits & (drop.astype(bits.dtype) - 1)).view(x.dtype)
 
 
-def _quiet(f: Callable[..., Any]) -> Callable[..., Any]:
-    """`f` on arrays, giving inf and nan as PyTorch does instead of numpy's warnings."""
+def quiet() -> Any:
+    """numpy's error state for glassgrad's arithmetic on arrays, and the one place that sets it: inf
+    and nan are results, as in PyTorch, never numpy's warnings. Forwards on arrays and every backward
+    pass of Tensors run in it."""
+    return np.errstate(all="ignore")
 
-    def quiet(*args: Any) -> Any:
-        with np.errstate(all="ignore"):
+
+def _quiet(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`f` on arrays, run in `quiet()`."""
+
+    def quieted(*args: Any) -> Any:
+        with quiet():
             return f(*args)
 
-    quiet.__name__ = getattr(f, "__name__", "quiet")
-    return quiet
+    quieted.__name__ = getattr(f, "__name__", "quiet")
+    return quieted
 
 
 def _power_rule(g, out, a, b):
@@ -222,7 +229,7 @@ def _relu(x: Any) -> Any:
 
 
 def _sigmoid_array(x: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
+    with quiet():
         return 1.0 / (1.0 + np.exp(-x))
 
 
@@ -382,4 +389,4 @@ def call(op: Op, *inputs: Any, params: tuple = ()) -> Any:
     nodes, rule = engine.aligned(tuple(engine.constant(x, op.name, like) for x in inputs), op.name, rule)
     forward = op.on_floats if engine.holds_floats else op.on_arrays
     data = forward(*params, *(x.data for x in nodes))
-    return engine.result(engine.raw(data, op.name), nodes, op.name, rule)
+    return engine.result(engine.raw(data, op.name), *slots(nodes), op.name, rule)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from glassgrad.autograd import Node, data_of
-from glassgrad.ops import Op, div, floatmath, zero_where
+from glassgrad.ops import Op, div, floatmath, quiet, zero_where
 
 
 # Functions the derivative rules use: each works on an array (plain backward pass) and on a Tensor
@@ -85,7 +85,7 @@ def _spread(g, shape, axis, keepdims):
 # Matrix products. Their rules take `need` (which inputs need a share at all), bound when a node is
 # made from inputs some of which require no gradient, so that no unneeded product is computed.
 def _matmul(a, b):
-    with np.errstate(all="ignore"):  # inf * 0 is nan silently, as in PyTorch
+    with quiet():  # inf * 0 is nan silently, as in PyTorch
         if a.ndim > 2 and b.ndim == 2 and a.shape[-1] == b.shape[0]:  # a stack of rows: one BLAS call, as torch
             return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[1:])
         return a @ b
@@ -112,7 +112,7 @@ MATMUL = Op("@", _matmul_rule, on_arrays=_matmul, formula="{0} @ {1}", precedenc
 
 
 def _linear(x, w, b=None):
-    with np.errstate(all="ignore"):  # inf * 0 is nan silently, as in PyTorch and `@`
+    with quiet():  # inf * 0 is nan silently, as in PyTorch and `@`
         data = x @ w.T
         if b is not None:
             data += b
@@ -133,7 +133,7 @@ LINEAR = Op("linear", _linear_rule, on_arrays=_linear, reads=("{1}", "{0}", ""))
 
 # Reductions over `axis` (a tuple of axes, or None for all), keeping the reduced axes as 1 or not.
 def _sum(axis, keepdims, x):
-    with np.errstate(all="ignore"):
+    with quiet():
         return x.sum(axis=axis, keepdims=keepdims)
 
 
@@ -146,7 +146,7 @@ SUM = Op("sum", _sum_rule, on_arrays=_sum, reads="")
 
 
 def _mean(axis, keepdims, n, x):
-    with np.errstate(all="ignore"):  # np.mean, except that an empty mean is 0/0 = nan silently (as PyTorch)
+    with quiet():  # np.mean, except that an empty mean is 0/0 = nan silently (as PyTorch)
         return x.sum(axis=axis, keepdims=keepdims) / n
 
 
@@ -159,7 +159,7 @@ MEAN = Op("mean", _mean_rule, on_arrays=_mean, reads="")
 
 
 def _var(axis, keepdims, d, x):
-    with np.errstate(all="ignore"):
+    with quiet():
         centred = x - x.mean(axis=axis, keepdims=True)
         return np.asarray((centred * centred).sum(axis=axis, keepdims=keepdims) / d)
 
@@ -175,7 +175,7 @@ VAR = Op("var", _var_rule, on_arrays=_var, reads="{0}")
 
 def _std(axis, keepdims, d, x):
     variance = _var(axis, keepdims, d, x)
-    with np.errstate(all="ignore"):
+    with quiet():
         return np.sqrt(variance)
 
 
@@ -218,7 +218,7 @@ def _softmax_of(axis, x):
 
 
 def _softmax(axis, x):
-    with np.errstate(all="ignore"):
+    with quiet():
         return _softmax_of(axis, x)
 
 
@@ -231,7 +231,7 @@ SOFTMAX = Op("softmax", _softmax_rule, on_arrays=_softmax, reads="{out}")
 
 
 def _log_softmax(axis, x):
-    with np.errstate(all="ignore"):
+    with quiet():
         shifted = x - x.max(axis=axis, keepdims=True)
         return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -245,7 +245,7 @@ LOG_SOFTMAX = Op("log_softmax", _log_softmax_rule, on_arrays=_log_softmax, reads
 
 
 def _cross_entropy(target, z):
-    with np.errstate(all="ignore"):
+    with quiet():
         shifted = z - z.max(axis=1, keepdims=True)
         lse = np.log(np.exp(shifted).sum(axis=1))
         return np.asarray((lse - shifted[target]).mean(), dtype=z.dtype)

@@ -1,0 +1,104 @@
+"""`detect_anomaly`'s checks: which operation first made a NaN or inf, forward or backward, and
+the line of the user's code that made its node. numpy is imported only when an array is met."""
+
+from __future__ import annotations
+
+import math
+import traceback
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+from weakref import ref
+
+from glassgrad.autograd.modes import mode
+
+_PACKAGE_DIR = str(Path(__file__).parent.parent)  # glassgrad/, whose frames are not the user's
+
+
+def _user_line() -> str:
+    """The innermost stack frame outside glassgrad: where the user's code made this node."""
+    for frame in reversed(traceback.extract_stack()):
+        if not frame.filename.startswith(_PACKAGE_DIR) and "contextlib" not in frame.filename:
+            return f'{frame.filename}:{frame.lineno}: {frame.line or ""}'.rstrip()
+    return "<unknown>"
+
+
+def _all_finite(x: Any) -> bool:
+    if isinstance(x, float):
+        return math.isfinite(x)
+    import numpy as np
+
+    return bool(np.isfinite(x).all())
+
+
+def _any_nan(x: Any) -> bool:
+    if isinstance(x, float):
+        return x != x
+    import numpy as np
+
+    return bool(np.isnan(x).any())
+
+
+def _produced_anomaly(result: Any, inputs: Sequence[Any]) -> bool:
+    """NaN from NaN-free inputs, or inf from finite inputs: this operation made it."""
+    if _all_finite(result):
+        return False
+    if _any_nan(result):
+        return not any(_any_nan(x) for x in inputs)
+    return all(_all_finite(x) for x in inputs)
+
+
+def check_forward(out: Any, inputs: Sequence[Any]) -> None:
+    """Record where `out` was made; raise if its operation produced a NaN or inf."""
+    line = _user_line()
+    records, key = mode.anomaly, id(out)
+    records[key] = (ref(out, partial(_forget, records, key)), line)
+    if _produced_anomaly(out.data, [x.data for x in inputs]):
+        shown = ", ".join(_brief(x.data) for x in inputs)
+        raise FloatingPointError(
+            f"detect_anomaly: operation '{out._op}' produced {_brief(out.data)} "
+            f"from inputs ({shown}), created at {line}"
+        )
+
+
+def _forget(records: dict, key: int, dead: ref) -> None:
+    """Drop the record of a node that no longer exists (and only that one: its id may be reused)."""
+    if records.get(key, (None,))[0] is dead:
+        del records[key]
+
+
+def _line_of(node: Any) -> str:
+    """Where the user's code made `node`, if it was made while detecting anomalies."""
+    made, line = mode.anomaly.get(id(node), (None, ""))
+    return line if made is not None and made() is node else "<made outside detect_anomaly>"
+
+
+def check_backward(node: Any, k: int, share: Any) -> None:
+    """Raise if `node`'s rule gave input #k a NaN or inf share (`share`: its raw number or array)."""
+    if _all_finite(share):
+        return
+    shown = ", ".join(_brief(x.data) for x in node._prev)
+    raise FloatingPointError(
+        f"detect_anomaly: the backward rule of '{node._op}' produced {_brief(share)} for its "
+        f"input #{k} (inputs: {shown}), node created at {_line_of(node)}"
+    )
+
+
+def rule_anomaly(node: Any, error: FloatingPointError) -> FloatingPointError:
+    """The error for a step of `node`'s rule, recorded as a node (`create_graph`), that made a NaN or inf."""
+    shown = ", ".join(_brief(x.data) for x in node._prev)
+    step = str(error).removeprefix("detect_anomaly: ")
+    return FloatingPointError(
+        f"detect_anomaly: the backward rule of '{node._op}' (inputs: {shown}), node created at {_line_of(node)}, "
+        f"failed with create_graph=True: {step}"
+    )
+
+
+def _brief(x: Any) -> str:
+    if type(x) is float:
+        return repr(x)
+    import numpy as np
+
+    x = np.asarray(x)  # a numpy scalar (a 0-d result) is shown as the 0-d array it stands for
+    return f"array{tuple(x.shape)} with min {x.min() if x.size else '-'}, max {x.max() if x.size else '-'}"
