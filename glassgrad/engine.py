@@ -17,11 +17,10 @@ Where the rest is: `backward()` and its loop are in `glassgrad/autograd/backward
 from __future__ import annotations
 
 import numbers
+import sys
 from collections.abc import Callable
 from functools import partial
 from typing import Any
-
-import numpy as np
 
 from glassgrad import ops
 from glassgrad.autograd import Node, slots
@@ -36,10 +35,16 @@ _MICROGRAD_BACKWARD = (
 )
 
 
+def _is_numpy_bool(x: Any) -> bool:
+    """Whether x is numpy's bool (not a numbers.Real); without numpy loaded, nothing is."""
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(x, np.bool_)
+
+
 def _as_float(x: Any, what: str, expected: str = "a real number (int or float)") -> float:
     if type(x) is float:
         return x
-    if isinstance(x, (numbers.Real, np.bool_)) and not isinstance(x, Node):  # numpy's scalars too
+    if (isinstance(x, numbers.Real) or _is_numpy_bool(x)) and not isinstance(x, Node):  # numpy's scalars too
         try:
             return float(x)
         except OverflowError:
@@ -179,6 +184,6 @@ def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
     """w . x + b as one node: a neuron's weighted sum, with 1 node instead of 2n."""
     if len(w) != len(x):
         raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs")
-    inputs = (*(v if type(v) is Value else Value.constant(v, "linear") for v in w),
-              *(Value.constant(xi, "linear") for xi in x), b if type(b) is Value else Value.constant(b, "linear"))
+    inputs = [*(v if type(v) is Value else Value.constant(v, "linear") for v in w),
+              *(Value.constant(xi, "linear") for xi in x), b if type(b) is Value else Value.constant(b, "linear")]
     return _result(LINEAR.on_floats(*[v.data for v in inputs]), *slots(inputs), "linear", LINEAR.derivative)

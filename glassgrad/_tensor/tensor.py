@@ -29,6 +29,7 @@ import numpy as np
 
 from glassgrad.autograd import Node, data_of, is_grad_enabled, slots
 from glassgrad.autograd.node import inplace_clock as _clock
+from glassgrad.autograd.node import tick_inplace_clock
 from glassgrad.ops import (
     ABS,
     ADD,
@@ -575,8 +576,7 @@ class Tensor(Node):
             np.copyto(self.data, new.data, casting="unsafe")
         else:
             self.data = new.data.astype(self.dtype)
-        _clock[0] += 1
-        self._version = (_clock[0], op)
+        self._version = (tick_inplace_clock(), op)
         _note_storage_change(self, op)
         if recording:
             source._version = self._version  # the result it was, that its derivative may read, is no more

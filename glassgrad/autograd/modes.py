@@ -16,11 +16,13 @@ class _Mode(threading.local):
 
 
 mode = _Mode()
-changes = [0]  # mode blocks open in all threads: while 0, every thread has the default modes
+changes = [0]  # mode blocks open in all threads, +1 once a tensor was changed in place: while 0, every
+# thread has the default modes and the node factory takes its short path
 _changes_lock = threading.Lock()
 
 
-def _count_change(delta: int) -> None:
+def count_change(delta: int) -> None:
+    """Note `delta` more (or fewer) reasons for the node factory to take its watchful path."""
     with _changes_lock:
         changes[0] += delta
 
@@ -29,13 +31,13 @@ def _count_change(delta: int) -> None:
 def recording(enabled: bool) -> Iterator[None]:
     """Grad mode set to `enabled` inside the block, in this thread."""
     previous = mode.grad_enabled
-    _count_change(1)
+    count_change(1)
     mode.grad_enabled = enabled
     try:
         yield
     finally:
         mode.grad_enabled = previous
-        _count_change(-1)
+        count_change(-1)
 
 
 def no_grad() -> AbstractContextManager[None]:
@@ -63,10 +65,10 @@ def detect_anomaly() -> Iterator[None]:
     """Raise `FloatingPointError` at the first NaN or inf an operation produces, forward or backward,
     in this thread, naming the operation, its inputs and the line of your code that made it."""
     previous = mode.anomaly
-    _count_change(1)
+    count_change(1)
     mode.anomaly = {} if previous is None else previous  # keyed by id: a Tensor's == is elementwise
     try:
         yield
     finally:
         mode.anomaly = previous
-        _count_change(-1)
+        count_change(-1)

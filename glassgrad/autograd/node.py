@@ -12,11 +12,22 @@ from contextlib import nullcontext
 from typing import Any
 
 from glassgrad.autograd.anomaly import check_forward
-from glassgrad.autograd.modes import changes, mode
+from glassgrad.autograd.modes import changes, count_change, mode
 
 _new = object.__new__
+
+
 MANY = object()  # `_b` of a node with more than two inputs: they are all in `_a`, as a tuple
 inplace_clock = [0]  # in-place changes so far: a node made at clock c must not see an input changed after c
+
+
+def tick_inplace_clock() -> int:
+    """Count one more in-place change (of a Tensor) and give the clock; from the first on, the
+    factory takes its watchful path, which stamps each result with the clock."""
+    if not inplace_clock[0]:
+        count_change(1)
+    inplace_clock[0] += 1
+    return inplace_clock[0]
 
 
 def slots(inputs: tuple) -> tuple[Any, Any]:
@@ -46,25 +57,34 @@ class Node:
     @property
     def _prev(self) -> tuple:
         """The inputs this node was made from, in order (micrograd's name)."""
-        return _inputs(self._a, self._b)
+        a, b = self._a, self._b
+        if a is None:
+            return ()
+        if b is None:
+            return (a,)
+        return a if b is MANY else (a, b)
 
     @_prev.setter
     def _prev(self, inputs: tuple) -> None:
-        self._a, self._b = slots(inputs)
+        n = len(inputs)
+        if n == 0:  # a leaf, the common case: no call to `slots`
+            self._a = self._b = None
+        else:
+            self._a, self._b = slots(inputs)
 
     @classmethod
     def result(cls, data: Any, a: Any, b: Any, op: str, rule: Any) -> Any:
         """A new node holding `data`, made by `op` from input `a` (and `b`; b None for one input;
         `*slots(inputs)` for any number): recorded when grad mode is on and an input requires a
-        gradient, else a leaf; checked for NaN/inf under `detect_anomaly`."""
+        gradient, else a leaf; stamped with the in-place clock (Tensors), checked for NaN/inf under
+        `detect_anomaly`."""
         out = _new(cls)
         out.data = data
         out.grad = cls.initial_grad
         out.label = ""
         out._op = op
         if (not changes[0] or mode.grad_enabled) and (
-            (a.requires_grad or b is not None and b.requires_grad) if b is not MANY
-            else any(x.requires_grad for x in a)
+            (a.requires_grad or b is not None and b.requires_grad) if b is not MANY else _any_requires_grad(a)
         ):
             out.requires_grad = True
             out._rule = rule
@@ -73,10 +93,8 @@ class Node:
         else:
             out.requires_grad = False
             out._rule = out._a = out._b = None
-        if inplace_clock[0] and cls.versioned:
-            out._born = inplace_clock[0]
-        if changes[0] and mode.anomaly is not None:
-            check_forward(out, _inputs(a, b))
+        if changes[0]:  # a mode block is open somewhere, or a tensor was changed in place
+            _watch(out, a, b)
         return out
 
     @classmethod
@@ -119,6 +137,21 @@ class Node:
     @staticmethod
     def _settle(reached: dict) -> None:
         """After `backward()` without create_graph: make the raw `.grad`s the pass left what users see."""
+
+
+def _any_requires_grad(inputs: tuple) -> bool:
+    for x in inputs:
+        if x.requires_grad:
+            return True
+    return False
+
+
+def _watch(out: Node, a: Any, b: Any) -> None:
+    """The factory's watchful path: stamp a Tensor with the in-place clock, check for NaN/inf under detect_anomaly."""
+    if inplace_clock[0] and out.versioned:
+        out._born = inplace_clock[0]
+    if mode.anomaly is not None:
+        check_forward(out, _inputs(a, b))
 
 
 def _inputs(a: Any, b: Any) -> tuple:

@@ -9,6 +9,7 @@ rule gives first and higher derivatives. The elementwise operations below are sh
 engines; the Tensor engine describes its own (sums, matrix products, indexing) in `tensor_ops.py`.
 
 A new operation is one `glassgrad.op` decorator (see `op`), or one `Op` passed to `register`.
+numpy is imported only where an array is met (`numpy_module()`): Values need nothing but the standard library.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
-
-import numpy as np
 
 from glassgrad.autograd import Node, data_of, slots, zeros_like
 from glassgrad.ops import floatmath
@@ -132,6 +131,14 @@ def rule_of(name: str) -> Callable[..., Sequence[Any]] | None:
     return partial(op.derivative, *params) if params else op.derivative
 
 
+@cache
+def numpy_module() -> Any:
+    """The numpy module, imported on first use: the scalar engine and its rules never need it."""
+    import numpy
+
+    return numpy
+
+
 # Helpers the rules are written with: each works on floats and arrays (plain backward) and on
 # nodes (create_graph=True), so that a rule is written once.
 def div(x: Any, y: Any) -> Any:
@@ -155,20 +162,21 @@ def power_by(x: Any, k: float) -> Any:
     if isinstance(x, Node):
         return x**k
     with quiet():
-        return x**k if not root else np.sqrt(x) if k > 0 else 1.0 / np.sqrt(x)
+        return x**k if not root else numpy_module().sqrt(x) if k > 0 else 1.0 / numpy_module().sqrt(x)
 
 
 def log(x: Any) -> Any:
     """ln x."""
     if type(x) is float:
         return floatmath.log(x)
-    return x.log() if isinstance(x, Node) else np.log(x)
+    return x.log() if isinstance(x, Node) else numpy_module().log(x)
 
 
 def zero_where(drop: Any, x: Any) -> Any:
     """x with exact zeros where `drop` is true, even where x is inf or nan: how a rule switches a
     gradient off (multiplying by a 0/1 mask would turn inf * 0 into nan)."""
-    if isinstance(drop, (bool, np.bool_)):
+    np = numpy_module() if type(drop) is not bool else None
+    if np is None or isinstance(drop, np.bool_):
         return zeros_like(x) if drop else x
     if not drop.any():
         return x
@@ -186,18 +194,21 @@ def quiet() -> Any:
     """numpy's error state for glassgrad's arithmetic on arrays, and the one place that sets it: inf
     and nan are results, as in PyTorch, never numpy's warnings. Forwards on arrays and every backward
     pass of Tensors run in it."""
-    return np.errstate(all="ignore")
+    return numpy_module().errstate(all="ignore")
 
 
-def _quiet(f: Callable[..., Any]) -> Callable[..., Any]:
-    """`f` on arrays, run in `quiet()`."""
+def _on_arrays(name: str, quieted: bool = True) -> Callable[..., Any]:
+    """numpy's function `name` as an operation's forward on arrays, run in `quiet()` unless it
+    cannot overflow; looked up when called, so that describing the operation needs no numpy."""
 
-    def quieted(*args: Any) -> Any:
+    def forward(*args: Any) -> Any:
+        if not quieted:
+            return getattr(numpy_module(), name)(*args)
         with quiet():
-            return f(*args)
+            return getattr(numpy_module(), name)(*args)
 
-    quieted.__name__ = getattr(f, "__name__", "quiet")
-    return quieted
+    forward.__name__ = name
+    return forward
 
 
 def _power_rule(g, out, a, b):
@@ -228,33 +239,33 @@ def _relu(x: Any) -> Any:
     return out.copy() if out is x else out  # a result of its own: changing x in place must not change it
 
 
-def _sigmoid_array(x: np.ndarray) -> np.ndarray:
+def _sigmoid_array(x: Any) -> Any:
     with quiet():
-        return 1.0 / (1.0 + np.exp(-x))
+        return 1.0 / (1.0 + numpy_module().exp(-x))
 
 
 # name, derivative rule, forward on floats and on arrays, then how the pictures write it
-ADD = register(Op("+", lambda g, out, a, b: (g, g), float.__add__, _quiet(np.add),
+ADD = register(Op("+", lambda g, out, a, b: (g, g), float.__add__, _on_arrays("add"),
                   formula="{0} + {1}", local=("1", "1"), precedence=1, word="add", reads=""))
-SUB = register(Op("-", lambda g, out, a, b: (g, -g), float.__sub__, _quiet(np.subtract),
+SUB = register(Op("-", lambda g, out, a, b: (g, -g), float.__sub__, _on_arrays("subtract"),
                   formula="{0} − {1}", local=("1", "−1"), precedence=1, word="sub", reads=""))
-MUL = register(Op("*", lambda g, out, a, b: (g * b, g * a), float.__mul__, _quiet(np.multiply),
+MUL = register(Op("*", lambda g, out, a, b: (g * b, g * a), float.__mul__, _on_arrays("multiply"),
                   formula="{0} × {1}", local=("{1}", "{0}"), precedence=2, word="mul", reads=("{1}", "{0}")))
-DIV = register(Op("/", lambda g, out, a, b: (div(g, b), -g * div(out, b)), floatmath.div, _quiet(np.divide),
+DIV = register(Op("/", lambda g, out, a, b: (div(g, b), -g * div(out, b)), floatmath.div, _on_arrays("divide"),
                   formula="{0} / {1}", local=("1/{1}", "−{out}/{1}"), precedence=2, word="div",
                   reads=("{1}", "{1} {out}")))
-POW = register(Op("**", _power_rule, floatmath.power, _quiet(np.power),
+POW = register(Op("**", _power_rule, floatmath.power, _on_arrays("power"),
                   formula="{0} ** {1}", local=("{1}·{0}^({1} − 1)", "{out}·ln {0}"), precedence=4, word="pow",
                   reads=("{0} {1}", "{0} {1} {out}")))
 POW_K = register(Op("**{k}", _power_by_constant_rule, lambda k, x: power_by(x, k), lambda k, x: power_by(x, k),
                     formula="{0} ** {k}", local=("{k}·{0}^({k} − 1)",), precedence=4, word="pow", reads="{0}"))
-NEG = register(Op("neg", lambda g, out, a: (-g,), float.__neg__, np.negative,
+NEG = register(Op("neg", lambda g, out, a: (-g,), float.__neg__, _on_arrays("negative", quieted=False),
                   formula="−{0}", local=("−1",), precedence=3, word="neg", reads=""))
-EXP = register(Op("exp", lambda g, out, a: (g * out,), floatmath.exp, _quiet(np.exp),
+EXP = register(Op("exp", lambda g, out, a: (g * out,), floatmath.exp, _on_arrays("exp"),
                   formula="exp({0})", local=("{out}",), reads="{out}"))
-LOG = register(Op("log", lambda g, out, a: (div(g, a),), floatmath.log, _quiet(np.log),
+LOG = register(Op("log", lambda g, out, a: (div(g, a),), floatmath.log, _on_arrays("log"),
                   formula="log({0})", local=("1/{0}",), reads="{0}"))
-TANH = register(Op("tanh", lambda g, out, a: (g * (1.0 - out * out),), floatmath.tanh, _quiet(np.tanh),
+TANH = register(Op("tanh", lambda g, out, a: (g * (1.0 - out * out),), floatmath.tanh, _on_arrays("tanh"),
                    formula="tanh({0})", local=("1 − {out}²",), reads="{out}"))
 RELU = register(Op("relu", lambda g, out, a: (zero_where(data_of(out) <= 0, g),), _relu, _relu,  # g where out > 0
                    formula="relu({0})", local=("1 if {out} > 0 else 0",), reads="{out}"))  # or is nan, as in PyTorch
@@ -263,30 +274,31 @@ SIGMOID = register(Op("sigmoid", lambda g, out, a: (g * (1.0 - out) * out,), flo
 
 
 def _cos(x: Any) -> Any:
-    return x.cos() if isinstance(x, Node) else np.cos(x)
+    return x.cos() if isinstance(x, Node) else numpy_module().cos(x)
 
 
 def _sin(x: Any) -> Any:
-    return x.sin() if isinstance(x, Node) else np.sin(x)
+    return x.sin() if isinstance(x, Node) else numpy_module().sin(x)
 
 
 # Elementwise operations only the Tensor engine has (no forward on floats): PyTorch's functions.
-SQRT = register(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _quiet(np.sqrt),
+SQRT = register(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _on_arrays("sqrt"),
                    formula="√{0}", local=("1/(2√{0})",), reads="{out}"))
 
 
 def _sign(x: Any) -> Any:
     """sign x, and 0 at NaN (PyTorch's sgn): the slope of |x|, so a NaN gets no gradient."""
+    np = numpy_module()
     return np.nan_to_num(np.sign(x), nan=0.0)
 
 
-ABS = register(Op("abs", lambda g, out, a: (g * _sign(data_of(a)),), None, np.abs,
+ABS = register(Op("abs", lambda g, out, a: (g * _sign(data_of(a)),), None, _on_arrays("abs", quieted=False),
                   formula="|{0}|", local=("sign({0})",), reads="{0}"))
-SIN = register(Op("sin", lambda g, out, a: (g * _cos(a),), None, _quiet(np.sin), formula="sin({0})",
+SIN = register(Op("sin", lambda g, out, a: (g * _cos(a),), None, _on_arrays("sin"), formula="sin({0})",
                   local=("cos {0}",), reads="{0}"))
-COS = register(Op("cos", lambda g, out, a: (-g * _sin(a),), None, _quiet(np.cos), formula="cos({0})",
+COS = register(Op("cos", lambda g, out, a: (-g * _sin(a),), None, _on_arrays("cos"), formula="cos({0})",
                   local=("−sin {0}",), reads="{0}"))
-LOG10 = register(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), None, _quiet(np.log10),
+LOG10 = register(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), None, _on_arrays("log10"),
                     formula="log10({0})", local=("1/({0} ln 10)",), reads="{0}"))
 
 
