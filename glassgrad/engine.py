@@ -155,12 +155,8 @@ class Value(Node):
     def _backward(self, closure: Callable[[], None]) -> None:
         if not callable(closure):
             raise TypeError(f"_backward: expected a function of no arguments, got {type(closure).__name__}")
-        if not self._prev:
-            raise AttributeError(
-                "_backward: this Value has no inputs to pass its gradient to; set it on a result made with "
-                "its inputs, micrograd's way: out = Value(data, (self, other), '+')"
-            )
-        self._rule = _Closure(self, closure)
+        if self._prev:  # a leaf has no inputs to pass gradient to: micrograd's `lambda: None` is all it gets
+            self._rule = _Closure(self, closure)
 
 
 class _Closure:
