@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad import floatmath, ops
+from glassgrad import ops
 from glassgrad.autograd import Node
-from glassgrad.ops import ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op
+from glassgrad.ops import ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op, floatmath
 
 _DEFINE_AN_OP = (
     "define the operation with glassgrad.op, e.g.\n"
