@@ -17,7 +17,7 @@ from glassgrad.ops import op
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("nn", "optim", "random", "dtypes")
+_SUBMODULES = ("nn", "optim", "random", "dtypes", "cuda")
 
 _LAZY = {  # name here -> (module, name there)
     "Tensor": ("glassgrad.tensor", "Tensor"),
@@ -29,6 +29,7 @@ _LAZY = {  # name here -> (module, name there)
     "save": ("glassgrad.serialization", "save"),
     "load": ("glassgrad.serialization", "load"),
     "to_torch": ("glassgrad.torch_bridge", "to_torch"),
+    "device": ("glassgrad.devices", "device"),
     "from_torch": ("glassgrad.torch_bridge", "from_torch"),
     # dtypes, under PyTorch's names and aliases
     **{name: ("glassgrad.dtypes", name) for name in ("float32", "float64", "int64", "get_default_dtype")},
