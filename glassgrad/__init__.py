@@ -17,7 +17,7 @@ from glassgrad.ops import op
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("nn", "optim", "random", "dtypes", "cuda")
+_SUBMODULES = ("nn", "optim", "random", "dtypes", "cuda", "utils")
 
 _LAZY = {  # name here -> (module, name there)
     "Tensor": ("glassgrad.tensor", "Tensor"),

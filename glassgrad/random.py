@@ -52,6 +52,13 @@ def manual_seed(seed: int) -> Generator:
     return default_generator.manual_seed(seed)
 
 
+def draw_seed(generator: Generator | None = None) -> int:
+    """A seed for a new generator, drawn from `generator` (the default one for None): an integer in
+    [0, 2^63), what PyTorch's `torch.empty((), dtype=torch.int64).random_(generator=g).item()` draws,
+    which is how its DataLoader and RandomSampler start their streams."""
+    return int(_source(generator, "draw_seed").integers(0, 2**63))
+
+
 def numpy_generator(source: int | Generator | np.random.Generator | None) -> np.random.Generator:
     """The numpy generator to draw from: `default_generator`'s for None, a new one for an integer seed."""
     if source is None:
