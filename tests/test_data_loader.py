@@ -266,7 +266,7 @@ def test_bad_sampler_arguments_raise_torchs_errors(make):
 
 def test_collating_what_cannot_be_collated_raises_torchs_errors():
     for batch in ([object(), object()], [np.array(["a"]), np.array(["b"])], [[1, 2], [3]]):
-        assert _error(lambda: gdata.default_collate(batch)) == _error(lambda: tdata.default_collate(batch))
+        assert _error(lambda b=batch: gdata.default_collate(b)) == _error(lambda b=batch: tdata.default_collate(b))
     with pytest.raises(ValueError, match="stack: expects each tensor to be equal size"):
         gdata.default_collate([glassgrad.zeros(2), glassgrad.zeros(3)])
 
