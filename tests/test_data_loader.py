@@ -77,15 +77,11 @@ KINDS = ["tensors", "tuples", "dicts", "numpy", "named", "scalars"]
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("n, batch_size, drop_last", [(7, 3, False), (7, 3, True), (6, 2, False), (5, 8, False),
                                                       (5, 1, True), (4, 4, True)])
-def test_sequential_batches_equal_torchs(kind, n, batch_size, drop_last):
-    torch.set_default_dtype(torch.float64)
-    try:
-        theirs = tdata.DataLoader(examples(torch, kind, n), batch_size=batch_size, drop_last=drop_last)
-        ours = gdata.DataLoader(examples(glassgrad, kind, n), batch_size=batch_size, drop_last=drop_last)
-        assert len(ours) == len(theirs)
-        assert [plain(b) for b in ours] == [plain(b) for b in theirs]
-    finally:
-        torch.set_default_dtype(torch.float32)
+def test_sequential_batches_equal_torchs(kind, n, batch_size, drop_last, torch_float64):
+    theirs = tdata.DataLoader(examples(torch, kind, n), batch_size=batch_size, drop_last=drop_last)
+    ours = gdata.DataLoader(examples(glassgrad, kind, n), batch_size=batch_size, drop_last=drop_last)
+    assert len(ours) == len(theirs)
+    assert [plain(b) for b in ours] == [plain(b) for b in theirs]
 
 
 def test_a_user_dataset_subclass_batches_as_torchs():

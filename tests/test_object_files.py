@@ -16,7 +16,7 @@ import torch
 
 import glassgrad
 import glassgrad.nn as gnn
-from glassgrad import object_serialization
+from glassgrad.io import object_serialization
 
 
 def plain(x):
@@ -67,12 +67,8 @@ def values(t):
 
 
 @pytest.mark.parametrize("name", list(values(glassgrad)))
-def test_a_round_trip_gives_what_torchs_round_trip_gives(tmp_path, name):
-    torch.set_default_dtype(torch.float64)
-    try:
-        theirs = values(torch)[name]
-    finally:
-        torch.set_default_dtype(torch.float32)
+def test_a_round_trip_gives_what_torchs_round_trip_gives(tmp_path, name, torch_float64):
+    theirs = values(torch)[name]
     torch.save(theirs, tmp_path / "theirs.pt")
     expected = torch.load(tmp_path / "theirs.pt")
     ours = values(glassgrad)[name]

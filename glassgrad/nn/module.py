@@ -194,7 +194,7 @@ class Module:
         """PyTorch's `to`: `to('cpu')` (any other device is an error, glassgrad runs on the CPU) or
         `to(dtype)`, which converts every floating parameter and buffer (and gradient) in place, keeping
         the Parameter objects, so an optimizer made before still holds them. Returns self."""
-        from glassgrad.devices import target_dtype
+        from glassgrad._tensor.devices import target_dtype
 
         dtype = target_dtype(args, kwargs, "Module.to")
         if dtype is not None and dtype.kind != "f":

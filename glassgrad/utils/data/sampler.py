@@ -11,7 +11,7 @@ import numbers
 from collections.abc import Iterable, Iterator, Sized
 from typing import Any
 
-from glassgrad.random import Generator, draw_seed, randint, randperm
+from glassgrad._tensor.random import Generator, draw_seed, randint, randperm
 
 
 class Sampler:

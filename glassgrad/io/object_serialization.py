@@ -29,12 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad import tensor_serialization
-from glassgrad.creation import wrap
-from glassgrad.dtypes import SUPPORTED
+from glassgrad._tensor.creation import wrap
+from glassgrad._tensor.dtypes import SUPPORTED
+from glassgrad._tensor.tensor import Tensor
+from glassgrad.io import tensor_serialization
+from glassgrad.io.storage import FORMAT, VERSION, atomic_write, check_header
 from glassgrad.nn.parameter import Parameter
-from glassgrad.storage import FORMAT, VERSION, atomic_write, check_header
-from glassgrad.tensor import Tensor
 
 KIND = "object"
 MAX_DEPTH = 64  # containers inside containers: far deeper than any state dict or checkpoint

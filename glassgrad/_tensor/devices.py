@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad.dtypes import to_dtype
+from glassgrad._tensor.dtypes import to_dtype
 
 # PyTorch's device types, in its order (torch.device('foo') lists them)
 TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia", "xla")

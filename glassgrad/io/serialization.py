@@ -19,9 +19,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+from glassgrad.io.storage import FORMAT, VERSION, atomic_write, check_header
 from glassgrad.nn.module import ACTIVATIONS, Module, hidden_activation
 from glassgrad.nn.scalar import MLP
-from glassgrad.storage import FORMAT, VERSION, atomic_write, check_header
 
 NPZ_MAGIC = b"PK"  # an .npz is a zip archive
 NPY_MAGIC = b"\x93NUMPY"
@@ -42,10 +42,10 @@ def save(obj: Any, path: str | Path) -> Path:
         text = json.dumps(_scalar_mlp_to_dict(obj), indent=1, allow_nan=False)
         return atomic_write(path, lambda f: f.write(text.encode()))
     if isinstance(obj, Module):
-        from glassgrad import tensor_serialization  # numpy only when a tensor model needs it
+        from glassgrad.io import tensor_serialization  # numpy only when a tensor model needs it
 
         return tensor_serialization.save(obj, path)
-    from glassgrad import object_serialization
+    from glassgrad.io import object_serialization
 
     return object_serialization.save(obj, path)
 
@@ -60,14 +60,14 @@ def load(path: str | Path, map_location: Any = None, weights_only: bool | None =
     from the file, whatever it says).
     """
     if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
-        from glassgrad.devices import on_cpu
+        from glassgrad._tensor.devices import on_cpu
 
         on_cpu(map_location, "load: map_location")
     path = Path(path)
     with open(path, "rb") as f:
         head = f.read(len(NPY_MAGIC))
     if head.startswith(NPZ_MAGIC) or head.startswith(NPY_MAGIC):
-        from glassgrad import object_serialization
+        from glassgrad.io import object_serialization
 
         return object_serialization.load(path)
     if not head:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 from typing import Any, NoReturn
 
-from glassgrad.devices import not_available
+from glassgrad._tensor.devices import not_available
 
 
 def is_available() -> bool:
