@@ -23,10 +23,12 @@ import warnings
 import weakref
 from collections.abc import Iterator, Sequence
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 import numpy as np
 
+from glassgrad._tensor.devices import CPU, not_available, target_dtype
+from glassgrad._tensor.devices import device as device_type
 from glassgrad.autograd import Node, backpropagate, data_of, is_grad_enabled
 from glassgrad.ops import (
     ABS,
@@ -375,7 +377,27 @@ class Tensor(Node):
             return _apply(ASTYPE, (self,), dtype)
         return _constant(ASTYPE.on_arrays(dtype, self.data))
 
-    to = astype
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """PyTorch's `to`: `to('cpu')`, `to(dtype)`, `to('cpu', dtype)`, `to(other)` (its dtype). Self when
+        nothing changes (unless `copy=True`); any device but the CPU is an error (glassgrad runs on the CPU)."""
+        dtype = target_dtype(args, kwargs, "to")
+        out = self if dtype is None else self.astype(dtype)
+        return out.clone() if kwargs.get("copy") and out is self else out
+
+    def cpu(self) -> Tensor:
+        """Self: a glassgrad tensor is always on the CPU."""
+        return self
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> NoReturn:
+        """An error: glassgrad has no GPU (the message says what to write instead)."""
+        raise not_available("cuda")
+
+    @property
+    def device(self) -> device_type:
+        """Where the numbers are: always `device(type='cpu')`."""
+        return CPU
+
+    is_cuda = False
 
     def float(self) -> Tensor:
         """As float32 (PyTorch's `float`)."""
