@@ -37,8 +37,8 @@ def _consuming(rng: random.Random, dims: list[int]) -> tuple[tuple, int]:
     if kind == "int0d":
         return ("array", np.array(_int(rng, n))), 1
     if kind == "slice":
-        bound = lambda: rng.choice((None, rng.randint(-n - 1, n + 1)))  # noqa: E731
-        return ("slice", slice(bound(), bound(), rng.choice((None, 1, 2, 3)))), 1  # torch has no negative steps
+        start, stop = (rng.choice((None, rng.randint(-n - 1, n + 1))) for _ in range(2))
+        return ("slice", slice(start, stop, rng.choice((None, 1, 2, 3)))), 1  # torch has no negative steps
     if kind == "list":
         return ("list", [_int(rng, n) for _ in range(rng.randint(0, 3))]), 1
     if kind in ("array", "array2"):
@@ -61,11 +61,11 @@ def random_index(rng: random.Random, shape: tuple[int, ...]) -> tuple:
     after: list = []
     if rng.random() < 0.3:
         tail: list = []
-        rest = list(reversed(dims))
+        rest = list(reversed(dims))  # the dimensions left, from the last one
         for _ in range(rng.randint(0, len(rest))):
-            part, used = _consuming(rng, list(reversed(rest[: 1]))) if rest else _consuming(rng, [])
+            part, _ = _consuming(rng, rest[:1])  # one dimension each (a mask too)
             tail.append(part)
-            rest = rest[used:]
+            rest = rest[1:]
         after = [("ellipsis", Ellipsis), *reversed(tail)]
     parts = before + after
     for _ in range(rng.choice((0, 0, 1, 2))):
@@ -123,43 +123,49 @@ def has_repeats(shape: tuple[int, ...], index: tuple) -> bool:
     return len(set(ids.tolist())) != ids.numel()
 
 
+def run_case(rng: random.Random, data: np.random.Generator, shape: tuple[int, ...], counted: dict) -> None:
+    """One generated index read, then (unless it picks an element twice) written and added to, in both."""
+    parts = random_index(rng, shape)
+    t_index, g_index = build(parts, torch), build(parts, glassgrad)
+    what = f"x of shape {shape}, x[{', '.join(repr(v) for _, v in parts)}]"
+    x_np = data.standard_normal(shape)
+    weights: dict = {}
+
+    def w_fn(s):
+        return weights.setdefault(s, data.standard_normal(s))
+
+    expected, t_error = outcome(lambda: read(torch, x_np, w_fn, t_index))
+    got, g_error = outcome(lambda: read(glassgrad, x_np, w_fn, g_index))
+    if t_error is not None:
+        assert g_error is not None, f"{what}: torch refuses ({t_error}), glassgrad gives {got[0]!r}"
+        counted["refused"] += 1
+        return
+    if g_error is not None and expected[0].numel() == 0 and "out of bounds" in str(g_error):
+        counted["refused"] += 1  # torch checks no bounds when nothing is picked; glassgrad refuses
+        return
+    assert g_error is None, f"{what}: torch reads it, glassgrad raises {g_error!r}"
+    check(got[0], expected[0], f"{what}: value")
+    check(got[1], expected[1], f"{what}: gradient")
+    counted["read"] += 1
+    if has_repeats(shape, t_index):
+        return
+    indexed = tuple(expected[0].shape)
+    for add in (False, True):
+        v_shape = rng.choice((indexed, indexed[1:], ()))
+        v_np, w_np = data.standard_normal(v_shape), data.standard_normal(shape)
+        expected_w = write(torch, x_np, v_np, w_np, t_index, add)
+        got_w = write(glassgrad, x_np, v_np, w_np, g_index, add)
+        for part, name in zip(range(3), ("value", "x.grad", "v.grad")):
+            check(got_w[part], expected_w[part], f"{what} {'+=' if add else '='} v{v_shape}: {name}")
+        counted["+=" if add else "write"] += 1
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_indexing_reads_and_writes_as_torch(seed):
-    rng = random.Random(seed)
-    data = np.random.default_rng(seed)
+    rng, data = random.Random(seed), np.random.default_rng(seed)
     counted = {"read": 0, "refused": 0, "write": 0, "+=": 0}
     for case in range(CASES_PER_SEED):
-        shape = SHAPES[case % len(SHAPES)]
-        parts = random_index(rng, shape)
-        t_index, g_index = build(parts, torch), build(parts, glassgrad)
-        what = f"x of shape {shape}, x[{', '.join(repr(v) for _, v in parts)}]"
-        x_np = data.standard_normal(shape)
-        weights: dict = {}
-        w_fn = lambda s: weights.setdefault(s, data.standard_normal(s))  # noqa: E731
-        expected, t_error = outcome(lambda: read(torch, x_np, w_fn, t_index))
-        got, g_error = outcome(lambda: read(glassgrad, x_np, w_fn, g_index))
-        if t_error is not None:
-            assert g_error is not None, f"{what}: torch refuses ({t_error}), glassgrad gives {got[0]!r}"
-            counted["refused"] += 1
-            continue
-        if g_error is not None and expected[0].numel() == 0 and "out of bounds" in str(g_error):
-            counted["refused"] += 1  # torch checks no bounds when nothing is picked; glassgrad refuses
-            continue
-        assert g_error is None, f"{what}: torch reads it, glassgrad raises {g_error!r}"
-        check(got[0], expected[0], f"{what}: value")
-        check(got[1], expected[1], f"{what}: gradient")
-        counted["read"] += 1
-        if has_repeats(shape, t_index):
-            continue
-        indexed = tuple(expected[0].shape)
-        for add in (False, True):
-            v_shape = rng.choice((indexed, indexed[1:], ()))
-            v_np, w_np = data.standard_normal(v_shape), data.standard_normal(shape)
-            expected_w = write(torch, x_np, v_np, w_np, t_index, add)
-            got_w = write(glassgrad, x_np, v_np, w_np, g_index, add)
-            for part, name in zip(range(3), ("value", "x.grad", "v.grad")):
-                check(got_w[part], expected_w[part], f"{what} {'+=' if add else '='} v{v_shape}: {name}")
-            counted["+=" if add else "write"] += 1
+        run_case(rng, data, SHAPES[case % len(SHAPES)], counted)
     assert counted["read"] > CASES_PER_SEED // 2 and counted["write"] > CASES_PER_SEED // 4, counted
 
 
