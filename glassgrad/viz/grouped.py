@@ -174,7 +174,8 @@ def page_data(root: Value, records: Records | None) -> dict:
         "op": [op_index[v._op] for v in order],
         "data": [_number(v.data) for v in order],
         "grad": [_number(_float(v.grad)) for v in order],
-        "inputs": [[index[x] for x in v._prev] for v in order],
+        "arity": [len(v._prev) for v in order],  # node i's inputs are the next arity[i] of `back`,
+        "back": [i - index[x] for i, v in enumerate(order) for x in v._prev],  # each as how far back it is
         "labels": {i: v.label for i, v in enumerate(order) if v.label},
     }
 
