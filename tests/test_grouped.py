@@ -195,7 +195,7 @@ def test_without_records_the_labels_group_and_unlabelled_nodes_join_their_user()
     data = page_data(out, None)
     groups = data["groups"]
     path = []
-    for i, g in enumerate(data["group"]):
+    for g in data["group"]:
         names = []
         while g > 0:
             names.append(groups[g][2])
