@@ -3,7 +3,7 @@
 A `Tensor` is a node of the same core as `Value` (`glassgrad.autograd.Node`) whose `data` is an
 array. Its elementwise operations are the very descriptions the scalar engine uses
 (`glassgrad.ops`), computed on arrays; the operations only arrays have (sums, matrix products,
-indexing, softmax) are described in the same way, one `Op` each, in `glassgrad.tensor_ops`: a
+indexing, softmax) are described in the same way, one `Op` each, in `glassgrad.ops.tensor_ops`: a
 method checks its arguments and makes the node from the description (`_apply`). What changes is
 the shape of things: where numpy broadcasts an input, the node's rule sums that input's share
 back over the broadcast axes (`sum_to`, the derivative of broadcasting); a reduction's gradient
@@ -24,11 +24,12 @@ import warnings
 import weakref
 from collections.abc import Iterator, Sequence
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 import numpy as np
 
-from glassgrad import floatmath
+from glassgrad._tensor.devices import CPU, not_available, target_dtype
+from glassgrad._tensor.devices import device as device_type
 from glassgrad.autograd import Node, backpropagate, data_of, enable_grad, is_grad_enabled
 from glassgrad.ops import (
     ABS,
@@ -50,8 +51,9 @@ from glassgrad.ops import (
     TANH,
     Op,
     describe,
+    floatmath,
 )
-from glassgrad.tensor_ops import (
+from glassgrad.ops.tensor_ops import (
     ASTYPE,
     CAT,
     CLAMP,
@@ -388,7 +390,27 @@ class Tensor(Node):
             return _apply(ASTYPE, (self,), dtype)
         return _constant(ASTYPE.on_arrays(dtype, self.data))
 
-    to = astype
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """PyTorch's `to`: `to('cpu')`, `to(dtype)`, `to('cpu', dtype)`, `to(other)` (its dtype). Self when
+        nothing changes (unless `copy=True`); any device but the CPU is an error (glassgrad runs on the CPU)."""
+        dtype = target_dtype(args, kwargs, "to")
+        out = self if dtype is None else self.astype(dtype)
+        return out.clone() if kwargs.get("copy") and out is self else out
+
+    def cpu(self) -> Tensor:
+        """Self: a glassgrad tensor is always on the CPU."""
+        return self
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> NoReturn:
+        """An error: glassgrad has no GPU (the message says what to write instead)."""
+        raise not_available("cuda")
+
+    @property
+    def device(self) -> device_type:
+        """Where the numbers are: always `device(type='cpu')`."""
+        return CPU
+
+    is_cuda = False
 
     def float(self) -> Tensor:
         """As float32 (PyTorch's `float`)."""
@@ -1015,7 +1037,7 @@ _UFUNC_OPERATORS = {  # numpy's functions that are a Tensor's operators or metho
 
 
 def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Tensor:
-    """The node of `op` (a description of `glassgrad.tensor_ops`) with its parameters `params` applied
+    """The node of `op` (a description of `glassgrad.ops.tensor_ops`) with its parameters `params` applied
     to `inputs`: its forward computes the data, its rule is bound to the parameters (and to `need`,
     which inputs need a share, when some do not)."""
     rule = partial(op.derivative, *params) if params else op.derivative
