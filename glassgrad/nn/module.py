@@ -185,8 +185,9 @@ class Module:
         return (b for _, b in self.named_buffers(recurse=recurse))
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset every parameter's gradient before the next backward pass (to None for a Tensor)."""
-        zero_grads(self.parameters())
+        """Reset every parameter's gradient before the next backward pass (to None for a Tensor; to
+        zeros with `set_to_none=False`)."""
+        zero_grads(self.parameters(), set_to_none)
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode (`training = mode`) here and in every sub-module; returns self."""
