@@ -52,7 +52,7 @@ _LAZY = {  # name here -> (module, name there)
     # functions of tensors
     **{
         name: ("glassgrad._tensor.functions", name)
-        for name in ("tanh", "exp", "log", "log10", "sqrt", "abs", "sin", "cos", "sigmoid", "relu", "softmax")
+        for name in ("tanh", "exp", "log", "log10", "sqrt", "abs", "sin", "cos", "sigmoid", "relu", "softmax", "erf")
         + ("clamp", "pow", "all", "any", "isclose", "allclose", "equal", "cat", "stack", "unbind", "maximum", "where")
     },
     # random numbers
