@@ -1,7 +1,7 @@
 """Random numbers as PyTorch draws them on the CPU, bit for bit: `randn`, `rand`, `randint`, `randperm`,
 `multinomial`, `bernoulli` (with `generator=`, or the default generator that `manual_seed` reseeds).
 
-The bits are PyTorch's mt19937 stream (`glassgrad/generator.py`); this module turns them into
+The bits are PyTorch's mt19937 stream (`glassgrad/_tensor/generator.py`); this module turns them into
 numbers with PyTorch's own transformations, in numpy and whole arrays at a time:
 - uniform: 24 random bits of a 32-bit number for float32, 53 bits of a 64-bit one for float64,
   then `x * (high - low) + low` as one fused multiply-add;
@@ -29,9 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad.creation import size_of, wrap
-from glassgrad.dtypes import FLOATING, get_default_dtype, int64, to_dtype
-from glassgrad.generator import (
+from glassgrad._tensor.creation import size_of, wrap
+from glassgrad._tensor.devices import on_cpu
+from glassgrad._tensor.dtypes import FLOATING, get_default_dtype, int64, to_dtype
+from glassgrad._tensor.generator import (
     Generator,
     default_generator,
     get_rng_state,
@@ -41,12 +42,12 @@ from glassgrad.generator import (
     seed,
     set_rng_state,
 )
-from glassgrad.tensor import Tensor
+from glassgrad._tensor.tensor import Tensor
 
 __all__ = [
     "Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
     "randn", "rand", "randint", "randperm", "multinomial", "bernoulli", "randn_like", "rand_like", "randint_like",
-    "uniform", "normal", "bernoulli_", "exponential", "integers", "random_bits",
+    "uniform", "normal", "bernoulli_", "exponential", "integers", "random_bits", "draw_seed",
 ]  # fmt: skip
 
 f32, f64 = np.float32, np.float64
@@ -318,6 +319,13 @@ def random_bits(out: np.ndarray, generator: Generator | None = None) -> np.ndarr
     return out
 
 
+def draw_seed(generator: Generator | None = None) -> int:
+    """A seed for a new generator, drawn from `generator` (the default one for None): what PyTorch's
+    `torch.empty((), dtype=torch.int64).random_(generator=g).item()` draws (a 64-bit number modulo
+    2**63), which is how its DataLoader and RandomSampler start their streams."""
+    return int(random_bits(np.empty((), np.int64), generator))
+
+
 def permutation(n: int, generator: Generator | None = None) -> np.ndarray:
     """0 .. n-1 shuffled as PyTorch's randperm (for n below 2**32 / 20): for i = 0 .. n-2, swap
     position i with position i + z_i, z_i = (a 32-bit number) % (n - i). The swaps are sequential,
@@ -388,26 +396,32 @@ def _floating_dtype(dtype: Any, where: str) -> np.dtype:
     return resolved
 
 
-def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(
+    *size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Numbers from the standard normal distribution (mean 0, variance 1), of `size`."""
+    on_cpu(device, "randn")
     out = np.empty(size_of(size, "randn"), dtype=_floating_dtype(dtype, "randn"))
     return wrap(normal(out, 0.0, 1.0, resolve(generator, "randn")), requires_grad)
 
 
-def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(
+    *size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Numbers uniform in [0, 1), of `size`."""
+    on_cpu(device, "rand")
     out = np.empty(size_of(size, "rand"), dtype=_floating_dtype(dtype, "rand"))
     return wrap(uniform(out, 0.0, 1.0, resolve(generator, "rand")), requires_grad)
 
 
-def randn_like(input: Tensor, generator: Generator | None = None, dtype: Any = None) -> Tensor:
+def randn_like(input: Tensor, generator: Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """Standard normal numbers of `input`'s shape and (floating) dtype."""
-    return randn(input.shape, generator=generator, dtype=input.dtype if dtype is None else dtype)
+    return randn(input.shape, generator=generator, dtype=input.dtype if dtype is None else dtype, device=device)
 
 
-def rand_like(input: Tensor, generator: Generator | None = None, dtype: Any = None) -> Tensor:
+def rand_like(input: Tensor, generator: Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """Numbers uniform in [0, 1) of `input`'s shape and (floating) dtype."""
-    return rand(input.shape, generator=generator, dtype=input.dtype if dtype is None else dtype)
+    return rand(input.shape, generator=generator, dtype=input.dtype if dtype is None else dtype, device=device)
 
 
 def _whole(value: Any, where: str, name: str) -> int:
@@ -416,8 +430,11 @@ def _whole(value: Any, where: str, name: str) -> int:
     return int(value)
 
 
-def randint(*args: Any, size: Any = None, generator: Generator | None = None, dtype: Any = None) -> Tensor:
+def randint(
+    *args: Any, size: Any = None, generator: Generator | None = None, dtype: Any = None, device: Any = None
+) -> Tensor:
     """Integers uniform in [low, high): `randint(high, size)` or `randint(low, high, size)`, int64."""
+    on_cpu(device, "randint")
     if size is not None:
         args = (*args, size)
     if len(args) == 2:
@@ -431,15 +448,19 @@ def randint(*args: Any, size: Any = None, generator: Generator | None = None, dt
     return wrap(integers(out, low, high, resolve(generator, "randint")))
 
 
-def randint_like(input: Tensor, low: int, high: int | None = None, generator: Generator | None = None,
-                 dtype: Any = None) -> Tensor:  # fmt: skip
+def randint_like(
+    input: Tensor, low: int, high: int | None = None, generator: Generator | None = None, dtype: Any = None,
+    device: Any = None,
+) -> Tensor:  # fmt: skip
     """Integers uniform in [low, high) (or [0, low) with one bound) of `input`'s shape and dtype."""
     low, high = (0, low) if high is None else (low, high)
-    return randint(low, high, input.shape, generator=generator, dtype=input.dtype if dtype is None else dtype)
+    kind = input.dtype if dtype is None else dtype
+    return randint(low, high, input.shape, generator=generator, dtype=kind, device=device)
 
 
-def randperm(n: int, generator: Generator | None = None, dtype: Any = None) -> Tensor:
+def randperm(n: int, generator: Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """The integers 0 .. n-1 in a random order, int64."""
+    on_cpu(device, "randperm")
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
         raise ValueError(f"randperm: n must be a non-negative integer, got {n!r}")
     data = permutation(int(n), resolve(generator, "randperm"))

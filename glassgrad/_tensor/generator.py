@@ -8,7 +8,7 @@ so the state array is computed here and handed to it. Besides the twister a gene
 PyTorch's keeps: the second number of the last Box-Muller pair (`normal` of fewer than 16 numbers
 returns one and keeps the other), and the seed. `get_state()` is PyTorch's byte layout, so a state
 moves between the two libraries. The distributions that turn these bits into numbers are in
-`glassgrad/random.py`.
+`glassgrad/_tensor/random.py`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ import threading
 from typing import Any
 
 import numpy as np
+
+from glassgrad._tensor.creation import wrap
+from glassgrad._tensor.devices import on_cpu
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's default seed for a new Generator
 _N = 624  # mt19937's state size, in 32-bit words
@@ -49,17 +52,11 @@ class Generator:
     """A source of random numbers with its own state, PyTorch's CPU generator: `Generator().manual_seed(2147483647)`."""
 
     def __init__(self, device: Any = "cpu") -> None:
-        if str(device) != "cpu":
-            raise ValueError(f"Generator: glassgrad runs on the CPU only, got device={device!r}")
+        self.device = on_cpu(device, "Generator")
         self.lock = threading.Lock()
         self._twister = np.random.MT19937()
         self._bits = np.random.Generator(self._twister)
         self.manual_seed(_DEFAULT_SEED)
-
-    @property
-    def device(self) -> str:
-        """Where the generator's numbers are made: always 'cpu'."""
-        return "cpu"
 
     def manual_seed(self, seed: int) -> Generator:
         """Restart the stream from `seed` (an integer); returns the generator, as PyTorch's does."""
@@ -98,8 +95,6 @@ class Generator:
     def get_state(self) -> Any:
         """The generator's state as PyTorch's bytes (a uint8 tensor of 5056): `set_state` takes it back,
         and so does `torch.Generator().set_state(torch.tensor(state.numpy()))`."""
-        from glassgrad.creation import wrap
-
         with self.lock:
             state = self._twister.state["state"]
             pos = int(state["pos"])
