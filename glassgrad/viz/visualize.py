@@ -173,34 +173,27 @@ def drawing(
     fields: Callable[[int, Value], tuple[str, str, str]],
     rankdir: str = "LR",
     format: str = "svg",
-    groups: tuple[list[str], list[int | None]] | None = None,
     stacked: bool = False,
 ) -> Drawing:
     """The drawing of `order` (a forward order); `fields(i, v)` gives the texts of Value i's record:
     in a row, or with `stacked` (and rankdir LR) the first beside the others stacked, a narrower box.
 
     Value i is node `v{i}` (SVG id `v{i}`), its op node `v{i}op` (SVG id `op{i}`); the edge from
-    its k-th input has SVG id `e{i}.{k}`, the edge from its op node `o{i}`. `groups`, if given, is
-    (names, the group of each Value or None): group j is drawn as a framed cluster with SVG id `g{j}`.
+    its k-th input has SVG id `e{i}.{k}`, the edge from its op node `o{i}`.
     """
     index = {v: i for i, v in enumerate(order)}
     graph_attr = {"rankdir": rankdir, "fontname": "Helvetica",
                   **(_FAST_LAYOUT if rank_crossings(order) > LAYOUT_BUDGET else {})}
     dot = Drawing(format=format, graph_attr=graph_attr, node_attr={"fontname": "Helvetica"})
-    names, group_of = groups or ([], [None] * len(order))
-    clusters = [Drawing(name=f"cluster_{j}", graph_attr={"label": name, "id": f"g{j}"}) for j, name in enumerate(names)]
     for i, v in enumerate(order):
         first, *rest = (record_field(f) for f in fields(i, v))
         label = f"{first} | {{ {' | '.join(rest)} }}" if stacked else " | ".join([first, *rest])
-        where = dot if group_of[i] is None else clusters[group_of[i]]
-        where.node(f"v{i}", label="{ " + label + " }", shape="record", id=f"v{i}")
+        dot.node(f"v{i}", label="{ " + label + " }", shape="record", id=f"v{i}")
         if v._op:
-            where.node(f"v{i}op", label=v._op, id=f"op{i}")
+            dot.node(f"v{i}op", label=v._op, id=f"op{i}")
             dot.edge(f"v{i}op", f"v{i}", id=f"o{i}")
         for k, child in enumerate(v._prev):
             dot.edge(f"v{index[child]}", f"v{i}op" if v._op else f"v{i}", id=f"e{i}.{k}")
-    for cluster in clusters:
-        dot.subgraph(cluster)
     return dot
 
 
