@@ -307,6 +307,7 @@ def overlaps(a: dict, b: dict) -> bool:
     return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "unfused"])
 def test_the_page_opens_on_the_whole_network_readable_beside_its_panel(chromium, fused):
     model = MLP.lecture(seed=WATCH_SEED, fused=fused)
@@ -327,6 +328,7 @@ def test_the_page_opens_on_the_whole_network_readable_beside_its_panel(chromium,
     page.close()
 
 
+@pytest.mark.slow
 def test_update_phase_shows_each_parameters_engine_values(page, recorded):
     _, updates = engine_run(0, ITERATIONS)
     page.keyboard.press("d")
@@ -355,11 +357,11 @@ def test_the_summary_ends_as_the_lecture_does(page, recorded):
     assert f"Loss before training: {recorded.losses[0]:.4f}; after 3 iterations: {recorded.losses[-1]:.4f}" in summary
     assert page.locator("#summary table.moved tr").count() == 6  # a header and the five parameters that moved most
     rows = page.eval_on_selector_all("#summary table.predictions tr", "rs => rs.map(r => r.innerText.split('\\t'))")
-    assert rows[1] == ["target ygt", *[f"{y:.4f}" for y in LECTURE_YS], ""]
+    assert rows[1] == ["ygt", *[f"{y:.4f}" for y in LECTURE_YS], ""]
     model = MLP.lecture(seed=0)
     losses, _ = engine_run(0, ITERATIONS)
     for k, row in enumerate(rows[2:]):  # each iteration's predictions, then the trained network's
-        assert row[0] == (f"iteration {k + 1}" if k < ITERATIONS else "after training")
+        assert row[0] == (f"{k + 1}" if k < ITERATIONS else "trained")
         assert row[1:] == [f"{model(x).data:.4f}" for x in LECTURE_XS] + [f"{losses[k]:.4f}"]
         if k < ITERATIONS:
             loss = sum((model(x) - y) ** 2 for x, y in zip(LECTURE_XS, LECTURE_YS))
@@ -535,6 +537,7 @@ def test_a_neuron_folds_and_unfolds_on_a_click(page):
     assert page.locator("#u3 g.chip").count() == 0
 
 
+@pytest.mark.slow
 def test_embedded_as_in_a_notebook_the_text_is_readable_and_the_panel_below(chromium, recorded):
     page = chromium.new_page(viewport={"width": 1100, "height": 900})
     page.set_content(f'<div style="width: 940px; margin: 20px">{recorded._repr_html_()}</div>')
