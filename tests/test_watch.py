@@ -551,6 +551,37 @@ def test_embedded_as_in_a_notebook_the_text_is_readable_and_the_panel_below(chro
     page.close()
 
 
+class Hidden:
+    """A model whose parameters live in a closure, out of reach of its attributes."""
+
+    def __init__(self):
+        weights = [Value(0.5), Value(-0.3), Value(0.8), Value(0.1)]
+        self.parameters = lambda: weights
+        self.forward = lambda x: (weights[0] * x[0] + weights[1] * x[1] + weights[2] * x[2] + weights[3]).tanh()
+
+    def __call__(self, x):
+        return self.forward(x)
+
+
+def test_a_model_that_hides_its_parameters_is_still_one_readable_neuron():
+    page = watch(Hidden(), LECTURE_XS, LECTURE_YS, steps=2)
+    units = page.data["net"]["units"]
+    assert [u["kind"] for u in units] == ["input"] * 3 + ["neuron", "loss"]
+    assert units[3]["places"] == [f"parameters()[{k}]" for k in range(4)]
+    names = [node["name"] for node in page.data["nodes"]]
+    assert not any(MACHINE_NAME.search(n) for n in names) and "ex0.L0.N0.o" in names
+    losses, model = [], Hidden()
+    for _ in range(3):
+        loss = sum((model(x) - y) ** 2 for x, y in zip(LECTURE_XS, LECTURE_YS))
+        losses.append(loss.data)
+        for p in model.parameters():
+            p.grad = 0.0
+        loss.backward()
+        for p in model.parameters():
+            p.data += -0.1 * p.grad
+    assert page.losses == losses
+
+
 def test_package_level_name_and_a_hand_built_model_with_labels_of_its_own():
     model = MLP(3, [2, 1], activation="tanh", seed=1)
     model.layers[1].neurons[0].b.label = "bias_out"

@@ -166,7 +166,9 @@ class Network(Naming):
         kind.update((t, "loss") for t in examples.targets)
         kind.update((x, "input") for xs in examples.inputs for x in xs)
         places = parameter_places(model, parameters)
-        owner: dict[Value, str] = {p: places[p][0] if p in places else "" for p in parameters}
+        for k, p in enumerate(parameters):  # one the model's attributes do not hold: by its position
+            places.setdefault(p, ("", f"parameters()[{k}]"))
+        owner: dict[Value, str] = {p: places[p][0] for p in parameters}
         constants: list[Value] = []
         for v in order:
             if not v._prev:
