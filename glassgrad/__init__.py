@@ -52,14 +52,15 @@ _LAZY = {  # name here -> (module, name there)
     # functions of tensors
     **{
         name: ("glassgrad._tensor.functions", name)
-        for name in ("tanh", "exp", "log", "log10", "sqrt", "abs", "sin", "cos", "sigmoid", "relu", "softmax")
+        for name in ("tanh", "exp", "log", "log10", "sqrt", "abs", "sin", "cos", "sigmoid", "relu", "softmax", "erf")
         + ("clamp", "pow", "all", "any", "isclose", "allclose", "equal", "cat", "stack", "unbind", "maximum", "where")
     },
     # random numbers
     **{
         name: ("glassgrad._tensor.random", name)
-        for name in ("Generator", "manual_seed", "default_generator", "randn", "rand", "randint", "randperm")
-        + ("multinomial", "randn_like", "rand_like")
+        for name in ("Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state")
+        + ("default_generator", "randn", "rand", "randint", "randperm", "multinomial", "bernoulli")
+        + ("randn_like", "rand_like", "randint_like")
     },
 }
 
