@@ -11,6 +11,7 @@ from importlib import import_module
 from types import ModuleType
 from typing import Any
 
+from glassgrad import ops, tensor_ops  # noqa: F401  (the registry: tensor_ops registers the Tensor's operations)
 from glassgrad.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from glassgrad.engine import Value
 from glassgrad.ops import op
@@ -43,12 +44,8 @@ _LAZY = {  # name here -> (module, name there)
         for name in ("zeros", "ones", "full", "empty", "arange", "linspace")
         + ("zeros_like", "ones_like", "full_like", "empty_like")
     },
-    # functions of tensors
-    **{
-        name: ("glassgrad.functions", name)
-        for name in ("tanh", "exp", "log", "log10", "sqrt", "abs", "sin", "cos", "sigmoid", "relu", "softmax")
-        + ("clamp", "pow", "all", "any", "isclose", "allclose", "equal", "cat", "stack", "unbind", "maximum", "where")
-    },
+    # functions of tensors: every operation of the registry that says so (glassgrad.functions)
+    **{name: ("glassgrad.functions", name) for name in ops.functions()},
     # random numbers
     **{
         name: ("glassgrad.random", name)

@@ -19,8 +19,9 @@ import torch
 import glassgrad
 from glassgrad import Tensor, Value, engine
 from glassgrad.autograd import zero_grads
+from glassgrad.functions import maximum
 from glassgrad.gradient_check import gradcheck, gradgradcheck
-from glassgrad.tensor import cat, cross_entropy, linear, maximum, where
+from glassgrad.tensor import cat, cross_entropy, linear, where
 
 X = np.array([[0.5, -1.0, 2.0], [3.0, 3.0, -0.5], [1.5, 0.0, 1.5]])
 

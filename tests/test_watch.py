@@ -58,7 +58,7 @@ def test_losses_and_updates_are_the_engines_own(recorded):
 def test_the_page_names_every_node_and_groups_neurons(recorded):
     names = [node["shown"] for node in recorded.data["nodes"]]
     assert {"L0.N0.w1", "L2.N0.b", "ex0.x1", "ex3.x3", "ex1.L1.N2.o", "ex2.ygt", "ex3.loss", "loss"} <= set(names)
-    assert not any(name.startswith(("#", "linear#")) for name in names)
+    assert not any(name.startswith(("#", "wsum#")) for name in names)
     assert recorded.data["groups"] == [f"L{i}.N{j}" for i, size in enumerate((4, 4, 1)) for j in range(size)]
     loss = lecture_loss(MLP.lecture(seed=0, fused=False), LECTURE_XS, LECTURE_YS)
     from glassgrad.autograd import topological_order
