@@ -27,7 +27,7 @@ class Ran:
 def glassgrad(capsys):
     """`glassgrad ARGS...` run in this process (as the `glassgrad` script runs `cli.main`): its exit
     status and output. Each command also has one test that runs it as a real subprocess."""
-    from glassgrad import cli
+    from glassgrad.apps import cli
 
     def run(*args: str) -> Ran:
         capsys.readouterr()
@@ -39,3 +39,14 @@ def glassgrad(capsys):
         return Ran(code, out, err)
 
     return run
+
+
+@pytest.fixture
+def torch_float64():
+    """PyTorch's default floating dtype made glassgrad's (float64) for one test, and restored after it."""
+    import torch
+
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)

@@ -13,9 +13,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from glassgrad import ops, tensor_methods
-from glassgrad.creation import tensor
-from glassgrad.tensor import Tensor, _operand
+from glassgrad import ops
+from glassgrad._tensor import tensor_methods
+from glassgrad._tensor.creation import tensor
+from glassgrad._tensor.tensor import Tensor, _operand
 
 
 def _made_from(name: str) -> Callable[..., Any]:

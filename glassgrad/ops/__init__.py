@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad import floatmath
 from glassgrad.autograd import Node, data_of, zeros_like
+from glassgrad.ops import floatmath
 
 ATOM = 5  # the precedence of a name or a call: never needs parentheses
 
@@ -472,3 +472,6 @@ def call(op: Op, *inputs: Any, params: tuple = ()) -> Any:
     forward = op.on_floats if engine.holds_floats else op.on_arrays
     data = forward(*params, *(x.data for x in nodes))
     return engine.result(engine.raw(data, name), nodes, name, rule)
+
+
+from glassgrad.ops import tensor_ops  # noqa: E402, F401  (the Tensor's own operations join the registry)

@@ -15,9 +15,7 @@ from typing import Any
 import numpy as np
 
 from glassgrad import ops
-from glassgrad.autograd import data_of
-from glassgrad.ops import Op
-from glassgrad.tensor import (
+from glassgrad._tensor.tensor import (
     _UFUNC_OPERATORS,
     Tensor,
     _binary,
@@ -30,6 +28,8 @@ from glassgrad.tensor import (
     stack,
     where,
 )
+from glassgrad.autograd import data_of
+from glassgrad.ops import Op
 
 __all__ = ["cat", "stack", "where"]  # the functions of several tensors: `glassgrad.cat`, ...
 
