@@ -65,8 +65,12 @@ def _in_place(method: str) -> Callable[..., Tensor]:
     compute = getattr(Tensor, method)
 
     def change(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        other = next((a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)), None)
-        return self._inplace(f"{method}_", lambda x: compute(x, *args, **kwargs), other)
+        k = next((i for i, a in enumerate(args) if isinstance(a, Tensor)), None)  # the operand `_inplace` watches
+        if k is None:
+            return self._inplace(f"{method}_", lambda x, _: compute(x, *args, **kwargs))
+        return self._inplace(
+            f"{method}_", lambda x, other: compute(x, *args[:k], other, *args[k + 1 :], **kwargs), args[k]
+        )
 
     return change
 

@@ -59,6 +59,10 @@ class Op:
     otherwise the method is written by hand, checking its arguments as PyTorch does, and makes its
     nodes from this description. `function` makes `glassgrad.<method>(input, ...)` too, as
     `torch.<method>`; `inplace` the in-place method `<method>_`.
+
+    `view`: the result may be a view of its (one) input, sharing its numbers (reshape, transpose,
+    basic indexing), as PyTorch's views: an in-place change of the one changes the other, and the
+    input's history is rebased on the change (see `Tensor._inplace`).
     """
 
     name: str
@@ -77,6 +81,7 @@ class Op:
     function: bool = False
     ufunc: str = ""
     inplace: bool = False
+    view: bool = False
     doc: str = ""  # what the operation computes, in one line: the docstring of the methods made from it
 
     def names(self) -> tuple[str, ...]:
@@ -318,6 +323,18 @@ def _sign(x: Any) -> Any:
     return np.nan_to_num(np.sign(x), nan=0.0)
 
 
+def _erf(x: np.ndarray) -> np.ndarray:
+    """The error function 2/√π ∫₀ˣ e^(-t²) dt, elementwise (scipy's, the one numpy lacks)."""
+    from scipy.special import erf  # loaded on first use: scipy is heavy
+
+    return erf(x)
+
+
+def _gaussian(x: Any) -> Any:
+    """e^(-x²), on arrays and nodes."""
+    return (-(x * x)).exp() if isinstance(x, Node) else np.exp(-(x * x))
+
+
 def _weighted_sum(g, out, *inputs):
     """d(w.x + b)/dw_i = x_i, d/dx_i = w_i, d/db = 1; inputs are (w_1..w_n, x_1..x_n, b)."""
     n = len(inputs) // 2
@@ -359,9 +376,9 @@ SUB = built_in(Op("-", lambda g, out, a, b: (g, -g), float.__sub__, _quiet(np.su
 MUL = built_in(Op("*", lambda g, out, a, b: (g * b, g * a), float.__mul__, _quiet(np.multiply),
                   formula="{0} × {1}", local=("{1}", "{0}"), precedence=2, word="mul", reads=("{1}", "{0}"),
                   method="mul", dunder="mul", ufunc="multiply", **_SCALAR, doc="x * y."))
-DIV = built_in(Op("/", lambda g, out, a, b: (div(g, b), -g * div(out, b)), floatmath.div, _quiet(np.divide),
-                  formula="{0} / {1}", local=("1/{1}", "−{out}/{1}"), precedence=2, word="div",
-                  reads=("{1}", "{1} {out}"), method="div", dunder="truediv", ufunc="divide", **_SCALAR,
+DIV = built_in(Op("/", lambda g, out, a, b: (div(g, b), -g * div(div(a, b), b)), floatmath.div, _quiet(np.divide),
+                  formula="{0} / {1}", local=("1/{1}", "−{0}/{1}²"), precedence=2, word="div",  # as PyTorch: d/db
+                  reads=("{1}", "{0} {1}"), method="div", dunder="truediv", ufunc="divide", **_SCALAR,  # from a, b
                   doc="x / y (true division)."))
 # x ** y of two nodes; x ** k for a number k is the operation below, so `pow` and `**` are written
 # by hand (Value.__pow__, Tensor.__pow__) to pick one of the two
@@ -402,6 +419,9 @@ COS = built_in(Op("cos", lambda g, out, a: (-g * _sin(a),), None, _quiet(np.cos)
 LOG10 = built_in(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), None, _quiet(np.log10),
                     formula="log10({0})", local=("1/({0} ln 10)",), reads="{0}", method="log10", ufunc="log10",
                     **_UNARY, doc="log10 x = ln x / ln 10."))
+ERF = built_in(Op("erf", lambda g, out, a: (g * (2.0 / math.sqrt(math.pi)) * _gaussian(a),), None, _erf,
+                  formula="erf({0})", local=("2/√π·e^(−{0}²)",), reads="{0}", method="erf", **_UNARY,
+                  doc="erf x = 2/√π ∫₀ˣ e^(-t²) dt; the normal distribution function is (1 + erf(x/√2)) / 2."))
 # a neuron's weighted sum w.x + b as one node (the scalar engine's `engine.linear`; inputs w_1..w_n,
 # x_1..x_n, b); the Tensor engine's layer x W^T + b is `linear` (tensor_ops)
 WEIGHTED_SUM = built_in(Op("weighted_sum", _weighted_sum, _weighted_sum_forward, None, formula=_weighted_sum_formula,

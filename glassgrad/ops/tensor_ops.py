@@ -66,8 +66,16 @@ def cast(x: Any, dtype: np.dtype) -> Any:
 def scatter_add(x: Any, index: Any, shape: tuple[int, ...]) -> Any:
     """Zeros of `shape` with x added at `index` (repeated positions add up); its derivative is x[index]."""
     if isinstance(x, Node):
-        return x._scatter(index, shape)
+        return x._applied(SCATTER, index, shape)
     return _scatter(index, shape, x)
+
+
+def through(chain: tuple, x: Any) -> Any:
+    """x seen through `chain`, the steps `(op, params)` that made a view from its base: on an array,
+    their forwards (each a view); on a Tensor, their nodes."""
+    for op, params in chain:
+        x = x._applied(op, *params) if isinstance(x, Node) else op.on_arrays(*params, x)
+    return x
 
 
 def _reduced_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -277,7 +285,8 @@ def _reshape_rule(shape, g, out, a):
     return (g.reshape(a.shape),)
 
 
-RESHAPE = built_in(Op("reshape", _reshape_rule, on_arrays=_reshape, reads="", method="reshape", function=True))
+RESHAPE = built_in(Op("reshape", _reshape_rule, on_arrays=_reshape, reads="", view=True, method="reshape",
+                      function=True))
 
 
 def _permute(axes, x):
@@ -290,7 +299,8 @@ def _permute_rule(axes, g, out, a):
     return (g.transpose(inverse) if isinstance(g, np.ndarray) else g.permute(inverse),)
 
 
-PERMUTE = built_in(Op("permute", _permute_rule, on_arrays=_permute, reads="", method="permute", function=True))
+PERMUTE = built_in(Op("permute", _permute_rule, on_arrays=_permute, reads="", view=True, method="permute",
+                      function=True))
 
 
 def _expand(shape, x):
@@ -362,7 +372,8 @@ def _index_rule(index, g, out, a):
     return (scatter_add(g, index, a.shape),)
 
 
-INDEX = built_in(Op("index", _index_rule, on_arrays=_index, reads="", dunder="getitem"))
+INDEX = built_in(Op("index", _index_rule, on_arrays=_index, reads="", view=True,
+                   dunder="getitem"))  # a view for a basic index
 
 
 def _scatter(index, shape, x):
@@ -395,6 +406,25 @@ def _index_put_rule(index, g, out, x, v):
 
 
 INDEX_PUT = built_in(Op("index_put", _index_put_rule, on_arrays=_index_put, reads="", dunder="setitem"))  # t[index] = v
+
+
+def _copy_slices(chain, base, v):
+    out = np.array(base)  # a copy in base's layout, so that each step of the chain is a view again
+    through(chain, out)[...] = v
+    return out
+
+
+def _copy_slices_rule(chain, g, out, base, v):
+    """The base with v written through the view `chain`: the base's gradient is g except where the view
+    sees, v's is g seen through the view."""
+    seen = np.zeros(data_of(base).shape, dtype=bool)
+    through(chain, seen)[...] = True
+    return zero_where(seen, g), through(chain, g)
+
+
+# what an in-place change of a view records on its base: the base rebased on the view's new value (PyTorch's
+# CopySlices); `chain` is the view's steps from its base
+COPY_SLICES = built_in(Op("copy_slices", _copy_slices_rule, on_arrays=_copy_slices, reads=""))
 
 
 def _cat(dim, sizes, *xs):
