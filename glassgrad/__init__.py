@@ -58,8 +58,9 @@ _LAZY = {  # name here -> (module, name there)
     # random numbers
     **{
         name: ("glassgrad._tensor.random", name)
-        for name in ("Generator", "manual_seed", "default_generator", "randn", "rand", "randint", "randperm")
-        + ("multinomial", "randn_like", "rand_like")
+        for name in ("Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state")
+        + ("default_generator", "randn", "rand", "randint", "randperm", "multinomial", "bernoulli")
+        + ("randn_like", "rand_like", "randint_like")
     },
 }
 

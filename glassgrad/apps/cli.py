@@ -141,7 +141,9 @@ def _watch(args: argparse.Namespace) -> int:
 
     page = watch(MLP.lecture(seed=args.seed, fused=args.fused), LECTURE_XS, LECTURE_YS, args.steps, args.lr)
     path = page.save(args.out)
-    print(f"loss {page.losses[0]:.4f} -> {page.losses[-1]:.4f} over {args.steps} iterations")
+    rose = sum(now > was for was, now in zip(page.losses, page.losses[1:]))
+    print(f"loss {page.losses[0]:.4f} -> {page.losses[-1]:.4f} over {args.steps} iterations"
+          + (f" (it rose in {rose} of them: the page says why)" if rose else ""))
     print(f"wrote {path}: open it in a browser to step through the training loop")
     return 0
 
@@ -150,7 +152,7 @@ def parser() -> argparse.ArgumentParser:
     """The `glassgrad` command line and its subcommands."""
     from glassgrad import __version__
     from glassgrad.viz.explain import FUNCTIONS, MAX_LENGTH, MAX_VALUES
-    from glassgrad.viz.training_page import MAX_ITERATIONS
+    from glassgrad.viz.training_page import MAX_ITERATIONS, WATCH_SEED
 
     top = argparse.ArgumentParser(prog="glassgrad", description="A glass-box autograd engine.")
     top.add_argument("--version", action="version", version=f"glassgrad {__version__}")
@@ -205,12 +207,14 @@ def parser() -> argparse.ArgumentParser:
         help="train the lecture's MLP on its four examples and write a page replaying the training loop",
         description="Train the lecture's network (MLP(3, [4, 4, 1]) with tanh) on its four examples with the "
         "lecture's loop, and write one self-contained page that replays every iteration: forward pass and loss, "
-        "backward pass node by node, the update of every parameter, the loss falling.",
+        "backward pass node by node, the update of every parameter, and the loss after it. With the defaults "
+        f"the loss falls at every iteration (for up to {MAX_ITERATIONS}); with another seed or a larger lr it can "
+        "rise on the way, and the page says why.",
     )
     watch.add_argument("--steps", type=whole_number(1, MAX_ITERATIONS), default=5,
                        help="iterations (default: %(default)s)")
     watch.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (default: %(default)s)")
-    watch.add_argument("--seed", type=SEED, default=0, help="initial weights' seed (default: %(default)s)")
+    watch.add_argument("--seed", type=SEED, default=WATCH_SEED, help="initial weights' seed (default: %(default)s)")
     watch.add_argument("--fused", action=argparse.BooleanOptionalAction, default=True,
                        help="each neuron's w.x + b as one node; --no-fused builds it from * and + as the lecture "
                        "does (default: fused)")

@@ -42,6 +42,10 @@ class Op:
     string stands for every input. The in-place check asks it: a node refuses to backpropagate only
     when a tensor its derivative reads was changed in place after the node was made, as PyTorch.
     None (a user's operation, by default) means everything: all inputs and the result.
+
+    `view`: the result may be a view of its (one) input, sharing its numbers (reshape, transpose,
+    basic indexing), as PyTorch's views: an in-place change of the one changes the other, and the
+    input's history is rebased on the change (see `Tensor._inplace`).
     """
 
     name: str
@@ -53,6 +57,7 @@ class Op:
     precedence: int = ATOM
     word: str = ""
     reads: str | tuple[str, ...] | Callable[[int, int], str] | None = None
+    view: bool = False
 
     def reads_for(self, k: int, n: int) -> frozenset:
         """What the share of input k (of n) is computed from: input positions, and "out" for the result."""
@@ -233,9 +238,9 @@ SUB = register(Op("-", lambda g, out, a, b: (g, -g), float.__sub__, _quiet(np.su
                   formula="{0} − {1}", local=("1", "−1"), precedence=1, word="sub", reads=""))
 MUL = register(Op("*", lambda g, out, a, b: (g * b, g * a), float.__mul__, _quiet(np.multiply),
                   formula="{0} × {1}", local=("{1}", "{0}"), precedence=2, word="mul", reads=("{1}", "{0}")))
-DIV = register(Op("/", lambda g, out, a, b: (div(g, b), -g * div(out, b)), floatmath.div, _quiet(np.divide),
-                  formula="{0} / {1}", local=("1/{1}", "−{out}/{1}"), precedence=2, word="div",
-                  reads=("{1}", "{1} {out}")))
+DIV = register(Op("/", lambda g, out, a, b: (div(g, b), -g * div(div(a, b), b)), floatmath.div, _quiet(np.divide),
+                  formula="{0} / {1}", local=("1/{1}", "−{0}/{1}²"), precedence=2, word="div",
+                  reads=("{1}", "{0} {1}")))  # as PyTorch: d/db = -g (a / b) / b, from the inputs, not the result
 POW = register(Op("**", _power_rule, floatmath.power, _quiet(np.power),
                   formula="{0} ** {1}", local=("{1}·{0}^({1} − 1)", "{out}·ln {0}"), precedence=4, word="pow",
                   reads=("{0} {1}", "{0} {1} {out}")))

@@ -64,8 +64,16 @@ def cast(x: Any, dtype: np.dtype) -> Any:
 def scatter_add(x: Any, index: Any, shape: tuple[int, ...]) -> Any:
     """Zeros of `shape` with x added at `index` (repeated positions add up); its derivative is x[index]."""
     if isinstance(x, Node):
-        return x._scatter(index, shape)
+        return x._applied(SCATTER, index, shape)
     return _scatter(index, shape, x)
+
+
+def through(chain: tuple, x: Any) -> Any:
+    """x seen through `chain`, the steps `(op, params)` that made a view from its base: on an array,
+    their forwards (each a view); on a Tensor, their nodes."""
+    for op, params in chain:
+        x = x._applied(op, *params) if isinstance(x, Node) else op.on_arrays(*params, x)
+    return x
 
 
 def _reduced_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -272,7 +280,7 @@ def _reshape_rule(shape, g, out, a):
     return (g.reshape(a.shape),)
 
 
-RESHAPE = Op("reshape", _reshape_rule, on_arrays=_reshape, reads="")
+RESHAPE = Op("reshape", _reshape_rule, on_arrays=_reshape, reads="", view=True)
 
 
 def _transpose(axes, x):
@@ -285,7 +293,7 @@ def _transpose_rule(axes, g, out, a):
     return (g.transpose(inverse) if isinstance(g, np.ndarray) else g.permute(inverse),)
 
 
-TRANSPOSE = Op("transpose", _transpose_rule, on_arrays=_transpose, reads="")
+TRANSPOSE = Op("transpose", _transpose_rule, on_arrays=_transpose, reads="", view=True)
 
 
 def _expand(shape, x):
@@ -357,7 +365,7 @@ def _index_rule(index, g, out, a):
     return (scatter_add(g, index, a.shape),)
 
 
-INDEX = Op("index", _index_rule, on_arrays=_index, reads="")
+INDEX = Op("index", _index_rule, on_arrays=_index, reads="", view=True)  # a view for a basic index
 
 
 def _scatter(index, shape, x):
@@ -390,6 +398,25 @@ def _index_put_rule(index, g, out, x, v):
 
 
 INDEX_PUT = Op("index_put", _index_put_rule, on_arrays=_index_put, reads="")  # what `t[index] = v` records
+
+
+def _copy_slices(chain, base, v):
+    out = np.array(base)  # a copy in base's layout, so that each step of the chain is a view again
+    through(chain, out)[...] = v
+    return out
+
+
+def _copy_slices_rule(chain, g, out, base, v):
+    """The base with v written through the view `chain`: the base's gradient is g except where the view
+    sees, v's is g seen through the view."""
+    seen = np.zeros(data_of(base).shape, dtype=bool)
+    through(chain, seen)[...] = True
+    return zero_where(seen, g), through(chain, g)
+
+
+# what an in-place change of a view records on its base: the base rebased on the view's new value (PyTorch's
+# CopySlices); `chain` is the view's steps from its base
+COPY_SLICES = Op("copy_slices", _copy_slices_rule, on_arrays=_copy_slices, reads="")
 
 
 def _cat(dim, sizes, *xs):
@@ -484,7 +511,7 @@ MAXIMUM = Op("maximum", _maximum_rule, on_arrays=np.maximum, reads="{0} {1}")  #
 
 TENSOR_OPS = {op.name: op for op in (
     MATMUL, LINEAR, SUM, MEAN, VAR, STD, MAX, SOFTMAX, LOG_SOFTMAX, CROSS_ENTROPY, RESHAPE, TRANSPOSE, EXPAND,
-    INDEX, SCATTER, INDEX_PUT, CAT, CLONE, ASTYPE, CLAMP, MASKED_FILL, WHERE, MAXIMUM,
+    INDEX, SCATTER, INDEX_PUT, COPY_SLICES, CAT, CLONE, ASTYPE, CLAMP, MASKED_FILL, WHERE, MAXIMUM,
 )}  # fmt: skip
 """The Tensor engine's own descriptions by the name of their nodes (they are not in `ops.OPS`: their
 names stay free for a user's scalar operations)."""
