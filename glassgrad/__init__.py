@@ -29,7 +29,7 @@ _LAZY = {  # name here -> (module, name there)
     "Tensor": ("glassgrad._tensor.tensor", "Tensor"),
     "draw_dot": ("glassgrad.viz.visualize", "draw_dot"),
     "stepper": ("glassgrad.viz.backprop_page", "stepper"),
-    "watch": ("glassgrad.viz.training_page", "watch"),
+    "watch": ("glassgrad.viz.grouped", "watch"),
     "gradcheck": ("glassgrad.autograd.gradcheck", "gradcheck"),
     "gradgradcheck": ("glassgrad.autograd.gradcheck", "gradgradcheck"),
     "save": ("glassgrad.io.serialization", "save"),

@@ -135,6 +135,8 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _watch(args: argparse.Namespace) -> int:
+    if args.script:
+        return _watch_script(args)
     from glassgrad.data import LECTURE_XS, LECTURE_YS
     from glassgrad.nn import MLP
     from glassgrad.viz.training_page import watch
@@ -145,6 +147,19 @@ def _watch(args: argparse.Namespace) -> int:
     print(f"loss {page.losses[0]:.4f} -> {page.losses[-1]:.4f} over {args.steps} iterations"
           + (f" (it rose in {rose} of them: the page says why)" if rose else ""))
     print(f"wrote {path}: open it in a browser to step through the training loop")
+    return 0
+
+
+def _watch_script(args: argparse.Namespace) -> int:
+    """Run the program up to its first backward() and write the grouped view of that step."""
+    from glassgrad.viz.grouped import watch_script
+
+    page = watch_script(args.script, args.script_args)
+    path = page.save(args.out)
+    top = page.data["groups"][0]
+    print(f"one step of {args.script}: {top[5]:,} Values in {len(page.data['groups']) - 1:,} groups by the code "
+          f"that made them")
+    print(f"wrote {path}: open it in a browser and click a group to open it")
     return 0
 
 
@@ -219,6 +234,10 @@ def parser() -> argparse.ArgumentParser:
                        help="each neuron's w.x + b as one node; --no-fused builds it from * and + as the lecture "
                        "does (default: fused)")
     watch.add_argument("--out", default=WATCH_PAGE, metavar="FILE.html", help="the page (default: %(default)s)")
+    watch.add_argument("script", nargs="?", metavar="SCRIPT.py",
+                       help="instead, run this program of glassgrad Values up to its first backward() and show that "
+                       "step's graph grouped by the functions and lines that made it (options before SCRIPT.py)")
+    watch.add_argument("script_args", nargs=argparse.REMAINDER, metavar="ARGS", help="the program's arguments")
     watch.set_defaults(run=_watch)
     return top
 

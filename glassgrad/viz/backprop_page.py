@@ -26,7 +26,7 @@ _SIMPLE = re.compile(r"[\w.]+(?:\[\w+\])*")  # a name that needs no parentheses 
 MAX_NAME = 24  # characters: a derived name longer than this is shortened
 
 
-_MARKER = re.compile(r"\{\{(TITLE|SVG|RUN)\}\}")  # the template's markers
+_MARKER = re.compile(r"\{\{([A-Z]+)\}\}")  # a page template's markers, {{TITLE}}
 
 
 def _script_json(data: dict) -> str:
@@ -307,13 +307,17 @@ def render(title: str, data: dict, order: list[Value] | None = None) -> str:
         drawn.graph_attr.update(ranksep="0.25", nodesep="0.12")  # compact: the lecture's neuron fits 1400x900
         svg = drawn.pipe(format="svg", encoding="utf-8")
         svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: the SVG is inline HTML
-    parts = {
-        "TITLE": html.escape(title),
-        "SVG": svg,  # Graphviz escapes every label as XML text
-        "RUN": _script_json(data),
-    }
-    page = files("glassgrad.viz").joinpath("backprop_page.html").read_text(encoding="utf-8")
-    return _MARKER.sub(lambda m: parts[m[1]], page)  # one pass over the template: data is never re-read
+    return fill_template("backprop_page.html", {"TITLE": title, "SVG": svg, "RUN": data})
+
+
+def fill_template(name: str, parts: dict) -> str:
+    """The page template `name` (beside this module) with each `{{KEY}}` replaced by `parts[KEY]`: a
+    title is HTML-escaped, an SVG is inline as it is (Graphviz escapes every label as XML text), data
+    (a dict) becomes JSON safe inside a <script> element. One pass: inserted text is never re-read."""
+    shown = {key: html.escape(value) if key == "TITLE" else value if isinstance(value, str) else _script_json(value)
+             for key, value in parts.items()}
+    page = files("glassgrad.viz").joinpath(name).read_text(encoding="utf-8")
+    return _MARKER.sub(lambda m: shown.get(m[1], m[0]), page)
 
 
 class Page:
