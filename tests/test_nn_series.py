@@ -2,8 +2,8 @@
 ModuleList, ModuleDict, Module.apply, nn.init, nn.utils.clip_grad_norm_, F.layer_norm, F.embedding
 and F.scaled_dot_product_attention: values, gradients (and second derivatives), reprs and errors.
 
-Random draws (Dropout's masks, nn.init's numbers) are checked for their statistics and shapes: their
-numbers equal PyTorch's once glassgrad's generator reproduces PyTorch's streams (the `random` work).
+Random draws (Dropout's masks, nn.init's numbers) are checked for their statistics, and, as glassgrad's
+generator reproduces PyTorch's streams, for being PyTorch's very numbers from the same seed.
 """
 
 from __future__ import annotations
@@ -472,3 +472,59 @@ def test_attention_errors_and_dropout():
     assert dropped.shape == full.shape and not np.allclose(dropped.numpy(), full.numpy())
     assert GF.scaled_dot_product_attention(q, q, q, dropout_p=0.0).tolist() == \
         GF.scaled_dot_product_attention(q, q, q).tolist()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(5,), (40, 7), (3, 4, 16)])
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_dropout_masks_are_torchs(dtype, shape, p):
+    x = np.random.default_rng(3).uniform(1, 2, shape)
+    for seed in (0, 1337):
+        glassgrad.manual_seed(seed)
+        torch.manual_seed(seed)
+        ours = gnn.Dropout(p)(glassgrad.tensor(x, dtype=dtype))
+        theirs = torch.nn.Dropout(p)(torch.tensor(x, dtype=getattr(torch, dtype)))
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        ours, theirs = GF.dropout(glassgrad.tensor(x, dtype=dtype), p), TF.dropout(torch.tensor(x).to(getattr(
+            torch, dtype)), p)  # the stream carries on from the first mask
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_attention_dropout_is_torchs():
+    q = numbers((2, 2, 5, 4), 8)
+    glassgrad.manual_seed(4)
+    torch.manual_seed(4)
+    ours = GF.scaled_dot_product_attention(*(glassgrad.tensor(q),) * 3, dropout_p=0.3, is_causal=True)
+    theirs = TF.scaled_dot_product_attention(*(torch.tensor(q),) * 3, dropout_p=0.3, is_causal=True)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", CALLS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(7, 3), (64, 33), (4, 3, 5)])
+@pytest.mark.parametrize("with_generator", [False, True])
+def test_random_init_gives_torchs_numbers(name, dtype, shape, with_generator):
+    ours, theirs = glassgrad.zeros(shape, dtype=dtype), torch.zeros(shape, dtype=getattr(torch, dtype))
+    glassgrad.manual_seed(11)
+    torch.manual_seed(11)
+    CALLS[name](ginit, ours, glassgrad.Generator().manual_seed(3) if with_generator else None)
+    CALLS[name](torch.nn.init, theirs, torch.Generator().manual_seed(3) if with_generator else None)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_a_model_initialised_by_apply_gets_torchs_weights(torch_float64):
+    def build(t, nn):
+        t.manual_seed(1337)
+        model = nn.Sequential(nn.Embedding(30, 16), nn.Linear(16, 64), nn.GELU(), nn.Linear(64, 30, bias=False))
+
+        def init(module):
+            if isinstance(module, (nn.Linear, nn.Embedding)):
+                t.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if isinstance(module, nn.Linear) and module.bias is not None:
+                t.nn.init.zeros_(module.bias)
+
+        return model.apply(init)
+
+    ours, theirs = build(glassgrad, gnn), build(torch, torch.nn)
+    for (name, p), q in zip(ours.state_dict().items(), theirs.state_dict().values()):
+        np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=name)

@@ -2,7 +2,8 @@
 
 A `Tensor` is a node of the same core as `Value` (`glassgrad.autograd.Node`) whose `data` is an
 array. Its elementwise operations are the very descriptions the scalar engine uses
-(`glassgrad.ops`), computed on arrays; the operations only arrays have (sums, matrix products,
+(`glassgrad.ops`), computed on arrays, and their methods are made from those descriptions
+(`glassgrad._tensor.tensor_methods`); the operations only arrays have (sums, matrix products,
 indexing, softmax) are described in the same way, one `Op` each, in `glassgrad.ops.tensor_ops`: a
 method checks its arguments and makes the node from the description (`_apply`). What changes is
 the shape of things: where numpy broadcasts an input, the node's rule sums that input's share
@@ -31,29 +32,7 @@ import numpy as np
 from glassgrad._tensor.devices import CPU, not_available, target_dtype
 from glassgrad._tensor.devices import device as device_type
 from glassgrad.autograd import Node, backpropagate, data_of, enable_grad, is_grad_enabled
-from glassgrad.ops import (
-    ABS,
-    ADD,
-    COS,
-    DIV,
-    ERF,
-    EXP,
-    LOG,
-    LOG10,
-    MUL,
-    NEG,
-    POW,
-    POW_K,
-    RELU,
-    SIGMOID,
-    SIN,
-    SQRT,
-    SUB,
-    TANH,
-    Op,
-    describe,
-    floatmath,
-)
+from glassgrad.ops import POW, POW_K, Op, describe
 from glassgrad.ops.tensor_ops import (
     ASTYPE,
     CAT,
@@ -69,14 +48,12 @@ from glassgrad.ops.tensor_ops import (
     MASKED_FILL,
     MATMUL,
     MAX,
-    MAXIMUM,
     MEAN,
+    PERMUTE,
     RESHAPE,
     SOFTMAX,
     STD,
     SUM,
-    TENSOR_OPS,
-    TRANSPOSE,
     VAR,
     WHERE,
     Split,
@@ -498,68 +475,23 @@ class Tensor(Node):
         """A copy with its own array; gradients flow through it to self."""
         return _apply(CLONE, (self,))
 
-    # Elementwise arithmetic with numpy broadcasting; numbers and arrays act as constants.
-    def __add__(self, other: Any) -> Tensor:
-        return _binary(ADD, self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return _binary(ADD, _operand(other, self), self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return _binary(SUB, self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _binary(SUB, _operand(other, self), self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return _binary(MUL, self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _binary(MUL, _operand(other, self), self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return _binary(DIV, self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(DIV, _operand(other, self), self)
-
+    # Elementwise arithmetic (+ - * /, comparisons, ...) is made from the registry (_tensor/tensor_methods.py);
+    # numbers and arrays act as constants. `**` picks x ** y or x ** k for a number k.
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, (Tensor, np.ndarray, list, tuple)):
             return _binary(POW, self, other)
         k = _real(other, "unsupported exponent for **")
-        return _result(POW_K.on_arrays(k, self.data), (self,), f"**{floatmath.shortest(k)}",
-                       partial(POW_K.derivative, k))
+        name, rule = POW_K.bound(k)
+        return _result2(POW_K.on_arrays(k, self.data), self, None, name, rule)
 
     def __rpow__(self, other: Any) -> Tensor:
         return _binary(POW, _operand(other, self), self)
-
-    def __neg__(self) -> Tensor:
-        return _unary(NEG, self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return _matmul(self, other if isinstance(other, Tensor) else _operand(other, self))
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return _matmul(_operand(other, self), self)
-
-    # Comparisons give elementwise bool Tensors (constants), as PyTorch's do.
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _compare(np.equal, self, other, "==")
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _compare(np.not_equal, self, other, "!=")
-
-    def __gt__(self, other: Any) -> Tensor:
-        return _compare(np.greater, self, other, ">")
-
-    def __ge__(self, other: Any) -> Tensor:
-        return _compare(np.greater_equal, self, other, ">=")
-
-    def __lt__(self, other: Any) -> Tensor:
-        return _compare(np.less, self, other, "<")
-
-    def __le__(self, other: Any) -> Tensor:
-        return _compare(np.less_equal, self, other, "<=")
 
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Whether every element (along `dim`) is nonzero, as a bool Tensor."""
@@ -606,9 +538,6 @@ class Tensor(Node):
         """Set every element to `value`, in place."""
         return self._inplace("fill_", lambda x, v: _index_put(x, Ellipsis, v), value, cast=True)
 
-    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Clamp to [min, max], in place."""
-        return self._inplace("clamp_", lambda x, _: x.clamp(min, max))
 
     def _inplace(self, op: str, compute: Any, other: Any = None, cast: bool = False) -> Tensor:
         """Change self in place to `compute(self, other)`, as PyTorch's in-place operations do.
@@ -671,59 +600,13 @@ class Tensor(Node):
                 setattr(old, name, getattr(self, name))
         return old
 
-    # Elementwise functions: the same descriptions as the scalar engine's (glassgrad.ops).
-    def exp(self) -> Tensor:
-        """e^x."""
-        return _unary(EXP, self)
-
-    def log(self) -> Tensor:
-        """ln x (natural logarithm); -inf at 0, nan below."""
-        return _unary(LOG, self)
-
-    def tanh(self) -> Tensor:
-        """tanh x = (e^2x - 1) / (e^2x + 1)."""
-        return _unary(TANH, self)
-
-    def relu(self) -> Tensor:
-        """max(x, 0) as PyTorch: nan stays nan and -0.0 stays -0.0."""
-        return _unary(RELU, self)
-
-    def sigmoid(self) -> Tensor:
-        """1 / (1 + e^-x)."""
-        return _unary(SIGMOID, self)
-
-    def sqrt(self) -> Tensor:
-        """√x."""
-        return _unary(SQRT, self)
-
-    def abs(self) -> Tensor:
-        """|x|; its derivative at 0 is 0, as PyTorch's."""
-        return _unary(ABS, self)
-
-    def sin(self) -> Tensor:
-        """sin x."""
-        return _unary(SIN, self)
-
-    def cos(self) -> Tensor:
-        """cos x."""
-        return _unary(COS, self)
-
-    def log10(self) -> Tensor:
-        """log10 x = ln x / ln 10."""
-        return _unary(LOG10, self)
-
-    def erf(self) -> Tensor:
-        """erf x = 2/√π ∫₀ˣ e^(-t²) dt; the normal distribution function is (1 + erf(x/√2)) / 2."""
-        return _unary(ERF, self)
-
+    # The elementwise functions (exp, log, tanh, sqrt, ...) are made from the registry (_tensor/tensor_methods.py).
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         """x limited to [min, max] (either may be None); the gradient flows where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clamp: give min=, max= or both")
         low, high = (-np.inf if min is None else _bound(min, "min"), np.inf if max is None else _bound(max, "max"))
         return _apply(CLAMP, (self,), low, high)
-
-    clip = clamp
 
     def pow(self, exponent: Any) -> Tensor:
         """x ** exponent."""
@@ -892,7 +775,7 @@ class Tensor(Node):
         if len(dims) != self.ndim:
             raise ValueError(f"permute: {len(dims)} dims {dims} for a tensor of {self.ndim} dimensions {self.shape}")
         axes = _axes(dims, self.ndim, "permute")
-        return _apply(TRANSPOSE, (self,), axes)
+        return _apply(PERMUTE, (self,), axes)
 
     def transpose(self, *axes: int) -> Tensor:
         """PyTorch's `transpose(dim0, dim1)`: those two axes swapped. Also numpy's: all axes reversed
@@ -1031,14 +914,7 @@ _result = Tensor.result
 _result2 = Tensor.result2
 
 
-_UFUNC_OPERATORS = {  # numpy's functions that are a Tensor's operators or methods
-    np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul, np.true_divide: operator.truediv,
-    np.power: operator.pow, np.matmul: operator.matmul, np.negative: operator.neg,
-    np.equal: operator.eq, np.not_equal: operator.ne, np.less: operator.lt, np.less_equal: operator.le,
-    np.greater: operator.gt, np.greater_equal: operator.ge,
-    np.exp: Tensor.exp, np.log: Tensor.log, np.log10: Tensor.log10, np.sqrt: Tensor.sqrt, np.tanh: Tensor.tanh,
-    np.absolute: Tensor.abs, np.sin: Tensor.sin, np.cos: Tensor.cos,
-}  # fmt: skip
+_UFUNC_OPERATORS: dict[np.ufunc, Any] = {}  # numpy functions that are a Tensor operator or method (the registry)
 
 
 def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Tensor:
@@ -1054,10 +930,6 @@ def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Te
             _link_view(out, inputs[0], op, params)
         return out
     return _result(op.on_arrays(*params, *[x.data for x in inputs]), inputs, op.name, rule)
-
-
-def _unary(op: Op, a: Tensor) -> Tensor:
-    return _result2(op.on_arrays(a.data), a, None, op.name, op.derivative)
 
 
 def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
@@ -1275,11 +1147,8 @@ def _index_put(x: Tensor, index: Any, value: Any) -> Tensor:
 
 def _description(name: str) -> Op | None:
     """The description of the operation that names its nodes `name` (None if unknown: it reads everything)."""
-    found = TENSOR_OPS.get(name)
-    if found is None:
-        described = describe(name)
-        found = described[0] if described else None
-    return found
+    described = describe(name)
+    return described[0] if described else None
 
 
 # In-place changes by the array they were written into: a view (reshape, slice, transpose, detach)
@@ -1458,12 +1327,6 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     return _apply(WHERE, (x, y), c)
 
 
-def maximum(input: Any, other: Any) -> Tensor:
-    """The elementwise larger of two tensors (nan if either is); ties share the gradient."""
-    a = input if isinstance(input, Tensor) else _operand(input, other)
-    return _binary(MAXIMUM, a, other)
-
-
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """The tensors joined along `dim`; they must agree in every other dimension."""
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
@@ -1487,3 +1350,6 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if len({t.shape for t in tensors}) > 1:
         raise ValueError(f"stack: expects each tensor to be equal size, got {', '.join(str(t.shape) for t in tensors)}")
     return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+import glassgrad._tensor.tensor_methods  # noqa: E402, F401  (the methods made from the registry join Tensor)

@@ -16,7 +16,7 @@ import numpy as np
 from glassgrad._tensor import tensor as _tensor
 from glassgrad._tensor.creation import wrap
 from glassgrad._tensor.dtypes import int64
-from glassgrad._tensor.random import rand
+from glassgrad._tensor.random import bernoulli_
 from glassgrad._tensor.tensor import Tensor
 from glassgrad.ops import tensor_ops
 
@@ -153,7 +153,8 @@ def check_dropout(p: Any) -> float:
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """In training, each element zeroed with probability `p` and the others scaled by 1 / (1 - p), so the
-    expected value is unchanged; the mask is drawn from the default generator. Otherwise the input itself."""
+    expected value is unchanged; the mask is drawn from the default generator, as PyTorch draws it (the
+    same seed drops the same elements). Otherwise the input itself."""
     p = check_dropout(p)
     if inplace:
         raise NotImplementedError("dropout: inplace=True is not supported by glassgrad; use the result instead")
@@ -161,8 +162,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:
         return input * 0.0
-    keep = rand(input.shape, dtype=input.dtype).data < 1.0 - p
-    return input * wrap(keep.astype(input.dtype) / np.asarray(1.0 - p, dtype=input.dtype))
+    noise = bernoulli_(np.empty(input.shape, dtype=input.dtype), 1.0 - p)  # PyTorch's draws: its mask
+    noise /= noise.dtype.type(1.0 - p)
+    return input * wrap(noise)
 
 
 def layer_norm(

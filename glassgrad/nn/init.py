@@ -1,9 +1,9 @@
 """Initialising weights in place, as `torch.nn.init`: `normal_(w, mean=0.0, std=0.02)`, `zeros_(b)`, ...
 
 Each fills the tensor's numbers (a parameter stays the same object, so optimizers made before still
-hold it), records no graph, and returns the tensor. Random values are drawn with glassgrad's
-`randn`/`rand` from `generator` (the default generator without one), as PyTorch's `normal_` and
-`uniform_` draw: mean + std * z, and a + (b - a) * u.
+hold it), records no graph, and returns the tensor. Random values are drawn from `generator` (the
+default generator without one) by `glassgrad.random.normal` and `uniform`, which give PyTorch's
+`normal_` and `uniform_` numbers: the same seed initialises a model with PyTorch's weights.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad._tensor.random import Generator, rand, randn
+from glassgrad._tensor.random import Generator, normal, uniform
 from glassgrad._tensor.tensor import Tensor
 
 _GAINS = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3,
@@ -38,7 +38,8 @@ def _floating(tensor: Tensor, where: str) -> None:
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Numbers uniform in [a, b)."""
     _floating(tensor, "uniform_")
-    return _fill(tensor, rand(tensor.shape, generator=generator, dtype=tensor.dtype) * (b - a) + a)
+    uniform(tensor.data, a, b, generator)
+    return tensor
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None) -> Tensor:
@@ -46,7 +47,8 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Gene
     _floating(tensor, "normal_")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _fill(tensor, randn(tensor.shape, generator=generator, dtype=tensor.dtype) * std + mean)
+    normal(tensor.data, mean, std, generator)
+    return tensor
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -106,7 +108,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | No
     if _is_empty(tensor):
         return tensor
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    bound = math.sqrt(3.0) * (gain * math.sqrt(2.0 / float(fan_in + fan_out)))  # PyTorch's order of rounding
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -125,7 +127,7 @@ def kaiming_uniform_(
     """Uniform in [-b, b], b = gain √(3 / fan) (He et al.), fan the inputs (or outputs, mode='fan_out')."""
     if _is_empty(tensor):
         return tensor
-    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    bound = math.sqrt(3.0) * (calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))
     return uniform_(tensor, -bound, bound, generator)
 
 
