@@ -878,6 +878,8 @@ class Tensor(Node):
         seen: set = set()
         wrapped = []
         for g in grads:
+            if isinstance(g, np.generic):  # a 0-d gradient numpy computed as a scalar
+                g = np.array(g)
             if type(g) is np.ndarray:
                 if g.base is not None or id(g) in seen or not g.flags.writeable:
                     g = np.array(g)
