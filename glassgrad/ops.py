@@ -146,7 +146,8 @@ def power(x: Any, y: Any) -> Any:
 
 def power_by(x: Any, k: float) -> Any:
     """x ** k for a number k, as PyTorch computes `tensor ** k`: k = 0.5 is √x and k = -0.5 is 1/√x, so
-    √-0.0 is -0.0 and √-inf is nan (C's pow gives 0.0 and inf); other exponents are C's pow."""
+    √-0.0 is -0.0 and √-inf is nan (C's pow gives 0.0 and inf); on arrays k = 3 is x·x·x and k = -2 is
+    1/(x·x), to the last bit PyTorch's; other exponents are C's pow."""
     root = k == 0.5 or k == -0.5
     if type(x) is float:
         if not root:
@@ -155,6 +156,8 @@ def power_by(x: Any, k: float) -> Any:
     if isinstance(x, Node):
         return x**k
     with np.errstate(all="ignore"):
+        if k == 3.0 or k == -2.0:  # PyTorch multiplies for these, as numpy itself does for k = 2 and -1
+            return x * x * x if k > 0 else 1.0 / (x * x)
         return x**k if not root else np.sqrt(x) if k > 0 else 1.0 / np.sqrt(x)
 
 

@@ -59,6 +59,7 @@ from glassgrad.tensor_ops import (
     EXPAND,
     INDEX,
     INDEX_PUT,
+    LAYER_NORM,
     LINEAR,
     LOG_SOFTMAX,
     MASKED_FILL,
@@ -1143,11 +1144,49 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
     return checked_cross_entropy(logits, t)
 
 
-def checked_cross_entropy(logits: Tensor, classes: np.ndarray) -> Tensor:
-    """`cross_entropy` of logits (n, classes) and n integer classes already checked to be in range."""
+def checked_cross_entropy(
+    logits: Tensor, classes: np.ndarray, rows: np.ndarray | None = None, reduction: str = "mean"
+) -> Tensor:
+    """`cross_entropy` of logits (n, classes) and integer classes already checked to be in range, as one
+    node: for every row, or only for `rows` (the others ignored); their mean, or their sum."""
     target = np.zeros(logits.shape, dtype=bool)
-    target[np.arange(len(classes)), classes] = True
-    return _apply(CROSS_ENTROPY, (logits,), target)
+    target[np.arange(len(classes)) if rows is None else rows, classes] = True
+    divisor = len(classes) if reduction == "mean" else 1
+    return _apply(CROSS_ENTROPY, (logits,), target, rows, divisor)
+
+
+def layer_norm(
+    x: Tensor,
+    normalized_shape: Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias over the last dimensions, `normalized_shape`, with the
+    biased variance, as one node (PyTorch's `F.layer_norm`)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"layer_norm: the input must be a Tensor, got {type(x).__name__}")
+    shape = _sizes(
+        (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else (tuple(normalized_shape),),
+        "layer_norm",
+    )
+    k = len(shape)
+    if not k or x.shape[x.ndim - k :] != shape or x.ndim < k:
+        raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), got {x.shape}")
+    inputs, affine = [x], ""
+    for name, p in (("w", weight), ("b", bias)):
+        if p is None:
+            continue
+        if not isinstance(p, Tensor) or p.shape != shape or p.dtype != x.dtype:
+            what = f"{p.dtype} {p.shape}" if isinstance(p, Tensor) else type(p).__name__
+            raise ValueError(
+                f"layer_norm: the {'weight' if name == 'w' else 'bias'} must be a {x.dtype} "
+                f"Tensor of shape {shape}, got {what}"
+            )
+        inputs.append(p)
+        affine += name
+    axes = tuple(range(x.ndim - k, x.ndim))
+    return _apply(LAYER_NORM, tuple(inputs), axes, _real(eps, "layer_norm: eps"), affine)
 
 
 def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:

@@ -83,12 +83,18 @@ def _spread(g, shape, axis, keepdims):
     return expand(g, shape)
 
 
+def _rows(x, width):
+    """x (..., width) as one matrix of rows: one BLAS call for all of them, where numpy would multiply a
+    stack one matrix at a time."""
+    return x if x.ndim == 2 else x.reshape((math.prod(x.shape[:-1]), width))  # not -1: a width may be 0
+
+
 # Matrix products. Their rules take `need` (which inputs need a share at all), bound when a node is
 # made from inputs some of which require no gradient, so that no unneeded product is computed.
 def _matmul(a, b):
     with np.errstate(all="ignore"):  # inf * 0 is nan silently, as in PyTorch
         if a.ndim > 2 and b.ndim == 2 and a.shape[-1] == b.shape[0]:  # a stack of rows: one BLAS call, as torch
-            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[1:])
+            return (_rows(a, b.shape[0]) @ b).reshape(a.shape[:-1] + b.shape[1:])
         return a @ b
 
 
@@ -98,8 +104,8 @@ def _matmul_rule(g, out, a, b, need=(True, True)):
     if a.ndim == 2 and b.ndim == 2:
         return (g @ b.T if need[0] else None, a.T @ g if need[1] else None)
     if a.ndim > 2 and b.ndim == 2:  # a stack of rows times one matrix: one matrix product over all rows
-        g2, a2 = g.reshape((-1, g.shape[-1])), a.reshape((-1, a.shape[-1]))
-        return ((g2 @ b.T).reshape(a.shape) if need[0] else None, a2.T @ g2 if need[1] else None)
+        g2 = _rows(g, b.shape[1])
+        return ((g2 @ b.T).reshape(a.shape) if need[0] else None, _rows(a, b.shape[0]).T @ g2 if need[1] else None)
     a_vector, b_vector = a.ndim == 1, b.ndim == 1
     a2 = a.reshape((1,) + a.shape) if a_vector else a
     b2 = b.reshape(b.shape + (1,)) if b_vector else b
@@ -114,18 +120,17 @@ MATMUL = Op("@", _matmul_rule, on_arrays=_matmul, formula="{0} @ {1}", precedenc
 
 def _linear(x, w, b=None):
     with np.errstate(all="ignore"):  # inf * 0 is nan silently, as in PyTorch and `@`
-        data = x @ w.T
+        data = _rows(x, w.shape[1]) @ w.T
         if b is not None:
             data += b
-    return data
+    return data if x.ndim == 2 else data.reshape(x.shape[:-1] + w.shape[:1])
 
 
 def _linear_rule(g, out, x, w, b=None, need=(True, True, True)):
     """y = x W^T + b: dy/dx = g W, dy/dW = g^T x, dy/db = g summed over the batch (scalar twin: 'linear')."""
-    rows = math.prod(x.shape[:-1])  # the batch axes as one (not -1: a width may be 0)
-    g2 = g.reshape((rows, w.shape[0])) if g.ndim != 2 else g
-    x2 = x.reshape((rows, w.shape[1])) if x.ndim != 2 else x
-    dx, dw = g @ w if need[0] else None, g2.T @ x2 if need[1] else None
+    g2 = _rows(g, w.shape[0])
+    dx = (g2 @ w).reshape(x.shape) if need[0] else None
+    dw = g2.T @ _rows(x, w.shape[1]) if need[1] else None
     return (dx, dw) if b is None else (dx, dw, g2.sum(axis=0) if need[2] else None)
 
 
@@ -245,21 +250,58 @@ def _log_softmax_rule(axis, g, out, a):
 LOG_SOFTMAX = Op("log_softmax", _log_softmax_rule, on_arrays=_log_softmax, reads="{out}")
 
 
-def _cross_entropy(target, z):
+def _normalized(axes, eps, x):
+    """(x - mean) / sqrt(var + eps) over `axes`, and 1 / sqrt(var + eps) (the biased variance)."""
+    centred = x - x.mean(axis=axes, keepdims=True)
+    rstd = ((centred * centred).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    return centred * rstd, rstd
+
+
+def _layer_norm(axes, eps, affine, x, *weight_bias):
+    with np.errstate(all="ignore"):
+        out, _ = _normalized(axes, eps, x)
+        for k, p in zip(affine, weight_bias):  # affine: "w", "b" or "wb", which of the two are inputs
+            out = out * p if k == "w" else out + p
+        return out
+
+
+def _layer_norm_rule(axes, eps, affine, g, out, x, *weight_bias):
+    """y = xhat w + b with xhat = (x - mean) rstd over the normalised axes: dy/dx = rstd (gw - mean(gw)
+    - xhat mean(gw xhat)) with gw = g w, dy/dw = g xhat and dy/db = g, each summed over the other axes."""
+    xhat, rstd = _normalized(axes, eps, x)
+    gw = g * weight_bias[0] if affine[:1] == "w" else g
+    dx = rstd * (gw - gw.mean(axis=axes, keepdims=True) - xhat * (gw * xhat).mean(axis=axes, keepdims=True))
+    others = tuple(range(x.ndim - len(axes)))
+    shares = [g * xhat if k == "w" else g for k in affine]
+    return (dx, *(share.sum(axis=others) if others else share for share in shares))
+
+
+def _layer_norm_reads(k: int, n: int) -> str:
+    """Every share reads x, and the weight if it is an input (a little more than the bias's share needs)."""
+    return "{0}" if n == 1 else "{0} {1}"
+
+
+LAYER_NORM = Op("layer_norm", _layer_norm_rule, on_arrays=_layer_norm, reads=_layer_norm_reads)
+
+
+def _cross_entropy(target, rows, divisor, z):
     with np.errstate(all="ignore"):
         shifted = z - z.max(axis=1, keepdims=True)
         lse = np.log(np.exp(shifted).sum(axis=1))
-        return np.asarray((lse - shifted[target]).mean(), dtype=z.dtype)
+        counted = lse if rows is None else lse[rows]
+        return np.asarray((counted - shifted[target]).sum() / divisor, dtype=z.dtype)
 
 
-def _cross_entropy_rule(target, g, out, logits):
-    """d(mean_i -log softmax(z_i)[t_i])/dz = (softmax(z) - onehot(t)) g / n, computed as PyTorch does: the
-    picked log-probabilities get -g/n, every other element exactly 0 (whatever g is), then log_softmax's rule."""
-    picked = zero_where(~target, expand(-g / target.shape[0], target.shape))
+def _cross_entropy_rule(target, rows, divisor, g, out, logits):
+    """d(sum_i -log softmax(z_i)[t_i] / divisor)/dz = (softmax(z) - onehot(t)) g / divisor over the counted
+    rows, computed as PyTorch does: the picked log-probabilities get -g/divisor, every other element exactly
+    0 (whatever g is), then log_softmax's rule (so an ignored row gets 0, or nan where its logits are)."""
+    picked = zero_where(~target, expand(-g / divisor, target.shape))
     return (picked - softmax(logits, -1) * picked.sum(axis=-1, keepdims=True),)
 
 
-# `target`: the one-hot boolean mask of the target classes, one True per row
+# `target`: the one-hot boolean mask of the target classes, one True per counted row (none in an ignored
+# row); `rows`: the counted rows (None: all); `divisor`: their number for the mean, 1 for the sum
 CROSS_ENTROPY = Op("cross_entropy", _cross_entropy_rule, on_arrays=_cross_entropy, reads="{0}")
 
 
@@ -315,8 +357,20 @@ INDEX = Op("index", _index_rule, on_arrays=_index, reads="")
 
 def _scatter(index, shape, x):
     out = np.zeros(shape, dtype=x.dtype)
-    np.add.at(out, index, x)
+    if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size:  # rows, as an embedding takes
+        _add_rows(out, index.ravel() % shape[0], x.reshape((index.size,) + shape[1:]))
+    else:
+        np.add.at(out, index, x)
     return out
+
+
+def _add_rows(out, rows, x):
+    """out[rows[i]] += x[i] for each i, a row taken twice adding twice: the rows sorted and each run of
+    one row summed at once (np.add.at adds element by element, ten times slower)."""
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+    starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+    out[rows[starts]] += np.add.reduceat(x[order], starts, axis=0)
 
 
 def _scatter_rule(index, shape, g, out, a):
@@ -434,8 +488,8 @@ MAXIMUM = Op("maximum", _maximum_rule, on_arrays=np.maximum, reads="{0} {1}")  #
 
 
 TENSOR_OPS = {op.name: op for op in (
-    MATMUL, LINEAR, SUM, MEAN, VAR, STD, MAX, SOFTMAX, LOG_SOFTMAX, CROSS_ENTROPY, RESHAPE, TRANSPOSE, EXPAND,
-    INDEX, SCATTER, INDEX_PUT, CAT, CLONE, ASTYPE, CLAMP, MASKED_FILL, WHERE, MAXIMUM,
+    MATMUL, LINEAR, SUM, MEAN, VAR, STD, MAX, SOFTMAX, LOG_SOFTMAX, CROSS_ENTROPY, LAYER_NORM, RESHAPE, TRANSPOSE,
+    EXPAND, INDEX, SCATTER, INDEX_PUT, CAT, CLONE, ASTYPE, CLAMP, MASKED_FILL, WHERE, MAXIMUM,
 )}  # fmt: skip
 """The Tensor engine's own descriptions by the name of their nodes (they are not in `ops.OPS`: their
 names stay free for a user's scalar operations)."""

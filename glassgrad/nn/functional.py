@@ -63,8 +63,9 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
     """mean_i -log softmax(input_i)[target_i] over the rows whose target is not `ignore_index`:
     the loss of a classifier from its logits (N, C) and integer classes (N,)."""
     rows, classes = _class_targets(input, target, ignore_index, "cross_entropy")
-    if reduction == "mean" and len(rows) == input.shape[0]:
-        return _tensor.checked_cross_entropy(input, classes)  # one node, with the fused softmax - onehot rule
+    if reduction in ("mean", "sum"):  # one node, with the fused softmax - onehot rule
+        every = len(rows) == input.shape[0]
+        return _tensor.checked_cross_entropy(input, classes, None if every else rows, reduction)
     return nll_loss(log_softmax(input, dim=1), target, ignore_index, reduction)
 
 
@@ -105,6 +106,13 @@ def softmax(input: Tensor, dim: int | None = None) -> Tensor:
 def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
     """x - log(sum(e^x)) along `dim`."""
     return input.log_softmax(_dim(dim, "log_softmax"))
+
+
+def layer_norm(
+    input: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5
+) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias over the last dimensions `normalized_shape`."""
+    return _tensor.layer_norm(input, normalized_shape, weight, bias, eps)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -18,7 +18,7 @@ from glassgrad.dtypes import int64
 from glassgrad.nn.layers import _check_size, _float_dtype
 from glassgrad.nn.module import Module
 from glassgrad.nn.parameter import Parameter
-from glassgrad.tensor import Tensor
+from glassgrad.tensor import Tensor, layer_norm
 
 
 class BatchNorm1d(Module):
@@ -127,15 +127,7 @@ class LayerNorm(Module):
             raise ValueError(
                 f"LayerNorm: expected input of shape (*, {', '.join(map(str, self.normalized_shape))}), got {shape}"
             )
-        axes = tuple(range(x.ndim - k, x.ndim))
-        mean = x.mean(axis=axes, keepdims=True)
-        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
-        out = (x - mean) / (var + self.eps) ** 0.5
-        if self.weight is not None:
-            out = out * self.weight
-        if self.bias is not None:
-            out = out + self.bias
-        return out
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
