@@ -34,7 +34,7 @@ import micrograd.nn as mg_nn  # noqa: E402
 
 import glassgrad.nn as gg_nn  # noqa: E402
 from glassgrad import Value  # noqa: E402
-from glassgrad.training import moons_data, moons_lr, train_moons_scalar  # noqa: E402
+from glassgrad.apps.training import moons_data, moons_lr, train_moons_scalar  # noqa: E402
 
 STEPS = 8
 

@@ -26,13 +26,14 @@ import torch
 import torch.nn.functional as F
 from threadpoolctl import threadpool_info
 
-from glassgrad import nn, training
+from glassgrad import nn
+from glassgrad._tensor.tensor import Tensor, cross_entropy
+from glassgrad.apps import training
 from glassgrad.autograd import no_grad
 from glassgrad.engine import Value
 from glassgrad.nn import Linear
 from glassgrad.nn import TensorMLP as MLP
 from glassgrad.optim import Adam
-from glassgrad.tensor import Tensor, cross_entropy
 
 
 def blas_threads() -> int:

@@ -6,9 +6,7 @@ here too (`glassgrad.tensor`, `glassgrad.randn`, `glassgrad.nn`, `glassgrad.opti
 `import glassgrad as torch` runs PyTorch code: see docs/torch_compat.md.
 """
 
-import sys
 from importlib import import_module
-from types import ModuleType
 from typing import Any
 
 from glassgrad.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
@@ -17,41 +15,46 @@ from glassgrad.ops import op
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("nn", "optim", "random", "dtypes")
+_SUBMODULES = {  # name here -> module (PyTorch's torch.random and torch.dtypes-like names)
+    "nn": "glassgrad.nn",
+    "optim": "glassgrad.optim",
+    "random": "glassgrad._tensor.random",
+    "dtypes": "glassgrad._tensor.dtypes",
+}
 
 _LAZY = {  # name here -> (module, name there)
-    "Tensor": ("glassgrad.tensor", "Tensor"),
-    "draw_dot": ("glassgrad.visualize", "draw_dot"),
-    "stepper": ("glassgrad.backprop_page", "stepper"),
-    "watch": ("glassgrad.training_page", "watch"),
-    "gradcheck": ("glassgrad.gradient_check", "gradcheck"),
-    "gradgradcheck": ("glassgrad.gradient_check", "gradgradcheck"),
-    "save": ("glassgrad.serialization", "save"),
-    "load": ("glassgrad.serialization", "load"),
-    "to_torch": ("glassgrad.torch_bridge", "to_torch"),
-    "from_torch": ("glassgrad.torch_bridge", "from_torch"),
+    "Tensor": ("glassgrad._tensor.tensor", "Tensor"),
+    "draw_dot": ("glassgrad.viz.visualize", "draw_dot"),
+    "stepper": ("glassgrad.viz.backprop_page", "stepper"),
+    "watch": ("glassgrad.viz.training_page", "watch"),
+    "gradcheck": ("glassgrad.autograd.gradcheck", "gradcheck"),
+    "gradgradcheck": ("glassgrad.autograd.gradcheck", "gradgradcheck"),
+    "save": ("glassgrad.io.serialization", "save"),
+    "load": ("glassgrad.io.serialization", "load"),
+    "to_torch": ("glassgrad.io.torch_bridge", "to_torch"),
+    "from_torch": ("glassgrad.io.torch_bridge", "from_torch"),
     # dtypes, under PyTorch's names and aliases
-    **{name: ("glassgrad.dtypes", name) for name in ("float32", "float64", "int64", "get_default_dtype")},
-    "set_default_dtype": ("glassgrad.dtypes", "set_default_dtype"),
-    "bool": ("glassgrad.dtypes", "bool_"),
-    "float": ("glassgrad.dtypes", "float32"),
-    "double": ("glassgrad.dtypes", "float64"),
-    "long": ("glassgrad.dtypes", "int64"),
+    **{name: ("glassgrad._tensor.dtypes", name) for name in ("float32", "float64", "int64", "get_default_dtype")},
+    "set_default_dtype": ("glassgrad._tensor.dtypes", "set_default_dtype"),
+    "bool": ("glassgrad._tensor.dtypes", "bool_"),
+    "float": ("glassgrad._tensor.dtypes", "float32"),
+    "double": ("glassgrad._tensor.dtypes", "float64"),
+    "long": ("glassgrad._tensor.dtypes", "int64"),
     # making tensors
     **{
-        name: ("glassgrad.creation", name)
-        for name in ("zeros", "ones", "full", "empty", "arange", "linspace")
+        name: ("glassgrad._tensor.creation", name)
+        for name in ("tensor", "zeros", "ones", "full", "empty", "arange", "linspace")
         + ("zeros_like", "ones_like", "full_like", "empty_like")
     },
     # functions of tensors
     **{
-        name: ("glassgrad.functions", name)
+        name: ("glassgrad._tensor.functions", name)
         for name in ("tanh", "exp", "log", "log10", "sqrt", "abs", "sin", "cos", "sigmoid", "relu", "softmax")
         + ("clamp", "pow", "all", "any", "isclose", "allclose", "equal", "cat", "stack", "unbind", "maximum", "where")
     },
     # random numbers
     **{
-        name: ("glassgrad.random", name)
+        name: ("glassgrad._tensor.random", name)
         for name in ("Generator", "manual_seed", "default_generator", "randn", "rand", "randint", "randperm")
         + ("multinomial", "randn_like", "rand_like")
     },
@@ -60,26 +63,9 @@ _LAZY = {  # name here -> (module, name there)
 __all__ = ["Value", "detect_anomaly", "enable_grad", "grad", "is_grad_enabled", "no_grad", "op", *_SUBMODULES, *_LAZY]
 
 
-class _Package(ModuleType):
-    """glassgrad's own module type, for one name clash: `glassgrad.tensor` is the module tensor.py, and
-    PyTorch's `torch.tensor(data)` makes a tensor. The module answers both: called, it is `creation.tensor`."""
-
-    @property
-    def tensor(self) -> ModuleType:
-        import_module("glassgrad.creation")  # makes the module callable
-        return import_module("glassgrad.tensor")
-
-    @tensor.setter
-    def tensor(self, module: ModuleType) -> None:
-        """The import system records the submodule here; the property above answers instead."""
-
-
-sys.modules[__name__].__class__ = _Package
-
-
 def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
-        return import_module(f"glassgrad.{name}")
+        return import_module(_SUBMODULES[name])
     if name in _LAZY:
         module, attribute = _LAZY[name]
         return getattr(import_module(module), attribute)

@@ -2,6 +2,6 @@
 
 import sys
 
-from glassgrad.cli import main
+from glassgrad.apps.cli import main
 
 sys.exit(main())

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad import floatmath, ops
+from glassgrad import ops
 from glassgrad.autograd import Node
-from glassgrad.ops import ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op
+from glassgrad.ops import ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op, floatmath
 
 _MICROGRAD_BACKWARD = (
     "a Value's derivative comes from its operation's description, not from a closure in `_backward`: "

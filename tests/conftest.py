@@ -27,7 +27,7 @@ class Ran:
 def glassgrad(capsys):
     """`glassgrad ARGS...` run in this process (as the `glassgrad` script runs `cli.main`): its exit
     status and output. Each command also has one test that runs it as a real subprocess."""
-    from glassgrad import cli
+    from glassgrad.apps import cli
 
     def run(*args: str) -> Ran:
         capsys.readouterr()

@@ -12,11 +12,11 @@ import torch
 import torch.nn.functional as F
 
 from glassgrad import Tensor, Value, from_torch, losses  # noqa: F401
-from glassgrad.cli import main
+from glassgrad.apps.cli import main
+from glassgrad.apps.digits import run_digits  # noqa: F401
+from glassgrad.apps.training import run_moons  # noqa: F401
 from glassgrad.data import make_moons  # noqa: F401
-from glassgrad.digits import run_digits  # noqa: F401
 from glassgrad.optim import SGD, Adam, AdamW, CosineAnnealingLR, LambdaLR, StepLR  # noqa: F401
-from glassgrad.training import run_moons  # noqa: F401
 
 NAN, INF = float("nan"), float("inf")
 

@@ -77,7 +77,7 @@ def test_unusable_output_folder(glassgrad, tmp_path):
 
 
 def test_resuming_a_scalar_model_of_the_wrong_shape(glassgrad, tmp_path):
-    from glassgrad import serialization
+    from glassgrad.io import serialization
     from glassgrad.nn import MLP
 
     path = serialization.save(MLP(3, [4, 1], seed=0), tmp_path / "three_inputs.json")

@@ -16,9 +16,9 @@ import pytest
 import glassgrad
 from glassgrad import Tensor, Value, losses
 from glassgrad.data import make_moons
-from glassgrad.explain import evaluate
 from glassgrad.nn import MLP, TensorMLP
 from glassgrad.optim import SGD
+from glassgrad.viz.explain import evaluate
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 DOC_ROW = re.compile(r"^\| (?P<what>[^|]+?) \| `(?P<code>.+?)` \| `(?P<error>\w+): (?P<message>.+)` \|$")

@@ -7,7 +7,9 @@ import sys
 import pytest
 from external_tools import require
 
-from glassgrad import Value, cli, explain
+from glassgrad import Value
+from glassgrad.apps import cli
+from glassgrad.viz import explain
 
 NEURON = ["tanh(x1*w1 + x2*w2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
 

@@ -32,9 +32,10 @@ import pytest
 import torch
 
 import glassgrad
-from glassgrad import Value, engine, floatmath, ops
+from glassgrad import Value, engine, ops
+from glassgrad._tensor.tensor import Tensor, cat, cross_entropy, linear, maximum, where
 from glassgrad.autograd import topological_order
-from glassgrad.tensor import Tensor, cat, cross_entropy, linear, maximum, where
+from glassgrad.ops import floatmath
 
 EXTREMES = (1e-300, -1e-300, 1e300, -1e300, math.inf, -math.inf, math.nan, 0.0, -0.0, -1.0, -2.5)
 CONSTANTS = (2.0, -1.5, 0.5, 3.0, 0.0, -0.0, 1e300, -1e-300)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import glassgrad as gg
-from glassgrad.tensor import Tensor
+from glassgrad._tensor.tensor import Tensor
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(4, 5))

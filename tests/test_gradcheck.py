@@ -10,9 +10,9 @@ import pytest
 
 import glassgrad
 from glassgrad import Tensor, Value
-from glassgrad import tensor as tensor_ops
+from glassgrad._tensor import tensor as tensor_ops
+from glassgrad.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from glassgrad.engine import linear
-from glassgrad.gradient_check import GradcheckError, gradcheck, gradgradcheck
 
 UNARY = {
     "neg": (lambda x: -x, [-1.3, 0.2, 2.5]),

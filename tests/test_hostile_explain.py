@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from external_tools import require
 
-from glassgrad import Value, visualize
-from glassgrad.cli import main
+from glassgrad import Value
+from glassgrad.apps.cli import main
+from glassgrad.viz import visualize
 
 TIME_LIMIT = 1.0  # seconds, for parsing, the engine, the page and Graphviz's layout together
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import glassgrad
-from glassgrad import serialization, tensor_serialization
+from glassgrad.io import serialization, tensor_serialization
 from glassgrad.nn import MLP as ScalarMLP
 from glassgrad.nn import Linear
 from glassgrad.nn import TensorMLP as MLP
@@ -237,7 +237,7 @@ def test_resuming_from_hostile_files_exits_2_in_bounded_time_and_memory(tmp_path
     ]
     script = (
         "import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
-        "from glassgrad.cli import main\n"
+        "from glassgrad.apps.cli import main\n"
         "sys.exit(max(main(['train', 'moons', '--steps', '1', '--out', sys.argv[1], '--resume', f])"
         " for f in sys.argv[2:]))\n"
     )

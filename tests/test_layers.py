@@ -10,10 +10,10 @@ import torch
 import torch.nn.functional as F
 
 import glassgrad
+from glassgrad._tensor.tensor import Tensor, cross_entropy
 from glassgrad.autograd import no_grad
 from glassgrad.nn import Linear, ReLU, Sequential, Sigmoid, Tanh
 from glassgrad.nn import TensorMLP as MLP
-from glassgrad.tensor import Tensor, cross_entropy
 
 
 def test_linear_shapes_and_pytorch_initialisation_bounds():

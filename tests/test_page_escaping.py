@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from glassgrad import Value
-from glassgrad.backprop_page import stepper
+from glassgrad.viz.backprop_page import stepper
 
 HOSTILE = [
     "{{RUN}}",

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import glassgrad
-from glassgrad import plots, serialization, storage, tensor_serialization
+from glassgrad.apps import plots
+from glassgrad.io import serialization, storage, tensor_serialization
 from glassgrad.nn import MLP as ScalarMLP
 from glassgrad.nn import Layer, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
 from glassgrad.nn import TensorMLP as MLP
@@ -384,8 +385,8 @@ def test_save_figure_is_atomic_through_storage_and_closes_the_figure(tmp_path, m
 
 def test_imports_point_one_way():
     code = (
-        "import sys, glassgrad.tensor_serialization, glassgrad.plots;"
-        "assert 'glassgrad.serialization' not in sys.modules, 'tensor_serialization imports serialization'"
+        "import sys, glassgrad.io.tensor_serialization, glassgrad.apps.plots;"
+        "assert 'glassgrad.io.serialization' not in sys.modules, 'tensor_serialization imports serialization'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     assert (storage.FORMAT, storage.VERSION) == ("glassgrad", 1)

@@ -9,10 +9,10 @@ from external_tools import require
 import glassgrad
 from glassgrad import Value
 from glassgrad.autograd import topological_order
-from glassgrad.backprop_page import record, stepper
-from glassgrad.explain import evaluate
 from glassgrad.nn import MLP
-from glassgrad.visualize import GraphTooLarge
+from glassgrad.viz.backprop_page import record, stepper
+from glassgrad.viz.explain import evaluate
+from glassgrad.viz.visualize import GraphTooLarge
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
@@ -129,7 +129,7 @@ def test_size_limit_and_the_package_level_name():
         x = x + 1.0
     with pytest.raises(GraphTooLarge):
         stepper(x)
-    importlib.import_module("glassgrad.backprop_page")  # the submodule now shadows the function on the package
+    importlib.import_module("glassgrad.viz.backprop_page")  # loading the module leaves the package-level function
     assert "a.grad += " in glassgrad.stepper(reused()).html
 
 

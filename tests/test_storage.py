@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 
 import glassgrad
-from glassgrad import plots, storage
-from glassgrad.backprop_page import stepper
-from glassgrad.cli import main as cli_main
+from glassgrad.apps import plots
+from glassgrad.apps.cli import main as cli_main
+from glassgrad.io import storage
 from glassgrad.nn import MLP as ScalarMLP
 from glassgrad.nn import TensorMLP as MLP
+from glassgrad.viz.backprop_page import stepper
 
 MODELS = [ScalarMLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=0)]
 

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 
 import glassgrad
+from glassgrad._tensor.tensor import Tensor, cross_entropy, linear
 from glassgrad.autograd import detect_anomaly, no_grad
-from glassgrad.tensor import Tensor, cross_entropy, linear
 
 TOL = dict(rtol=1e-10, atol=1e-12)
 

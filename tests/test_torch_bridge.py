@@ -11,9 +11,9 @@ import torch
 
 import glassgrad
 from glassgrad import nn
+from glassgrad._tensor.tensor import Tensor
 from glassgrad.nn import Linear, ReLU, Sequential, Sigmoid, Tanh
 from glassgrad.nn import TensorMLP as MLP
-from glassgrad.tensor import Tensor
 
 X = np.random.default_rng(0).normal(size=(16, 3))
 

@@ -11,9 +11,9 @@ import sys
 import pytest
 import torch
 
-from glassgrad import serialization
+from glassgrad.apps.training import MOONS_ALPHA, moons_data, moons_lr, run_demo, train_moons_scalar
+from glassgrad.io import serialization
 from glassgrad.nn import MLP
-from glassgrad.training import MOONS_ALPHA, moons_data, moons_lr, run_demo, train_moons_scalar
 
 torch.set_default_dtype(torch.float64)
 
@@ -206,7 +206,7 @@ def test_deeply_nested_json_raises_value_error_naming_the_file(tmp_path):
 
 
 def test_pictures_name_their_axes_and_classes():
-    from glassgrad import plots
+    from glassgrad.apps import plots
 
     boundary = plots.decision_boundary(
         lambda grid: grid[:, 0], [[0.0, 0.0], [1.0, 1.0]], [0, 1], "t", class_names=("upper", "lower")

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from test_training import layer_major
 
-from glassgrad import serialization
-from glassgrad.digits import load_split, run_digits
+from glassgrad.apps.digits import load_split, run_digits
+from glassgrad.apps.training import moons_data, train_moons_scalar, train_moons_tensor
+from glassgrad.io import serialization
 from glassgrad.nn import MLP
 from glassgrad.nn.layers import mlp_from_scalar
-from glassgrad.training import moons_data, train_moons_scalar, train_moons_tensor
 
 
 def test_tensor_moons_matches_scalar_engine():
@@ -45,7 +45,7 @@ def test_digits_reaches_97_percent_and_writes_its_files(tmp_path):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
     model = serialization.load(tmp_path / "digits_model.npz")
     _, _, x_test, y_test = load_split(0)
-    from glassgrad.digits import predict
+    from glassgrad.apps.digits import predict
 
     assert (predict(model, x_test) == y_test).mean() == pytest.approx(run.test_accuracy)
 

@@ -11,7 +11,7 @@ import pytest
 from external_tools import require
 
 from glassgrad import Value, draw_dot
-from glassgrad.visualize import GraphTooLarge, GraphvizNotInstalled
+from glassgrad.viz.visualize import GraphTooLarge, GraphvizNotInstalled
 
 
 def lecture_L() -> Value:

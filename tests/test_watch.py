@@ -7,11 +7,11 @@ from external_tools import require
 
 import glassgrad
 from glassgrad import Value
-from glassgrad.cli import main
+from glassgrad.apps.cli import main
 from glassgrad.data import LECTURE_XS, LECTURE_YS
 from glassgrad.nn import MLP
-from glassgrad.training_page import MAX_ITERATIONS, lecture_loss, neuron_groups, watch
-from glassgrad.visualize import GraphTooLarge
+from glassgrad.viz.training_page import MAX_ITERATIONS, lecture_loss, neuron_groups, watch
+from glassgrad.viz.visualize import GraphTooLarge
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 ITERATIONS = 3

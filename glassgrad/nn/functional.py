@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad import tensor as _tensor
-from glassgrad import tensor_ops
-from glassgrad.creation import wrap
-from glassgrad.dtypes import int64
-from glassgrad.tensor import Tensor
+from glassgrad._tensor import tensor as _tensor
+from glassgrad._tensor.creation import wrap
+from glassgrad._tensor.dtypes import int64
+from glassgrad._tensor.tensor import Tensor
+from glassgrad.ops import tensor_ops
 
 _REDUCTIONS = ("mean", "sum", "none")
 

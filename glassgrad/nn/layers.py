@@ -4,7 +4,7 @@ The Tensor twins of `glassgrad.nn.scalar`: where a scalar `Layer` holds `nout` n
 weights each, `Linear` holds them as the rows of one (out_features, in_features) matrix and
 computes every neuron for every example of a batch in one matrix product. Parameter names,
 shapes and initialisation are PyTorch's, so a `state_dict` moves between the two unchanged.
-Without `seed=`, initial weights come from `glassgrad.random`'s default generator
+Without `seed=`, initial weights come from `glassgrad._tensor.random`'s default generator
 (`glassgrad.manual_seed` makes them reproducible).
 """
 
@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from glassgrad._tensor.dtypes import get_default_dtype, to_dtype
+from glassgrad._tensor.random import Generator, numpy_generator
+from glassgrad._tensor.tensor import Tensor, linear
 from glassgrad.autograd import no_grad
-from glassgrad.dtypes import get_default_dtype, to_dtype
 from glassgrad.nn.module import Module, hidden_activation
 from glassgrad.nn.parameter import Parameter
-from glassgrad.random import Generator, numpy_generator
-from glassgrad.tensor import Tensor, linear
 
 Seed = int | np.random.Generator | Generator | None
 

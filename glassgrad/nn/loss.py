@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from glassgrad._tensor.tensor import Tensor
 from glassgrad.nn import functional as F
 from glassgrad.nn.module import Module
-from glassgrad.tensor import Tensor
 
 
 class MSELoss(Module):

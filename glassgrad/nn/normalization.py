@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from glassgrad._tensor.creation import wrap
+from glassgrad._tensor.dtypes import int64
+from glassgrad._tensor.tensor import Tensor, layer_norm
 from glassgrad.autograd import no_grad
-from glassgrad.creation import wrap
-from glassgrad.dtypes import int64
 from glassgrad.nn.layers import _check_size, _float_dtype
 from glassgrad.nn.module import Module
 from glassgrad.nn.parameter import Parameter
-from glassgrad.tensor import Tensor, layer_norm
 
 
 class BatchNorm1d(Module):

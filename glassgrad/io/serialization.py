@@ -18,9 +18,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+from glassgrad.io.storage import FORMAT, VERSION, atomic_write, check_header
 from glassgrad.nn.module import ACTIVATIONS, hidden_activation
 from glassgrad.nn.scalar import MLP
-from glassgrad.storage import FORMAT, VERSION, atomic_write, check_header
 
 NPZ_MAGIC = b"PK"  # an .npz is a zip archive
 NPY_MAGIC = b"\x93NUMPY"
@@ -37,7 +37,7 @@ def save(model: Any, path: str | Path) -> Path:
     if isinstance(model, MLP):
         text = json.dumps(_scalar_mlp_to_dict(model), indent=1, allow_nan=False)
         return atomic_write(path, lambda f: f.write(text.encode()))
-    from glassgrad import tensor_serialization  # numpy only when a tensor model needs it
+    from glassgrad.io import tensor_serialization  # numpy only when a tensor model needs it
 
     return tensor_serialization.save(model, path)
 
@@ -52,7 +52,7 @@ def load(path: str | Path) -> Any:
     with open(path, "rb") as f:
         head = f.read(len(NPY_MAGIC))
     if head.startswith(NPZ_MAGIC) or head.startswith(NPY_MAGIC):
-        from glassgrad import tensor_serialization
+        from glassgrad.io import tensor_serialization
 
         return tensor_serialization.load(path)
     if not head:

@@ -121,7 +121,7 @@ def check_root(root: Any, who: str) -> None:
     """TypeError unless `root` is a Value: `who` (draw_dot, stepper) draws graphs of scalar Values."""
     if isinstance(root, Value):
         return
-    from glassgrad.tensor import Tensor
+    from glassgrad._tensor.tensor import Tensor
 
     if isinstance(root, Tensor):
         raise TypeError(

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad.creation import size_of, wrap
-from glassgrad.dtypes import FLOATING, get_default_dtype, int64, to_dtype
-from glassgrad.tensor import Tensor
+from glassgrad._tensor.creation import size_of, wrap
+from glassgrad._tensor.dtypes import FLOATING, get_default_dtype, int64, to_dtype
+from glassgrad._tensor.tensor import Tensor
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's default seed
 

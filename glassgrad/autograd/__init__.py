@@ -24,7 +24,7 @@ from weakref import ref
 
 import numpy as np
 
-_PACKAGE_DIR = str(Path(__file__).parent)
+_PACKAGE_DIR = str(Path(__file__).parent.parent)  # glassgrad/, whose frames are not the user's
 
 
 class _Mode(threading.local):

@@ -8,14 +8,12 @@ float64 in glassgrad); a numpy array or a Tensor keeps its dtype.
 from __future__ import annotations
 
 import numbers
-import sys
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from glassgrad.dtypes import FLOATING, get_default_dtype, int64, to_dtype
-from glassgrad.tensor import Tensor, _constant
+from glassgrad._tensor.dtypes import FLOATING, get_default_dtype, int64, to_dtype
+from glassgrad._tensor.tensor import Tensor, _constant
 
 
 def size_of(args: tuple, where: str) -> tuple[int, ...]:
@@ -136,13 +134,3 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_g
         raise ValueError(f"linspace: steps must be a non-negative integer, got {steps!r}")
     target = get_default_dtype() if dtype is None else to_dtype(dtype, "linspace")
     return wrap(np.linspace(start, end, steps).astype(target), requires_grad, "linspace")
-
-
-class _CallableModule(ModuleType):
-    """The module glassgrad.tensor, callable as PyTorch's `torch.tensor(data, dtype=, requires_grad=)`."""
-
-    def __call__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return tensor(data, dtype=dtype, requires_grad=requires_grad)
-
-
-sys.modules["glassgrad.tensor"].__class__ = _CallableModule

@@ -70,7 +70,7 @@ def train_moons_scalar(
 def train_moons_tensor(model, points: list[list[float]], signs: list[float], steps: int = MOONS_STEPS,
                        progress: bool = True) -> History:
     """The demo's training with the Tensor engine: the whole batch in a few array operations."""
-    from glassgrad.tensor import Tensor
+    from glassgrad._tensor.tensor import Tensor
 
     dtype = model.parameters()[0].dtype  # float64, or float32 for a model made (or saved) so
     x, y = Tensor(points, dtype=dtype), Tensor(signs, dtype=dtype).reshape(-1, 1)
@@ -95,7 +95,8 @@ def train_moons_tensor(model, points: list[list[float]], signs: list[float], ste
 def run_moons(out: Path, engine: str = "scalar", steps: int = MOONS_STEPS, seed: int = MOONS_SEED,
               resume: Path | None = None, progress: bool = True) -> History:
     """Train the moons MLP with either engine and write the model and two pictures into `out`."""
-    from glassgrad import plots, serialization
+    from glassgrad.apps import plots
+    from glassgrad.io import serialization
 
     check_whole("steps", steps, 1, MAX_STEPS)
     check_whole("seed", seed, 0)

@@ -13,10 +13,10 @@ import re
 from collections.abc import Sequence
 
 from glassgrad.autograd import no_grad, topological_order
-from glassgrad.backprop_page import Page, page_data, record, render
 from glassgrad.engine import Value
 from glassgrad.nn import Module
-from glassgrad.visualize import GraphTooLarge
+from glassgrad.viz.backprop_page import Page, page_data, record, render
+from glassgrad.viz.visualize import GraphTooLarge
 
 WATCH_MAX_NODES = 500  # the lecture's network on its four examples: 140 Values fused, 360 unfused
 MAX_ITERATIONS = 50  # each iteration replays every node: more makes a page too long to step through

@@ -21,9 +21,9 @@ except ImportError as error:
     raise ImportError("glassgrad.to_torch and glassgrad.from_torch need PyTorch: pip install torch") from error
 
 from glassgrad import nn
+from glassgrad.io.tensor_serialization import tensor_layers
 from glassgrad.nn import layers
 from glassgrad.nn.layers import as_mlp, linear_from_arrays
-from glassgrad.tensor_serialization import tensor_layers
 
 _TO_TORCH = {cls: getattr(torch.nn, cls.__name__) for cls in layers.ACTIVATIONS.values() if cls is not None}
 _FROM_TORCH = {torch_cls: cls for cls, torch_cls in _TO_TORCH.items()}

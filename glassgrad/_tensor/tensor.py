@@ -3,7 +3,7 @@
 A `Tensor` is a node of the same core as `Value` (`glassgrad.autograd.Node`) whose `data` is an
 array. Its elementwise operations are the very descriptions the scalar engine uses
 (`glassgrad.ops`), computed on arrays; the operations only arrays have (sums, matrix products,
-indexing, softmax) are described in the same way, one `Op` each, in `glassgrad.tensor_ops`: a
+indexing, softmax) are described in the same way, one `Op` each, in `glassgrad.ops.tensor_ops`: a
 method checks its arguments and makes the node from the description (`_apply`). What changes is
 the shape of things: where numpy broadcasts an input, the node's rule sums that input's share
 back over the broadcast axes (`sum_to`, the derivative of broadcasting); a reduction's gradient
@@ -27,7 +27,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from glassgrad import floatmath
 from glassgrad.autograd import Node, backpropagate, data_of, is_grad_enabled
 from glassgrad.ops import (
     ABS,
@@ -49,8 +48,9 @@ from glassgrad.ops import (
     TANH,
     Op,
     describe,
+    floatmath,
 )
-from glassgrad.tensor_ops import (
+from glassgrad.ops.tensor_ops import (
     ASTYPE,
     CAT,
     CLAMP,
@@ -973,7 +973,7 @@ _UFUNC_OPERATORS = {  # numpy's functions that are a Tensor's operators or metho
 
 
 def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Tensor:
-    """The node of `op` (a description of `glassgrad.tensor_ops`) with its parameters `params` applied
+    """The node of `op` (a description of `glassgrad.ops.tensor_ops`) with its parameters `params` applied
     to `inputs`: its forward computes the data, its rule is bound to the parameters (and to `need`,
     which inputs need a share, when some do not)."""
     rule = partial(op.derivative, *params) if params else op.derivative

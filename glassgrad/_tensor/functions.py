@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from glassgrad._tensor.creation import tensor
+from glassgrad._tensor.tensor import Tensor, cat, maximum, stack, where
 from glassgrad.autograd import data_of
-from glassgrad.creation import tensor
-from glassgrad.tensor import Tensor, cat, maximum, stack, where
 
 __all__ = [
     "abs", "all", "allclose", "any", "cat", "clamp", "cos", "equal", "exp", "isclose", "log", "log10", "maximum",

@@ -4,12 +4,12 @@ Each block below is one operation whole: its forward (on numpy arrays), its deri
 `Op`, which names its nodes and says what the rule reads (`Op.reads`, for the in-place check). As in
 `glassgrad.ops`, a parameter (an axis, an index, a shape) comes first in both the forward and the
 rule, so that a node is made as `op.on_arrays(*params, *arrays)` with the rule
-`partial(op.derivative, *params)` (`glassgrad.tensor._apply`); the `Tensor` methods and functions
+`partial(op.derivative, *params)` (`glassgrad._tensor.tensor._apply`); the `Tensor` methods and functions
 only check their arguments, PyTorch-style, and pick the parameters.
 
 The rules are written with operations that numpy arrays and Tensors both have, so that the plain
 backward pass runs them on arrays and `create_graph=True` on Tensors. This module does not import
-`glassgrad.tensor` (which imports it): the few helpers that must tell a Tensor from an array
+`glassgrad._tensor.tensor` (which imports it): the few helpers that must tell a Tensor from an array
 (`expand`, `scatter_add`, ...) ask whether it is a `Node`, and call the Tensor's own method.
 """
 
@@ -20,9 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad import floatmath
 from glassgrad.autograd import Node, data_of
-from glassgrad.ops import Op, div, zero_where
+from glassgrad.ops import Op, div, floatmath, zero_where
 
 
 # Functions the derivative rules use: each works on an array (plain backward pass) and on a Tensor

@@ -12,7 +12,7 @@ matplotlib.use("Agg")  # files only: no window, works without a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from glassgrad.storage import atomic_write  # noqa: E402
+from glassgrad.io.storage import atomic_write  # noqa: E402
 
 
 def save_figure(fig: plt.Figure, path: str | Path) -> Path:

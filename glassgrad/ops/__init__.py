@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad import floatmath
 from glassgrad.autograd import Node, data_of, zeros_like
+from glassgrad.ops import floatmath
 
 ATOM = 5  # the precedence of a name or a call: never needs parentheses
 

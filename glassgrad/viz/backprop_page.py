@@ -14,11 +14,12 @@ import re
 from importlib.resources import files
 from pathlib import Path
 
-from glassgrad import floatmath, ops
+from glassgrad import ops
 from glassgrad.autograd import backpropagate
 from glassgrad.engine import Value
-from glassgrad.storage import atomic_write
-from glassgrad.visualize import DEFAULT_MAX_NODES, drawing, graph_nodes
+from glassgrad.io.storage import atomic_write
+from glassgrad.ops import floatmath
+from glassgrad.viz.visualize import DEFAULT_MAX_NODES, drawing, graph_nodes
 
 _SIMPLE = re.compile(r"[#\w.]+")  # a name that needs no parentheses in a formula
 MAX_NAME = 24  # a derived name longer than this falls back to the op and the node's index
@@ -221,7 +222,7 @@ def render(
         "SVG": svg,  # Graphviz escapes every label as XML text
         "RUN": _script_json(data),
     }
-    page = files("glassgrad").joinpath("backprop_page.html").read_text(encoding="utf-8")
+    page = files("glassgrad.viz").joinpath("backprop_page.html").read_text(encoding="utf-8")
     return _MARKER.sub(lambda m: parts[m[1]], page)  # one pass over the template: data is never re-read
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from glassgrad._tensor.tensor import cross_entropy
 from glassgrad.autograd import no_grad
 from glassgrad.nn.layers import MLP, check_model_shape
 from glassgrad.optim import Adam, CosineAnnealingLR
-from glassgrad.tensor import cross_entropy
 
 SIZES = [128, 64, 10]
 
@@ -100,8 +100,9 @@ def run_digits(
     progress: bool = True,
 ) -> DigitsRun:
     """Train (or keep training a saved model), then write the model, learning curves and mistakes into `out`."""
-    from glassgrad import plots, serialization
-    from glassgrad.training import MAX_BATCH_SIZE, MAX_EPOCHS, check_positive, check_whole
+    from glassgrad.apps import plots
+    from glassgrad.apps.training import MAX_BATCH_SIZE, MAX_EPOCHS, check_positive, check_whole
+    from glassgrad.io import serialization
 
     check_whole("epochs", epochs, 1, MAX_EPOCHS)
     check_whole("batch_size", batch_size, 1, MAX_BATCH_SIZE)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from glassgrad.training import (
+from glassgrad.apps.training import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
     MAX_STEPS,
@@ -59,21 +59,21 @@ SEED_HELP = "data and initialisation seed (default: %(default)s)"
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from glassgrad.training import run_demo
+    from glassgrad.apps.training import run_demo
 
     run_demo(Path(args.out), steps=args.steps, seed=args.seed)
     return 0
 
 
 def _train_moons(args: argparse.Namespace) -> int:
-    from glassgrad.training import run_moons
+    from glassgrad.apps.training import run_moons
 
     run_moons(Path(args.out), args.engine, args.steps, args.seed, Path(args.resume) if args.resume else None)
     return 0
 
 
 def _train_digits(args: argparse.Namespace) -> int:
-    from glassgrad.digits import run_digits
+    from glassgrad.apps.digits import run_digits
 
     run_digits(Path(args.out), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                resume=Path(args.resume) if args.resume else None)
@@ -87,7 +87,7 @@ def _rounded(x: float) -> str:
 
 def _write(path: str, text: str) -> str:
     """Write `text` to `path` atomically, creating its folder; the path written."""
-    from glassgrad.storage import atomic_write
+    from glassgrad.io.storage import atomic_write
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -98,9 +98,9 @@ def _explain(args: argparse.Namespace) -> int:
     """Print the formula's result and every name's gradient, and write the stepper page."""
     from graphviz import CalledProcessError
 
-    from glassgrad.backprop_page import stepper
-    from glassgrad.explain import ExplainError, evaluate, parse_values
-    from glassgrad.visualize import GraphTooLarge, GraphvizNotInstalled, draw_dot
+    from glassgrad.viz.backprop_page import stepper
+    from glassgrad.viz.explain import ExplainError, evaluate, parse_values
+    from glassgrad.viz.visualize import GraphTooLarge, GraphvizNotInstalled, draw_dot
 
     try:
         root, leaves = evaluate(args.expression, parse_values(args.values))
@@ -137,7 +137,7 @@ def _explain(args: argparse.Namespace) -> int:
 def _watch(args: argparse.Namespace) -> int:
     from glassgrad.data import LECTURE_XS, LECTURE_YS
     from glassgrad.nn import MLP
-    from glassgrad.training_page import watch
+    from glassgrad.viz.training_page import watch
 
     page = watch(MLP.lecture(seed=args.seed, fused=args.fused), LECTURE_XS, LECTURE_YS, args.steps, args.lr)
     path = page.save(args.out)
@@ -149,8 +149,8 @@ def _watch(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     """The `glassgrad` command line and its subcommands."""
     from glassgrad import __version__
-    from glassgrad.explain import FUNCTIONS, MAX_LENGTH, MAX_VALUES
-    from glassgrad.training_page import MAX_ITERATIONS
+    from glassgrad.viz.explain import FUNCTIONS, MAX_LENGTH, MAX_VALUES
+    from glassgrad.viz.training_page import MAX_ITERATIONS
 
     top = argparse.ArgumentParser(prog="glassgrad", description="A glass-box autograd engine.")
     top.add_argument("--version", action="version", version=f"glassgrad {__version__}")

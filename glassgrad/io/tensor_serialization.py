@@ -38,10 +38,10 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from glassgrad.io.storage import FORMAT, VERSION, atomic_write, check_header
 from glassgrad.nn import layers
 from glassgrad.nn.layers import as_mlp, check_linear_arrays, linear_from_arrays, width_mismatch
 from glassgrad.nn.module import Module
-from glassgrad.storage import FORMAT, VERSION, atomic_write, check_header
 
 KIND = "tensor"
 MODELS = {"MLP": layers.MLP, "Sequential": layers.Sequential, "Linear": layers.Linear}

@@ -1,0 +1,1 @@
+"""Files: atomic writes, saving and loading models, exchange with PyTorch."""
