@@ -1,6 +1,6 @@
-"""The lecture series' training steps on glassgrad and on PyTorch (CPU, 2 threads), side by side in one run.
+"""The lecture series' training steps on glassgrad and on PyTorch (CPU), side by side in one run.
 
-    python benchmarks/series_vs_torch.py [--steps N] [--rounds R] [--only NAME ...] [--write]
+    python benchmarks/series_vs_torch.py [--steps N] [--rounds R] [--only NAME ...] [--threads T] [--write]
 
 Workloads, each a training step (forward, backward, the optimizer's update) from the same initial
 weights and the same batches in both libraries, float32 (PyTorch's default) unless noted:
@@ -14,6 +14,7 @@ weights and the same batches in both libraries, float32 (PyTorch's default) unle
   input with `.double()`), 2 the MLP, 3 the deep BatchNorm MLP of layers, 4 the MLP trained with
   hand-written gradients (no autograd), 5 the WaveNet.
 
+torch and numpy's BLAS (what glassgrad multiplies matrices with) run on `--threads` threads (2).
 Before timing, the first steps' losses of the two libraries are checked to agree. Then the libraries
 take turns, `--steps` steps each per round, for `--rounds` rounds; a figure is the median over the
 rounds of the time per step, the range is over the rounds' glassgrad/torch ratios. `--write`
@@ -36,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import glassgrad
 
@@ -282,9 +284,10 @@ def machine() -> str:
         ),
         "unknown",
     )
+    blas = max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
     return (
-        f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy {np.__version__}, "
-        f"torch {torch.__version__} on {torch.get_num_threads()} threads"
+        f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy {np.__version__} "
+        f"(its BLAS on {blas} threads), torch {torch.__version__} on {torch.get_num_threads()} threads"
     )
 
 
@@ -307,8 +310,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--only", nargs="*", help="run only the workloads whose name contains one of these")
     parser.add_argument("--write", action="store_true", help="write benchmarks/README.md")
+    parser.add_argument("--threads", type=int, default=2, help="threads for torch and for numpy's BLAS")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
+    threadpool_limits(args.threads, user_api="blas")
     works = series_workloads(args.steps * (args.rounds + 1) + 3) + notebook_workloads(64)
     if args.only:
         works = [w for w in works if any(word.lower() in w.name.lower() for word in args.only)]

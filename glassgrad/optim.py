@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from glassgrad.autograd import data_of, no_grad, zero_grads
+from glassgrad.autograd import data_of, no_grad, zero_grads, zeros_like
 
 
 def _sqrt(x: Any) -> Any:
@@ -161,12 +161,20 @@ class Adam(Optimizer):
                 p.data *= 1.0 - self.lr * self.weight_decay
             else:
                 g = g + self.weight_decay * p.data
-        m = state.get("exp_avg", 0.0)
-        v = state.get("exp_avg_sq", 0.0)
-        m = state["exp_avg"] = m + (1.0 - beta1) * (g - m)
-        v = state["exp_avg_sq"] = beta2 * v + (1.0 - beta2) * g * g
-        step_size = self.lr / (1.0 - beta1**t)
-        p.data -= step_size * (m / (_sqrt(v) / math.sqrt(1.0 - beta2**t) + self.eps))
+        if t == 1:
+            state["exp_avg"], state["exp_avg_sq"] = zeros_like(g), zeros_like(g)
+        # in place where they are arrays (a float is simply replaced): the same arithmetic, fewer temporaries
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m += (1.0 - beta1) * (g - m)
+        v *= beta2
+        v += (1.0 - beta2) * g * g
+        state["exp_avg"], state["exp_avg_sq"] = m, v
+        denominator = _sqrt(v)
+        denominator /= math.sqrt(1.0 - beta2**t)
+        denominator += self.eps
+        update = m / denominator
+        update *= self.lr / (1.0 - beta1**t)
+        p.data -= update
 
 
 class AdamW(Adam):

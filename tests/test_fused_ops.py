@@ -159,6 +159,28 @@ def test_the_gradient_of_picking_rows_adds_repeated_rows_as_torch(index, width):
     same(w.grad, tw.grad)
 
 
+PICKS = {
+    "rows and columns": (np.array([0, 1, 1, -1]), np.array([2, 0, 0, 2])),  # (1, 0) twice
+    "broadcast pairs": (np.array([[0], [4]]), np.array([1, -3, 1])),
+    "basic slices": (slice(1, None), 2),
+    "a step and a new axis": (slice(None, None, 2), None, slice(0, 2)),
+    "ellipsis": (Ellipsis, 1),
+    "a range": (range(5), np.array([0, 1, 2, 0, 1])),
+    "a mask": np.array([True, False, True, True, False]),
+}
+
+
+@pytest.mark.parametrize("index", PICKS.values(), ids=PICKS.keys())
+def test_the_gradient_of_any_index_puts_elements_back_as_torch(index):
+    w, tw = leaf((5, 3))
+    tindex = tuple(torch.tensor(np.asarray(i)) if isinstance(i, (np.ndarray, range)) else i
+                   for i in (index if isinstance(index, tuple) else (index,)))
+    out, tout = w[index], tw[tindex]
+    same(out, tout)
+    backward_both(out, tout, out.shape)
+    same(w.grad, tw.grad)
+
+
 def test_embedding_gradient_in_float32_and_gradcheck():
     emb = glassgrad.nn.Embedding(6, 4, dtype=np.float32)
     idx = np.array([[1, 5, 1], [0, 1, 5]])
@@ -169,6 +191,7 @@ def test_embedding_gradient_in_float32_and_gradcheck():
     w, _ = leaf((4, 2))
     assert gradcheck(lambda w: w[np.array([3, 0, 3, -1])] * w[np.array([1, 1, 0, 2])], [w])
     assert gradgradcheck(lambda w: w[np.array([3, 0, 3, -1])] ** 2, [w])
+    assert gradgradcheck(lambda w: w[np.array([3, 0, 3]), np.array([1, 0, 1])] ** 2, [w])
 
 
 @pytest.mark.parametrize("k", [3.0, -2.0, 2.0, -1.0])

@@ -1061,7 +1061,7 @@ def _as_index(index: Any) -> Any:
     index is refused (as PyTorch), never rounded."""
     if isinstance(index, tuple):
         return tuple(_as_index(i) for i in index)
-    if isinstance(index, (Tensor, list, np.ndarray)):
+    if isinstance(index, (Tensor, list, np.ndarray, range)):
         array = np.asarray(data_of(index))
         if array.dtype.kind == "b":
             return array

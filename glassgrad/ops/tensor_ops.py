@@ -356,8 +356,14 @@ INDEX = Op("index", _index_rule, on_arrays=_index, reads="")
 
 def _scatter(index, shape, x):
     out = np.zeros(shape, dtype=x.dtype)
-    if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size:  # rows, as an embedding takes
-        _add_rows(out, index.ravel() % shape[0], x.reshape((index.size,) + shape[1:]))
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) and not isinstance(p, bool)
+           for p in parts):  # numpy's basic indexing (a view) takes each element at most once
+        out[index] = x
+    elif x.size and all(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts):  # rows, as an embedding
+        k = len(parts)  # takes: the leading k axes picked by integer arrays, each position one row of the rest
+        rows = np.ravel_multi_index(np.broadcast_arrays(*parts), shape[:k], mode="wrap").ravel()  # -1 is the last
+        _add_rows(out.reshape((-1,) + shape[k:]), rows, x.reshape((rows.size,) + shape[k:]))
     else:
         np.add.at(out, index, x)
     return out
@@ -365,7 +371,7 @@ def _scatter(index, shape, x):
 
 def _add_rows(out, rows, x):
     """out[rows[i]] += x[i] for each i, a row taken twice adding twice: the rows sorted and each run of
-    one row summed at once (np.add.at adds element by element, ten times slower)."""
+    one row summed at once (np.add.at adds element by element, several times slower)."""
     order = np.argsort(rows, kind="stable")
     rows = rows[order]
     starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
