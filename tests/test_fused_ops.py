@@ -77,7 +77,7 @@ def test_layer_norm_float32_stays_float32_and_the_module_is_one_node():
     x, tx = leaf((4, 8), np.float32)
     out = ln(x)
     assert out.dtype == np.float32 and out._op == "layer_norm"
-    tln = torch.nn.LayerNorm(8)
+    tln = torch.nn.LayerNorm(8, dtype=torch.float32)
     same(out, tln(tx), 1e-5)
     out.sum().backward()
     assert x.grad.dtype == np.float32 and ln.weight.grad.dtype == np.float32

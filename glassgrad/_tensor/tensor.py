@@ -138,6 +138,8 @@ def _bound(x: Any, which: str) -> Any:
 
 def _integer(n: Any, what: str) -> int:
     """An int from a Python or numpy integer (not a bool or a float)."""
+    if type(n) is int:  # the common case, without the abstract-class checks below
+        return n
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)):
         raise TypeError(f"{what} must be an integer, got {type(n).__name__} {n!r}")
     return operator.index(n)
@@ -980,7 +982,10 @@ def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Te
     if need is not None and not all(need):
         rule = partial(rule, need=need)
     if len(inputs) == 1:
-        return _result(op.on_arrays(*params, inputs[0].data), inputs, op.name, rule)
+        return _result2(op.on_arrays(*params, inputs[0].data), inputs[0], None, op.name, rule)
+    if len(inputs) == 2:
+        a, b = inputs
+        return _result2(op.on_arrays(*params, a.data, b.data), a, b, op.name, rule)
     return _result(op.on_arrays(*params, *[x.data for x in inputs]), inputs, op.name, rule)
 
 
@@ -1031,6 +1036,8 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     """The other side of an operator as a constant leaf: numbers take `like`'s dtype."""
     if isinstance(x, Tensor):
         return x
+    if type(x) is float and like.dtype.kind == "f":  # the common case, without the abstract-class checks below
+        return _constant(np.asarray(x, dtype=like.dtype))
     if isinstance(x, (numbers.Real, np.bool_)):
         if like.dtype.kind in "biu":  # an integer tensor and a float number make a float result, as PyTorch
             integral = isinstance(x, numbers.Integral)

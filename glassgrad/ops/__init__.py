@@ -155,7 +155,7 @@ def power_by(x: Any, k: float) -> Any:
         return floatmath.sqrt(x) if k > 0 else floatmath.div(1.0, floatmath.sqrt(x))
     if isinstance(x, Node):
         return x**k
-    with np.errstate(all="ignore"):
+    with silent():
         if k == 3.0 or k == -2.0:  # PyTorch multiplies for these, as numpy itself does for k = 2 and -1
             return x * x * x if k > 0 else 1.0 / (x * x)
         return x**k if not root else np.sqrt(x) if k > 0 else 1.0 / np.sqrt(x)
@@ -185,12 +185,51 @@ def zero_where(drop: Any, x: Any) -> Any:
     return (bits & (drop.astype(bits.dtype) - 1)).view(x.dtype)
 
 
+try:  # numpy 2 keeps its floating-point error modes in a context variable; set directly, it costs a
+    # third of `np.errstate`, which an operation of small tensors would pay every time
+    from numpy._core._ufunc_config import _extobj_contextvar as _modes
+    from numpy._core._ufunc_config import _make_extobj
+
+    _SILENT = _make_extobj(all="ignore")
+except ImportError:  # pragma: no cover - another numpy's internals
+    _modes = None
+
+
+class silent:
+    """`with silent():` numpy gives inf and nan without warnings, as PyTorch does: `np.errstate(all="ignore")`."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        if _modes is None:  # pragma: no cover
+            self._token = np.errstate(all="ignore")
+            self._token.__enter__()
+        else:
+            self._token = _modes.set(_SILENT)
+
+    def __exit__(self, *exc: object) -> None:
+        if _modes is None:  # pragma: no cover
+            self._token.__exit__(*exc)
+        else:
+            _modes.reset(self._token)
+
+
 def _quiet(f: Callable[..., Any]) -> Callable[..., Any]:
     """`f` on arrays, giving inf and nan as PyTorch does instead of numpy's warnings."""
+    if _modes is None:  # pragma: no cover
 
-    def quiet(*args: Any) -> Any:
-        with np.errstate(all="ignore"):
-            return f(*args)
+        def quiet(*args: Any) -> Any:
+            with silent():
+                return f(*args)
+
+    else:
+
+        def quiet(*args: Any) -> Any:
+            token = _modes.set(_SILENT)  # `silent()`, written out: it runs for every elementwise operation
+            try:
+                return f(*args)
+            finally:
+                _modes.reset(token)
 
     quiet.__name__ = getattr(f, "__name__", "quiet")
     return quiet

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from glassgrad.autograd import Node, data_of
-from glassgrad.ops import Op, div, floatmath, zero_where
+from glassgrad.ops import Op, div, floatmath, silent, zero_where
 
 
 # Functions the derivative rules use: each works on an array (plain backward pass) and on a Tensor
@@ -91,7 +91,7 @@ def _rows(x, width):
 # Matrix products. Their rules take `need` (which inputs need a share at all), bound when a node is
 # made from inputs some of which require no gradient, so that no unneeded product is computed.
 def _matmul(a, b):
-    with np.errstate(all="ignore"):  # inf * 0 is nan silently, as in PyTorch
+    with silent():  # inf * 0 is nan silently, as in PyTorch
         if a.ndim > 2 and b.ndim == 2 and a.shape[-1] == b.shape[0]:  # a stack of rows: one BLAS call, as torch
             return (_rows(a, b.shape[0]) @ b).reshape(a.shape[:-1] + b.shape[1:])
         return a @ b
@@ -118,7 +118,7 @@ MATMUL = Op("@", _matmul_rule, on_arrays=_matmul, formula="{0} @ {1}", precedenc
 
 
 def _linear(x, w, b=None):
-    with np.errstate(all="ignore"):  # inf * 0 is nan silently, as in PyTorch and `@`
+    with silent():  # inf * 0 is nan silently, as in PyTorch and `@`
         data = _rows(x, w.shape[1]) @ w.T
         if b is not None:
             data += b
@@ -138,7 +138,7 @@ LINEAR = Op("linear", _linear_rule, on_arrays=_linear, reads=("{1}", "{0}", ""))
 
 # Reductions over `axis` (a tuple of axes, or None for all), keeping the reduced axes as 1 or not.
 def _sum(axis, keepdims, x):
-    with np.errstate(all="ignore"):
+    with silent():
         return x.sum(axis=axis, keepdims=keepdims)
 
 
@@ -151,7 +151,7 @@ SUM = Op("sum", _sum_rule, on_arrays=_sum, reads="")
 
 
 def _mean(axis, keepdims, n, x):
-    with np.errstate(all="ignore"):  # np.mean, except that an empty mean is 0/0 = nan silently (as PyTorch)
+    with silent():  # np.mean, except that an empty mean is 0/0 = nan silently (as PyTorch)
         return x.sum(axis=axis, keepdims=keepdims) / n
 
 
@@ -164,7 +164,7 @@ MEAN = Op("mean", _mean_rule, on_arrays=_mean, reads="")
 
 
 def _var(axis, keepdims, d, x):
-    with np.errstate(all="ignore"):
+    with silent():
         centred = x - x.mean(axis=axis, keepdims=True)
         return np.asarray((centred * centred).sum(axis=axis, keepdims=keepdims) / d)
 
@@ -180,7 +180,7 @@ VAR = Op("var", _var_rule, on_arrays=_var, reads="{0}")
 
 def _std(axis, keepdims, d, x):
     variance = _var(axis, keepdims, d, x)
-    with np.errstate(all="ignore"):
+    with silent():
         return np.sqrt(variance)
 
 
@@ -223,7 +223,7 @@ def _softmax_of(axis, x):
 
 
 def _softmax(axis, x):
-    with np.errstate(all="ignore"):
+    with silent():
         return _softmax_of(axis, x)
 
 
@@ -236,7 +236,7 @@ SOFTMAX = Op("softmax", _softmax_rule, on_arrays=_softmax, reads="{out}")
 
 
 def _log_softmax(axis, x):
-    with np.errstate(all="ignore"):
+    with silent():
         shifted = x - x.max(axis=axis, keepdims=True)
         return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -257,7 +257,7 @@ def _normalized(axes, eps, x):
 
 
 def _layer_norm(axes, eps, affine, x, *weight_bias):
-    with np.errstate(all="ignore"):
+    with silent():
         out, _ = _normalized(axes, eps, x)
         for k, p in zip(affine, weight_bias):  # affine: "w", "b" or "wb", which of the two are inputs
             out = out * p if k == "w" else out + p
@@ -284,7 +284,7 @@ LAYER_NORM = Op("layer_norm", _layer_norm_rule, on_arrays=_layer_norm, reads=_la
 
 
 def _cross_entropy(target, rows, divisor, z):
-    with np.errstate(all="ignore"):
+    with silent():
         shifted = z - z.max(axis=1, keepdims=True)
         lse = np.log(np.exp(shifted).sum(axis=1))
         counted = lse if rows is None else lse[rows]
