@@ -20,6 +20,8 @@ _SUBMODULES = {  # name here -> module (PyTorch's torch.random and torch.dtypes-
     "optim": "glassgrad.optim",
     "random": "glassgrad._tensor.random",
     "dtypes": "glassgrad._tensor.dtypes",
+    "cuda": "glassgrad._tensor.cuda",
+    "utils": "glassgrad.utils",
 }
 
 _LAZY = {  # name here -> (module, name there)
@@ -33,6 +35,7 @@ _LAZY = {  # name here -> (module, name there)
     "load": ("glassgrad.io.serialization", "load"),
     "to_torch": ("glassgrad.io.torch_bridge", "to_torch"),
     "from_torch": ("glassgrad.io.torch_bridge", "from_torch"),
+    "device": ("glassgrad._tensor.devices", "device"),
     # dtypes, under PyTorch's names and aliases
     **{name: ("glassgrad._tensor.dtypes", name) for name in ("float32", "float64", "int64", "get_default_dtype")},
     "set_default_dtype": ("glassgrad._tensor.dtypes", "set_default_dtype"),

@@ -6,7 +6,9 @@ orders the graph so that every node comes after its inputs, seeds the root's gra
 walks the order in reverse, letting each node's rule pass gradient to its inputs (the chain rule).
 
 Unlike micrograd, a node holds no closure that refers back to itself, so no node sits in a
-reference cycle and Python frees a graph as soon as the last reference to it goes.
+reference cycle and Python frees a graph as soon as the last reference to it goes. micrograd's way
+still works, for typing along with the lecture: a closure assigned to `out._backward` is what
+`backward()` calls at that node (see `_Closure`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,8 @@ from glassgrad import ops
 from glassgrad.autograd import Node
 from glassgrad.ops import ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op, floatmath
 
-_MICROGRAD_BACKWARD = (
-    "a Value's derivative comes from its operation's description, not from a closure in `_backward`: "
-    "define a new operation with glassgrad.op, e.g.\n"
+_DEFINE_AN_OP = (
+    "define the operation with glassgrad.op, e.g.\n"
     "    @glassgrad.op(derivative=lambda g, out, x: (g * 3 * x * x,))\n"
     "    def cube(x):\n"
     "        return x ** 3"
@@ -90,13 +91,7 @@ class Value(Node):
             for child in self._prev:
                 if not isinstance(child, Value):
                     raise TypeError(f"Value(..., _children): expected Values, got {type(child).__name__}")
-            self._rule = ops.rule_of(_op)
-            if self._rule is None:
-                known = ", ".join(ops.OPS).replace("{k}", "k")
-                raise ValueError(
-                    f"Value(..., _op={_op!r}): no operation of that name (known: {known}); "
-                    "define a new one with glassgrad.op"
-                )
+            self._rule = ops.rule_of(_op) or partial(_no_derivative, _op)  # until a `_backward` is set
 
     @classmethod
     def constant(cls, x: Any, op: str, like: Value | None = None) -> Value:
@@ -150,13 +145,61 @@ class Value(Node):
         return Value(0.0)
 
     @property
-    def _backward(self) -> Any:
-        """Apply this node's rule once, as the lecture does by hand before `backward()` exists."""
-        return partial(_apply_rule_once, self)
+    def _backward(self) -> Callable[[], None]:
+        """Apply this node's rule once, as the lecture does by hand before `backward()` exists; or the
+        closure set here, micrograd's way."""
+        rule = self._rule
+        return rule.closure if type(rule) is _Closure else partial(_apply_rule_once, self)
 
     @_backward.setter
-    def _backward(self, _: Any) -> None:
-        raise AttributeError(_MICROGRAD_BACKWARD)
+    def _backward(self, closure: Callable[[], None]) -> None:
+        if not callable(closure):
+            raise TypeError(f"_backward: expected a function of no arguments, got {type(closure).__name__}")
+        if self._prev:  # a leaf has no inputs to pass gradient to: micrograd's `lambda: None` is all it gets
+            self._rule = _Closure(self, closure)
+
+
+class _Closure:
+    """A derivative rule that runs a micrograd-style `_backward` closure, so `backward()` calls it.
+
+    The closure reads `out.grad` and adds to its inputs' `.grad`, as in the lecture. The rule runs it
+    with `out.grad` set to the gradient this pass brings and reads back what it added to each input,
+    so the engine sums shares as for any rule: `glassgrad.grad`, the stepper and gradient checks see
+    it too. micrograd's price stays with this node (the closure refers to `out`: a reference cycle)
+    and it computes with floats, so it has no second derivative; glassgrad.op has neither limit.
+    """
+
+    __slots__ = ("node", "closure")
+
+    def __init__(self, node: Value, closure: Callable[[], None]) -> None:
+        self.node, self.closure = node, closure
+
+    def __call__(self, g: Any, out: Any, *inputs: Any) -> tuple:
+        if isinstance(out, Node):
+            raise TypeError(
+                f"the {self.node._op!r} node's derivative is a `_backward` closure, which computes with floats: "
+                "it cannot be differentiated again (create_graph=True); " + _DEFINE_AN_OP
+            )
+        node, children = self.node, self.node._prev
+        unique = list(dict.fromkeys(children))  # `a + a`: the closure adds to a twice
+        before = [x.grad for x in unique]
+        kept, node.grad = node.grad, g
+        try:
+            self.closure()
+            added = {x: x.grad - was for x, was in zip(unique, before)}
+        finally:
+            node.grad = kept
+            for x, was in zip(unique, before):
+                x.grad = was
+        return tuple(added.pop(x, 0.0) for x in children)  # all of an input's share at its first place
+
+
+def _no_derivative(op: str, *_: Any) -> None:
+    known = ", ".join(ops.OPS).replace("{k}", "k")
+    raise ValueError(
+        f"Value(..., _op={op!r}): no operation of that name (known: {known}) and no `_backward` closure set "
+        "on the node; set one, micrograd's way, or " + _DEFINE_AN_OP
+    )
 
 
 def _apply_rule_once(node: Value) -> None:

@@ -39,3 +39,14 @@ def glassgrad(capsys):
         return Ran(code, out, err)
 
     return run
+
+
+@pytest.fixture
+def torch_float64():
+    """PyTorch's default floating dtype made glassgrad's (float64) for one test, and restored after it."""
+    import torch
+
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)

@@ -252,7 +252,6 @@ class Custom(Module):
         (Sequential(Linear(2, 2), Custom()), "unsupported layer 1: Custom\\(\\)"),
         (Sequential(Sequential(Linear(2, 2))), r"unsupported layer 0: Sequential\(Linear\(2, 2\)\)"),
         (Layer(2, 3), "unsupported model Layer"),
-        ("model", "unsupported model str"),
     ],
 )
 def test_saving_an_unsupported_model_raises_and_writes_nothing(tmp_path, model, message):

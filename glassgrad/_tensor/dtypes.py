@@ -33,7 +33,7 @@ def to_dtype(dtype: Any, where: str) -> np.dtype:
         resolved = np.dtype(dtype)
     except TypeError:
         resolved = None
-    if dtype is None or resolved not in SUPPORTED:
+    if dtype is None or resolved is None or resolved not in SUPPORTED:  # np.dtype == None is float64 == None
         raise TypeError(f"{where}: dtype={dtype!r} is not supported; expected {_NAMES}")
     return resolved
 

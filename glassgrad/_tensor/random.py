@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from glassgrad._tensor.creation import size_of, wrap
+from glassgrad._tensor.devices import on_cpu
 from glassgrad._tensor.dtypes import FLOATING, get_default_dtype, int64, to_dtype
 from glassgrad._tensor.tensor import Tensor
 
@@ -23,9 +24,8 @@ _DEFAULT_SEED = 67280421310721  # PyTorch's default seed
 class Generator:
     """A source of random numbers with its own state: `Generator().manual_seed(2147483647)`."""
 
-    def __init__(self, device: str = "cpu") -> None:
-        if device != "cpu":
-            raise ValueError(f"Generator: glassgrad runs on the CPU only, got device={device!r}")
+    def __init__(self, device: Any = "cpu") -> None:
+        self.device = on_cpu(device, "Generator")
         self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> Generator:
@@ -50,6 +50,13 @@ default_generator = Generator()
 def manual_seed(seed: int) -> Generator:
     """Reseed the default generator (the numbers drawn without `generator=`)."""
     return default_generator.manual_seed(seed)
+
+
+def draw_seed(generator: Generator | None = None) -> int:
+    """A seed for a new generator, drawn from `generator` (the default one for None): an integer in
+    [0, 2^63), what PyTorch's `torch.empty((), dtype=torch.int64).random_(generator=g).item()` draws,
+    which is how its DataLoader and RandomSampler start their streams."""
+    return int(_source(generator, "draw_seed").integers(0, 2**63))
 
 
 def numpy_generator(source: int | Generator | np.random.Generator | None) -> np.random.Generator:
@@ -78,32 +85,41 @@ def _floating(dtype: Any, where: str) -> np.dtype:
     return resolved
 
 
-def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(
+    *size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Numbers from the standard normal distribution (mean 0, variance 1), of `size`."""
+    on_cpu(device, "randn")
     shape = size_of(size, "randn")
     data = _source(generator, "randn").standard_normal(shape)
     return wrap(data.astype(_floating(dtype, "randn"), copy=False), requires_grad)
 
 
-def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(
+    *size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Numbers uniform in [0, 1), of `size`."""
+    on_cpu(device, "rand")
     shape = size_of(size, "rand")
     data = _source(generator, "rand").random(shape)
     return wrap(data.astype(_floating(dtype, "rand"), copy=False), requires_grad)
 
 
-def randn_like(input: Tensor, generator: Generator | None = None, dtype: Any = None) -> Tensor:
+def randn_like(input: Tensor, generator: Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """Standard normal numbers of `input`'s shape and (floating) dtype."""
-    return randn(input.shape, generator=generator, dtype=input.dtype if dtype is None else dtype)
+    return randn(input.shape, generator=generator, dtype=input.dtype if dtype is None else dtype, device=device)
 
 
-def rand_like(input: Tensor, generator: Generator | None = None, dtype: Any = None) -> Tensor:
+def rand_like(input: Tensor, generator: Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """Numbers uniform in [0, 1) of `input`'s shape and (floating) dtype."""
-    return rand(input.shape, generator=generator, dtype=input.dtype if dtype is None else dtype)
+    return rand(input.shape, generator=generator, dtype=input.dtype if dtype is None else dtype, device=device)
 
 
-def randint(*args: Any, size: Any = None, generator: Generator | None = None, dtype: Any = None) -> Tensor:
+def randint(
+    *args: Any, size: Any = None, generator: Generator | None = None, dtype: Any = None, device: Any = None
+) -> Tensor:
     """Integers uniform in [low, high): `randint(high, size)` or `randint(low, high, size)`, int64."""
+    on_cpu(device, "randint")
     if size is not None:
         args = (*args, size)
     if len(args) == 2:
@@ -117,8 +133,9 @@ def randint(*args: Any, size: Any = None, generator: Generator | None = None, dt
     return wrap(data.astype(int64 if dtype is None else to_dtype(dtype, "randint")))
 
 
-def randperm(n: int, generator: Generator | None = None, dtype: Any = None) -> Tensor:
+def randperm(n: int, generator: Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """The integers 0 .. n-1 in a random order, int64."""
+    on_cpu(device, "randperm")
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
         raise ValueError(f"randperm: n must be a non-negative integer, got {n!r}")
     data = _source(generator, "randperm").permutation(int(n))

@@ -23,10 +23,12 @@ import warnings
 import weakref
 from collections.abc import Iterator, Sequence
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 import numpy as np
 
+from glassgrad._tensor.devices import CPU, not_available, target_dtype
+from glassgrad._tensor.devices import device as device_type
 from glassgrad.autograd import Node, backpropagate, data_of, is_grad_enabled
 from glassgrad.ops import (
     ABS,
@@ -76,7 +78,9 @@ from glassgrad.ops.tensor_ops import (
     TRANSPOSE,
     VAR,
     WHERE,
+    Split,
     sum_to,
+    torch_index,
 )
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -378,7 +382,27 @@ class Tensor(Node):
             return _apply(ASTYPE, (self,), dtype)
         return _constant(ASTYPE.on_arrays(dtype, self.data))
 
-    to = astype
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """PyTorch's `to`: `to('cpu')`, `to(dtype)`, `to('cpu', dtype)`, `to(other)` (its dtype). Self when
+        nothing changes (unless `copy=True`); any device but the CPU is an error (glassgrad runs on the CPU)."""
+        dtype = target_dtype(args, kwargs, "to")
+        out = self if dtype is None else self.astype(dtype)
+        return out.clone() if kwargs.get("copy") and out is self else out
+
+    def cpu(self) -> Tensor:
+        """Self: a glassgrad tensor is always on the CPU."""
+        return self
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> NoReturn:
+        """An error: glassgrad has no GPU (the message says what to write instead)."""
+        raise not_available("cuda")
+
+    @property
+    def device(self) -> device_type:
+        """Where the numbers are: always `device(type='cpu')`."""
+        return CPU
+
+    is_cuda = False
 
     def float(self) -> Tensor:
         """As float32 (PyTorch's `float`)."""
@@ -947,7 +971,9 @@ def _wrap_grads(reached: dict) -> None:
     shared = set()
     for node in reached:  # each node before its inputs (the pass's order), which may have received its very array
         g = node.grad
-        if type(g) is not np.ndarray:
+        if isinstance(g, np.generic):  # a 0-d gradient numpy computed as a scalar
+            g = np.array(g)
+        elif type(g) is not np.ndarray:
             continue
         if node._rule is None:
             if g.base is not None or id(g) in shared or not g.flags.writeable:
@@ -1064,21 +1090,34 @@ def _constant(data: np.ndarray) -> Tensor:
 
 
 def _as_index(index: Any) -> Any:
-    """A numpy index: integer Tensors, lists and arrays pick elements, boolean ones mask; a float
-    index is refused (as PyTorch), never rounded."""
-    if isinstance(index, tuple):
-        return tuple(_as_index(i) for i in index)
-    if isinstance(index, (Tensor, list, np.ndarray, range)):
-        array = np.asarray(data_of(index))
+    """PyTorch's index as numpy's (see `tensor_ops.torch_index`): integer Tensors, lists and arrays pick
+    elements, boolean ones mask, a 0-d integer Tensor is an integer; a float index is refused (as
+    PyTorch), never rounded, and so is a list of lists, which PyTorch reads as a tuple and numpy as an array."""
+    if isinstance(index, Split):  # already converted (a derivative rule indexing a gradient)
+        return index
+    return torch_index(tuple(_index_part(i) for i in (index if isinstance(index, tuple) else (index,))))
+
+
+def _index_part(part: Any) -> Any:
+    """One part of an index (in a tuple) in numpy's terms."""
+    if isinstance(part, list):
+        if not all(isinstance(i, (numbers.Integral, np.bool_)) for i in part):
+            raise IndexError(
+                f"a list used as an index must hold integers or bools, got {part!r:.60}; for several "
+                "dimensions write x[a, b] (a tuple), for an index array x[tensor(seq)]"
+            )
+        part = np.asarray(part, dtype=np.intp if not part else None)
+    if isinstance(part, (Tensor, np.ndarray, range)):
+        array = np.asarray(data_of(part))
         if array.dtype.kind == "b":
-            return array
-        if array.size and array.dtype.kind not in "iu":
+            return bool(array) if array.ndim == 0 else array
+        if array.dtype.kind not in "iu":
             raise IndexError(f"tensors used as indices must be integer or boolean, got {array.dtype}")
-        return array.astype(np.intp)
-    if isinstance(index, (float, np.floating)):
+        return int(array) if array.ndim == 0 else array.astype(np.intp)
+    if isinstance(part, (float, np.floating)):
         raise IndexError(f"only integers, slices, ellipsis, None and integer or boolean tensors are valid "
-                         f"indices, got float {index!r}")
-    return index
+                         f"indices, got float {part!r}")
+    return part
 
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:

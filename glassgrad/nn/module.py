@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from glassgrad.autograd import zero_grads
@@ -189,6 +189,49 @@ class Module:
     def eval(self) -> Module:
         """Evaluation mode: `train(False)` (BatchNorm then uses its running statistics)."""
         return self.train(False)
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """PyTorch's `to`: `to('cpu')` (any other device is an error, glassgrad runs on the CPU) or
+        `to(dtype)`, which converts every floating parameter and buffer (and gradient) in place, keeping
+        the Parameter objects, so an optimizer made before still holds them. Returns self."""
+        from glassgrad._tensor.devices import target_dtype
+
+        dtype = target_dtype(args, kwargs, "Module.to")
+        if dtype is not None and dtype.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+        if dtype is not None:
+            for module in self.modules():
+                for tensor in (*module._parameters.values(), *module._buffers.values()):
+                    if tensor is not None and tensor.dtype.kind == "f":
+                        tensor.data = tensor.data.astype(dtype, copy=False)
+                        if tensor.grad is not None:
+                            tensor.grad.data = tensor.grad.data.astype(dtype, copy=False)
+        return self
+
+    def cpu(self) -> Module:
+        """Self: a glassgrad model is always on the CPU."""
+        return self
+
+    def float(self) -> Module:
+        """Floating parameters and buffers as float32, in place; returns self."""
+        return self.to("float32")
+
+    def double(self) -> Module:
+        """Floating parameters and buffers as float64, in place; returns self."""
+        return self.to("float64")
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Let every parameter require a gradient (or freeze them all, with False); returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call `fn` on every sub-module, deepest first, then on self (as PyTorch: to initialise weights)."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
 
     def state_dict(self) -> OrderedDict[str, Any]:
         """Every parameter and persistent buffer by dotted name, detached (sharing their arrays):

@@ -16,7 +16,7 @@ backward pass runs them on arrays and `create_graph=True` on Tensors. This modul
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -342,8 +342,56 @@ def _expand_rule(shape, g, out, a):
 EXPAND = Op("expand", _expand_rule, on_arrays=_expand, reads="")
 
 
-def _index(index, x):
+# An index is numpy's, except where PyTorch lays the result out otherwise: integers mixed with index
+# arrays. PyTorch applies the integers (and slices, None, ...) first, then the arrays to that view; numpy
+# takes the integers as index arrays too, and an integer and an array separated by a slice put the
+# array's axes first (x[0, :, [0, 1, 2]] is then the transpose of PyTorch's).
+class Split(NamedTuple):
+    """A PyTorch index in two steps: `basic` (integers, slices, None, ...) gives a view, then `advanced`
+    (the index arrays, with full slices between them) picks elements of that view."""
+
+    basic: tuple
+    advanced: tuple
+
+
+def torch_index(parts: tuple) -> Any:
+    """The numpy index (or `Split`) giving PyTorch's result for `parts`: integers, slices, None,
+    Ellipsis, bools and index arrays (integer or boolean). Without an array, a basic index that always
+    gives a view (a 0-d array rather than a numpy scalar for a single element)."""
+    arrays = [p for p in parts if isinstance(p, (np.ndarray, bool, np.bool_))]
+    if not arrays:
+        return parts if any(p is Ellipsis for p in parts) else (*parts, Ellipsis)
+    if not any(isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)) for p in parts):
+        return parts
+    basic, advanced = [], []
+    for p in parts:
+        if isinstance(p, (bool, np.bool_)):  # a new axis of length 1, of which it keeps the one element or none
+            basic.append(None)
+            advanced.append(np.arange(int(p), dtype=np.intp))
+        elif isinstance(p, np.ndarray):
+            basic.extend([slice(None)] * (p.ndim if p.dtype == bool else 1))
+            advanced.append(p)
+        else:
+            basic.append(p)
+            if not isinstance(p, (int, np.integer)):  # a slice or None already applied, or an Ellipsis
+                advanced.append(p if p is Ellipsis else slice(None))
+    return Split(tuple(basic), tuple(advanced))
+
+
+def at(x: Any, index: Any) -> Any:
+    """x[index], an index of `torch_index` (an array's or a Tensor's elements)."""
+    if isinstance(index, Split):
+        return x[index.basic][index.advanced]
     return x[index]
+
+
+def _target(out: np.ndarray, index: Any) -> tuple[np.ndarray, Any]:
+    """The array and the numpy index that write `out[index]` (a view of out for a `Split`)."""
+    return (out[index.basic], index.advanced) if isinstance(index, Split) else (out, index)
+
+
+def _index(index, x):
+    return at(x, index)
 
 
 def _index_rule(index, g, out, a):
@@ -356,16 +404,17 @@ INDEX = Op("index", _index_rule, on_arrays=_index, reads="")
 
 def _scatter(index, shape, x):
     out = np.zeros(shape, dtype=x.dtype)
+    target, index = _target(out, index)
     parts = index if isinstance(index, tuple) else (index,)
     if all(p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) and not isinstance(p, bool)
            for p in parts):  # numpy's basic indexing (a view) takes each element at most once
-        out[index] = x
-    elif x.size and all(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts):  # rows, as an embedding
-        k = len(parts)  # takes: the leading k axes picked by integer arrays, each position one row of the rest
+        target[index] = x
+    elif target is out and x.size and all(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts):
+        k = len(parts)  # rows, as an embedding takes: the leading k axes picked by integer arrays
         rows = np.ravel_multi_index(np.broadcast_arrays(*parts), shape[:k], mode="wrap").ravel()  # -1 is the last
         _add_rows(out.reshape((-1,) + shape[k:]), rows, x.reshape((rows.size,) + shape[k:]))
     else:
-        np.add.at(out, index, x)
+        np.add.at(target, index, x)
     return out
 
 
@@ -380,23 +429,25 @@ def _add_rows(out, rows, x):
 
 def _scatter_rule(index, shape, g, out, a):
     """Scattering's gradient gathers: g[index]."""
-    return (g[index],)
+    return (at(g, index),)
 
 
 SCATTER = Op("scatter", _scatter_rule, on_arrays=_scatter, reads="")  # the gradient of indexing
 
 
 def _index_put(index, x, v):
-    out = x.copy()
-    out[index] = v
+    out = np.array(x)  # a copy, and an array even of a numpy scalar (a 0-d result)
+    view, where = _target(out, index)
+    view[where] = v
     return out
 
 
 def _index_put_rule(index, g, out, x, v):
     """x with v written at `index`: x's gradient is g except there, v's is g there (summed over broadcasting)."""
     written = np.zeros(data_of(x).shape, dtype=bool)
-    written[index] = True
-    return zero_where(written, g), sum_to(g[index], v.shape)
+    view, where = _target(written, index)
+    view[where] = True
+    return zero_where(written, g), sum_to(at(g, index), v.shape)
 
 
 INDEX_PUT = Op("index_put", _index_put_rule, on_arrays=_index_put, reads="")  # what `t[index] = v` records
