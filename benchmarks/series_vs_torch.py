@@ -1,6 +1,7 @@
 """The lecture series' training steps on glassgrad and on PyTorch (CPU), side by side in one run.
 
-    python benchmarks/series_vs_torch.py [--steps N] [--rounds R] [--only NAME ...] [--threads T] [--write]
+    python benchmarks/series_vs_torch.py [--steps N] [--rounds R] [--only NAME ...] [--threads T]
+                                         [--clock wall|cpu] [--write]
 
 Workloads, each a training step (forward, backward, the optimizer's update) from the same initial
 weights and the same batches in both libraries, float32 (PyTorch's default) unless noted:
@@ -17,7 +18,9 @@ weights and the same batches in both libraries, float32 (PyTorch's default) unle
 torch and numpy's BLAS (what glassgrad multiplies matrices with) run on `--threads` threads (2).
 Before timing, the first steps' losses of the two libraries are checked to agree. Then the libraries
 take turns, `--steps` steps each per round, for `--rounds` rounds; a figure is the median over the
-rounds of the time per step, the range is over the rounds' glassgrad/torch ratios. `--write`
+rounds of the time per step (wall-clock, or with `--clock cpu` the process's CPU time, which on a
+shared machine leaves out the time other processes took: use it with `--threads 1`), the range is
+over the rounds' glassgrad/torch ratios. `--write`
 also writes benchmarks/README.md with every figure and the machine.
 """
 
@@ -244,6 +247,9 @@ def cycling(train: Callable[[int, list], list[float]], batches: list) -> Callabl
 
 
 # The race.
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}  # CPU time: not the time others' processes took
+
+
 @dataclass
 class Result:
     name: str
@@ -255,7 +261,9 @@ class Result:
     loss_gap: float  # the largest relative difference of the checked losses
 
 
-def race(work: Workload, steps: int, rounds: int, check: int = 3) -> Result:
+def race(
+    work: Workload, steps: int, rounds: int, clock: Callable[[], float] = time.perf_counter, check: int = 3
+) -> Result:
     set_dtype(work.dtype)
     ours, theirs = work.prepare("glassgrad"), work.prepare("torch")
     a, b = ours(check), theirs(check)
@@ -266,9 +274,9 @@ def race(work: Workload, steps: int, rounds: int, check: int = 3) -> Result:
     mine, other = [], []
     for _ in range(rounds):
         for run, times in ((ours, mine), (theirs, other)):
-            start = time.perf_counter()
+            start = clock()
             run(steps)
-            times.append((time.perf_counter() - start) / steps)
+            times.append((clock() - start) / steps)
     ratios = [m / o for m, o in zip(mine, other, strict=True)]
     return Result(
         work.name, work.dtype, statistics.median(mine), statistics.median(other), min(ratios), max(ratios), gap
@@ -311,6 +319,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="run only the workloads whose name contains one of these")
     parser.add_argument("--write", action="store_true", help="write benchmarks/README.md")
     parser.add_argument("--threads", type=int, default=2, help="threads for torch and for numpy's BLAS")
+    parser.add_argument("--clock", choices=CLOCKS, default="wall", help="cpu: the process's CPU time (one thread)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     threadpool_limits(args.threads, user_api="blas")
@@ -319,7 +328,7 @@ def main() -> None:
         works = [w for w in works if any(word.lower() in w.name.lower() for word in args.only)]
     results = []
     for work in works:
-        result = race(work, args.steps, args.rounds)
+        result = race(work, args.steps, args.rounds, CLOCKS[args.clock])
         results.append(result)
         print(table([result])[-1], flush=True)
     lines = table(results)
@@ -333,7 +342,7 @@ def write_readme(lines: list[str], args: argparse.Namespace) -> None:
         "# Benchmarks",
         "",
         f"Measured {datetime.date.today().isoformat()} on {machine()}, by `python benchmarks/series_vs_torch.py "
-        f"--steps {args.steps} --rounds {args.rounds} --write`.",
+        f"--steps {args.steps} --rounds {args.rounds} --threads {args.threads} --clock {args.clock} --write`.",
         "A figure is the median time of one training step over the rounds; the ratio is glassgrad's time over "
         "torch's (below 1 is faster); the range is over the rounds, the two libraries taking turns.",
         "",
