@@ -1095,6 +1095,10 @@ def _as_index(index: Any) -> Any:
     PyTorch), never rounded, and so is a list of lists, which PyTorch reads as a tuple and numpy as an array."""
     if isinstance(index, Split):  # already converted (a derivative rule indexing a gradient)
         return index
+    if type(index) is Tensor and index.data.ndim == 0 and index.data.dtype.kind in "iu":
+        index = int(index.data)
+    if type(index) is int or type(index) is tuple and all(type(i) is int or type(i) is slice for i in index):
+        return (*index, Ellipsis) if type(index) is tuple else (index, Ellipsis)  # torch_index's, in short
     return torch_index(tuple(_index_part(i) for i in (index if isinstance(index, tuple) else (index,))))
 
 
@@ -1298,7 +1302,11 @@ def _note_storage_change(tensor: Tensor, op: str) -> None:
     if not isinstance(base, np.ndarray):  # a numpy scalar shares its number with nothing
         return
     key = id(base)
-    _storage_changes[key] = (weakref.ref(base, lambda _: _storage_changes.pop(key, None)), _clock[0], op, id(tensor))
+    entry = _storage_changes.get(key)
+    alive = entry[0] if entry is not None and entry[0]() is base else None  # its reference, if already watched
+    if alive is None:
+        alive = weakref.ref(base, lambda _: _storage_changes.pop(key, None))
+    _storage_changes[key] = (alive, _clock[0], op, id(tensor))
 
 
 def _changed_through_a_view(x: Tensor) -> tuple[int, str] | None:
