@@ -293,9 +293,11 @@ def machine() -> str:
         "unknown",
     )
     blas = max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
+    threads = torch.get_num_threads()
     return (
         f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy {np.__version__} "
-        f"(its BLAS on {blas} threads), torch {torch.__version__} on {torch.get_num_threads()} threads"
+        f"(its BLAS on {blas} thread{'s' * (blas > 1)}), torch {torch.__version__} on {threads} "
+        f"thread{'s' * (threads > 1)}"
     )
 
 
@@ -334,22 +336,26 @@ def main() -> None:
     lines = table(results)
     print("\n".join(lines))
     if args.write:
-        write_readme(lines, args)
+        clock = "wall-clock time" if args.clock == "wall" else "CPU time"
+        write_section(
+            f"The series against torch, {args.threads} thread{'s' * (args.threads > 1)}, {clock}",
+            f"python benchmarks/series_vs_torch.py --steps {args.steps} --rounds {args.rounds} "
+            f"--threads {args.threads} --clock {args.clock} --write",
+            "A figure is the median time of one training step over the rounds; the ratio is glassgrad's time over "
+            "torch's (below 1 is faster); the range is over the rounds, the two libraries taking turns.",
+            lines,
+        )
 
 
-def write_readme(lines: list[str], args: argparse.Namespace) -> None:
-    text = [
-        "# Benchmarks",
-        "",
-        f"Measured {datetime.date.today().isoformat()} on {machine()}, by `python benchmarks/series_vs_torch.py "
-        f"--steps {args.steps} --rounds {args.rounds} --threads {args.threads} --clock {args.clock} --write`.",
-        "A figure is the median time of one training step over the rounds; the ratio is glassgrad's time over "
-        "torch's (below 1 is faster); the range is over the rounds, the two libraries taking turns.",
-        "",
-        *lines,
-        "",
-    ]
-    (HERE / "README.md").write_text("\n".join(text))
+def write_section(title: str, command: str, intro: str, lines: list[str]) -> None:
+    """Put a run's table into benchmarks/README.md under `title`, replacing that section's last run."""
+    path = HERE / "README.md"
+    old = path.read_text().split("\n## ") if path.exists() else []
+    sections = {part.split("\n", 1)[0]: part for part in old[1:]}
+    stamp = f"{datetime.date.today().isoformat()}, {machine()}"
+    sections[title] = "\n".join([title, "", f"`{command}` ({stamp}). {intro}", "", *lines, ""])
+    head = "# Benchmarks\n\nEach section is the last run of the command it names, with the date and the machine.\n"
+    path.write_text("\n## ".join([head, *sections.values()]))
 
 
 if __name__ == "__main__":
