@@ -1015,6 +1015,9 @@ def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Te
     return _result(op.on_arrays(*params, *[x.data for x in inputs]), inputs, op.name, rule)
 
 
+_SHARES_ON_NEED = (MUL, DIV)  # the elementwise rules that take `need`, as the matrix products' do
+
+
 def _unary(op: Op, a: Tensor) -> Tensor:
     return _result2(op.on_arrays(a.data), a, None, op.name, op.derivative)
 
@@ -1026,6 +1029,8 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     if not isinstance(b, Tensor):
         b = _operand(b, a)
     rule = op.derivative
+    if op in _SHARES_ON_NEED and not (a.requires_grad and b.requires_grad):  # a constant's share is not computed
+        rule = partial(rule, need=(a.requires_grad, b.requires_grad))
     if a.dtype != b.dtype or a.shape != b.shape and not _is_number(a) and not _is_number(b):
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
     return _result2(op.on_arrays(a.data, b.data), a, b, op.name, rule)
