@@ -220,3 +220,24 @@ def test_linear_on_stacks_of_rows_is_torch(shape, bias):
             same(ours.grad, theirs.grad)
     if 0 not in shape and len(shape) > 1:
         assert gradgradcheck(lambda x, w: linear(x, w).tanh(), [Tensor(x.data[..., :2, :], requires_grad=True), w])
+
+
+@pytest.mark.parametrize("mask_shape", [(4, 4), (1, 1, 4, 4), (2, 1, 1, 4), (2, 3, 4, 4)])
+def test_masked_fill_with_a_mask_smaller_than_the_tensor_is_torch(mask_shape):
+    x, tx = leaf((2, 3, 4, 4))
+    mask = RNG.random(mask_shape) < 0.4
+    out, tout = x.masked_fill(glassgrad.tensor(mask), float("-inf")), tx.masked_fill(torch.tensor(mask), float("-inf"))
+    same(out, tout)
+    soft = F.softmax(out.masked_fill(glassgrad.tensor(mask.all(-1, keepdims=True)), 0.0), dim=-1)
+    tsoft = torch.softmax(tout.masked_fill(torch.tensor(mask.all(-1, keepdims=True)), 0.0), dim=-1)
+    backward_both(soft, tsoft, soft.shape)
+    same(x.grad, tx.grad)
+    fresh = Tensor(x.data, requires_grad=True)
+    assert gradgradcheck(lambda x: x.masked_fill(glassgrad.tensor(mask), 0.5) ** 2, [fresh])
+
+
+def test_masked_fill_refuses_a_mask_that_does_not_broadcast_to_the_tensor():
+    with pytest.raises(ValueError, match=r"masked_fill: a mask of shape \(3,\) for a tensor of shape \(2, 4\)"):
+        Tensor(np.ones((2, 4))).masked_fill(glassgrad.tensor(np.ones(3, dtype=bool)), 0.0)
+    with pytest.raises(ValueError, match=r"a mask of shape \(2, 4, 1\) for a tensor of shape \(2, 4\)"):
+        Tensor(np.ones((2, 4))).masked_fill(glassgrad.tensor(np.ones((2, 4, 1), dtype=bool)), 0.0)

@@ -697,9 +697,12 @@ class Tensor(Node):
         if drop.dtype != bool:
             raise TypeError(f"masked_fill: the mask must be boolean (e.g. x > 0), got {drop.dtype}")
         try:
-            keep = ~np.broadcast_to(drop, self.shape)
+            fits = np.broadcast_shapes(drop.shape, self.shape) == self.shape
         except ValueError:
-            raise ValueError(f"masked_fill: a mask of shape {drop.shape} for a tensor of shape {self.shape}") from None
+            fits = False
+        if not fits:
+            raise ValueError(f"masked_fill: a mask of shape {drop.shape} for a tensor of shape {self.shape}")
+        keep = ~drop  # as small as the mask is: numpy broadcasts it
         value = np.asarray(_real(value, "masked_fill: the value"), dtype=self.dtype)
         return _apply(MASKED_FILL, (self,), keep, value)
 
