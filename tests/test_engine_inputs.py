@@ -18,7 +18,8 @@ import torch
 
 import glassgrad
 from glassgrad import Tensor, Value, engine
-from glassgrad._tensor.tensor import cat, cross_entropy, linear, maximum, where
+from glassgrad._tensor.functions import maximum
+from glassgrad._tensor.tensor import cat, cross_entropy, linear, where
 from glassgrad.autograd import zero_grads
 from glassgrad.autograd.gradcheck import gradcheck, gradgradcheck
 

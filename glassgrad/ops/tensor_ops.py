@@ -1,7 +1,9 @@
-"""The operations only arrays have, one description each: sums, matrix products, indexing, softmax...
+"""The operations only arrays have, one entry each in the registry (`glassgrad.ops.OPS`): sums, matrix
+products, indexing, softmax, comparisons, and the methods made of other operations.
 
 Each block below is one operation whole: its forward (on numpy arrays), its derivative rule and its
-`Op`, which names its nodes and says what the rule reads (`Op.reads`, for the in-place check). As in
+`Op`, which names its nodes, says what the rule reads (`Op.reads`, for the in-place check) and under
+which PyTorch names it is reached (its method, its `glassgrad.<name>` function). As in
 `glassgrad.ops`, a parameter (an axis, an index, a shape) comes first in both the forward and the
 rule, so that a node is made as `op.on_arrays(*params, *arrays)` with the rule
 `partial(op.derivative, *params)` (`glassgrad._tensor.tensor._apply`); the `Tensor` methods and functions
@@ -21,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from glassgrad.autograd import Node, data_of
-from glassgrad.ops import Op, div, floatmath, silent, zero_where
+from glassgrad.ops import Op, built_in, div, floatmath, silent, zero_where
 
 
 # Functions the derivative rules use: each works on an array (plain backward pass) and on a Tensor
@@ -64,8 +66,16 @@ def cast(x: Any, dtype: np.dtype) -> Any:
 def scatter_add(x: Any, index: Any, shape: tuple[int, ...]) -> Any:
     """Zeros of `shape` with x added at `index` (repeated positions add up); its derivative is x[index]."""
     if isinstance(x, Node):
-        return x._scatter(index, shape)
+        return x._applied(SCATTER, index, shape)
     return _scatter(index, shape, x)
+
+
+def through(chain: tuple, x: Any) -> Any:
+    """x seen through `chain`, the steps `(op, params)` that made a view from its base: on an array,
+    their forwards (each a view); on a Tensor, their nodes."""
+    for op, params in chain:
+        x = x._applied(op, *params) if isinstance(x, Node) else op.on_arrays(*params, x)
+    return x
 
 
 def _reduced_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -114,7 +124,8 @@ def _matmul_rule(g, out, a, b, need=(True, True)):
     return da, db
 
 
-MATMUL = Op("@", _matmul_rule, on_arrays=_matmul, formula="{0} @ {1}", precedence=2, reads=("{1}", "{0}"))
+MATMUL = built_in(Op("@", _matmul_rule, on_arrays=_matmul, formula="{0} @ {1}", precedence=2, reads=("{1}", "{0}"),
+                     method="matmul", dunder="matmul", function=True, ufunc="matmul"))
 
 
 def _linear(x, w, b=None):
@@ -133,7 +144,7 @@ def _linear_rule(g, out, x, w, b=None, need=(True, True, True)):
     return (dx, dw) if b is None else (dx, dw, g2.sum(axis=0) if need[2] else None)
 
 
-LINEAR = Op("linear", _linear_rule, on_arrays=_linear, reads=("{1}", "{0}", ""))
+LINEAR = built_in(Op("linear", _linear_rule, on_arrays=_linear, reads=("{1}", "{0}", "")))  # nn.functional.linear
 
 
 # Reductions over `axis` (a tuple of axes, or None for all), keeping the reduced axes as 1 or not.
@@ -147,7 +158,7 @@ def _sum_rule(axis, keepdims, g, out, a):
     return (_spread(g, a.shape, axis, keepdims),)
 
 
-SUM = Op("sum", _sum_rule, on_arrays=_sum, reads="")
+SUM = built_in(Op("sum", _sum_rule, on_arrays=_sum, reads="", method="sum", function=True))
 
 
 def _mean(axis, keepdims, n, x):
@@ -160,7 +171,7 @@ def _mean_rule(axis, keepdims, n, g, out, a):
     return (_spread(g / n, a.shape, axis, keepdims),)
 
 
-MEAN = Op("mean", _mean_rule, on_arrays=_mean, reads="")
+MEAN = built_in(Op("mean", _mean_rule, on_arrays=_mean, reads="", method="mean", function=True))
 
 
 def _var(axis, keepdims, d, x):
@@ -175,7 +186,7 @@ def _var_rule(axis, keepdims, d, g, out, a):
     return (_spread(g, a.shape, axis, keepdims) * floatmath.div(2.0, d) * (a - a.mean(axis=axis, keepdims=True)),)
 
 
-VAR = Op("var", _var_rule, on_arrays=_var, reads="{0}")
+VAR = built_in(Op("var", _var_rule, on_arrays=_var, reads="{0}", method="var", function=True))
 
 
 def _std(axis, keepdims, d, x):
@@ -189,7 +200,7 @@ def _std_rule(axis, keepdims, d, g, out, a):
     return _var_rule(axis, keepdims, d, zero_where(data_of(out) == 0, div(g, 2.0 * out)), out, a)
 
 
-STD = Op("std", _std_rule, on_arrays=_std, reads="{0} {out}")
+STD = built_in(Op("std", _std_rule, on_arrays=_std, reads="{0} {out}", method="std", function=True))
 
 
 def _max(axis, keepdims, along, x):
@@ -213,7 +224,8 @@ def _max_rule(axis, keepdims, along, g, out, a):
     return (zero_where(~ties, share),)
 
 
-MAX = Op("max", _max_rule, on_arrays=_max, reads="{0} {out}")  # along one axis, only {0} is read
+# along one axis only {0} is read; `min` is -max(-x) and `amax` max over a tuple of axes (below)
+MAX = built_in(Op("max", _max_rule, on_arrays=_max, reads="{0} {out}", method="max", function=True))
 
 
 # Softmax along one axis, computed from x - max x so that it cannot overflow.
@@ -232,7 +244,7 @@ def _softmax_rule(axis, g, out, a):
     return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
 
-SOFTMAX = Op("softmax", _softmax_rule, on_arrays=_softmax, reads="{out}")
+SOFTMAX = built_in(Op("softmax", _softmax_rule, on_arrays=_softmax, reads="{out}", method="softmax", function=True))
 
 
 def _log_softmax(axis, x):
@@ -246,7 +258,8 @@ def _log_softmax_rule(axis, g, out, a):
     return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
 
 
-LOG_SOFTMAX = Op("log_softmax", _log_softmax_rule, on_arrays=_log_softmax, reads="{out}")
+LOG_SOFTMAX = built_in(Op("log_softmax", _log_softmax_rule, on_arrays=_log_softmax, reads="{out}", method="log_softmax",
+                          function=True))
 
 
 def _normalized(axes, eps, x):
@@ -280,7 +293,7 @@ def _layer_norm_reads(k: int, n: int) -> str:
     return "{0}" if n == 1 else "{0} {1}"
 
 
-LAYER_NORM = Op("layer_norm", _layer_norm_rule, on_arrays=_layer_norm, reads=_layer_norm_reads)
+LAYER_NORM = built_in(Op("layer_norm", _layer_norm_rule, on_arrays=_layer_norm, reads=_layer_norm_reads))
 
 
 def _cross_entropy(target, rows, divisor, z):
@@ -301,7 +314,7 @@ def _cross_entropy_rule(target, rows, divisor, g, out, logits):
 
 # `target`: the one-hot boolean mask of the target classes, one True per counted row (none in an ignored
 # row); `rows`: the counted rows (None: all); `divisor`: their number for the mean, 1 for the sum
-CROSS_ENTROPY = Op("cross_entropy", _cross_entropy_rule, on_arrays=_cross_entropy, reads="{0}")
+CROSS_ENTROPY = built_in(Op("cross_entropy", _cross_entropy_rule, on_arrays=_cross_entropy, reads="{0}"))
 
 
 # Shape operations: they move numbers around, so their gradient moves them back.
@@ -314,20 +327,22 @@ def _reshape_rule(shape, g, out, a):
     return (g.reshape(a.shape),)
 
 
-RESHAPE = Op("reshape", _reshape_rule, on_arrays=_reshape, reads="")
+RESHAPE = built_in(Op("reshape", _reshape_rule, on_arrays=_reshape, reads="", view=True, method="reshape",
+                      function=True))
 
 
-def _transpose(axes, x):
+def _permute(axes, x):
     return x.transpose(axes)
 
 
-def _transpose_rule(axes, g, out, a):
+def _permute_rule(axes, g, out, a):
     """The gradient is permuted back by the inverse permutation."""
     inverse = tuple(np.argsort(axes).tolist())
     return (g.transpose(inverse) if isinstance(g, np.ndarray) else g.permute(inverse),)
 
 
-TRANSPOSE = Op("transpose", _transpose_rule, on_arrays=_transpose, reads="")
+PERMUTE = built_in(Op("permute", _permute_rule, on_arrays=_permute, reads="", view=True, method="permute",
+                      function=True))
 
 
 def _expand(shape, x):
@@ -339,7 +354,7 @@ def _expand_rule(shape, g, out, a):
     return (sum_to(g, a.shape),)
 
 
-EXPAND = Op("expand", _expand_rule, on_arrays=_expand, reads="")
+EXPAND = built_in(Op("expand", _expand_rule, on_arrays=_expand, reads="", method="expand"))
 
 
 # An index is numpy's, except where PyTorch lays the result out otherwise: integers mixed with index
@@ -399,7 +414,8 @@ def _index_rule(index, g, out, a):
     return (scatter_add(g, index, a.shape),)
 
 
-INDEX = Op("index", _index_rule, on_arrays=_index, reads="")
+INDEX = built_in(Op("index", _index_rule, on_arrays=_index, reads="", view=True,
+                   dunder="getitem"))  # a view for a basic index
 
 
 def _scatter(index, shape, x):
@@ -432,7 +448,7 @@ def _scatter_rule(index, shape, g, out, a):
     return (at(g, index),)
 
 
-SCATTER = Op("scatter", _scatter_rule, on_arrays=_scatter, reads="")  # the gradient of indexing
+SCATTER = built_in(Op("scatter", _scatter_rule, on_arrays=_scatter, reads=""))  # the gradient of indexing
 
 
 def _index_put(index, x, v):
@@ -450,7 +466,26 @@ def _index_put_rule(index, g, out, x, v):
     return zero_where(written, g), sum_to(at(g, index), v.shape)
 
 
-INDEX_PUT = Op("index_put", _index_put_rule, on_arrays=_index_put, reads="")  # what `t[index] = v` records
+INDEX_PUT = built_in(Op("index_put", _index_put_rule, on_arrays=_index_put, reads="", dunder="setitem"))  # t[index] = v
+
+
+def _copy_slices(chain, base, v):
+    out = np.array(base)  # a copy in base's layout, so that each step of the chain is a view again
+    through(chain, out)[...] = v
+    return out
+
+
+def _copy_slices_rule(chain, g, out, base, v):
+    """The base with v written through the view `chain`: the base's gradient is g except where the view
+    sees, v's is g seen through the view."""
+    seen = np.zeros(data_of(base).shape, dtype=bool)
+    through(chain, seen)[...] = True
+    return zero_where(seen, g), through(chain, g)
+
+
+# what an in-place change of a view records on its base: the base rebased on the view's new value (PyTorch's
+# CopySlices); `chain` is the view's steps from its base
+COPY_SLICES = built_in(Op("copy_slices", _copy_slices_rule, on_arrays=_copy_slices, reads=""))
 
 
 def _cat(dim, sizes, *xs):
@@ -468,7 +503,7 @@ def _cat_rule(dim, sizes, g, out, *inputs):
     return tuple(pieces)
 
 
-CAT = Op("cat", _cat_rule, on_arrays=_cat, reads="")
+CAT = built_in(Op("cat", _cat_rule, on_arrays=_cat, reads="", function=True))
 
 
 # Copies, conversions and selections, elementwise.
@@ -481,7 +516,7 @@ def _clone_rule(g, out, a):
     return (g,)
 
 
-CLONE = Op("clone", _clone_rule, on_arrays=_clone, reads="")
+CLONE = built_in(Op("clone", _clone_rule, on_arrays=_clone, reads="", method="clone", function=True))
 
 
 def _astype(dtype, x):
@@ -493,7 +528,7 @@ def _astype_rule(dtype, g, out, a):
     return (cast(g, a.dtype),)
 
 
-ASTYPE = Op("astype", _astype_rule, on_arrays=_astype, reads="")
+ASTYPE = built_in(Op("astype", _astype_rule, on_arrays=_astype, reads="", method="astype"))  # and `to`, `float`, ...
 
 
 def _clamp(low, high, x):
@@ -506,7 +541,8 @@ def _clamp_rule(low, high, g, out, a):
     return (zero_where(~((x >= low) & (x <= high)), g),)
 
 
-CLAMP = Op("clamp", _clamp_rule, on_arrays=_clamp, reads="{0}")
+CLAMP = built_in(Op("clamp", _clamp_rule, on_arrays=_clamp, reads="{0}", method="clamp", aliases=("clip",),
+                    function=True, inplace=True))
 
 
 def _masked_fill(keep, value, x):
@@ -518,7 +554,8 @@ def _masked_fill_rule(keep, value, g, out, a):
     return (zero_where(~keep, g),)
 
 
-MASKED_FILL = Op("masked_fill", _masked_fill_rule, on_arrays=_masked_fill, reads="")
+MASKED_FILL = built_in(Op("masked_fill", _masked_fill_rule, on_arrays=_masked_fill, reads="", method="masked_fill",
+                          function=True, inplace=True))
 
 
 def _where(condition, x, y):
@@ -530,7 +567,7 @@ def _where_rule(condition, g, out, x, y):
     return zero_where(~condition, g), zero_where(condition, g)
 
 
-WHERE = Op("where", _where_rule, on_arrays=_where, reads="")
+WHERE = built_in(Op("where", _where_rule, on_arrays=_where, reads="", function=True))
 
 
 def _maximum_rule(g, out, a, b):
@@ -540,12 +577,45 @@ def _maximum_rule(g, out, a, b):
     return zero_where(ra < rb, g) * (1.0 - tie), zero_where(rb < ra, g) * (1.0 - tie)
 
 
-MAXIMUM = Op("maximum", _maximum_rule, on_arrays=np.maximum, reads="{0} {1}")  # nan if either is
+MAXIMUM = built_in(Op("maximum", _maximum_rule, on_arrays=np.maximum, reads="{0} {1}", kind="binary", method="maximum",
+                      function=True,
+                      doc="The elementwise larger of two tensors (nan if either is); ties share the gradient."))
 
 
-TENSOR_OPS = {op.name: op for op in (
-    MATMUL, LINEAR, SUM, MEAN, VAR, STD, MAX, SOFTMAX, LOG_SOFTMAX, CROSS_ENTROPY, LAYER_NORM, RESHAPE, TRANSPOSE,
-    EXPAND, INDEX, SCATTER, INDEX_PUT, CAT, CLONE, ASTYPE, CLAMP, MASKED_FILL, WHERE, MAXIMUM,
-)}  # fmt: skip
-"""The Tensor engine's own descriptions by the name of their nodes (they are not in `ops.OPS`: their
-names stay free for a user's scalar operations)."""
+
+# Comparisons: elementwise, without a gradient (their results are constants, bool), as PyTorch's.
+_COMPARE = dict(kind="compare", function=True)
+EQ = built_in(Op("==", on_arrays=np.equal, method="eq", dunder="eq", ufunc="equal", **_COMPARE, doc="x == y."))
+NE = built_in(Op("!=", on_arrays=np.not_equal, method="ne", dunder="ne", ufunc="not_equal", **_COMPARE, doc="x != y."))
+LT = built_in(Op("<", on_arrays=np.less, method="lt", dunder="lt", ufunc="less", **_COMPARE, doc="x < y."))
+LE = built_in(Op("<=", on_arrays=np.less_equal, method="le", dunder="le", ufunc="less_equal", **_COMPARE,
+                 doc="x <= y."))
+GT = built_in(Op(">", on_arrays=np.greater, method="gt", dunder="gt", ufunc="greater", **_COMPARE, doc="x > y."))
+GE = built_in(Op(">=", on_arrays=np.greater_equal, method="ge", dunder="ge", ufunc="greater_equal", **_COMPARE,
+                 doc="x >= y."))
+
+
+def composite(name: str, method: bool = True, function: bool = True) -> Op:
+    """An operation made of the ones above (its nodes are theirs): its method (or function) is written
+    by hand, checking its arguments as PyTorch does, in `glassgrad.tensor` or `glassgrad.tensor_methods`."""
+    return built_in(Op(name, method=name if method else "", function=function))
+
+
+# Composite operations, by PyTorch's names; `function`: also `glassgrad.<name>`, as `torch.<name>`.
+MIN = composite("min")  # -max(-x)
+ARGMAX = composite("argmax")
+ARGMIN = composite("argmin")
+TOPK = composite("topk")  # indexing
+ALL = composite("all")
+ANY = composite("any")
+ISCLOSE = composite("isclose")
+ALLCLOSE = composite("allclose")
+EQUAL = composite("equal")
+VIEW = composite("view", function=False)  # reshape
+FLATTEN = composite("flatten")  # reshape
+SQUEEZE = composite("squeeze")  # reshape
+UNSQUEEZE = composite("unsqueeze")  # reshape
+TRANSPOSE = composite("transpose")  # permute
+BROADCAST_TO = composite("broadcast_to")  # expand
+UNBIND = composite("unbind")  # indexing
+STACK = composite("stack", method=False)  # unsqueeze and cat
