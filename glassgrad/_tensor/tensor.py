@@ -29,6 +29,8 @@ import numpy as np
 
 from glassgrad._tensor.devices import CPU, not_available, target_dtype
 from glassgrad._tensor.devices import device as device_type
+from glassgrad._tensor.dtypes import FLOATING, NAMES, SUPPORTED, public
+from glassgrad._tensor.printing import Size, tensor_repr
 from glassgrad.autograd import Node, backpropagate, data_of, is_grad_enabled
 from glassgrad.ops import (
     ABS,
@@ -78,12 +80,13 @@ from glassgrad.ops.tensor_ops import (
     VAR,
     WHERE,
     Split,
+    backward_name,
     sum_to,
     torch_index,
 )
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_DTYPES = (*_FLOAT_DTYPES, np.dtype(np.int64), np.dtype(np.bool_))
+_FLOAT_DTYPES = FLOATING
+_DTYPES = SUPPORTED
 _ACCEPTED = "real numbers (bool, int or float) as a number, nested lists, a numpy array or a Tensor"
 
 
@@ -103,7 +106,7 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None and not _is_dtype(dtype, _DTYPES):
-        raise TypeError(f"Tensor(dtype={dtype!r}): expected glassgrad.float32, float64, int64 or bool")
+        raise TypeError(f"Tensor(dtype={dtype!r}): expected {NAMES}")
     try:
         array = np.asarray(data)
     except (TypeError, ValueError, OverflowError) as error:
@@ -311,23 +314,23 @@ class Tensor(Node):
         return _constant(self.data)
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+    def shape(self) -> Size:
+        """The length of each axis, as PyTorch's `torch.Size`: `glassgrad.Size([27, 27])`, a tuple."""
+        return Size(self.data.shape)
 
     @property
-    def dtype(self) -> np.dtype:
-        return self.data.dtype
+    def dtype(self) -> Any:
+        """The element type, as PyTorch names it (`glassgrad.float32`); it equals numpy's dtype."""
+        return public(self.data.dtype)
 
     @property
     def ndim(self) -> int:
         return self.data.ndim
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
-        extra = "" if self.dtype == np.float64 else f", dtype={self.dtype}"
-        if self.requires_grad:
-            extra += f", grad_fn={self._op}" if self._op else ", requires_grad=True"
-        return f"Tensor({body}{extra})"
+        """PyTorch's text: `tensor([1., 2.], requires_grad=True)` (see `glassgrad/_tensor/printing.py`)."""
+        made_by = backward_name(self._op) if self._rule is not None and self.requires_grad else None
+        return tensor_repr(self.data, self.requires_grad, made_by)
 
     def __len__(self) -> int:
         """The length of the first axis; a 0-d tensor has none (TypeError, as numpy and PyTorch)."""
@@ -368,10 +371,10 @@ class Tensor(Node):
         return self.data.tolist()
 
     def astype(self, dtype: Any) -> Tensor:
-        """The same numbers as `dtype` (float32, float64, int64 or bool). Between floating dtypes the
+        """The same numbers as `dtype` (float32, float64, int64, int32, uint8 or bool). Between floating dtypes the
         gradient is converted back; an integer or boolean result is a constant, as in PyTorch."""
         if dtype is None or not _is_dtype(dtype, _DTYPES):
-            raise TypeError(f"astype({dtype!r}): expected glassgrad.float32, float64, int64 or bool")
+            raise TypeError(f"astype({dtype!r}): expected {NAMES}")
         dtype = np.dtype(dtype)
         if dtype == self.dtype:
             return self
@@ -414,8 +417,12 @@ class Tensor(Node):
         return self.astype(np.int64)
 
     def int(self) -> Tensor:
-        """As int64: glassgrad has one integer dtype (PyTorch's `int()` gives int32)."""
-        return self.astype(np.int64)
+        """As int32 (truncating toward zero), a constant."""
+        return self.astype(np.int32)
+
+    def byte(self) -> Tensor:
+        """As uint8, a constant."""
+        return self.astype(np.uint8)
 
     def bool(self) -> Tensor:
         """As bool: True where nonzero."""
@@ -448,8 +455,8 @@ class Tensor(Node):
         return self.data.reshape(()).item()
 
     # The shape, in PyTorch's words.
-    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
-        """The shape, or the length of axis `dim`."""
+    def size(self, dim: int | None = None) -> Size | int:
+        """The shape (a `glassgrad.Size`), or the length of axis `dim`."""
         if dim is None:
             return self.shape
         one = _axis(dim, self.ndim, "size")
@@ -1139,7 +1146,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         if t is not None and t.dtype != x.dtype:
             raise ValueError(
                 f"linear: the input is {x.dtype} but the layer's weights are {t.dtype}; convert the input "
-                f"with x.astype(np.{t.dtype}), or make the layer with dtype=np.{x.dtype}"
+                f"with x.astype(np.{t.dtype.name}), or make the layer with dtype=np.{x.dtype.name}"
             )
     if weight.ndim != 2:
         raise ValueError(f"linear: the weight must have shape (outputs, inputs), got {weight.shape}")

@@ -81,8 +81,8 @@ class Linear(Module):
         elif x.dtype != self.weight.dtype:
             raise ValueError(
                 f"{self!r} has {self.weight.dtype} weights but got a {x.dtype} Tensor; convert it with "
-                f"x.astype(np.{self.weight.dtype}) (or pass a numpy array, which the layer converts), "
-                f"or make the layer with dtype=np.{x.dtype}"
+                f"x.astype(np.{self.weight.dtype.name}) (or pass a numpy array, which the layer converts), "
+                f"or make the layer with dtype=np.{x.dtype.name}"
             )
         width = x.shape[-1] if x.ndim else 0
         if width != self.in_features:

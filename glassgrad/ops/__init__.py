@@ -42,6 +42,8 @@ class Op:
     string stands for every input. The in-place check asks it: a node refuses to backpropagate only
     when a tensor its derivative reads was changed in place after the node was made, as PyTorch.
     None (a user's operation, by default) means everything: all inputs and the result.
+
+    `backward` is PyTorch's name for such a node, which a tensor's repr shows: `grad_fn=<AddBackward0>`.
     """
 
     name: str
@@ -53,6 +55,7 @@ class Op:
     precedence: int = ATOM
     word: str = ""
     reads: str | tuple[str, ...] | Callable[[int, int], str] | None = None
+    backward: str = ""  # PyTorch's name for the node (a tensor's `grad_fn=<...>`), e.g. AddBackward0
 
     def reads_for(self, k: int, n: int) -> frozenset:
         """What the share of input k (of n) is computed from: input positions, and "out" for the result."""
@@ -228,31 +231,34 @@ def _sigmoid_array(x: np.ndarray) -> np.ndarray:
 
 # name, derivative rule, forward on floats and on arrays, then how the pictures write it
 ADD = register(Op("+", lambda g, out, a, b: (g, g), float.__add__, _quiet(np.add),
-                  formula="{0} + {1}", local=("1", "1"), precedence=1, word="add", reads=""))
+                  formula="{0} + {1}", local=("1", "1"), precedence=1, word="add", reads="", backward="AddBackward0"))
 SUB = register(Op("-", lambda g, out, a, b: (g, -g), float.__sub__, _quiet(np.subtract),
-                  formula="{0} − {1}", local=("1", "−1"), precedence=1, word="sub", reads=""))
+                  formula="{0} − {1}", local=("1", "−1"), precedence=1, word="sub", reads="", backward="SubBackward0"))
 MUL = register(Op("*", lambda g, out, a, b: (g * b, g * a), float.__mul__, _quiet(np.multiply),
-                  formula="{0} × {1}", local=("{1}", "{0}"), precedence=2, word="mul", reads=("{1}", "{0}")))
+                  formula="{0} × {1}", local=("{1}", "{0}"), precedence=2, word="mul", reads=("{1}", "{0}"),
+                  backward="MulBackward0"))
 DIV = register(Op("/", lambda g, out, a, b: (div(g, b), -g * div(out, b)), floatmath.div, _quiet(np.divide),
                   formula="{0} / {1}", local=("1/{1}", "−{out}/{1}"), precedence=2, word="div",
-                  reads=("{1}", "{1} {out}")))
+                  reads=("{1}", "{1} {out}"), backward="DivBackward0"))
 POW = register(Op("**", _power_rule, floatmath.power, _quiet(np.power),
                   formula="{0} ** {1}", local=("{1}·{0}^({1} − 1)", "{out}·ln {0}"), precedence=4, word="pow",
-                  reads=("{0} {1}", "{0} {1} {out}")))
+                  reads=("{0} {1}", "{0} {1} {out}"), backward="PowBackward1"))
 POW_K = register(Op("**{k}", _power_by_constant_rule, lambda k, x: power_by(x, k), lambda k, x: power_by(x, k),
-                    formula="{0} ** {k}", local=("{k}·{0}^({k} − 1)",), precedence=4, word="pow", reads="{0}"))
+                    formula="{0} ** {k}", local=("{k}·{0}^({k} − 1)",), precedence=4, word="pow", reads="{0}",
+                    backward="PowBackward0"))
 NEG = register(Op("neg", lambda g, out, a: (-g,), float.__neg__, np.negative,
-                  formula="−{0}", local=("−1",), precedence=3, word="neg", reads=""))
+                  formula="−{0}", local=("−1",), precedence=3, word="neg", reads="", backward="NegBackward0"))
 EXP = register(Op("exp", lambda g, out, a: (g * out,), floatmath.exp, _quiet(np.exp),
-                  formula="exp({0})", local=("{out}",), reads="{out}"))
+                  formula="exp({0})", local=("{out}",), reads="{out}", backward="ExpBackward0"))
 LOG = register(Op("log", lambda g, out, a: (div(g, a),), floatmath.log, _quiet(np.log),
-                  formula="log({0})", local=("1/{0}",), reads="{0}"))
+                  formula="log({0})", local=("1/{0}",), reads="{0}", backward="LogBackward0"))
 TANH = register(Op("tanh", lambda g, out, a: (g * (1.0 - out * out),), floatmath.tanh, _quiet(np.tanh),
-                   formula="tanh({0})", local=("1 − {out}²",), reads="{out}"))
+                   formula="tanh({0})", local=("1 − {out}²",), reads="{out}", backward="TanhBackward0"))
 RELU = register(Op("relu", lambda g, out, a: (zero_where(data_of(out) <= 0, g),), _relu, _relu,  # g where out > 0
-                   formula="relu({0})", local=("1 if {out} > 0 else 0",), reads="{out}"))  # or is nan, as in PyTorch
+                   formula="relu({0})", local=("1 if {out} > 0 else 0",), reads="{out}",  # or is nan, as in PyTorch
+                   backward="ReluBackward0"))
 SIGMOID = register(Op("sigmoid", lambda g, out, a: (g * (1.0 - out) * out,), floatmath.sigmoid, _sigmoid_array,
-                      formula="sigmoid({0})", local=("{out}·(1 − {out})",), reads="{out}"))
+                      formula="sigmoid({0})", local=("{out}·(1 − {out})",), reads="{out}", backward="SigmoidBackward0"))
 
 
 def _cos(x: Any) -> Any:
@@ -265,7 +271,7 @@ def _sin(x: Any) -> Any:
 
 # Elementwise operations only the Tensor engine has (no forward on floats): PyTorch's functions.
 SQRT = register(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _quiet(np.sqrt),
-                   formula="√{0}", local=("1/(2√{0})",), reads="{out}"))
+                   formula="√{0}", local=("1/(2√{0})",), reads="{out}", backward="SqrtBackward0"))
 
 
 def _sign(x: Any) -> Any:
@@ -274,13 +280,13 @@ def _sign(x: Any) -> Any:
 
 
 ABS = register(Op("abs", lambda g, out, a: (g * _sign(data_of(a)),), None, np.abs,
-                  formula="|{0}|", local=("sign({0})",), reads="{0}"))
+                  formula="|{0}|", local=("sign({0})",), reads="{0}", backward="AbsBackward0"))
 SIN = register(Op("sin", lambda g, out, a: (g * _cos(a),), None, _quiet(np.sin), formula="sin({0})",
-                  local=("cos {0}",), reads="{0}"))
+                  local=("cos {0}",), reads="{0}", backward="SinBackward0"))
 COS = register(Op("cos", lambda g, out, a: (-g * _sin(a),), None, _quiet(np.cos), formula="cos({0})",
-                  local=("−sin {0}",), reads="{0}"))
+                  local=("−sin {0}",), reads="{0}", backward="CosBackward0"))
 LOG10 = register(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), None, _quiet(np.log10),
-                    formula="log10({0})", local=("1/({0} ln 10)",), reads="{0}"))
+                    formula="log10({0})", local=("1/({0} ln 10)",), reads="{0}", backward="Log10Backward0"))
 
 
 
@@ -315,7 +321,7 @@ def _linear_reads(k: int, n: int) -> str:
 
 # a neuron's weighted sum w.x + b as one node (the scalar engine's; inputs w_1..w_n, x_1..x_n, b)
 LINEAR = register(Op("linear", _linear, _linear_forward, None, formula=_linear_formula, local=_linear_local,
-                     precedence=1, word="linear", reads=_linear_reads))
+                     precedence=1, word="linear", reads=_linear_reads, backward="AddmmBackward0"))
 _BUILT_IN.update(OPS)
 
 

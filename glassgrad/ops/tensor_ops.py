@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from glassgrad.autograd import Node, data_of
-from glassgrad.ops import Op, div, floatmath, zero_where
+from glassgrad.ops import Op, describe, div, floatmath, zero_where
 
 
 # Functions the derivative rules use: each works on an array (plain backward pass) and on a Tensor
@@ -108,7 +108,10 @@ def _matmul_rule(g, out, a, b, need=(True, True)):
     return da, db
 
 
-MATMUL = Op("@", _matmul_rule, on_arrays=_matmul, formula="{0} @ {1}", precedence=2, reads=("{1}", "{0}"))
+MATMUL = Op(
+    "@", _matmul_rule, on_arrays=_matmul, formula="{0} @ {1}", precedence=2, reads=("{1}", "{0}"),
+    backward="MmBackward0",
+)
 
 
 def _linear(x, w, b=None):
@@ -128,7 +131,7 @@ def _linear_rule(g, out, x, w, b=None, need=(True, True, True)):
     return (dx, dw) if b is None else (dx, dw, g2.sum(axis=0) if need[2] else None)
 
 
-LINEAR = Op("linear", _linear_rule, on_arrays=_linear, reads=("{1}", "{0}", ""))
+LINEAR = Op("linear", _linear_rule, on_arrays=_linear, reads=("{1}", "{0}", ""), backward="AddmmBackward0")
 
 
 # Reductions over `axis` (a tuple of axes, or None for all), keeping the reduced axes as 1 or not.
@@ -142,7 +145,7 @@ def _sum_rule(axis, keepdims, g, out, a):
     return (_spread(g, a.shape, axis, keepdims),)
 
 
-SUM = Op("sum", _sum_rule, on_arrays=_sum, reads="")
+SUM = Op("sum", _sum_rule, on_arrays=_sum, reads="", backward="SumBackward0")
 
 
 def _mean(axis, keepdims, n, x):
@@ -155,7 +158,7 @@ def _mean_rule(axis, keepdims, n, g, out, a):
     return (_spread(g / n, a.shape, axis, keepdims),)
 
 
-MEAN = Op("mean", _mean_rule, on_arrays=_mean, reads="")
+MEAN = Op("mean", _mean_rule, on_arrays=_mean, reads="", backward="MeanBackward0")
 
 
 def _var(axis, keepdims, d, x):
@@ -170,7 +173,7 @@ def _var_rule(axis, keepdims, d, g, out, a):
     return (_spread(g, a.shape, axis, keepdims) * floatmath.div(2.0, d) * (a - a.mean(axis=axis, keepdims=True)),)
 
 
-VAR = Op("var", _var_rule, on_arrays=_var, reads="{0}")
+VAR = Op("var", _var_rule, on_arrays=_var, reads="{0}", backward="VarBackward0")
 
 
 def _std(axis, keepdims, d, x):
@@ -184,7 +187,7 @@ def _std_rule(axis, keepdims, d, g, out, a):
     return _var_rule(axis, keepdims, d, zero_where(data_of(out) == 0, div(g, 2.0 * out)), out, a)
 
 
-STD = Op("std", _std_rule, on_arrays=_std, reads="{0} {out}")
+STD = Op("std", _std_rule, on_arrays=_std, reads="{0} {out}", backward="StdBackward0")
 
 
 def _max(axis, keepdims, along, x):
@@ -208,7 +211,8 @@ def _max_rule(axis, keepdims, along, g, out, a):
     return (zero_where(~ties, share),)
 
 
-MAX = Op("max", _max_rule, on_arrays=_max, reads="{0} {out}")  # along one axis, only {0} is read
+# along one axis, only {0} is read
+MAX = Op("max", _max_rule, on_arrays=_max, reads="{0} {out}", backward="MaxBackward1")
 
 
 # Softmax along one axis, computed from x - max x so that it cannot overflow.
@@ -227,7 +231,7 @@ def _softmax_rule(axis, g, out, a):
     return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
 
-SOFTMAX = Op("softmax", _softmax_rule, on_arrays=_softmax, reads="{out}")
+SOFTMAX = Op("softmax", _softmax_rule, on_arrays=_softmax, reads="{out}", backward="SoftmaxBackward0")
 
 
 def _log_softmax(axis, x):
@@ -241,7 +245,9 @@ def _log_softmax_rule(axis, g, out, a):
     return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
 
 
-LOG_SOFTMAX = Op("log_softmax", _log_softmax_rule, on_arrays=_log_softmax, reads="{out}")
+LOG_SOFTMAX = Op(
+    "log_softmax", _log_softmax_rule, on_arrays=_log_softmax, reads="{out}", backward="LogSoftmaxBackward0"
+)
 
 
 def _cross_entropy(target, z):
@@ -259,7 +265,9 @@ def _cross_entropy_rule(target, g, out, logits):
 
 
 # `target`: the one-hot boolean mask of the target classes, one True per row
-CROSS_ENTROPY = Op("cross_entropy", _cross_entropy_rule, on_arrays=_cross_entropy, reads="{0}")
+CROSS_ENTROPY = Op(
+    "cross_entropy", _cross_entropy_rule, on_arrays=_cross_entropy, reads="{0}", backward="NllLossBackward0"
+)
 
 
 # Shape operations: they move numbers around, so their gradient moves them back.
@@ -272,7 +280,7 @@ def _reshape_rule(shape, g, out, a):
     return (g.reshape(a.shape),)
 
 
-RESHAPE = Op("reshape", _reshape_rule, on_arrays=_reshape, reads="")
+RESHAPE = Op("reshape", _reshape_rule, on_arrays=_reshape, reads="", backward="ViewBackward0")
 
 
 def _transpose(axes, x):
@@ -285,7 +293,7 @@ def _transpose_rule(axes, g, out, a):
     return (g.transpose(inverse) if isinstance(g, np.ndarray) else g.permute(inverse),)
 
 
-TRANSPOSE = Op("transpose", _transpose_rule, on_arrays=_transpose, reads="")
+TRANSPOSE = Op("transpose", _transpose_rule, on_arrays=_transpose, reads="", backward="TransposeBackward0")
 
 
 def _expand(shape, x):
@@ -297,7 +305,7 @@ def _expand_rule(shape, g, out, a):
     return (sum_to(g, a.shape),)
 
 
-EXPAND = Op("expand", _expand_rule, on_arrays=_expand, reads="")
+EXPAND = Op("expand", _expand_rule, on_arrays=_expand, reads="", backward="ExpandBackward0")
 
 
 # An index is numpy's, except where PyTorch lays the result out otherwise: integers mixed with index
@@ -357,7 +365,7 @@ def _index_rule(index, g, out, a):
     return (scatter_add(g, index, a.shape),)
 
 
-INDEX = Op("index", _index_rule, on_arrays=_index, reads="")
+INDEX = Op("index", _index_rule, on_arrays=_index, reads="", backward="IndexBackward0")
 
 
 def _scatter(index, shape, x):
@@ -389,7 +397,8 @@ def _index_put_rule(index, g, out, x, v):
     return zero_where(written, g), sum_to(at(g, index), v.shape)
 
 
-INDEX_PUT = Op("index_put", _index_put_rule, on_arrays=_index_put, reads="")  # what `t[index] = v` records
+# what `t[index] = v` records
+INDEX_PUT = Op("index_put", _index_put_rule, on_arrays=_index_put, reads="", backward="IndexPutBackward0")
 
 
 def _cat(dim, sizes, *xs):
@@ -407,7 +416,7 @@ def _cat_rule(dim, sizes, g, out, *inputs):
     return tuple(pieces)
 
 
-CAT = Op("cat", _cat_rule, on_arrays=_cat, reads="")
+CAT = Op("cat", _cat_rule, on_arrays=_cat, reads="", backward="CatBackward0")
 
 
 # Copies, conversions and selections, elementwise.
@@ -420,7 +429,7 @@ def _clone_rule(g, out, a):
     return (g,)
 
 
-CLONE = Op("clone", _clone_rule, on_arrays=_clone, reads="")
+CLONE = Op("clone", _clone_rule, on_arrays=_clone, reads="", backward="CloneBackward0")
 
 
 def _astype(dtype, x):
@@ -432,7 +441,7 @@ def _astype_rule(dtype, g, out, a):
     return (cast(g, a.dtype),)
 
 
-ASTYPE = Op("astype", _astype_rule, on_arrays=_astype, reads="")
+ASTYPE = Op("astype", _astype_rule, on_arrays=_astype, reads="", backward="ToCopyBackward0")
 
 
 def _clamp(low, high, x):
@@ -445,7 +454,7 @@ def _clamp_rule(low, high, g, out, a):
     return (zero_where(~((x >= low) & (x <= high)), g),)
 
 
-CLAMP = Op("clamp", _clamp_rule, on_arrays=_clamp, reads="{0}")
+CLAMP = Op("clamp", _clamp_rule, on_arrays=_clamp, reads="{0}", backward="ClampBackward1")
 
 
 def _masked_fill(keep, value, x):
@@ -457,7 +466,7 @@ def _masked_fill_rule(keep, value, g, out, a):
     return (zero_where(~keep, g),)
 
 
-MASKED_FILL = Op("masked_fill", _masked_fill_rule, on_arrays=_masked_fill, reads="")
+MASKED_FILL = Op("masked_fill", _masked_fill_rule, on_arrays=_masked_fill, reads="", backward="MaskedFillBackward0")
 
 
 def _where(condition, x, y):
@@ -469,7 +478,7 @@ def _where_rule(condition, g, out, x, y):
     return zero_where(~condition, g), zero_where(condition, g)
 
 
-WHERE = Op("where", _where_rule, on_arrays=_where, reads="")
+WHERE = Op("where", _where_rule, on_arrays=_where, reads="", backward="WhereBackward0")
 
 
 def _maximum_rule(g, out, a, b):
@@ -479,7 +488,8 @@ def _maximum_rule(g, out, a, b):
     return zero_where(ra < rb, g) * (1.0 - tie), zero_where(rb < ra, g) * (1.0 - tie)
 
 
-MAXIMUM = Op("maximum", _maximum_rule, on_arrays=np.maximum, reads="{0} {1}")  # nan if either is
+# nan if either is
+MAXIMUM = Op("maximum", _maximum_rule, on_arrays=np.maximum, reads="{0} {1}", backward="MaximumBackward0")
 
 
 TENSOR_OPS = {op.name: op for op in (
@@ -488,3 +498,10 @@ TENSOR_OPS = {op.name: op for op in (
 )}  # fmt: skip
 """The Tensor engine's own descriptions by the name of their nodes (they are not in `ops.OPS`: their
 names stay free for a user's scalar operations)."""
+
+
+def backward_name(name: str) -> str:
+    """PyTorch's name for a node named `name` (its `grad_fn`, as a tensor's repr shows it): the
+    description's `backward`, or the name and "Backward" for a user's operation."""
+    known = TENSOR_OPS.get(name) or (describe(name) or (None,))[0]
+    return known.backward if known is not None and known.backward else f"{name}Backward"
