@@ -24,7 +24,7 @@ Pair = collections.namedtuple("Pair", "x y")
 def plain(x):
     """A batch as nested Python values, tensors as (dtype, shape, numbers): comparable across libraries."""
     if isinstance(x, (glassgrad.Tensor, torch.Tensor)):
-        return ("tensor", str(x.dtype).removeprefix("torch."), tuple(x.shape), x.tolist())
+        return ("tensor", str(x.dtype).removeprefix("torch.").removeprefix("glassgrad."), tuple(x.shape), x.tolist())
     if isinstance(x, dict):
         return {k: plain(v) for k, v in x.items()}
     if isinstance(x, tuple) and hasattr(x, "_fields"):

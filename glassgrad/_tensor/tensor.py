@@ -29,7 +29,7 @@ import numpy as np
 
 from glassgrad._tensor.devices import CPU, not_available, target_dtype
 from glassgrad._tensor.devices import device as device_type
-from glassgrad._tensor.dtypes import FLOATING, NAMES, SUPPORTED, public
+from glassgrad._tensor.dtypes import FLOATING, NAMES, SUPPORTED, get_default_dtype, public
 from glassgrad._tensor.printing import Size, tensor_repr
 from glassgrad.autograd import Node, backpropagate, data_of, is_grad_enabled
 from glassgrad.ops import (
@@ -100,9 +100,9 @@ def _is_dtype(dtype: Any, allowed: Any) -> bool:
             return False
 
 
-def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """A fresh array of `data`: float32/float64 kept, other real numbers made float64, unless `dtype`
-    asks for float32, float64, int64 or bool."""
+def _as_array(data: Any, dtype: Any = None, floating: Any = np.float64) -> np.ndarray:
+    """A fresh array of `data`: float32/float64 arrays kept, other real numbers made `floating`, unless
+    `dtype` asks for one of the supported dtypes."""
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None and not _is_dtype(dtype, _DTYPES):
@@ -121,8 +121,13 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Tensor(data): got {type(data).__name__} of dtype {array.dtype}; expected {_ACCEPTED}")
     if dtype is None:
-        dtype = array.dtype if array.dtype in _FLOAT_DTYPES else np.float64
+        dtype = array.dtype if array.dtype in _FLOAT_DTYPES and _numpy_floats(data) else floating
     return np.array(array, dtype=dtype)
+
+
+def _numpy_floats(data: Any) -> bool:
+    """True for numbers that come with a numpy float dtype of their own (an array, a numpy float)."""
+    return isinstance(data, (np.ndarray, np.floating, Tensor))
 
 
 def _real(x: Any, what: str) -> float:
@@ -283,7 +288,7 @@ class Tensor(Node):
         return out
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
-        self.data = _as_array(data, dtype)
+        self.data = _as_array(data, dtype, get_default_dtype())  # Python numbers: float32, as torch.Tensor
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.label = label
@@ -359,7 +364,7 @@ class Tensor(Node):
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number (int for int64, bool for bool)."""
         if self.data.size != 1:
-            raise ValueError(f"item: only a one-element tensor has an item, this one has shape {self.shape}")
+            raise ValueError(f"item: only a one-element tensor has an item, this one has shape {tuple(self.shape)}")
         return self.data.reshape(()).item()
 
     def numpy(self) -> np.ndarray:
@@ -444,13 +449,13 @@ class Tensor(Node):
         if self.data.size == 1 and self.ndim == 0:
             return format(self.item(), spec)
         if spec:
-            raise TypeError(f"format spec {spec!r} needs a one-element (0-d) tensor, got shape {self.shape}")
+            raise TypeError(f"format spec {spec!r} needs a one-element (0-d) tensor, got shape {tuple(self.shape)}")
         return str(self)
 
     def _number(self, who: str) -> Any:
         if self.data.size != 1:
             raise TypeError(
-                f"{who}(): only a one-element tensor can be converted to a Python number, got shape {self.shape}"
+                f"{who}(): only a one-element tensor can be converted to a Python number, got shape {tuple(self.shape)}"
             )
         return self.data.reshape(()).item()
 
@@ -613,7 +618,8 @@ class Tensor(Node):
         new = compute(source)
         if new.shape != self.shape:
             raise RuntimeError(
-                f"{op}: the result has shape {new.shape} but the tensor changed in place has shape {self.shape}"
+                f"{op}: the result has shape {tuple(new.shape)} but the tensor changed in place has shape "
+                f"{tuple(self.shape)}"
             )
         if not cast and not np.can_cast(new.dtype, self.dtype, "same_kind"):
             raise RuntimeError(f"{op}: the result's dtype {new.dtype} can't be cast to the tensor's dtype {self.dtype}")
@@ -703,7 +709,8 @@ class Tensor(Node):
         try:
             keep = ~np.broadcast_to(drop, self.shape)
         except ValueError:
-            raise ValueError(f"masked_fill: a mask of shape {drop.shape} for a tensor of shape {self.shape}") from None
+            shapes = f"{tuple(drop.shape)} for a tensor of shape {tuple(self.shape)}"
+            raise ValueError(f"masked_fill: a mask of shape {shapes}") from None
         value = np.asarray(_real(value, "masked_fill: the value"), dtype=self.dtype)
         return _apply(MASKED_FILL, (self,), keep, value)
 
@@ -752,7 +759,9 @@ class Tensor(Node):
         one_axis = isinstance(axis, (int, np.integer))
         axis, keepdims = _reduction(None, keepdim, axis, keepdims, self.ndim, "max")
         if self.data.size == 0:
-            raise ValueError(f"max: the tensor of shape {self.shape} is empty; a maximum needs at least one element")
+            raise ValueError(
+                f"max: the tensor of shape {tuple(self.shape)} is empty; a maximum needs at least one element"
+            )
         return _apply(MAX, (self,), axis, keepdims, bool(one_axis and axis))
 
     def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
@@ -821,7 +830,7 @@ class Tensor(Node):
         try:
             return _apply(RESHAPE, (self,), shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} into {shape}") from None
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {tuple(self.shape)} into {shape}") from None
 
     def view(self, *shape: Any) -> Tensor:
         """The same numbers in a new shape (one dimension may be -1): `reshape` (glassgrad always copies
@@ -834,7 +843,9 @@ class Tensor(Node):
             return self.reshape(1)
         (start,), (end,) = _axes(start_dim, self.ndim, "flatten"), _axes(end_dim, self.ndim, "flatten")
         if start > end:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+            raise ValueError(
+                f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(self.shape)}"
+            )
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
 
     def squeeze(self, dim: int | None = None) -> Tensor:
@@ -856,7 +867,9 @@ class Tensor(Node):
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         if len(dims) != self.ndim:
-            raise ValueError(f"permute: {len(dims)} dims {dims} for a tensor of {self.ndim} dimensions {self.shape}")
+            raise ValueError(
+                f"permute: {len(dims)} dims {dims} for a tensor of {self.ndim} dimensions {tuple(self.shape)}"
+            )
         axes = _axes(dims, self.ndim, "permute")
         return _apply(TRANSPOSE, (self,), axes)
 
@@ -875,7 +888,9 @@ class Tensor(Node):
             order[d0], order[d1] = order[d1], order[d0]
             return self.permute(order)
         if sorted(_axes(axes, self.ndim, "transpose")) != list(range(self.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of {self.shape}")
+            raise ValueError(
+                f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of {tuple(self.shape)}"
+            )
         return self.permute(axes)
 
     @property
@@ -887,7 +902,7 @@ class Tensor(Node):
     def mT(self) -> Tensor:
         """The last two axes swapped: the transpose of each matrix in a batch."""
         if self.ndim < 2:
-            raise ValueError(f"mT: needs at least 2 dimensions, got shape {self.shape}")
+            raise ValueError(f"mT: needs at least 2 dimensions, got shape {tuple(self.shape)}")
         return self.transpose(-2, -1)
 
     def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
@@ -896,7 +911,7 @@ class Tensor(Node):
         try:
             return _apply(EXPAND, (self,), shape)
         except ValueError:
-            raise ValueError(f"broadcast_to: cannot broadcast shape {self.shape} to {tuple(shape)}") from None
+            raise ValueError(f"broadcast_to: cannot broadcast shape {tuple(self.shape)} to {tuple(shape)}") from None
 
     def __getitem__(self, index: Any) -> Tensor:
         """Indexing as numpy and PyTorch: integers, slices, integer arrays (a row may be picked many
@@ -905,7 +920,7 @@ class Tensor(Node):
         try:
             return _apply(INDEX, (self,), index)
         except IndexError as error:
-            raise IndexError(f"index: {error} (tensor of shape {self.shape})") from None
+            raise IndexError(f"index: {error} (tensor of shape {tuple(self.shape)})") from None
 
     def _scatter(self, index: Any, shape: tuple[int, ...]) -> Tensor:
         """A zero tensor of `shape` with self added at `index`: the gradient of indexing."""
@@ -916,7 +931,7 @@ class Tensor(Node):
         if gradient is None:
             if self.data.size != 1:
                 raise ValueError(
-                    f"{who}: a tensor of shape {self.shape} needs an explicit gradient; only a one-element "
+                    f"{who}: a tensor of shape {tuple(self.shape)} needs an explicit gradient; only a one-element "
                     "tensor gets the implicit gradient 1 (reduce it first, e.g. with .sum())"
                 )
             seed = np.ones_like(self.data)
@@ -925,7 +940,7 @@ class Tensor(Node):
         else:
             seed = _as_array(gradient, self.dtype)
         if seed.shape != self.shape:
-            raise ValueError(f"{who}: gradient of shape {seed.shape} for a tensor of shape {self.shape}")
+            raise ValueError(f"{who}: gradient of shape {tuple(seed.shape)} for a tensor of shape {tuple(self.shape)}")
         return _constant(seed) if create_graph and not isinstance(seed, Tensor) else seed
 
     def _zeros(self) -> Tensor:
@@ -1054,7 +1069,7 @@ def _broadcast_shape(shapes: list[tuple[int, ...]], op: str) -> tuple[int, ...]:
     for axis in range(-ndim, 0):
         sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
         if len(sizes) > 1:
-            raise ValueError(f"{op}: shapes {' and '.join(map(str, shapes))} do not match (cannot broadcast)")
+            raise ValueError(f"{op}: shapes {' and '.join(str(tuple(s)) for s in shapes)} do not match (cannot broadcast)")
         result.append(sizes.pop() if sizes else 1)
     return tuple(result)
 
@@ -1125,11 +1140,13 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
         dtype = np.promote_types(a.dtype, b.dtype)
         a, b = a.astype(dtype), b.astype(dtype)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"@: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+        raise ValueError(
+            f"@: both operands need at least one dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     try:
         return _apply(MATMUL, (a, b), need=(a.requires_grad, b.requires_grad))
     except ValueError:
-        raise ValueError(f"@: shapes {a.shape} and {b.shape} do not match for a matrix product") from None
+        raise ValueError(f"@: shapes {tuple(a.shape)} and {tuple(b.shape)} do not match for a matrix product") from None
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -1149,12 +1166,14 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                 f"with x.astype(np.{t.dtype.name}), or make the layer with dtype=np.{x.dtype.name}"
             )
     if weight.ndim != 2:
-        raise ValueError(f"linear: the weight must have shape (outputs, inputs), got {weight.shape}")
+        raise ValueError(f"linear: the weight must have shape (outputs, inputs), got {tuple(weight.shape)}")
     if bias is not None and bias.shape != weight.shape[:1]:
-        raise ValueError(f"linear: the bias must have shape {weight.shape[:1]} (one per output), got {bias.shape}")
+        raise ValueError(
+            f"linear: the bias must have shape {tuple(weight.shape[:1])} (one per output), got {tuple(bias.shape)}"
+        )
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(
-            f"linear: input has width {x.shape[-1] if x.ndim else 0} (shape {x.shape}) "
+            f"linear: input has width {x.shape[-1] if x.ndim else 0} (shape {tuple(x.shape)}) "
             f"but the layer takes {weight.shape[1]}"
         )
     inputs = (x, weight) if bias is None else (x, weight, bias)
@@ -1170,14 +1189,14 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         raise TypeError(f"cross_entropy: the logits must be a Tensor, got {type(logits).__name__}")
     t = np.asarray(data_of(targets))
     if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {logits.shape}")
+        raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {tuple(logits.shape)}")
     if t.size and t.dtype.kind not in "iuf":
         raise ValueError(f"cross_entropy: targets must be integer class numbers, got {t.dtype} ({targets!r:.60})")
     with np.errstate(all="ignore"):
         whole = t.dtype.kind in "iu" or bool(np.all(np.isfinite(t) & (t == np.round(t)) & (np.abs(t) < 2.0**62)))
     if t.shape != logits.shape[:1] or not whole:
         raise ValueError(
-            f"cross_entropy: targets of shape {t.shape} for logits of shape {logits.shape}; "
+            f"cross_entropy: targets of shape {tuple(t.shape)} for logits of shape {tuple(logits.shape)}; "
             "expected one integer class per row"
         )
     t = t.astype(np.intp)
@@ -1203,12 +1222,13 @@ def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:
     try:
         return _constant(np.asarray(compare(a.data, data_of(b))))
     except ValueError:
-        raise ValueError(f"{op}: shapes {a.shape} and {np.shape(data_of(b))} do not match (cannot broadcast)") from None
+        shapes = f"{tuple(a.shape)} and {np.shape(data_of(b))}"
+        raise ValueError(f"{op}: shapes {shapes} do not match (cannot broadcast)") from None
 
 
 def _arg(find: Any, a: Tensor, dim: int | None, keepdim: bool, who: str) -> Tensor:
     if a.data.size == 0:
-        raise ValueError(f"{who}: the tensor of shape {a.shape} is empty")
+        raise ValueError(f"{who}: the tensor of shape {tuple(a.shape)} is empty")
     if dim is None:
         return _constant(np.asarray(find(a.data), dtype=np.int64))
     one = _axis(dim, a.ndim, who)
@@ -1225,11 +1245,11 @@ def _index_put(x: Tensor, index: Any, value: Any) -> Tensor:
     try:
         return _apply(INDEX_PUT, (x, v), index)
     except IndexError as error:
-        raise IndexError(f"setitem: {error} (tensor of shape {x.shape})") from None
+        raise IndexError(f"setitem: {error} (tensor of shape {tuple(x.shape)})") from None
     except ValueError:
         raise ValueError(
-            f"setitem: a value of shape {v.shape} cannot be written to the indexed elements "
-            f"of shape {np.shape(x.data[index])} (tensor of shape {x.shape})"
+            f"setitem: a value of shape {tuple(v.shape)} cannot be written to the indexed elements "
+            f"of shape {np.shape(x.data[index])} (tensor of shape {tuple(x.shape)})"
         ) from None
 
 
@@ -1338,7 +1358,8 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     try:
         shape = np.broadcast_shapes(c.shape, x.shape, y.shape)
     except ValueError:
-        raise ValueError(f"where: shapes {c.shape}, {x.shape} and {y.shape} do not match (cannot broadcast)") from None
+        shapes = f"{tuple(c.shape)}, {tuple(x.shape)} and {tuple(y.shape)}"
+        raise ValueError(f"where: shapes {shapes} do not match (cannot broadcast)") from None
     x, y, c = _broadcast(x, shape), _broadcast(y, shape), np.broadcast_to(c, shape)
     return _apply(WHERE, (x, y), c)
 
@@ -1362,7 +1383,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     try:
         return _apply(CAT, tuple(tensors), one, tuple(t.shape[one] for t in tensors))
     except ValueError:
-        shapes = ", ".join(str(t.shape) for t in tensors)
+        shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
         raise ValueError(f"cat: shapes {shapes} must agree in every dimension but {one}") from None
 
 

@@ -86,7 +86,9 @@ class Linear(Module):
             )
         width = x.shape[-1] if x.ndim else 0
         if width != self.in_features:
-            raise ValueError(f"{self!r} takes inputs of width {self.in_features}, got width {width} (shape {x.shape})")
+            raise ValueError(
+                f"{self!r} takes inputs of width {self.in_features}, got width {width} (shape {tuple(x.shape)})"
+            )
         return linear(x, self.weight, self.bias)
 
     def __repr__(self) -> str:
@@ -139,7 +141,7 @@ class Flatten(Module):
         start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
         if start > end:
             raise ValueError(
-                f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} for shape {x.shape}"
+                f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} for shape {tuple(x.shape)}"
             )
         return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1 :])
 
@@ -321,11 +323,13 @@ def as_mlp(modules: list[Module]) -> MLP | None:
 
 def mlp_from_scalar(model: Any) -> MLP:
     """The same network as a scalar `glassgrad.nn.MLP`, as a Tensor `MLP`: neuron j's weights become
-    row j of a layer's matrix."""
+    row j of a layer's matrix, in float64 as the scalar engine's numbers."""
     per_layer = [layer.neurons[0].activation for layer in model.layers]
     sizes = [len(layer.neurons) for layer in model.layers]
     nin = len(model.layers[0].neurons[0].w)
-    twin = MLP(nin, sizes, activation=hidden_activation(per_layer, "mlp_from_scalar"), output_activation=per_layer[-1])
+    activation = hidden_activation(per_layer, "mlp_from_scalar")
+    # seed=0: the weights are replaced below, so they are not drawn from the default generator's stream
+    twin = MLP(nin, sizes, activation=activation, output_activation=per_layer[-1], seed=0, dtype=np.float64)
     linears = [m for m in twin if isinstance(m, Linear)]
     for layer, twin_layer in zip(model.layers, linears):
         twin_layer.weight.data[...] = [[w.data for w in n.w] for n in layer.neurons]

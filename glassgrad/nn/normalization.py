@@ -57,7 +57,7 @@ class BatchNorm1d(Module):
     def forward(self, x: Tensor) -> Tensor:
         c = self.num_features
         if not isinstance(x, Tensor) or x.ndim not in (2, 3) or x.shape[1] != c:
-            shape = x.shape if isinstance(x, Tensor) else type(x).__name__
+            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
             raise ValueError(f"BatchNorm1d({c}): expected input of shape (N, {c}) or (N, {c}, L), got {shape}")
         axes = (0,) if x.ndim == 2 else (0, 2)
         shape = (1, c) if x.ndim == 2 else (1, c, 1)
@@ -65,7 +65,7 @@ class BatchNorm1d(Module):
             n = x.numel() // c
             if self.training and n <= 1:
                 raise ValueError(
-                    f"BatchNorm1d: expected more than 1 value per channel when training, got shape {x.shape}"
+                    f"BatchNorm1d: expected more than 1 value per channel when training, got shape {tuple(x.shape)}"
                 )
             mean = x.mean(axis=axes, keepdims=True)
             var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
@@ -123,7 +123,7 @@ class LayerNorm(Module):
     def forward(self, x: Tensor) -> Tensor:
         k = len(self.normalized_shape)
         if not isinstance(x, Tensor) or x.shape[x.ndim - k :] != self.normalized_shape:
-            shape = x.shape if isinstance(x, Tensor) else type(x).__name__
+            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
             raise ValueError(
                 f"LayerNorm: expected input of shape (*, {', '.join(map(str, self.normalized_shape))}), got {shape}"
             )
