@@ -24,7 +24,8 @@ def plain(x):
     if isinstance(x, (glassgrad.Tensor, torch.Tensor)):
         kind = "parameter" if isinstance(x, (gnn.Parameter, torch.nn.Parameter)) else "tensor"
         numbers = np.asarray(x.detach().numpy()).tolist()
-        return (kind, str(x.dtype).removeprefix("torch.").removeprefix("glassgrad."), tuple(x.shape), x.requires_grad, repr(numbers))
+        dtype = str(x.dtype).removeprefix("torch.").removeprefix("glassgrad.")
+        return (kind, dtype, tuple(x.shape), x.requires_grad, repr(numbers))
     if isinstance(x, dict):
         return (type(x).__name__, [(k, plain(v)) for k, v in x.items()])
     if isinstance(x, (list, tuple)):

@@ -1069,7 +1069,8 @@ def _broadcast_shape(shapes: list[tuple[int, ...]], op: str) -> tuple[int, ...]:
     for axis in range(-ndim, 0):
         sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
         if len(sizes) > 1:
-            raise ValueError(f"{op}: shapes {' and '.join(str(tuple(s)) for s in shapes)} do not match (cannot broadcast)")
+            named = " and ".join(str(tuple(s)) for s in shapes)
+            raise ValueError(f"{op}: shapes {named} do not match (cannot broadcast)")
         result.append(sizes.pop() if sizes else 1)
     return tuple(result)
 
