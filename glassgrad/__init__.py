@@ -9,6 +9,7 @@ here too (`glassgrad.tensor`, `glassgrad.randn`, `glassgrad.nn`, `glassgrad.opti
 from importlib import import_module
 from typing import Any
 
+from glassgrad import ops  # the registry (glassgrad.ops.tensor_ops registers the Tensor's operations into it)
 from glassgrad.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from glassgrad.engine import Value
 from glassgrad.ops import op
@@ -28,7 +29,7 @@ _LAZY = {  # name here -> (module, name there)
     "Tensor": ("glassgrad._tensor.tensor", "Tensor"),
     "draw_dot": ("glassgrad.viz.visualize", "draw_dot"),
     "stepper": ("glassgrad.viz.backprop_page", "stepper"),
-    "watch": ("glassgrad.viz.training_page", "watch"),
+    "watch": ("glassgrad.viz.grouped", "watch"),
     "gradcheck": ("glassgrad.autograd.gradcheck", "gradcheck"),
     "gradgradcheck": ("glassgrad.autograd.gradcheck", "gradgradcheck"),
     "save": ("glassgrad.io.serialization", "save"),
@@ -53,12 +54,8 @@ _LAZY = {  # name here -> (module, name there)
         for name in ("tensor", "zeros", "ones", "full", "empty", "arange", "linspace")
         + ("zeros_like", "ones_like", "full_like", "empty_like")
     },
-    # functions of tensors
-    **{
-        name: ("glassgrad._tensor.functions", name)
-        for name in ("tanh", "exp", "log", "log10", "sqrt", "abs", "sin", "cos", "sigmoid", "relu", "softmax")
-        + ("clamp", "pow", "all", "any", "isclose", "allclose", "equal", "cat", "stack", "unbind", "maximum", "where")
-    },
+    # functions of tensors: every operation of the registry that says so (glassgrad._tensor.functions)
+    **{name: ("glassgrad._tensor.functions", name) for name in ops.functions()},
     # random numbers
     **{
         name: ("glassgrad._tensor.random", name)

@@ -59,7 +59,7 @@ RESULTS = [  # (what, function of x: a float tensor that requires grad); each sh
     lambda x: x**x, lambda x: x.exp(), lambda x: x.log(), lambda x: x.tanh(), lambda x: x.relu(), lambda x: x.sigmoid(),
     lambda x: x.sqrt(), lambda x: x.abs(), lambda x: x.sin(), lambda x: x.cos(), lambda x: x.log10(),
     lambda x: x @ x, lambda x: x.sum(), lambda x: x.mean(), lambda x: x.var(), lambda x: x.std(), lambda x: x.max(),
-    lambda x: x.softmax(1), lambda x: x.log_softmax(1), lambda x: x.view(4), lambda x: x.transpose(0, 1),
+    lambda x: x.softmax(1), lambda x: x.log_softmax(1), lambda x: x.view(4), lambda x: x.T, lambda x: x.permute(1, 0),
     lambda x: x[[0, 1]], lambda x: x.clone(), lambda x: x.double(), lambda x: x.clamp(0, 1),
     lambda x: x.masked_fill(x > 2, 0.0), lambda x: x.exp().sum() * 0.5,
 ]

@@ -2,7 +2,8 @@
 
 A `Tensor` is a node of the same core as `Value` (`glassgrad.autograd.Node`) whose `data` is an
 array. Its elementwise operations are the very descriptions the scalar engine uses
-(`glassgrad.ops`), computed on arrays; the operations only arrays have (sums, matrix products,
+(`glassgrad.ops`), computed on arrays, and their methods are made from those descriptions
+(`glassgrad._tensor.tensor_methods`); the operations only arrays have (sums, matrix products,
 indexing, softmax) are described in the same way, one `Op` each, in `glassgrad.ops.tensor_ops`: a
 method checks its arguments and makes the node from the description (`_apply`). What changes is
 the shape of things: where numpy broadcasts an input, the node's rule sums that input's share
@@ -16,6 +17,7 @@ recording the gradient as a graph that can be differentiated again.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import operator
@@ -31,57 +33,35 @@ from glassgrad._tensor.devices import CPU, not_available, target_dtype
 from glassgrad._tensor.devices import device as device_type
 from glassgrad._tensor.dtypes import FLOATING, NAMES, SUPPORTED, get_default_dtype, public
 from glassgrad._tensor.printing import Size, tensor_repr
-from glassgrad.autograd import Node, backpropagate, data_of, is_grad_enabled
-from glassgrad.ops import (
-    ABS,
-    ADD,
-    COS,
-    DIV,
-    EXP,
-    LOG,
-    LOG10,
-    MUL,
-    NEG,
-    POW,
-    POW_K,
-    RELU,
-    SIGMOID,
-    SIN,
-    SQRT,
-    SUB,
-    TANH,
-    Op,
-    describe,
-    floatmath,
-)
+from glassgrad.autograd import Node, backpropagate, data_of, enable_grad, is_grad_enabled
+from glassgrad.ops import DIV, MUL, POW, POW_K, Op, backward_name, describe
 from glassgrad.ops.tensor_ops import (
     ASTYPE,
     CAT,
     CLAMP,
     CLONE,
+    COPY_SLICES,
     CROSS_ENTROPY,
     EXPAND,
     INDEX,
     INDEX_PUT,
+    LAYER_NORM,
     LINEAR,
     LOG_SOFTMAX,
     MASKED_FILL,
     MATMUL,
     MAX,
-    MAXIMUM,
     MEAN,
+    PERMUTE,
     RESHAPE,
-    SCATTER,
     SOFTMAX,
     STD,
     SUM,
-    TENSOR_OPS,
-    TRANSPOSE,
     VAR,
     WHERE,
     Split,
-    backward_name,
     sum_to,
+    through,
     torch_index,
 )
 
@@ -149,6 +129,8 @@ def _bound(x: Any, which: str) -> Any:
 
 def _integer(n: Any, what: str) -> int:
     """An int from a Python or numpy integer (not a bool or a float)."""
+    if type(n) is int:  # the common case, without the abstract-class checks below
+        return n
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)):
         raise TypeError(f"{what} must be an integer, got {type(n).__name__} {n!r}")
     return operator.index(n)
@@ -217,6 +199,7 @@ class TopK(NamedTuple):
 _node_result = Node.result.__func__
 _node_result2 = Node.result2.__func__
 _clock = [0]  # in-place changes so far: a node made at clock c must not see an input changed after c
+_recorded = [0]  # recorded in-place changes so far: while 0, no view's history can be out of date
 
 
 class Tensor(Node):
@@ -227,9 +210,9 @@ class Tensor(Node):
     requires a gradient when any of its inputs does.
     """
 
-    # (clock, op) of the last in-place change; the clock when made; what self was before its last
-    # recorded in-place change (see `_inplace`)
-    __slots__ = ("_version", "_born", "_was")
+    # (clock, op) of the last in-place change; the clock when its history was set; what self was before
+    # its last recorded in-place change (see `_inplace`); (base, steps) of a view (see `Op.view`)
+    __slots__ = ("_version", "_born", "_was", "_view")
     __hash__ = Node.__hash__  # identity: the backward pass keys its dictionaries by node, whatever `==` means
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, out: Any = None, **kwargs: Any) -> Any:
@@ -256,7 +239,11 @@ class Tensor(Node):
 
     @classmethod
     def result(cls, data: Any, inputs: tuple, op: str, rule: Any) -> Tensor:
-        """A node as `Node.result` makes it, stamped with the in-place clock once anything was changed in place."""
+        """A node as `Node.result` makes it, stamped with the in-place clock once anything was changed in place
+        (and made from its inputs' present histories once a recorded in-place change was made: see `_refresh`)."""
+        if _recorded[0]:
+            for x in inputs:
+                _refresh(x)
         out = _node_result(cls, data, inputs, op, rule)
         if _clock[0]:
             out._born = _clock[0]
@@ -282,6 +269,10 @@ class Tensor(Node):
     @classmethod
     def result2(cls, data: Any, a: Any, b: Any, op: str, rule: Any) -> Tensor:
         """`result` for one or two inputs, stamped in the same way."""
+        if _recorded[0]:
+            _refresh(a)
+            if b is not None:
+                _refresh(b)
         out = _node_result2(cls, data, a, b, op, rule)
         if _clock[0]:
             out._born = _clock[0]
@@ -498,68 +489,23 @@ class Tensor(Node):
         """A copy with its own array; gradients flow through it to self."""
         return _apply(CLONE, (self,))
 
-    # Elementwise arithmetic with numpy broadcasting; numbers and arrays act as constants.
-    def __add__(self, other: Any) -> Tensor:
-        return _binary(ADD, self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return _binary(ADD, _operand(other, self), self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return _binary(SUB, self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _binary(SUB, _operand(other, self), self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return _binary(MUL, self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _binary(MUL, _operand(other, self), self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return _binary(DIV, self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(DIV, _operand(other, self), self)
-
+    # Elementwise arithmetic (+ - * /, comparisons, ...) is made from the registry (_tensor/tensor_methods.py);
+    # numbers and arrays act as constants. `**` picks x ** y or x ** k for a number k.
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, (Tensor, np.ndarray, list, tuple)):
             return _binary(POW, self, other)
         k = _real(other, "unsupported exponent for **")
-        return _result(POW_K.on_arrays(k, self.data), (self,), f"**{floatmath.shortest(k)}",
-                       partial(POW_K.derivative, k))
+        name, rule = POW_K.bound(k)
+        return _result2(POW_K.on_arrays(k, self.data), self, None, name, rule)
 
     def __rpow__(self, other: Any) -> Tensor:
         return _binary(POW, _operand(other, self), self)
-
-    def __neg__(self) -> Tensor:
-        return _unary(NEG, self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return _matmul(self, other if isinstance(other, Tensor) else _operand(other, self))
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return _matmul(_operand(other, self), self)
-
-    # Comparisons give elementwise bool Tensors (constants), as PyTorch's do.
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _compare(np.equal, self, other, "==")
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _compare(np.not_equal, self, other, "!=")
-
-    def __gt__(self, other: Any) -> Tensor:
-        return _compare(np.greater, self, other, ">")
-
-    def __ge__(self, other: Any) -> Tensor:
-        return _compare(np.greater_equal, self, other, ">=")
-
-    def __lt__(self, other: Any) -> Tensor:
-        return _compare(np.less, self, other, "<")
-
-    def __le__(self, other: Any) -> Tensor:
-        return _compare(np.less_equal, self, other, "<=")
 
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Whether every element (along `dim`) is nonzero, as a bool Tensor."""
@@ -571,21 +517,32 @@ class Tensor(Node):
 
     # In-place changes, with PyTorch's rules: see `_inplace`.
     def __iadd__(self, other: Any) -> Tensor:
-        return self._inplace("+=", lambda x: x + other, other)
+        _refuse_overlap(self.data, other, "+=")
+        return self._inplace("+=", operator.add, other)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._inplace("-=", lambda x: x - other, other)
+        _refuse_overlap(self.data, other, "-=")
+        return self._inplace("-=", operator.sub, other)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._inplace("*=", lambda x: x * other, other)
+        _refuse_overlap(self.data, other, "*=")
+        return self._inplace("*=", operator.mul, other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._inplace("/=", lambda x: x / other, other)
+        _refuse_overlap(self.data, other, "/=")
+        return self._inplace("/=", operator.truediv, other)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        """t[index] = value, as numpy and PyTorch index (value broadcast to the indexed elements)."""
+        """t[index] = value, as PyTorch indexes (value broadcast to the indexed elements)."""
         index = _as_index(index)
-        self._inplace("setitem", lambda x: _index_put(x, index, value), value, cast=True)
+        if isinstance(value, Tensor):  # PyTorch copies into the view of a basic index (value broadcast), else index_put
+            if isinstance(index, Split) or any(isinstance(i, np.ndarray) for i in index):
+                _refuse_overlap(self.data, value.data, "setitem", full=True)
+            else:
+                written = self.data[index]
+                with contextlib.suppress(ValueError):  # a value of a wrong shape is refused below
+                    _refuse_overlap(written, np.broadcast_to(value.data, written.shape), "setitem")
+        self._inplace("setitem", lambda x, v: _index_put(x, index, v), value, cast=True)
 
     def zero_(self) -> Tensor:
         """Set every element to 0, in place."""
@@ -593,29 +550,32 @@ class Tensor(Node):
 
     def fill_(self, value: Any) -> Tensor:
         """Set every element to `value`, in place."""
-        return self._inplace("fill_", lambda x: _index_put(x, Ellipsis, value), value, cast=True)
+        return self._inplace("fill_", lambda x, v: _index_put(x, Ellipsis, v), value, cast=True)
 
-    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Clamp to [min, max], in place."""
-        return self._inplace("clamp_", lambda x: x.clamp(min, max))
 
     def _inplace(self, op: str, compute: Any, other: Any = None, cast: bool = False) -> Tensor:
-        """Change self in place to `compute(self)`, as PyTorch's in-place operations do.
+        """Change self in place to `compute(self, other)`, as PyTorch's in-place operations do.
 
         Under `no_grad`, or when nothing requires a gradient, only the numbers change. Otherwise the
-        change is recorded: self becomes the node `compute(old self)`, where old self is a copy that
-        keeps self's history, so gradients still flow through what self was. A leaf that requires
-        a gradient cannot change outside `no_grad` (its gradient would be of a value it no longer
+        change is recorded: self becomes the node `compute(old self, other)`, where old self is a copy
+        that keeps self's history, so gradients still flow through what self was (and `other` is that
+        copy when it is self: `y += y` adds y's old numbers to themselves). A view (`Op.view`) changes its
+        base: the base is rebased on the view's new value (`copy_slices`, PyTorch's CopySlices), so
+        later uses of the base differentiate through the change. A leaf that requires a gradient (or a
+        view of one) cannot change outside `no_grad` (its gradient would be of a value it no longer
         has), and a node that used self before the change refuses to backpropagate (see `_check_versions`).
         """
+        if _recorded[0]:
+            _refresh(self)
         recording = is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False))
-        if recording and self.requires_grad and self._rule is None:
-            raise RuntimeError(
-                f"{op}: a leaf tensor that requires grad cannot be changed in place; change it under "
-                "`with glassgrad.no_grad():` (as an optimizer step does), or change its `.data`"
-            )
+        view = getattr(self, "_view", None)
+        if recording:
+            _check_changeable(self, view, op)
         source = self._snapshot() if recording else _constant(self.data)
-        new = compute(source)
+        operand = other
+        if other is self:  # y *= y: the operand is y's numbers before the change, as a copy of its own
+            operand = source._snapshot() if recording else source
+        new = compute(source, operand)
         if new.shape != self.shape:
             raise RuntimeError(
                 f"{op}: the result has shape {tuple(new.shape)} but the tensor changed in place has shape "
@@ -623,17 +583,25 @@ class Tensor(Node):
             )
         if not cast and not np.can_cast(new.dtype, self.dtype, "same_kind"):
             raise RuntimeError(f"{op}: the result's dtype {new.dtype} can't be cast to the tensor's dtype {self.dtype}")
-        if self.data.flags.writeable:
-            np.copyto(self.data, new.data, casting="unsafe")
+        if recording and view is not None:  # the base changes (and with it self's numbers), recorded
+            base, steps = view
+            base._inplace(op, lambda b, v: _apply(COPY_SLICES, (b, v), steps), new)
         else:
-            self.data = new.data.astype(self.dtype)
-        _clock[0] += 1
+            if self.data.flags.writeable:
+                np.copyto(self.data, new.data, casting="unsafe")
+            else:
+                self.data = new.data.astype(self.dtype)
+            _clock[0] += 1
+            _note_storage_change(self, op)
         self._version = (_clock[0], op)
-        _note_storage_change(self, op)
         if recording:
+            _recorded[0] += 1
             source._version = self._version  # the result it was, that its derivative may read, is no more
+            if other is self:  # ...and the operand is the tensor this very change changed, after reading it
+                operand._version = (_clock[0] + 1, op)
             self._op, self._prev, self._rule, self.requires_grad = new._op, new._prev, new._rule, True
-            self._born, self._was = _clock[0], source
+            self._born = new._born = _clock[0]  # new is what self is now (and a view's base was rebased on it)
+            self._was = source
         return self
 
     def _snapshot(self) -> Tensor:
@@ -647,55 +615,13 @@ class Tensor(Node):
                 setattr(old, name, getattr(self, name))
         return old
 
-    # Elementwise functions: the same descriptions as the scalar engine's (glassgrad.ops).
-    def exp(self) -> Tensor:
-        """e^x."""
-        return _unary(EXP, self)
-
-    def log(self) -> Tensor:
-        """ln x (natural logarithm); -inf at 0, nan below."""
-        return _unary(LOG, self)
-
-    def tanh(self) -> Tensor:
-        """tanh x = (e^2x - 1) / (e^2x + 1)."""
-        return _unary(TANH, self)
-
-    def relu(self) -> Tensor:
-        """max(x, 0) as PyTorch: nan stays nan and -0.0 stays -0.0."""
-        return _unary(RELU, self)
-
-    def sigmoid(self) -> Tensor:
-        """1 / (1 + e^-x)."""
-        return _unary(SIGMOID, self)
-
-    def sqrt(self) -> Tensor:
-        """√x."""
-        return _unary(SQRT, self)
-
-    def abs(self) -> Tensor:
-        """|x|; its derivative at 0 is 0, as PyTorch's."""
-        return _unary(ABS, self)
-
-    def sin(self) -> Tensor:
-        """sin x."""
-        return _unary(SIN, self)
-
-    def cos(self) -> Tensor:
-        """cos x."""
-        return _unary(COS, self)
-
-    def log10(self) -> Tensor:
-        """log10 x = ln x / ln 10."""
-        return _unary(LOG10, self)
-
+    # The elementwise functions (exp, log, tanh, sqrt, ...) are made from the registry (_tensor/tensor_methods.py).
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         """x limited to [min, max] (either may be None); the gradient flows where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clamp: give min=, max= or both")
         low, high = (-np.inf if min is None else _bound(min, "min"), np.inf if max is None else _bound(max, "max"))
         return _apply(CLAMP, (self,), low, high)
-
-    clip = clamp
 
     def pow(self, exponent: Any) -> Tensor:
         """x ** exponent."""
@@ -707,10 +633,13 @@ class Tensor(Node):
         if drop.dtype != bool:
             raise TypeError(f"masked_fill: the mask must be boolean (e.g. x > 0), got {drop.dtype}")
         try:
-            keep = ~np.broadcast_to(drop, self.shape)
+            fits = np.broadcast_shapes(drop.shape, self.shape) == self.shape
         except ValueError:
+            fits = False
+        if not fits:
             shapes = f"{tuple(drop.shape)} for a tensor of shape {tuple(self.shape)}"
-            raise ValueError(f"masked_fill: a mask of shape {shapes}") from None
+            raise ValueError(f"masked_fill: a mask of shape {shapes}")
+        keep = ~drop  # as small as the mask is: numpy broadcasts it
         value = np.asarray(_real(value, "masked_fill: the value"), dtype=self.dtype)
         return _apply(MASKED_FILL, (self,), keep, value)
 
@@ -871,7 +800,7 @@ class Tensor(Node):
                 f"permute: {len(dims)} dims {dims} for a tensor of {self.ndim} dimensions {tuple(self.shape)}"
             )
         axes = _axes(dims, self.ndim, "permute")
-        return _apply(TRANSPOSE, (self,), axes)
+        return _apply(PERMUTE, (self,), axes)
 
     def transpose(self, *axes: int) -> Tensor:
         """PyTorch's `transpose(dim0, dim1)`: those two axes swapped. Also numpy's: all axes reversed
@@ -922,9 +851,10 @@ class Tensor(Node):
         except IndexError as error:
             raise IndexError(f"index: {error} (tensor of shape {tuple(self.shape)})") from None
 
-    def _scatter(self, index: Any, shape: tuple[int, ...]) -> Tensor:
-        """A zero tensor of `shape` with self added at `index`: the gradient of indexing."""
-        return _apply(SCATTER, (self,), index, shape)
+    def _applied(self, op: Op, *params: Any) -> Tensor:
+        """The node of `op` (a description of `glassgrad.tensor_ops`) of self: how a derivative rule
+        written in tensor_ops makes Tensor nodes with create_graph=True."""
+        return _apply(op, (self,), *params)
 
     def _seed(self, gradient: Any, create_graph: bool, who: str) -> Tensor | np.ndarray:
         """d(self)/d(self): `gradient` (self's shape), or 1 for a one-element tensor, as PyTorch."""
@@ -964,6 +894,8 @@ class Tensor(Node):
 
     def _check_inplace(self, who: str) -> None:
         """Refuse (RuntimeError) a backward pass from self through numbers changed in place: see `_check_versions`."""
+        if _recorded[0]:
+            _refresh(self)
         if _clock[0]:
             _check_versions(self, who)
 
@@ -973,6 +905,8 @@ class Tensor(Node):
         seen: set = set()
         wrapped = []
         for g in grads:
+            if isinstance(g, np.generic):  # a 0-d gradient numpy computed as a scalar
+                g = np.array(g)
             if type(g) is np.ndarray:
                 if g.base is not None or id(g) in seen or not g.flags.writeable:
                     g = np.array(g)
@@ -1009,14 +943,7 @@ _result = Tensor.result
 _result2 = Tensor.result2
 
 
-_UFUNC_OPERATORS = {  # numpy's functions that are a Tensor's operators or methods
-    np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul, np.true_divide: operator.truediv,
-    np.power: operator.pow, np.matmul: operator.matmul, np.negative: operator.neg,
-    np.equal: operator.eq, np.not_equal: operator.ne, np.less: operator.lt, np.less_equal: operator.le,
-    np.greater: operator.gt, np.greater_equal: operator.ge,
-    np.exp: Tensor.exp, np.log: Tensor.log, np.log10: Tensor.log10, np.sqrt: Tensor.sqrt, np.tanh: Tensor.tanh,
-    np.absolute: Tensor.abs, np.sin: Tensor.sin, np.cos: Tensor.cos,
-}  # fmt: skip
+_UFUNC_OPERATORS: dict[np.ufunc, Any] = {}  # numpy functions that are a Tensor operator or method (the registry)
 
 
 def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Tensor:
@@ -1027,8 +954,17 @@ def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Te
     if need is not None and not all(need):
         rule = partial(rule, need=need)
     if len(inputs) == 1:
-        return _result(op.on_arrays(*params, inputs[0].data), inputs, op.name, rule)
+        out = _result2(op.on_arrays(*params, inputs[0].data), inputs[0], None, op.name, rule)
+        if op.view:
+            _link_view(out, inputs[0], op, params)
+        return out
+    if len(inputs) == 2:
+        a, b = inputs
+        return _result2(op.on_arrays(*params, a.data, b.data), a, b, op.name, rule)
     return _result(op.on_arrays(*params, *[x.data for x in inputs]), inputs, op.name, rule)
+
+
+_SHARES_ON_NEED = (MUL, DIV)  # the elementwise rules that take `need`, as the matrix products' do
 
 
 def _unary(op: Op, a: Tensor) -> Tensor:
@@ -1042,6 +978,8 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     if not isinstance(b, Tensor):
         b = _operand(b, a)
     rule = op.derivative
+    if op in _SHARES_ON_NEED and not (a.requires_grad and b.requires_grad):  # a constant's share is not computed
+        rule = partial(rule, need=(a.requires_grad, b.requires_grad))
     if a.dtype != b.dtype or a.shape != b.shape and not _is_number(a) and not _is_number(b):
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
     return _result2(op.on_arrays(a.data, b.data), a, b, op.name, rule)
@@ -1079,6 +1017,8 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     """The other side of an operator as a constant leaf: numbers take `like`'s dtype."""
     if isinstance(x, Tensor):
         return x
+    if type(x) is float and like.dtype.kind == "f":  # the common case, without the abstract-class checks below
+        return _constant(np.asarray(x, dtype=like.dtype))
     if isinstance(x, (numbers.Real, np.bool_)):
         if like.dtype.kind in "biu":  # an integer tensor and a float number make a float result, as PyTorch
             integral = isinstance(x, numbers.Integral)
@@ -1110,6 +1050,10 @@ def _as_index(index: Any) -> Any:
     PyTorch), never rounded, and so is a list of lists, which PyTorch reads as a tuple and numpy as an array."""
     if isinstance(index, Split):  # already converted (a derivative rule indexing a gradient)
         return index
+    if type(index) is Tensor and index.data.ndim == 0 and index.data.dtype.kind in "iu":
+        index = int(index.data)
+    if type(index) is int or type(index) is tuple and all(type(i) is int or type(i) is slice for i in index):
+        return (*index, Ellipsis) if type(index) is tuple else (index, Ellipsis)  # torch_index's, in short
     return torch_index(tuple(_index_part(i) for i in (index if isinstance(index, tuple) else (index,))))
 
 
@@ -1122,7 +1066,7 @@ def _index_part(part: Any) -> Any:
                 "dimensions write x[a, b] (a tuple), for an index array x[tensor(seq)]"
             )
         part = np.asarray(part, dtype=np.intp if not part else None)
-    if isinstance(part, (Tensor, np.ndarray)):
+    if isinstance(part, (Tensor, np.ndarray, range)):
         array = np.asarray(data_of(part))
         if array.dtype.kind == "b":
             return bool(array) if array.ndim == 0 else array
@@ -1209,11 +1153,49 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
     return checked_cross_entropy(logits, t)
 
 
-def checked_cross_entropy(logits: Tensor, classes: np.ndarray) -> Tensor:
-    """`cross_entropy` of logits (n, classes) and n integer classes already checked to be in range."""
+def checked_cross_entropy(
+    logits: Tensor, classes: np.ndarray, rows: np.ndarray | None = None, reduction: str = "mean"
+) -> Tensor:
+    """`cross_entropy` of logits (n, classes) and integer classes already checked to be in range, as one
+    node: for every row, or only for `rows` (the others ignored); their mean, or their sum."""
     target = np.zeros(logits.shape, dtype=bool)
-    target[np.arange(len(classes)), classes] = True
-    return _apply(CROSS_ENTROPY, (logits,), target)
+    target[np.arange(len(classes)) if rows is None else rows, classes] = True
+    divisor = len(classes) if reduction == "mean" else 1
+    return _apply(CROSS_ENTROPY, (logits,), target, rows, divisor)
+
+
+def layer_norm(
+    x: Tensor,
+    normalized_shape: Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias over the last dimensions, `normalized_shape`, with the
+    biased variance, as one node (PyTorch's `F.layer_norm`)."""
+    shape = _sizes(
+        (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else (tuple(normalized_shape),),
+        "layer_norm",
+    )
+    k = len(shape)
+    if not isinstance(x, Tensor) or not k or x.ndim < k or x.shape[x.ndim - k :] != shape:
+        got = x.shape if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), got {got}")
+    inputs, affine = [x], ""
+    for name, p in (("w", weight), ("b", bias)):
+        if p is None:
+            continue
+        what = "weight" if name == "w" else "bias"
+        if not isinstance(p, Tensor):
+            raise TypeError(f"layer_norm: the {what} must be a Tensor (or None), got {type(p).__name__}")
+        if p.shape != shape:
+            raise ValueError(f"layer_norm: {what} has shape {p.shape}, expected normalized_shape {shape}")
+        if p.dtype != x.dtype:
+            raise ValueError(f"layer_norm: the {what} is {p.dtype} but the input is {x.dtype}")
+        inputs.append(p)
+        affine += name
+    axes = tuple(range(x.ndim - k, x.ndim))
+    return _apply(LAYER_NORM, tuple(inputs), axes, _real(eps, "layer_norm: eps"), affine)
 
 
 def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:
@@ -1256,11 +1238,8 @@ def _index_put(x: Tensor, index: Any, value: Any) -> Tensor:
 
 def _description(name: str) -> Op | None:
     """The description of the operation that names its nodes `name` (None if unknown: it reads everything)."""
-    found = TENSOR_OPS.get(name)
-    if found is None:
-        described = describe(name)
-        found = described[0] if described else None
-    return found
+    described = describe(name)
+    return described[0] if described else None
 
 
 # In-place changes by the array they were written into: a view (reshape, slice, transpose, detach)
@@ -1280,7 +1259,11 @@ def _note_storage_change(tensor: Tensor, op: str) -> None:
     if not isinstance(base, np.ndarray):  # a numpy scalar shares its number with nothing
         return
     key = id(base)
-    _storage_changes[key] = (weakref.ref(base, lambda _: _storage_changes.pop(key, None)), _clock[0], op, id(tensor))
+    entry = _storage_changes.get(key)
+    alive = entry[0] if entry is not None and entry[0]() is base else None  # its reference, if already watched
+    if alive is None:
+        alive = weakref.ref(base, lambda _: _storage_changes.pop(key, None))
+    _storage_changes[key] = (alive, _clock[0], op, id(tensor))
 
 
 def _changed_through_a_view(x: Tensor) -> tuple[int, str] | None:
@@ -1291,6 +1274,81 @@ def _changed_through_a_view(x: Tensor) -> tuple[int, str] | None:
     if entry is None or entry[0]() is not base or entry[3] == id(x):
         return None
     return entry[1], entry[2]
+
+
+def _link_view(out: Tensor, x: Tensor, op: Op, params: tuple) -> None:
+    """Remember that `out`, made by `op` from x, is a view of x's base (when numpy made it one): its
+    base and the steps from the base, so that an in-place change of out rebases the base."""
+    data = out.data
+    if type(data) is not np.ndarray or data.base is None or _base(data) is not _base(x.data):
+        return
+    base, steps = getattr(x, "_view", None) or (x, ())
+    out._view = (base, (*steps, (op, params)))
+
+
+def _refresh(x: Tensor) -> None:
+    """Give a view whose base's history changed since its own was set (a recorded in-place change of
+    the base, or of another view of it) the history of the base's view as the base is now, as PyTorch
+    regenerates a view's grad_fn; the history it had is kept for the nodes made from it before."""
+    view = getattr(x, "_view", None)
+    if view is None or getattr(view[0], "_born", 0) <= getattr(x, "_born", 0):
+        return
+    base, steps = view
+    old = x._snapshot()
+    with enable_grad():  # a view's history is the base's, whatever the grad mode
+        fresh = through(steps, base)
+    x._op, x._prev, x._rule, x.requires_grad = fresh._op, fresh._prev, fresh._rule, fresh.requires_grad
+    x._born, x._was = _clock[0], old
+
+
+def _check_changeable(x: Tensor, view: tuple | None, op: str) -> None:
+    """Refuse a recorded in-place change of a leaf that requires grad, or of a view of one, or of a view
+    made under no_grad of a tensor that requires grad (its base's history would be ambiguous), as PyTorch."""
+    base = x if view is None else view[0]
+    if base.requires_grad and base._rule is None:
+        what = "a leaf tensor" if view is None else "a view of a leaf tensor"
+        raise RuntimeError(
+            f"{op}: {what} that requires grad cannot be changed in place; change it under "
+            "`with glassgrad.no_grad():` (as an optimizer step does), or change its `.data`"
+        )
+    if view is not None and base.requires_grad and not x.requires_grad:
+        raise RuntimeError(
+            f"{op}: a view made under no_grad of a tensor that requires grad cannot be changed in place "
+            "with grad mode on (as PyTorch); make the view with grad mode on, or change a .clone()"
+        )
+
+
+def _refuse_overlap(written: Any, value: Any, op: str, full: bool = False) -> None:
+    """Refuse, as PyTorch, an in-place change whose operand shares some of the numbers it writes (the
+    operand's numbers would change while they are read); `full`: even all of them (index_put). As
+    PyTorch, only tensors that each fill a block of memory are compared, and the same numbers in
+    the same layout (`y += y`) are no overlap."""
+    other = value.data if isinstance(value, Tensor) else value
+    if not isinstance(other, np.ndarray) or not isinstance(written, np.ndarray) or not written.size or not other.size:
+        return
+    if not np.may_share_memory(written, other) or not (_dense(written) and _dense(other)):
+        return
+    same = written.ctypes.data == other.ctypes.data and _layout(written) == _layout(other)
+    if full or not same:
+        raise RuntimeError(
+            f"{op}: unsupported operation: some elements of the input tensor and the written-to tensor refer to "
+            "a single memory location (as PyTorch); change the tensor by a .clone() of the input instead"
+        )
+
+
+def _layout(a: np.ndarray) -> tuple:
+    """The lengths and strides of a's axes longer than 1: where its elements are."""
+    return tuple((n, st) for n, st in zip(a.shape, a.strides) if n != 1)
+
+
+def _dense(a: np.ndarray) -> bool:
+    """Whether a's elements fill one block of memory, its axes in some order (contiguous, or transposed)."""
+    size = a.itemsize
+    for stride, n in sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n != 1):
+        if stride != size:
+            return False
+        size *= n
+    return True
 
 
 def _as_it_was(x: Tensor, clock: int) -> Tensor:
@@ -1365,12 +1423,6 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     return _apply(WHERE, (x, y), c)
 
 
-def maximum(input: Any, other: Any) -> Tensor:
-    """The elementwise larger of two tensors (nan if either is); ties share the gradient."""
-    a = input if isinstance(input, Tensor) else _operand(input, other)
-    return _binary(MAXIMUM, a, other)
-
-
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """The tensors joined along `dim`; they must agree in every other dimension."""
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
@@ -1394,3 +1446,6 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if len({t.shape for t in tensors}) > 1:
         raise ValueError(f"stack: expects each tensor to be equal size, got {', '.join(str(t.shape) for t in tensors)}")
     return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+import glassgrad._tensor.tensor_methods  # noqa: E402, F401  (the methods made from the registry join Tensor)

@@ -22,6 +22,7 @@ from glassgrad._tensor.generator import Generator, generator_for
 from glassgrad._tensor.random import normal, uniform
 from glassgrad._tensor.tensor import Tensor, linear
 from glassgrad.autograd import no_grad
+from glassgrad.nn import functional as F
 from glassgrad.nn.module import Module, hidden_activation
 from glassgrad.nn.parameter import Parameter
 
@@ -117,13 +118,7 @@ class Embedding(Module):
         self.weight = Parameter(normal(data, 0.0, 1.0, generator_for(seed, "Embedding")))
 
     def forward(self, indices: Tensor | Any) -> Tensor:
-        array = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
-        if array.dtype.kind not in "iu":
-            raise TypeError(f"Embedding: expected integer (int64) indices, got {array.dtype}; convert with .long()")
-        if array.size and (array.min() < 0 or array.max() >= self.num_embeddings):
-            bad = array.max() if array.max() >= self.num_embeddings else array.min()
-            raise IndexError(f"Embedding: index {bad} is out of range for a table of {self.num_embeddings} rows")
-        return self.weight[array]
+        return F.embedding(indices, self.weight)
 
     def extra_repr(self) -> str:
         return f"{self.num_embeddings}, {self.embedding_dim}"
@@ -177,6 +172,30 @@ class Sigmoid(Module):
 
     def __repr__(self) -> str:
         return "Sigmoid()"
+
+
+class GELU(Module):
+    """x Φ(x), Φ the normal distribution function: exact (with erf), or GPT-2's tanh approximation
+    with `approximate='tanh'` (see `F.gelu`)."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class Identity(Module):
+    """Its input, unchanged (a placeholder where a layer may go); any arguments are ignored, as PyTorch."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing to set up."""
+
+    def forward(self, x: Any) -> Any:
+        return x
 
 
 ACTIVATIONS: dict[str | None, type[Module] | None] = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, None: None}
