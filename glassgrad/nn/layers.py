@@ -19,10 +19,10 @@ import numpy as np
 
 from glassgrad._tensor.dtypes import get_default_dtype, to_dtype
 from glassgrad._tensor.generator import Generator, generator_for
-from glassgrad._tensor.random import normal, uniform
 from glassgrad._tensor.tensor import Tensor, linear
 from glassgrad.autograd import no_grad
 from glassgrad.nn import functional as F
+from glassgrad.nn import init
 from glassgrad.nn.module import Module, hidden_activation
 from glassgrad.nn.parameter import Parameter
 
@@ -51,15 +51,13 @@ class Linear(Module):
         dtype = _float_dtype(dtype, "Linear")
         generator = generator_for(seed, "Linear")
         self.in_features, self.out_features = in_features, out_features
-        # 1/sqrt(in_features), computed as PyTorch's kaiming_uniform_(a=sqrt(5)) does, to its last bit
-        gain = math.sqrt(2.0 / (1 + math.sqrt(5) ** 2))
-        weight_bound = math.sqrt(3.0) * (gain / math.sqrt(in_features))
-        bound = 1 / math.sqrt(in_features)
-        weight = np.empty((out_features, in_features), dtype)
-        self.weight = Parameter(uniform(weight, -weight_bound, weight_bound, generator))
+        self.weight = Parameter(np.empty((out_features, in_features), dtype))
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)  # PyTorch's: ±1/sqrt(in_features)
         self.weight.label = "weight"
         if bias:
-            self.bias = Parameter(uniform(np.empty(out_features, dtype), -bound, bound, generator))
+            bound = 1 / math.sqrt(in_features)
+            self.bias = Parameter(np.empty(out_features, dtype))
+            init.uniform_(self.bias, -bound, bound, generator)
             self.bias.label = "bias"
         else:
             self.register_parameter("bias", None)
@@ -114,8 +112,8 @@ class Embedding(Module):
         _check_size("Embedding", "num_embeddings", num_embeddings)
         _check_size("Embedding", "embedding_dim", embedding_dim)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        data = np.empty((num_embeddings, embedding_dim), _float_dtype(dtype, "Embedding"))
-        self.weight = Parameter(normal(data, 0.0, 1.0, generator_for(seed, "Embedding")))
+        self.weight = Parameter(np.empty((num_embeddings, embedding_dim), _float_dtype(dtype, "Embedding")))
+        init.normal_(self.weight, generator=generator_for(seed, "Embedding"))
 
     def forward(self, indices: Tensor | Any) -> Tensor:
         return F.embedding(indices, self.weight)
