@@ -31,8 +31,10 @@ import numpy as np
 
 from glassgrad._tensor.devices import CPU, not_available, target_dtype
 from glassgrad._tensor.devices import device as device_type
+from glassgrad._tensor.dtypes import FLOATING, NAMES, SUPPORTED, get_default_dtype, public
+from glassgrad._tensor.printing import Size, tensor_repr
 from glassgrad.autograd import Node, backpropagate, data_of, enable_grad, is_grad_enabled
-from glassgrad.ops import DIV, MUL, POW, POW_K, Op, describe
+from glassgrad.ops import DIV, MUL, POW, POW_K, Op, backward_name, describe
 from glassgrad.ops.tensor_ops import (
     ASTYPE,
     CAT,
@@ -63,8 +65,8 @@ from glassgrad.ops.tensor_ops import (
     torch_index,
 )
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_DTYPES = (*_FLOAT_DTYPES, np.dtype(np.int64), np.dtype(np.bool_))
+_FLOAT_DTYPES = FLOATING
+_DTYPES = SUPPORTED
 _ACCEPTED = "real numbers (bool, int or float) as a number, nested lists, a numpy array or a Tensor"
 
 
@@ -78,13 +80,13 @@ def _is_dtype(dtype: Any, allowed: Any) -> bool:
             return False
 
 
-def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """A fresh array of `data`: float32/float64 kept, other real numbers made float64, unless `dtype`
-    asks for float32, float64, int64 or bool."""
+def _as_array(data: Any, dtype: Any = None, floating: Any = np.float64) -> np.ndarray:
+    """A fresh array of `data`: float32/float64 arrays kept, other real numbers made `floating`, unless
+    `dtype` asks for one of the supported dtypes."""
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None and not _is_dtype(dtype, _DTYPES):
-        raise TypeError(f"Tensor(dtype={dtype!r}): expected glassgrad.float32, float64, int64 or bool")
+        raise TypeError(f"Tensor(dtype={dtype!r}): expected {NAMES}")
     try:
         array = np.asarray(data)
     except (TypeError, ValueError, OverflowError) as error:
@@ -99,8 +101,13 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Tensor(data): got {type(data).__name__} of dtype {array.dtype}; expected {_ACCEPTED}")
     if dtype is None:
-        dtype = array.dtype if array.dtype in _FLOAT_DTYPES else np.float64
+        dtype = array.dtype if array.dtype in _FLOAT_DTYPES and _numpy_floats(data) else floating
     return np.array(array, dtype=dtype)
+
+
+def _numpy_floats(data: Any) -> bool:
+    """True for numbers that come with a numpy float dtype of their own (an array, a numpy float)."""
+    return isinstance(data, (np.ndarray, np.floating, Tensor))
 
 
 def _real(x: Any, what: str) -> float:
@@ -272,7 +279,7 @@ class Tensor(Node):
         return out
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
-        self.data = _as_array(data, dtype)
+        self.data = _as_array(data, dtype, get_default_dtype())  # Python numbers: float32, as torch.Tensor
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.label = label
@@ -303,23 +310,23 @@ class Tensor(Node):
         return _constant(self.data)
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+    def shape(self) -> Size:
+        """The length of each axis, as PyTorch's `torch.Size`: `glassgrad.Size([27, 27])`, a tuple."""
+        return Size(self.data.shape)
 
     @property
-    def dtype(self) -> np.dtype:
-        return self.data.dtype
+    def dtype(self) -> Any:
+        """The element type, as PyTorch names it (`glassgrad.float32`); it equals numpy's dtype."""
+        return public(self.data.dtype)
 
     @property
     def ndim(self) -> int:
         return self.data.ndim
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
-        extra = "" if self.dtype == np.float64 else f", dtype={self.dtype}"
-        if self.requires_grad:
-            extra += f", grad_fn={self._op}" if self._op else ", requires_grad=True"
-        return f"Tensor({body}{extra})"
+        """PyTorch's text: `tensor([1., 2.], requires_grad=True)` (see `glassgrad/_tensor/printing.py`)."""
+        made_by = backward_name(self._op) if self._rule is not None and self.requires_grad else None
+        return tensor_repr(self.data, self.requires_grad, made_by)
 
     def __len__(self) -> int:
         """The length of the first axis; a 0-d tensor has none (TypeError, as numpy and PyTorch)."""
@@ -348,7 +355,7 @@ class Tensor(Node):
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number (int for int64, bool for bool)."""
         if self.data.size != 1:
-            raise ValueError(f"item: only a one-element tensor has an item, this one has shape {self.shape}")
+            raise ValueError(f"item: only a one-element tensor has an item, this one has shape {tuple(self.shape)}")
         return self.data.reshape(()).item()
 
     def numpy(self) -> np.ndarray:
@@ -360,10 +367,10 @@ class Tensor(Node):
         return self.data.tolist()
 
     def astype(self, dtype: Any) -> Tensor:
-        """The same numbers as `dtype` (float32, float64, int64 or bool). Between floating dtypes the
+        """The same numbers as `dtype` (float32, float64, int64, int32, uint8 or bool). Between floating dtypes the
         gradient is converted back; an integer or boolean result is a constant, as in PyTorch."""
         if dtype is None or not _is_dtype(dtype, _DTYPES):
-            raise TypeError(f"astype({dtype!r}): expected glassgrad.float32, float64, int64 or bool")
+            raise TypeError(f"astype({dtype!r}): expected {NAMES}")
         dtype = np.dtype(dtype)
         if dtype == self.dtype:
             return self
@@ -406,8 +413,12 @@ class Tensor(Node):
         return self.astype(np.int64)
 
     def int(self) -> Tensor:
-        """As int64: glassgrad has one integer dtype (PyTorch's `int()` gives int32)."""
-        return self.astype(np.int64)
+        """As int32 (truncating toward zero), a constant."""
+        return self.astype(np.int32)
+
+    def byte(self) -> Tensor:
+        """As uint8, a constant."""
+        return self.astype(np.uint8)
 
     def bool(self) -> Tensor:
         """As bool: True where nonzero."""
@@ -429,19 +440,19 @@ class Tensor(Node):
         if self.data.size == 1 and self.ndim == 0:
             return format(self.item(), spec)
         if spec:
-            raise TypeError(f"format spec {spec!r} needs a one-element (0-d) tensor, got shape {self.shape}")
+            raise TypeError(f"format spec {spec!r} needs a one-element (0-d) tensor, got shape {tuple(self.shape)}")
         return str(self)
 
     def _number(self, who: str) -> Any:
         if self.data.size != 1:
             raise TypeError(
-                f"{who}(): only a one-element tensor can be converted to a Python number, got shape {self.shape}"
+                f"{who}(): only a one-element tensor can be converted to a Python number, got shape {tuple(self.shape)}"
             )
         return self.data.reshape(()).item()
 
     # The shape, in PyTorch's words.
-    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
-        """The shape, or the length of axis `dim`."""
+    def size(self, dim: int | None = None) -> Size | int:
+        """The shape (a `glassgrad.Size`), or the length of axis `dim`."""
         if dim is None:
             return self.shape
         one = _axis(dim, self.ndim, "size")
@@ -567,7 +578,8 @@ class Tensor(Node):
         new = compute(source, operand)
         if new.shape != self.shape:
             raise RuntimeError(
-                f"{op}: the result has shape {new.shape} but the tensor changed in place has shape {self.shape}"
+                f"{op}: the result has shape {tuple(new.shape)} but the tensor changed in place has shape "
+                f"{tuple(self.shape)}"
             )
         if not cast and not np.can_cast(new.dtype, self.dtype, "same_kind"):
             raise RuntimeError(f"{op}: the result's dtype {new.dtype} can't be cast to the tensor's dtype {self.dtype}")
@@ -625,7 +637,8 @@ class Tensor(Node):
         except ValueError:
             fits = False
         if not fits:
-            raise ValueError(f"masked_fill: a mask of shape {drop.shape} for a tensor of shape {self.shape}")
+            shapes = f"{tuple(drop.shape)} for a tensor of shape {tuple(self.shape)}"
+            raise ValueError(f"masked_fill: a mask of shape {shapes}")
         keep = ~drop  # as small as the mask is: numpy broadcasts it
         value = np.asarray(_real(value, "masked_fill: the value"), dtype=self.dtype)
         return _apply(MASKED_FILL, (self,), keep, value)
@@ -675,7 +688,9 @@ class Tensor(Node):
         one_axis = isinstance(axis, (int, np.integer))
         axis, keepdims = _reduction(None, keepdim, axis, keepdims, self.ndim, "max")
         if self.data.size == 0:
-            raise ValueError(f"max: the tensor of shape {self.shape} is empty; a maximum needs at least one element")
+            raise ValueError(
+                f"max: the tensor of shape {tuple(self.shape)} is empty; a maximum needs at least one element"
+            )
         return _apply(MAX, (self,), axis, keepdims, bool(one_axis and axis))
 
     def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
@@ -744,7 +759,7 @@ class Tensor(Node):
         try:
             return _apply(RESHAPE, (self,), shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} into {shape}") from None
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {tuple(self.shape)} into {shape}") from None
 
     def view(self, *shape: Any) -> Tensor:
         """The same numbers in a new shape (one dimension may be -1): `reshape` (glassgrad always copies
@@ -757,7 +772,9 @@ class Tensor(Node):
             return self.reshape(1)
         (start,), (end,) = _axes(start_dim, self.ndim, "flatten"), _axes(end_dim, self.ndim, "flatten")
         if start > end:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+            raise ValueError(
+                f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(self.shape)}"
+            )
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
 
     def squeeze(self, dim: int | None = None) -> Tensor:
@@ -779,7 +796,9 @@ class Tensor(Node):
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         if len(dims) != self.ndim:
-            raise ValueError(f"permute: {len(dims)} dims {dims} for a tensor of {self.ndim} dimensions {self.shape}")
+            raise ValueError(
+                f"permute: {len(dims)} dims {dims} for a tensor of {self.ndim} dimensions {tuple(self.shape)}"
+            )
         axes = _axes(dims, self.ndim, "permute")
         return _apply(PERMUTE, (self,), axes)
 
@@ -798,7 +817,9 @@ class Tensor(Node):
             order[d0], order[d1] = order[d1], order[d0]
             return self.permute(order)
         if sorted(_axes(axes, self.ndim, "transpose")) != list(range(self.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of {self.shape}")
+            raise ValueError(
+                f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of {tuple(self.shape)}"
+            )
         return self.permute(axes)
 
     @property
@@ -810,7 +831,7 @@ class Tensor(Node):
     def mT(self) -> Tensor:
         """The last two axes swapped: the transpose of each matrix in a batch."""
         if self.ndim < 2:
-            raise ValueError(f"mT: needs at least 2 dimensions, got shape {self.shape}")
+            raise ValueError(f"mT: needs at least 2 dimensions, got shape {tuple(self.shape)}")
         return self.transpose(-2, -1)
 
     def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
@@ -819,7 +840,7 @@ class Tensor(Node):
         try:
             return _apply(EXPAND, (self,), shape)
         except ValueError:
-            raise ValueError(f"broadcast_to: cannot broadcast shape {self.shape} to {tuple(shape)}") from None
+            raise ValueError(f"broadcast_to: cannot broadcast shape {tuple(self.shape)} to {tuple(shape)}") from None
 
     def __getitem__(self, index: Any) -> Tensor:
         """Indexing as numpy and PyTorch: integers, slices, integer arrays (a row may be picked many
@@ -828,7 +849,7 @@ class Tensor(Node):
         try:
             return _apply(INDEX, (self,), index)
         except IndexError as error:
-            raise IndexError(f"index: {error} (tensor of shape {self.shape})") from None
+            raise IndexError(f"index: {error} (tensor of shape {tuple(self.shape)})") from None
 
     def _applied(self, op: Op, *params: Any) -> Tensor:
         """The node of `op` (a description of `glassgrad.tensor_ops`) of self: how a derivative rule
@@ -840,7 +861,7 @@ class Tensor(Node):
         if gradient is None:
             if self.data.size != 1:
                 raise ValueError(
-                    f"{who}: a tensor of shape {self.shape} needs an explicit gradient; only a one-element "
+                    f"{who}: a tensor of shape {tuple(self.shape)} needs an explicit gradient; only a one-element "
                     "tensor gets the implicit gradient 1 (reduce it first, e.g. with .sum())"
                 )
             seed = np.ones_like(self.data)
@@ -849,7 +870,7 @@ class Tensor(Node):
         else:
             seed = _as_array(gradient, self.dtype)
         if seed.shape != self.shape:
-            raise ValueError(f"{who}: gradient of shape {seed.shape} for a tensor of shape {self.shape}")
+            raise ValueError(f"{who}: gradient of shape {tuple(seed.shape)} for a tensor of shape {tuple(self.shape)}")
         return _constant(seed) if create_graph and not isinstance(seed, Tensor) else seed
 
     def _zeros(self) -> Tensor:
@@ -986,7 +1007,8 @@ def _broadcast_shape(shapes: list[tuple[int, ...]], op: str) -> tuple[int, ...]:
     for axis in range(-ndim, 0):
         sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
         if len(sizes) > 1:
-            raise ValueError(f"{op}: shapes {' and '.join(map(str, shapes))} do not match (cannot broadcast)")
+            named = " and ".join(str(tuple(s)) for s in shapes)
+            raise ValueError(f"{op}: shapes {named} do not match (cannot broadcast)")
         result.append(sizes.pop() if sizes else 1)
     return tuple(result)
 
@@ -1063,11 +1085,13 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
         dtype = np.promote_types(a.dtype, b.dtype)
         a, b = a.astype(dtype), b.astype(dtype)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"@: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+        raise ValueError(
+            f"@: both operands need at least one dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     try:
         return _apply(MATMUL, (a, b), need=(a.requires_grad, b.requires_grad))
     except ValueError:
-        raise ValueError(f"@: shapes {a.shape} and {b.shape} do not match for a matrix product") from None
+        raise ValueError(f"@: shapes {tuple(a.shape)} and {tuple(b.shape)} do not match for a matrix product") from None
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -1084,15 +1108,17 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         if t is not None and t.dtype != x.dtype:
             raise ValueError(
                 f"linear: the input is {x.dtype} but the layer's weights are {t.dtype}; convert the input "
-                f"with x.astype(np.{t.dtype}), or make the layer with dtype=np.{x.dtype}"
+                f"with x.astype(np.{t.dtype.name}), or make the layer with dtype=np.{x.dtype.name}"
             )
     if weight.ndim != 2:
-        raise ValueError(f"linear: the weight must have shape (outputs, inputs), got {weight.shape}")
+        raise ValueError(f"linear: the weight must have shape (outputs, inputs), got {tuple(weight.shape)}")
     if bias is not None and bias.shape != weight.shape[:1]:
-        raise ValueError(f"linear: the bias must have shape {weight.shape[:1]} (one per output), got {bias.shape}")
+        raise ValueError(
+            f"linear: the bias must have shape {tuple(weight.shape[:1])} (one per output), got {tuple(bias.shape)}"
+        )
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(
-            f"linear: input has width {x.shape[-1] if x.ndim else 0} (shape {x.shape}) "
+            f"linear: input has width {x.shape[-1] if x.ndim else 0} (shape {tuple(x.shape)}) "
             f"but the layer takes {weight.shape[1]}"
         )
     inputs = (x, weight) if bias is None else (x, weight, bias)
@@ -1108,14 +1134,14 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         raise TypeError(f"cross_entropy: the logits must be a Tensor, got {type(logits).__name__}")
     t = np.asarray(data_of(targets))
     if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {logits.shape}")
+        raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {tuple(logits.shape)}")
     if t.size and t.dtype.kind not in "iuf":
         raise ValueError(f"cross_entropy: targets must be integer class numbers, got {t.dtype} ({targets!r:.60})")
     with np.errstate(all="ignore"):
         whole = t.dtype.kind in "iu" or bool(np.all(np.isfinite(t) & (t == np.round(t)) & (np.abs(t) < 2.0**62)))
     if t.shape != logits.shape[:1] or not whole:
         raise ValueError(
-            f"cross_entropy: targets of shape {t.shape} for logits of shape {logits.shape}; "
+            f"cross_entropy: targets of shape {tuple(t.shape)} for logits of shape {tuple(logits.shape)}; "
             "expected one integer class per row"
         )
     t = t.astype(np.intp)
@@ -1179,12 +1205,13 @@ def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:
     try:
         return _constant(np.asarray(compare(a.data, data_of(b))))
     except ValueError:
-        raise ValueError(f"{op}: shapes {a.shape} and {np.shape(data_of(b))} do not match (cannot broadcast)") from None
+        shapes = f"{tuple(a.shape)} and {np.shape(data_of(b))}"
+        raise ValueError(f"{op}: shapes {shapes} do not match (cannot broadcast)") from None
 
 
 def _arg(find: Any, a: Tensor, dim: int | None, keepdim: bool, who: str) -> Tensor:
     if a.data.size == 0:
-        raise ValueError(f"{who}: the tensor of shape {a.shape} is empty")
+        raise ValueError(f"{who}: the tensor of shape {tuple(a.shape)} is empty")
     if dim is None:
         return _constant(np.asarray(find(a.data), dtype=np.int64))
     one = _axis(dim, a.ndim, who)
@@ -1201,11 +1228,11 @@ def _index_put(x: Tensor, index: Any, value: Any) -> Tensor:
     try:
         return _apply(INDEX_PUT, (x, v), index)
     except IndexError as error:
-        raise IndexError(f"setitem: {error} (tensor of shape {x.shape})") from None
+        raise IndexError(f"setitem: {error} (tensor of shape {tuple(x.shape)})") from None
     except ValueError:
         raise ValueError(
-            f"setitem: a value of shape {v.shape} cannot be written to the indexed elements "
-            f"of shape {np.shape(x.data[index])} (tensor of shape {x.shape})"
+            f"setitem: a value of shape {tuple(v.shape)} cannot be written to the indexed elements "
+            f"of shape {np.shape(x.data[index])} (tensor of shape {tuple(x.shape)})"
         ) from None
 
 
@@ -1390,7 +1417,8 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     try:
         shape = np.broadcast_shapes(c.shape, x.shape, y.shape)
     except ValueError:
-        raise ValueError(f"where: shapes {c.shape}, {x.shape} and {y.shape} do not match (cannot broadcast)") from None
+        shapes = f"{tuple(c.shape)}, {tuple(x.shape)} and {tuple(y.shape)}"
+        raise ValueError(f"where: shapes {shapes} do not match (cannot broadcast)") from None
     x, y, c = _broadcast(x, shape), _broadcast(y, shape), np.broadcast_to(c, shape)
     return _apply(WHERE, (x, y), c)
 
@@ -1408,7 +1436,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     try:
         return _apply(CAT, tuple(tensors), one, tuple(t.shape[one] for t in tensors))
     except ValueError:
-        shapes = ", ".join(str(t.shape) for t in tensors)
+        shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
         raise ValueError(f"cat: shapes {shapes} must agree in every dimension but {one}") from None
 
 
