@@ -9,6 +9,7 @@ here too (`glassgrad.tensor`, `glassgrad.randn`, `glassgrad.nn`, `glassgrad.opti
 from importlib import import_module
 from typing import Any
 
+from glassgrad import ops  # the registry (glassgrad.ops.tensor_ops registers the Tensor's operations into it)
 from glassgrad.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from glassgrad.engine import Value
 from glassgrad.ops import op
@@ -20,43 +21,47 @@ _SUBMODULES = {  # name here -> module (PyTorch's torch.random and torch.dtypes-
     "optim": "glassgrad.optim",
     "random": "glassgrad._tensor.random",
     "dtypes": "glassgrad._tensor.dtypes",
+    "cuda": "glassgrad._tensor.cuda",
+    "utils": "glassgrad.utils",
 }
 
 _LAZY = {  # name here -> (module, name there)
     "Tensor": ("glassgrad._tensor.tensor", "Tensor"),
     "draw_dot": ("glassgrad.viz.visualize", "draw_dot"),
     "stepper": ("glassgrad.viz.backprop_page", "stepper"),
-    "watch": ("glassgrad.viz.training_page", "watch"),
+    "watch": ("glassgrad.viz.grouped", "watch"),
     "gradcheck": ("glassgrad.autograd.gradcheck", "gradcheck"),
     "gradgradcheck": ("glassgrad.autograd.gradcheck", "gradgradcheck"),
     "save": ("glassgrad.io.serialization", "save"),
     "load": ("glassgrad.io.serialization", "load"),
     "to_torch": ("glassgrad.io.torch_bridge", "to_torch"),
     "from_torch": ("glassgrad.io.torch_bridge", "from_torch"),
+    "device": ("glassgrad._tensor.devices", "device"),
+    "Size": ("glassgrad._tensor.printing", "Size"),
     # dtypes, under PyTorch's names and aliases
-    **{name: ("glassgrad._tensor.dtypes", name) for name in ("float32", "float64", "int64", "get_default_dtype")},
-    "set_default_dtype": ("glassgrad._tensor.dtypes", "set_default_dtype"),
+    **{
+        name: ("glassgrad._tensor.dtypes", name)
+        for name in ("dtype", "float32", "float64", "int64", "int32", "uint8", "get_default_dtype", "set_default_dtype")
+    },
     "bool": ("glassgrad._tensor.dtypes", "bool_"),
     "float": ("glassgrad._tensor.dtypes", "float32"),
     "double": ("glassgrad._tensor.dtypes", "float64"),
     "long": ("glassgrad._tensor.dtypes", "int64"),
+    "int": ("glassgrad._tensor.dtypes", "int32"),
     # making tensors
     **{
         name: ("glassgrad._tensor.creation", name)
         for name in ("tensor", "zeros", "ones", "full", "empty", "arange", "linspace")
         + ("zeros_like", "ones_like", "full_like", "empty_like")
     },
-    # functions of tensors
-    **{
-        name: ("glassgrad._tensor.functions", name)
-        for name in ("tanh", "exp", "log", "log10", "sqrt", "abs", "sin", "cos", "sigmoid", "relu", "softmax")
-        + ("clamp", "pow", "all", "any", "isclose", "allclose", "equal", "cat", "stack", "unbind", "maximum", "where")
-    },
+    # functions of tensors: every operation of the registry that says so (glassgrad._tensor.functions)
+    **{name: ("glassgrad._tensor.functions", name) for name in ops.functions()},
     # random numbers
     **{
         name: ("glassgrad._tensor.random", name)
-        for name in ("Generator", "manual_seed", "default_generator", "randn", "rand", "randint", "randperm")
-        + ("multinomial", "randn_like", "rand_like")
+        for name in ("Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state")
+        + ("default_generator", "randn", "rand", "randint", "randperm", "multinomial", "bernoulli")
+        + ("randn_like", "rand_like", "randint_like")
     },
 }
 

@@ -6,10 +6,12 @@ orders the graph so that every node comes after its inputs, seeds the root's gra
 walks the order in reverse, letting each node's rule pass gradient to its inputs (the chain rule).
 
 Unlike micrograd, a node holds no closure that refers back to itself, so no node sits in a
-reference cycle and Python frees a graph as soon as the last reference to it goes.
+reference cycle and Python frees a graph as soon as the last reference to it goes. micrograd's way
+still works, for typing along with the lecture: a closure assigned to `out._backward` is what
+`backward()` calls at that node (see `_Closure`).
 
 Where the rest is: `backward()` and its loop are in `glassgrad/autograd/backward.py`
-(`topological_order`, `backpropagate`); each rule is in its description in `glassgrad/ops/__init__.py`
+(`topological_order`, `backpropagate`); each rule is in its description in `glassgrad/ops/`
 (tanh's: `TANH`, `g * (1 - out * out)`); `Node`, the factory every result comes from, in
 `glassgrad/autograd/node.py`.
 """
@@ -23,12 +25,12 @@ from functools import partial
 from typing import Any
 
 from glassgrad import ops
-from glassgrad.autograd import Node, slots
-from glassgrad.ops import ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op, floatmath
+from glassgrad.autograd import Node, _changes, mode, slots
+from glassgrad.autograd.origins import record
+from glassgrad.ops import ATOM, POW, POW_K, WEIGHTED_SUM, Op
 
-_MICROGRAD_BACKWARD = (
-    "a Value's derivative comes from its operation's description, not from a closure in `_backward`: "
-    "define a new operation with glassgrad.op, e.g.\n"
+_DEFINE_AN_OP = (
+    "define the operation with glassgrad.op, e.g.\n"
     "    @glassgrad.op(derivative=lambda g, out, x: (g * 3 * x * x,))\n"
     "    def cube(x):\n"
     "        return x ** 3"
@@ -70,14 +72,14 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
     return operator
 
 
-def _unary(op: Op, doc: str = "") -> Callable[[Value], Value]:
-    """The Value method for `op`, an operation of one input."""
-    forward, name, rule = op.on_floats, op.name, op.derivative
+def _unary(op: Op, name: str) -> Callable[[Value], Value]:
+    """The Value method `name` for `op`, an operation of one input."""
+    forward, op_name, rule = op.on_floats, op.name, op.derivative
 
     def method(self: Value) -> Value:
-        return _result(forward(self.data), self, None, name, rule)
+        return _result(forward(self.data), self, None, op_name, rule)
 
-    method.__name__, method.__doc__ = name, doc
+    method.__name__, method.__doc__ = name, op.doc
     return method
 
 
@@ -100,13 +102,9 @@ class Value(Node):
             for child in self._prev:
                 if not isinstance(child, Value):
                     raise TypeError(f"Value(..., _children): expected Values, got {type(child).__name__}")
-            self._rule = ops.rule_of(_op)
-            if self._rule is None:
-                known = ", ".join(ops.OPS).replace("{k}", "k")
-                raise ValueError(
-                    f"Value(..., _op={_op!r}): no operation of that name (known: {known}); "
-                    "define a new one with glassgrad.op"
-                )
+            self._rule = ops.rule_of(_op) or partial(_no_derivative, _op)  # until a `_backward` is set
+        if _changes[0] and mode.anomaly is not None:  # leaves too, while recording where nodes are made
+            record(mode.anomaly, self)
 
     @classmethod
     def constant(cls, x: Any, op: str, like: Value | None = None) -> Value:
@@ -126,29 +124,16 @@ class Value(Node):
     def __float__(self) -> float:
         return self.data
 
-    # Arithmetic: each operator is made from its operation's description in glassgrad.ops.
-    __add__ = _binary(ADD)
-    __sub__ = _binary(SUB)
-    __mul__ = _binary(MUL)
-    __truediv__ = _binary(DIV)
-    __radd__ = _binary(ADD, reflected=True)
-    __rsub__ = _binary(SUB, reflected=True)
-    __rmul__ = _binary(MUL, reflected=True)
-    __rtruediv__ = _binary(DIV, reflected=True)
+    # The operators (+ - * /, unary -) and the functions (exp, log, tanh, relu, sigmoid) are made from
+    # their descriptions in the registry (glassgrad.ops), below the class; `**` picks x ** y or x ** k.
     __rpow__ = _binary(POW, reflected=True)
-    __neg__ = _unary(NEG)
-    exp = _unary(EXP, "e^x.")
-    log = _unary(LOG, "ln x (natural logarithm).")
-    tanh = _unary(TANH, "tanh x = (e^2x - 1) / (e^2x + 1).")
-    relu = _unary(RELU, "max(x, 0).")
-    sigmoid = _unary(SIGMOID, "1 / (1 + e^-x).")
 
     def __pow__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
             return _power(self, other)
         k = _as_float(other, "unsupported exponent for **", "a real number (int or float) or a Value")
-        return _result(ops.power_by(self.data, k), self, None, f"**{floatmath.shortest(k)}",
-                        partial(POW_K.derivative, k))
+        name, rule = POW_K.bound(k)
+        return _result(POW_K.on_floats(k, self.data), self, None, name, rule)
 
     def _seed(self, gradient: Any, create_graph: bool, who: str) -> Value | float:
         if isinstance(gradient, Value):
@@ -160,13 +145,61 @@ class Value(Node):
         return Value(0.0)
 
     @property
-    def _backward(self) -> Any:
-        """Apply this node's rule once, as the lecture does by hand before `backward()` exists."""
-        return partial(_apply_rule_once, self)
+    def _backward(self) -> Callable[[], None]:
+        """Apply this node's rule once, as the lecture does by hand before `backward()` exists; or the
+        closure set here, micrograd's way."""
+        rule = self._rule
+        return rule.closure if type(rule) is _Closure else partial(_apply_rule_once, self)
 
     @_backward.setter
-    def _backward(self, _: Any) -> None:
-        raise AttributeError(_MICROGRAD_BACKWARD)
+    def _backward(self, closure: Callable[[], None]) -> None:
+        if not callable(closure):
+            raise TypeError(f"_backward: expected a function of no arguments, got {type(closure).__name__}")
+        if self._prev:  # a leaf has no inputs to pass gradient to: micrograd's `lambda: None` is all it gets
+            self._rule = _Closure(self, closure)
+
+
+class _Closure:
+    """A derivative rule that runs a micrograd-style `_backward` closure, so `backward()` calls it.
+
+    The closure reads `out.grad` and adds to its inputs' `.grad`, as in the lecture. The rule runs it
+    with `out.grad` set to the gradient this pass brings and reads back what it added to each input,
+    so the engine sums shares as for any rule: `glassgrad.grad`, the stepper and gradient checks see
+    it too. micrograd's price stays with this node (the closure refers to `out`: a reference cycle)
+    and it computes with floats, so it has no second derivative; glassgrad.op has neither limit.
+    """
+
+    __slots__ = ("node", "closure")
+
+    def __init__(self, node: Value, closure: Callable[[], None]) -> None:
+        self.node, self.closure = node, closure
+
+    def __call__(self, g: Any, out: Any, *inputs: Any) -> tuple:
+        if isinstance(out, Node):
+            raise TypeError(
+                f"the {self.node._op!r} node's derivative is a `_backward` closure, which computes with floats: "
+                "it cannot be differentiated again (create_graph=True); " + _DEFINE_AN_OP
+            )
+        node, children = self.node, self.node._prev
+        unique = list(dict.fromkeys(children))  # `a + a`: the closure adds to a twice
+        before = [x.grad for x in unique]
+        kept, node.grad = node.grad, g
+        try:
+            self.closure()
+            added = {x: x.grad - was for x, was in zip(unique, before)}
+        finally:
+            node.grad = kept
+            for x, was in zip(unique, before):
+                x.grad = was
+        return tuple(added.pop(x, 0.0) for x in children)  # all of an input's share at its first place
+
+
+def _no_derivative(op: str, *_: Any) -> None:
+    known = ", ".join(ops.on_floats()).replace("{k}", "k")
+    raise ValueError(
+        f"Value(..., _op={op!r}): no operation of that name (known: {known}) and no `_backward` closure set "
+        "on the node; set one, micrograd's way, or " + _DEFINE_AN_OP
+    )
 
 
 def _apply_rule_once(node: Value) -> None:
@@ -178,12 +211,24 @@ def _apply_rule_once(node: Value) -> None:
 
 _result = Value.result
 _power = _binary(POW)
+for _op in ops.OPS.values():  # the elementwise operations with a forward on floats: Value's operators and methods
+    if _op.on_floats is None or not _op.kind:
+        continue
+    if _op.kind == "binary":
+        setattr(Value, f"__{_op.dunder}__", _binary(_op))
+        setattr(Value, f"__r{_op.dunder}__", _binary(_op, reflected=True))
+        continue
+    if _op.dunder:
+        setattr(Value, f"__{_op.dunder}__", _unary(_op, f"__{_op.dunder}__"))
+    if _op.precedence == ATOM:  # written as a call, exp(x): a method
+        setattr(Value, _op.method, _unary(_op, _op.method))
 
 
 def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
-    """w . x + b as one node: a neuron's weighted sum, with 1 node instead of 2n."""
+    """w . x + b as one node (a `weighted_sum`): a neuron's weighted sum, with 1 node instead of 2n."""
     if len(w) != len(x):
         raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs")
-    inputs = [*(v if type(v) is Value else Value.constant(v, "linear") for v in w),
-              *(Value.constant(xi, "linear") for xi in x), b if type(b) is Value else Value.constant(b, "linear")]
-    return _result(LINEAR.on_floats(*[v.data for v in inputs]), *slots(inputs), "linear", LINEAR.derivative)
+    inputs = (*(v if type(v) is Value else Value.constant(v, "linear") for v in w),
+              *(Value.constant(xi, "linear") for xi in x), b if type(b) is Value else Value.constant(b, "linear"))
+    forward, name, rule = WEIGHTED_SUM.on_floats, WEIGHTED_SUM.name, WEIGHTED_SUM.derivative
+    return _result(forward(*[v.data for v in inputs]), *slots(inputs), name, rule)

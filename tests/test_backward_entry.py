@@ -27,7 +27,7 @@ def test_grad_and_backward_agree_with_torch_and_do_not_warn(name, create_graph):
     f = GRAPHS[name]
     t = torch.tensor(X, dtype=torch.float64, requires_grad=True)
     (expected,) = torch.autograd.grad(f(t), [t])
-    x = Tensor(X, requires_grad=True)
+    x = glassgrad.tensor(X, dtype=glassgrad.float64, requires_grad=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a RuntimeWarning from numpy fails the test
         (by_grad,) = glassgrad.grad(f(x), [x], create_graph=create_graph)

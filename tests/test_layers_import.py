@@ -16,7 +16,7 @@ LAYERS = [  # bottom first; a module may import its own layer and the ones befor
     ("autograd",),
     ("ops",),
     ("engine", "_tensor"),
-    ("nn", "optim", "data", "losses"),
+    ("nn", "optim", "data", "losses", "utils"),
     ("io",),
     ("viz",),
     ("apps", "__main__"),

@@ -63,6 +63,55 @@ def test_format_and_direction_are_passed_on():
     assert drawing.format == "png" and "rankdir=TB" in drawing.source
 
 
+def svg_size(drawing) -> tuple[float, float]:
+    """The rendered SVG's width and height in CSS pixels (Graphviz writes points: 3/4 of a pixel)."""
+    svg = drawing.pipe(format="svg", encoding="utf-8")
+    width, height = (float(re.search(rf'{k}="([\d.]+)pt"', svg)[1]) for k in ("width", "height"))
+    return width * 4 / 3, height * 4 / 3
+
+
+def chain(n: int) -> Value:
+    x = Value(0.5, label="x")
+    for _ in range(n):
+        x = (x * 0.9).tanh()
+    return x
+
+
+@pytest.mark.parametrize("max_width", [150, 300, 600])
+def test_a_drawing_wider_than_max_width_is_scaled_down_to_it_keeping_its_proportions(max_width):
+    require("dot", "apt-get install graphviz")
+    root = chain(6)
+    full = svg_size(draw_dot(root))
+    fitted = svg_size(draw_dot(root, max_width=max_width))
+    assert full[0] > 600  # wide enough to be scaled at every max_width here
+    assert fitted[0] == pytest.approx(max_width, abs=2)
+    assert fitted[0] / fitted[1] == pytest.approx(full[0] / full[1], rel=0.02)
+    one = svg_size(draw_dot(Value(1.0, label="a")))
+    small = svg_size(draw_dot(Value(1.0, label="a"), max_width=max_width))
+    assert small[0] == pytest.approx(min(one[0], max_width), abs=2)  # a drawing that fits is left as it is
+
+
+def test_top_to_bottom_makes_a_long_chain_narrow():
+    require("dot", "apt-get install graphviz")
+    wide, tall = svg_size(draw_dot(chain(6))), svg_size(draw_dot(chain(6), rankdir="TB"))
+    assert wide[0] > wide[1] and tall[1] > tall[0] and tall[0] < wide[0] / 3
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"rankdir": "left"}, r"rankdir: expected one of \('LR', 'TB', 'RL', 'BT'\).*got 'left'"),
+        ({"max_width": 0}, r"max_width: expected a number of pixels > 0, got 0"),
+        ({"max_width": float("nan")}, r"max_width: expected a number of pixels > 0, got nan"),
+        ({"max_width": "700"}, r"max_width: expected a number of pixels > 0, got '700'"),
+        ({"max_width": True}, r"max_width: expected a number of pixels > 0, got True"),
+    ],
+)
+def test_bad_direction_or_width_is_refused(options, message):
+    with pytest.raises(ValueError, match=message):
+        draw_dot(lecture_L(), **options)
+
+
 def test_record_special_characters_are_escaped():
     source = draw_dot(Value(1.0, label="x{1}|<y>")).source
     assert r"x\{1\}\|\<y\>" in source

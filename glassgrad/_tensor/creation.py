@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad._tensor.dtypes import FLOATING, get_default_dtype, int64, to_dtype
+from glassgrad._tensor.devices import on_cpu
+from glassgrad._tensor.dtypes import FLOATING, check_requires_grad, get_default_dtype, int64, to_dtype
 from glassgrad._tensor.tensor import Tensor, _constant
 
 
@@ -27,11 +28,7 @@ def size_of(args: tuple, where: str) -> tuple[int, ...]:
 
 def wrap(array: np.ndarray, requires_grad: bool = False, where: str = "tensor") -> Tensor:
     """A leaf Tensor holding `array` itself (no copy); only a floating one may require a gradient."""
-    if requires_grad and array.dtype not in FLOATING:
-        raise RuntimeError(
-            f"{where}: only floating tensors can require gradients, got dtype {array.dtype}; "
-            "pass dtype=glassgrad.float64 (or call .double())"
-        )
+    check_requires_grad(array.dtype, requires_grad, where)
     out = _constant(array)
     out.requires_grad = bool(requires_grad)
     return out
@@ -51,8 +48,9 @@ def _inferred_dtype(array: np.ndarray, data: Any) -> np.dtype:
     )
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf Tensor with a copy of `data` (a number, nested lists, a numpy array or a Tensor)."""
+    on_cpu(device, "tensor")
     try:
         array = np.array(data.data if isinstance(data, Tensor) else data)
     except (TypeError, ValueError) as error:
@@ -61,7 +59,8 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return wrap(array.astype(target, copy=False), requires_grad)
 
 
-def _filled(where: str, size: tuple, value: Any, dtype: Any, requires_grad: bool) -> Tensor:
+def _filled(where: str, size: tuple, value: Any, dtype: Any, requires_grad: bool, device: Any = None) -> Tensor:
+    on_cpu(device, where)
     shape = size_of(size, where)
     if dtype is None:
         dtype = get_default_dtype() if not isinstance(value, numbers.Integral) else np.array(value).dtype
@@ -69,56 +68,64 @@ def _filled(where: str, size: tuple, value: Any, dtype: Any, requires_grad: bool
     return wrap(np.full(shape, value, dtype=to_dtype(dtype, where)), requires_grad, where)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros of `size` (floating unless `dtype` says otherwise)."""
-    return _filled("zeros", size, 0.0, dtype, requires_grad)
+    return _filled("zeros", size, 0.0, dtype, requires_grad, device)
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones of `size`."""
-    return _filled("ones", size, 1.0, dtype, requires_grad)
+    return _filled("ones", size, 1.0, dtype, requires_grad, device)
 
 
-def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of `size` whose values are not set (glassgrad fills it with zeros)."""
-    return _filled("empty", size, 0.0, dtype, requires_grad)
+    return _filled("empty", size, 0.0, dtype, requires_grad, device)
 
 
-def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of `size` filled with `fill_value`; its dtype follows the value (int64, bool or floating)."""
-    return _filled("full", (size,), fill_value, dtype, requires_grad)
+    return _filled("full", (size,), fill_value, dtype, requires_grad, device)
 
 
-def _like(where: str, other: Tensor, value: Any, dtype: Any, requires_grad: bool) -> Tensor:
+def _like(where: str, other: Tensor, value: Any, dtype: Any, requires_grad: bool, device: Any) -> Tensor:
     if not isinstance(other, Tensor):
         raise TypeError(f"{where}: expected a Tensor, got {type(other).__name__}")
-    return _filled(where, other.shape, value, other.dtype if dtype is None else dtype, requires_grad)
+    return _filled(where, other.shape, value, other.dtype if dtype is None else dtype, requires_grad, device)
 
 
-def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros of `input`'s shape and dtype."""
-    return _like("zeros_like", input, 0, dtype, requires_grad)
+    return _like("zeros_like", input, 0, dtype, requires_grad, device)
 
 
-def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones of `input`'s shape and dtype."""
-    return _like("ones_like", input, 1, dtype, requires_grad)
+    return _like("ones_like", input, 1, dtype, requires_grad, device)
 
 
-def empty_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of `input`'s shape and dtype, values not set (zeros)."""
-    return _like("empty_like", input, 0, dtype, requires_grad)
+    return _like("empty_like", input, 0, dtype, requires_grad, device)
 
 
-def full_like(input: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full_like(
+    input: Tensor, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """`fill_value` in `input`'s shape and dtype."""
-    return _like("full_like", input, fill_value, dtype, requires_grad)
+    return _like("full_like", input, fill_value, dtype, requires_grad, device)
 
 
 def arange(
-    start: float, end: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """start, start + step, ... up to but excluding `end` (`arange(n)` is 0 .. n-1); int64 when all are integers."""
+    on_cpu(device, "arange")
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -128,8 +135,11 @@ def arange(
     return wrap(np.arange(start, end, step).astype(target), requires_grad, "arange")
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float, end: float, steps: int, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """`steps` evenly spaced numbers from `start` to `end`, both included."""
+    on_cpu(device, "linspace")
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise ValueError(f"linspace: steps must be a non-negative integer, got {steps!r}")
     target = get_default_dtype() if dtype is None else to_dtype(dtype, "linspace")

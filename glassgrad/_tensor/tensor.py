@@ -2,7 +2,8 @@
 
 A `Tensor` is a node of the same core as `Value` (`glassgrad.autograd.Node`) whose `data` is an
 array. Its elementwise operations are the very descriptions the scalar engine uses
-(`glassgrad.ops`), computed on arrays; the operations only arrays have (sums, matrix products,
+(`glassgrad.ops`), computed on arrays, and their methods are made from those descriptions
+(`glassgrad._tensor.tensor_methods`); the operations only arrays have (sums, matrix products,
 indexing, softmax) are described in the same way, one `Op` each, in `glassgrad.ops.tensor_ops`: a
 method checks its arguments and makes the node from the description (`_apply`). What changes is
 the shape of things: where numpy broadcasts an input, the node's rule sums that input's share
@@ -16,6 +17,7 @@ recording the gradient as a graph that can be differentiated again.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import operator
@@ -23,66 +25,50 @@ import warnings
 import weakref
 from collections.abc import Iterator, Sequence
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 import numpy as np
 
-from glassgrad.autograd import Node, data_of, is_grad_enabled, slots
+from glassgrad._tensor.devices import CPU, not_available, target_dtype
+from glassgrad._tensor.devices import device as device_type
+from glassgrad._tensor.dtypes import FLOATING, NAMES, SUPPORTED, check_requires_grad, get_default_dtype, public
+from glassgrad._tensor.printing import Size, tensor_repr
+from glassgrad.autograd import MANY, Node, data_of, enable_grad, is_grad_enabled, slots
 from glassgrad.autograd.node import inplace_clock as _clock
 from glassgrad.autograd.node import tick_inplace_clock
-from glassgrad.ops import (
-    ABS,
-    ADD,
-    COS,
-    DIV,
-    EXP,
-    LOG,
-    LOG10,
-    MUL,
-    NEG,
-    POW,
-    POW_K,
-    RELU,
-    SIGMOID,
-    SIN,
-    SQRT,
-    SUB,
-    TANH,
-    Op,
-    describe,
-    floatmath,
-    quiet,
-)
+from glassgrad.ops import DIV, MUL, POW, POW_K, Op, backward_name, describe, silent
 from glassgrad.ops.tensor_ops import (
     ASTYPE,
     CAT,
     CLAMP,
     CLONE,
+    COPY_SLICES,
     CROSS_ENTROPY,
     EXPAND,
     INDEX,
     INDEX_PUT,
+    LAYER_NORM,
     LINEAR,
     LOG_SOFTMAX,
     MASKED_FILL,
     MATMUL,
     MAX,
-    MAXIMUM,
     MEAN,
+    PERMUTE,
     RESHAPE,
-    SCATTER,
     SOFTMAX,
     STD,
     SUM,
-    TENSOR_OPS,
-    TRANSPOSE,
     VAR,
     WHERE,
+    Split,
     sum_to,
+    through,
+    torch_index,
 )
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_DTYPES = (*_FLOAT_DTYPES, np.dtype(np.int64), np.dtype(np.bool_))
+_FLOAT_DTYPES = FLOATING
+_DTYPES = SUPPORTED
 _ACCEPTED = "real numbers (bool, int or float) as a number, nested lists, a numpy array or a Tensor"
 
 
@@ -96,13 +82,13 @@ def _is_dtype(dtype: Any, allowed: Any) -> bool:
             return False
 
 
-def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """A fresh array of `data`: float32/float64 kept, other real numbers made float64, unless `dtype`
-    asks for float32, float64, int64 or bool."""
+def _as_array(data: Any, dtype: Any = None, floating: Any = np.float64) -> np.ndarray:
+    """A fresh array of `data`: float32/float64 arrays kept, other real numbers made `floating`, unless
+    `dtype` asks for one of the supported dtypes."""
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None and not _is_dtype(dtype, _DTYPES):
-        raise TypeError(f"Tensor(dtype={dtype!r}): expected glassgrad.float32, float64, int64 or bool")
+        raise TypeError(f"Tensor(dtype={dtype!r}): expected {NAMES}")
     try:
         array = np.asarray(data)
     except (TypeError, ValueError, OverflowError) as error:
@@ -117,8 +103,13 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Tensor(data): got {type(data).__name__} of dtype {array.dtype}; expected {_ACCEPTED}")
     if dtype is None:
-        dtype = array.dtype if array.dtype in _FLOAT_DTYPES else np.float64
+        dtype = array.dtype if array.dtype in _FLOAT_DTYPES and _numpy_floats(data) else floating
     return np.array(array, dtype=dtype)
+
+
+def _numpy_floats(data: Any) -> bool:
+    """True for numbers that come with a numpy float dtype of their own (an array, a numpy float)."""
+    return isinstance(data, (np.ndarray, np.floating, Tensor))
 
 
 def _real(x: Any, what: str) -> float:
@@ -140,6 +131,8 @@ def _bound(x: Any, which: str) -> Any:
 
 def _integer(n: Any, what: str) -> int:
     """An int from a Python or numpy integer (not a bool or a float)."""
+    if type(n) is int:  # the common case, without the abstract-class checks below
+        return n
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)):
         raise TypeError(f"{what} must be an integer, got {type(n).__name__} {n!r}")
     return operator.index(n)
@@ -205,6 +198,7 @@ class TopK(NamedTuple):
     indices: Tensor
 
 
+_recorded = [0]  # recorded in-place changes so far: while 0, no view's history can be out of date
 
 
 class Tensor(Node):
@@ -215,12 +209,12 @@ class Tensor(Node):
     requires a gradient when any of its inputs does.
     """
 
-    # (clock, op) of the last in-place change; the clock when made; what self was before its last
-    # recorded in-place change (see `_inplace`)
-    __slots__ = ("_version", "_born", "_was")
+    # (clock, op) of the last in-place change; the clock when its history was set; what self was before
+    # its last recorded in-place change (see `_inplace`); (base, steps) of a view (see `Op.view`)
+    __slots__ = ("_version", "_born", "_was", "_view")
     __hash__ = Node.__hash__  # identity: the backward pass keys its dictionaries by node, whatever `==` means
     versioned = True  # changed in place: results are stamped with the in-place clock (see `_inplace`)
-    quiet = staticmethod(quiet)  # inf and nan are results, as in PyTorch, not numpy warnings
+    quiet = silent  # a backward pass gives inf and nan as results, as PyTorch, not numpy's warnings
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, out: Any = None, **kwargs: Any) -> Any:
         """numpy meeting a Tensor. Into an array (`ndarray += tensor`, `out=` arrays, `np.add.at`)
@@ -244,6 +238,14 @@ class Tensor(Node):
                 )
         return getattr(ufunc, method)(*(data_of(x) for x in inputs), **kwargs)
 
+    @staticmethod
+    def _refresh_inputs(a: Any, b: Any) -> None:
+        """Before the factory makes a node of `a` (and `b`), once a recorded in-place change was made:
+        each input made from its present history (see `_refresh`)."""
+        if _recorded[0]:
+            for x in (a if b is MANY else (a,) if b is None else (a, b)):
+                _refresh(x)
+
     @classmethod
     def aligned(cls, inputs: tuple, op: str, rule: Any) -> tuple[tuple, Any]:
         """`inputs` and `rule` fit for one elementwise operation: an input that needs a gradient and
@@ -262,7 +264,8 @@ class Tensor(Node):
         return inputs, rule
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
-        self.data = _as_array(data, dtype)
+        self.data = _as_array(data, dtype, get_default_dtype())  # Python numbers: float32, as torch.Tensor
+        check_requires_grad(self.data.dtype, requires_grad, type(self).__name__)
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.label = label
@@ -293,23 +296,23 @@ class Tensor(Node):
         return _constant(self.data)
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+    def shape(self) -> Size:
+        """The length of each axis, as PyTorch's `torch.Size`: `glassgrad.Size([27, 27])`, a tuple."""
+        return Size(self.data.shape)
 
     @property
-    def dtype(self) -> np.dtype:
-        return self.data.dtype
+    def dtype(self) -> Any:
+        """The element type, as PyTorch names it (`glassgrad.float32`); it equals numpy's dtype."""
+        return public(self.data.dtype)
 
     @property
     def ndim(self) -> int:
         return self.data.ndim
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
-        extra = "" if self.dtype == np.float64 else f", dtype={self.dtype}"
-        if self.requires_grad:
-            extra += f", grad_fn={self._op}" if self._op else ", requires_grad=True"
-        return f"Tensor({body}{extra})"
+        """PyTorch's text: `tensor([1., 2.], requires_grad=True)` (see `glassgrad/_tensor/printing.py`)."""
+        made_by = backward_name(self._op) if self._rule is not None and self.requires_grad else None
+        return tensor_repr(self.data, self.requires_grad, made_by)
 
     def __len__(self) -> int:
         """The length of the first axis; a 0-d tensor has none (TypeError, as numpy and PyTorch)."""
@@ -338,7 +341,7 @@ class Tensor(Node):
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number (int for int64, bool for bool)."""
         if self.data.size != 1:
-            raise ValueError(f"item: only a one-element tensor has an item, this one has shape {self.shape}")
+            raise ValueError(f"item: only a one-element tensor has an item, this one has shape {tuple(self.shape)}")
         return self.data.reshape(()).item()
 
     def numpy(self) -> np.ndarray:
@@ -350,10 +353,10 @@ class Tensor(Node):
         return self.data.tolist()
 
     def astype(self, dtype: Any) -> Tensor:
-        """The same numbers as `dtype` (float32, float64, int64 or bool). Between floating dtypes the
+        """The same numbers as `dtype` (float32, float64, int64, int32, uint8 or bool). Between floating dtypes the
         gradient is converted back; an integer or boolean result is a constant, as in PyTorch."""
         if dtype is None or not _is_dtype(dtype, _DTYPES):
-            raise TypeError(f"astype({dtype!r}): expected glassgrad.float32, float64, int64 or bool")
+            raise TypeError(f"astype({dtype!r}): expected {NAMES}")
         dtype = np.dtype(dtype)
         if dtype == self.dtype:
             return self
@@ -361,7 +364,27 @@ class Tensor(Node):
             return _apply(ASTYPE, (self,), dtype)
         return _constant(ASTYPE.on_arrays(dtype, self.data))
 
-    to = astype
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """PyTorch's `to`: `to('cpu')`, `to(dtype)`, `to('cpu', dtype)`, `to(other)` (its dtype). Self when
+        nothing changes (unless `copy=True`); any device but the CPU is an error (glassgrad runs on the CPU)."""
+        dtype = target_dtype(args, kwargs, "to")
+        out = self if dtype is None else self.astype(dtype)
+        return out.clone() if kwargs.get("copy") and out is self else out
+
+    def cpu(self) -> Tensor:
+        """Self: a glassgrad tensor is always on the CPU."""
+        return self
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> NoReturn:
+        """An error: glassgrad has no GPU (the message says what to write instead)."""
+        raise not_available("cuda")
+
+    @property
+    def device(self) -> device_type:
+        """Where the numbers are: always `device(type='cpu')`."""
+        return CPU
+
+    is_cuda = False
 
     def float(self) -> Tensor:
         """As float32 (PyTorch's `float`)."""
@@ -376,8 +399,12 @@ class Tensor(Node):
         return self.astype(np.int64)
 
     def int(self) -> Tensor:
-        """As int64: glassgrad has one integer dtype (PyTorch's `int()` gives int32)."""
-        return self.astype(np.int64)
+        """As int32 (truncating toward zero), a constant."""
+        return self.astype(np.int32)
+
+    def byte(self) -> Tensor:
+        """As uint8, a constant."""
+        return self.astype(np.uint8)
 
     def bool(self) -> Tensor:
         """As bool: True where nonzero."""
@@ -399,19 +426,19 @@ class Tensor(Node):
         if self.data.size == 1 and self.ndim == 0:
             return format(self.item(), spec)
         if spec:
-            raise TypeError(f"format spec {spec!r} needs a one-element (0-d) tensor, got shape {self.shape}")
+            raise TypeError(f"format spec {spec!r} needs a one-element (0-d) tensor, got shape {tuple(self.shape)}")
         return str(self)
 
     def _number(self, who: str) -> Any:
         if self.data.size != 1:
             raise TypeError(
-                f"{who}(): only a one-element tensor can be converted to a Python number, got shape {self.shape}"
+                f"{who}(): only a one-element tensor can be converted to a Python number, got shape {tuple(self.shape)}"
             )
         return self.data.reshape(()).item()
 
     # The shape, in PyTorch's words.
-    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
-        """The shape, or the length of axis `dim`."""
+    def size(self, dim: int | None = None) -> Size | int:
+        """The shape (a `glassgrad.Size`), or the length of axis `dim`."""
         if dim is None:
             return self.shape
         one = _axis(dim, self.ndim, "size")
@@ -436,8 +463,7 @@ class Tensor(Node):
             raise RuntimeError(
                 "requires_grad_: only a leaf's requires_grad can be changed; use .detach() for a new leaf"
             )
-        if requires_grad and self.dtype not in _FLOAT_DTYPES:
-            raise RuntimeError(f"requires_grad_: only floating tensors can require gradients, this one is {self.dtype}")
+        check_requires_grad(self.data.dtype, requires_grad, "requires_grad_")
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -448,68 +474,23 @@ class Tensor(Node):
         """A copy with its own array; gradients flow through it to self."""
         return _apply(CLONE, (self,))
 
-    # Elementwise arithmetic with numpy broadcasting; numbers and arrays act as constants.
-    def __add__(self, other: Any) -> Tensor:
-        return _binary(ADD, self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return _binary(ADD, _operand(other, self), self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return _binary(SUB, self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _binary(SUB, _operand(other, self), self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return _binary(MUL, self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _binary(MUL, _operand(other, self), self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return _binary(DIV, self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(DIV, _operand(other, self), self)
-
+    # Elementwise arithmetic (+ - * /, comparisons, ...) is made from the registry (_tensor/tensor_methods.py);
+    # numbers and arrays act as constants. `**` picks x ** y or x ** k for a number k.
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, (Tensor, np.ndarray, list, tuple)):
             return _binary(POW, self, other)
         k = _real(other, "unsupported exponent for **")
-        return _result(POW_K.on_arrays(k, self.data), self, None, f"**{floatmath.shortest(k)}",
-                       partial(POW_K.derivative, k))
+        name, rule = POW_K.bound(k)
+        return _result(POW_K.on_arrays(k, self.data), self, None, name, rule)
 
     def __rpow__(self, other: Any) -> Tensor:
         return _binary(POW, _operand(other, self), self)
-
-    def __neg__(self) -> Tensor:
-        return _unary(NEG, self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return _matmul(self, other if isinstance(other, Tensor) else _operand(other, self))
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return _matmul(_operand(other, self), self)
-
-    # Comparisons give elementwise bool Tensors (constants), as PyTorch's do.
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _compare(np.equal, self, other, "==")
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _compare(np.not_equal, self, other, "!=")
-
-    def __gt__(self, other: Any) -> Tensor:
-        return _compare(np.greater, self, other, ">")
-
-    def __ge__(self, other: Any) -> Tensor:
-        return _compare(np.greater_equal, self, other, ">=")
-
-    def __lt__(self, other: Any) -> Tensor:
-        return _compare(np.less, self, other, "<")
-
-    def __le__(self, other: Any) -> Tensor:
-        return _compare(np.less_equal, self, other, "<=")
 
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Whether every element (along `dim`) is nonzero, as a bool Tensor."""
@@ -521,21 +502,32 @@ class Tensor(Node):
 
     # In-place changes, with PyTorch's rules: see `_inplace`.
     def __iadd__(self, other: Any) -> Tensor:
-        return self._inplace("+=", lambda x: x + other, other)
+        _refuse_overlap(self.data, other, "+=")
+        return self._inplace("+=", operator.add, other)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._inplace("-=", lambda x: x - other, other)
+        _refuse_overlap(self.data, other, "-=")
+        return self._inplace("-=", operator.sub, other)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._inplace("*=", lambda x: x * other, other)
+        _refuse_overlap(self.data, other, "*=")
+        return self._inplace("*=", operator.mul, other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._inplace("/=", lambda x: x / other, other)
+        _refuse_overlap(self.data, other, "/=")
+        return self._inplace("/=", operator.truediv, other)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        """t[index] = value, as numpy and PyTorch index (value broadcast to the indexed elements)."""
+        """t[index] = value, as PyTorch indexes (value broadcast to the indexed elements)."""
         index = _as_index(index)
-        self._inplace("setitem", lambda x: _index_put(x, index, value), value, cast=True)
+        if isinstance(value, Tensor):  # PyTorch copies into the view of a basic index (value broadcast), else index_put
+            if isinstance(index, Split) or any(isinstance(i, np.ndarray) for i in index):
+                _refuse_overlap(self.data, value.data, "setitem", full=True)
+            else:
+                written = self.data[index]
+                with contextlib.suppress(ValueError):  # a value of a wrong shape is refused below
+                    _refuse_overlap(written, np.broadcast_to(value.data, written.shape), "setitem")
+        self._inplace("setitem", lambda x, v: _index_put(x, index, v), value, cast=True)
 
     def zero_(self) -> Tensor:
         """Set every element to 0, in place."""
@@ -543,45 +535,58 @@ class Tensor(Node):
 
     def fill_(self, value: Any) -> Tensor:
         """Set every element to `value`, in place."""
-        return self._inplace("fill_", lambda x: _index_put(x, Ellipsis, value), value, cast=True)
+        return self._inplace("fill_", lambda x, v: _index_put(x, Ellipsis, v), value, cast=True)
 
-    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Clamp to [min, max], in place."""
-        return self._inplace("clamp_", lambda x: x.clamp(min, max))
 
     def _inplace(self, op: str, compute: Any, other: Any = None, cast: bool = False) -> Tensor:
-        """Change self in place to `compute(self)`, as PyTorch's in-place operations do.
+        """Change self in place to `compute(self, other)`, as PyTorch's in-place operations do.
 
         Under `no_grad`, or when nothing requires a gradient, only the numbers change. Otherwise the
-        change is recorded: self becomes the node `compute(old self)`, where old self is a copy that
-        keeps self's history, so gradients still flow through what self was. A leaf that requires
-        a gradient cannot change outside `no_grad` (its gradient would be of a value it no longer
+        change is recorded: self becomes the node `compute(old self, other)`, where old self is a copy
+        that keeps self's history, so gradients still flow through what self was (and `other` is that
+        copy when it is self: `y += y` adds y's old numbers to themselves). A view (`Op.view`) changes its
+        base: the base is rebased on the view's new value (`copy_slices`, PyTorch's CopySlices), so
+        later uses of the base differentiate through the change. A leaf that requires a gradient (or a
+        view of one) cannot change outside `no_grad` (its gradient would be of a value it no longer
         has), and a node that used self before the change refuses to backpropagate (see `_check_versions`).
         """
+        if _recorded[0]:
+            _refresh(self)
         recording = is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False))
-        if recording and self.requires_grad and self._rule is None:
-            raise RuntimeError(
-                f"{op}: a leaf tensor that requires grad cannot be changed in place; change it under "
-                "`with glassgrad.no_grad():` (as an optimizer step does), or change its `.data`"
-            )
+        view = getattr(self, "_view", None)
+        if recording:
+            _check_changeable(self, view, op)
         source = self._snapshot() if recording else _constant(self.data)
-        new = compute(source)
+        operand = other
+        if other is self:  # y *= y: the operand is y's numbers before the change, as a copy of its own
+            operand = source._snapshot() if recording else source
+        new = compute(source, operand)
         if new.shape != self.shape:
             raise RuntimeError(
-                f"{op}: the result has shape {new.shape} but the tensor changed in place has shape {self.shape}"
+                f"{op}: the result has shape {tuple(new.shape)} but the tensor changed in place has shape "
+                f"{tuple(self.shape)}"
             )
         if not cast and not np.can_cast(new.dtype, self.dtype, "same_kind"):
             raise RuntimeError(f"{op}: the result's dtype {new.dtype} can't be cast to the tensor's dtype {self.dtype}")
-        if self.data.flags.writeable:
-            np.copyto(self.data, new.data, casting="unsafe")
+        if recording and view is not None:  # the base changes (and with it self's numbers), recorded
+            base, steps = view
+            base._inplace(op, lambda b, v: _apply(COPY_SLICES, (b, v), steps), new)
         else:
-            self.data = new.data.astype(self.dtype)
-        self._version = (tick_inplace_clock(), op)
-        _note_storage_change(self, op)
+            if self.data.flags.writeable:
+                np.copyto(self.data, new.data, casting="unsafe")
+            else:
+                self.data = new.data.astype(self.dtype)
+            tick_inplace_clock()
+            _note_storage_change(self, op)
+        self._version = (_clock[0], op)
         if recording:
+            _recorded[0] += 1
             source._version = self._version  # the result it was, that its derivative may read, is no more
+            if other is self:  # ...and the operand is the tensor this very change changed, after reading it
+                operand._version = (_clock[0] + 1, op)
             self._op, self._prev, self._rule, self.requires_grad = new._op, new._prev, new._rule, True
-            self._born, self._was = _clock[0], source
+            self._born = new._born = _clock[0]  # new is what self is now (and a view's base was rebased on it)
+            self._was = source
         return self
 
     def _snapshot(self) -> Tensor:
@@ -595,55 +600,13 @@ class Tensor(Node):
                 setattr(old, name, getattr(self, name))
         return old
 
-    # Elementwise functions: the same descriptions as the scalar engine's (glassgrad.ops).
-    def exp(self) -> Tensor:
-        """e^x."""
-        return _unary(EXP, self)
-
-    def log(self) -> Tensor:
-        """ln x (natural logarithm); -inf at 0, nan below."""
-        return _unary(LOG, self)
-
-    def tanh(self) -> Tensor:
-        """tanh x = (e^2x - 1) / (e^2x + 1)."""
-        return _unary(TANH, self)
-
-    def relu(self) -> Tensor:
-        """max(x, 0) as PyTorch: nan stays nan and -0.0 stays -0.0."""
-        return _unary(RELU, self)
-
-    def sigmoid(self) -> Tensor:
-        """1 / (1 + e^-x)."""
-        return _unary(SIGMOID, self)
-
-    def sqrt(self) -> Tensor:
-        """√x."""
-        return _unary(SQRT, self)
-
-    def abs(self) -> Tensor:
-        """|x|; its derivative at 0 is 0, as PyTorch's."""
-        return _unary(ABS, self)
-
-    def sin(self) -> Tensor:
-        """sin x."""
-        return _unary(SIN, self)
-
-    def cos(self) -> Tensor:
-        """cos x."""
-        return _unary(COS, self)
-
-    def log10(self) -> Tensor:
-        """log10 x = ln x / ln 10."""
-        return _unary(LOG10, self)
-
+    # The elementwise functions (exp, log, tanh, sqrt, ...) are made from the registry (_tensor/tensor_methods.py).
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         """x limited to [min, max] (either may be None); the gradient flows where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clamp: give min=, max= or both")
         low, high = (-np.inf if min is None else _bound(min, "min"), np.inf if max is None else _bound(max, "max"))
         return _apply(CLAMP, (self,), low, high)
-
-    clip = clamp
 
     def pow(self, exponent: Any) -> Tensor:
         """x ** exponent."""
@@ -655,9 +618,13 @@ class Tensor(Node):
         if drop.dtype != bool:
             raise TypeError(f"masked_fill: the mask must be boolean (e.g. x > 0), got {drop.dtype}")
         try:
-            keep = ~np.broadcast_to(drop, self.shape)
+            fits = np.broadcast_shapes(drop.shape, self.shape) == self.shape
         except ValueError:
-            raise ValueError(f"masked_fill: a mask of shape {drop.shape} for a tensor of shape {self.shape}") from None
+            fits = False
+        if not fits:
+            shapes = f"{tuple(drop.shape)} for a tensor of shape {tuple(self.shape)}"
+            raise ValueError(f"masked_fill: a mask of shape {shapes}")
+        keep = ~drop  # as small as the mask is: numpy broadcasts it
         value = np.asarray(_real(value, "masked_fill: the value"), dtype=self.dtype)
         return _apply(MASKED_FILL, (self,), keep, value)
 
@@ -706,7 +673,9 @@ class Tensor(Node):
         one_axis = isinstance(axis, (int, np.integer))
         axis, keepdims = _reduction(None, keepdim, axis, keepdims, self.ndim, "max")
         if self.data.size == 0:
-            raise ValueError(f"max: the tensor of shape {self.shape} is empty; a maximum needs at least one element")
+            raise ValueError(
+                f"max: the tensor of shape {tuple(self.shape)} is empty; a maximum needs at least one element"
+            )
         return _apply(MAX, (self,), axis, keepdims, bool(one_axis and axis))
 
     def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
@@ -775,7 +744,7 @@ class Tensor(Node):
         try:
             return _apply(RESHAPE, (self,), shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} into {shape}") from None
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {tuple(self.shape)} into {shape}") from None
 
     def view(self, *shape: Any) -> Tensor:
         """The same numbers in a new shape (one dimension may be -1): `reshape` (glassgrad always copies
@@ -788,7 +757,9 @@ class Tensor(Node):
             return self.reshape(1)
         (start,), (end,) = _axes(start_dim, self.ndim, "flatten"), _axes(end_dim, self.ndim, "flatten")
         if start > end:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+            raise ValueError(
+                f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(self.shape)}"
+            )
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
 
     def squeeze(self, dim: int | None = None) -> Tensor:
@@ -810,9 +781,11 @@ class Tensor(Node):
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         if len(dims) != self.ndim:
-            raise ValueError(f"permute: {len(dims)} dims {dims} for a tensor of {self.ndim} dimensions {self.shape}")
+            raise ValueError(
+                f"permute: {len(dims)} dims {dims} for a tensor of {self.ndim} dimensions {tuple(self.shape)}"
+            )
         axes = _axes(dims, self.ndim, "permute")
-        return _apply(TRANSPOSE, (self,), axes)
+        return _apply(PERMUTE, (self,), axes)
 
     def transpose(self, *axes: int) -> Tensor:
         """PyTorch's `transpose(dim0, dim1)`: those two axes swapped. Also numpy's: all axes reversed
@@ -829,7 +802,9 @@ class Tensor(Node):
             order[d0], order[d1] = order[d1], order[d0]
             return self.permute(order)
         if sorted(_axes(axes, self.ndim, "transpose")) != list(range(self.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of {self.shape}")
+            raise ValueError(
+                f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of {tuple(self.shape)}"
+            )
         return self.permute(axes)
 
     @property
@@ -841,7 +816,7 @@ class Tensor(Node):
     def mT(self) -> Tensor:
         """The last two axes swapped: the transpose of each matrix in a batch."""
         if self.ndim < 2:
-            raise ValueError(f"mT: needs at least 2 dimensions, got shape {self.shape}")
+            raise ValueError(f"mT: needs at least 2 dimensions, got shape {tuple(self.shape)}")
         return self.transpose(-2, -1)
 
     def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
@@ -850,7 +825,7 @@ class Tensor(Node):
         try:
             return _apply(EXPAND, (self,), shape)
         except ValueError:
-            raise ValueError(f"broadcast_to: cannot broadcast shape {self.shape} to {tuple(shape)}") from None
+            raise ValueError(f"broadcast_to: cannot broadcast shape {tuple(self.shape)} to {tuple(shape)}") from None
 
     def __getitem__(self, index: Any) -> Tensor:
         """Indexing as numpy and PyTorch: integers, slices, integer arrays (a row may be picked many
@@ -859,18 +834,19 @@ class Tensor(Node):
         try:
             return _apply(INDEX, (self,), index)
         except IndexError as error:
-            raise IndexError(f"index: {error} (tensor of shape {self.shape})") from None
+            raise IndexError(f"index: {error} (tensor of shape {tuple(self.shape)})") from None
 
-    def _scatter(self, index: Any, shape: tuple[int, ...]) -> Tensor:
-        """A zero tensor of `shape` with self added at `index`: the gradient of indexing."""
-        return _apply(SCATTER, (self,), index, shape)
+    def _applied(self, op: Op, *params: Any) -> Tensor:
+        """The node of `op` (a description of `glassgrad.tensor_ops`) of self: how a derivative rule
+        written in tensor_ops makes Tensor nodes with create_graph=True."""
+        return _apply(op, (self,), *params)
 
     def _seed(self, gradient: Any, create_graph: bool, who: str) -> Tensor | np.ndarray:
         """d(self)/d(self): `gradient` (self's shape), or 1 for a one-element tensor, as PyTorch."""
         if gradient is None:
             if self.data.size != 1:
                 raise ValueError(
-                    f"{who}: a tensor of shape {self.shape} needs an explicit gradient; only a one-element "
+                    f"{who}: a tensor of shape {tuple(self.shape)} needs an explicit gradient; only a one-element "
                     "tensor gets the implicit gradient 1 (reduce it first, e.g. with .sum())"
                 )
             seed = np.ones_like(self.data)
@@ -879,7 +855,7 @@ class Tensor(Node):
         else:
             seed = _as_array(gradient, self.dtype)
         if seed.shape != self.shape:
-            raise ValueError(f"{who}: gradient of shape {seed.shape} for a tensor of shape {self.shape}")
+            raise ValueError(f"{who}: gradient of shape {tuple(seed.shape)} for a tensor of shape {tuple(self.shape)}")
         return _constant(seed) if create_graph and not isinstance(seed, Tensor) else seed
 
     def _zeros(self) -> Tensor:
@@ -887,6 +863,8 @@ class Tensor(Node):
 
     def _check_inplace(self, who: str) -> None:
         """Refuse (RuntimeError) a backward pass from self through numbers changed in place: see `_check_versions`."""
+        if _recorded[0]:
+            _refresh(self)
         if _clock[0]:
             _check_versions(self, who)
 
@@ -896,6 +874,8 @@ class Tensor(Node):
         seen: set = set()
         wrapped = []
         for g in grads:
+            if isinstance(g, np.generic):  # a 0-d gradient numpy computed as a scalar
+                g = np.array(g)
             if type(g) is np.ndarray:
                 if g.base is not None or id(g) in seen or not g.flags.writeable:
                     g = np.array(g)
@@ -913,7 +893,9 @@ class Tensor(Node):
         shared = set()
         for node in reached:  # each node before its inputs (the pass's order), which may have received its very array
             g = node.grad
-            if type(g) is not np.ndarray:
+            if isinstance(g, np.generic):  # a 0-d gradient numpy computed as a scalar
+                g = np.array(g)
+            elif type(g) is not np.ndarray:
                 continue
             if node._rule is None:
                 if g.base is not None or id(g) in shared or not g.flags.writeable:
@@ -929,14 +911,7 @@ _new = object.__new__
 _result = Tensor.result
 
 
-_UFUNC_OPERATORS = {  # numpy's functions that are a Tensor's operators or methods
-    np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul, np.true_divide: operator.truediv,
-    np.power: operator.pow, np.matmul: operator.matmul, np.negative: operator.neg,
-    np.equal: operator.eq, np.not_equal: operator.ne, np.less: operator.lt, np.less_equal: operator.le,
-    np.greater: operator.gt, np.greater_equal: operator.ge,
-    np.exp: Tensor.exp, np.log: Tensor.log, np.log10: Tensor.log10, np.sqrt: Tensor.sqrt, np.tanh: Tensor.tanh,
-    np.absolute: Tensor.abs, np.sin: Tensor.sin, np.cos: Tensor.cos,
-}  # fmt: skip
+_UFUNC_OPERATORS: dict[np.ufunc, Any] = {}  # numpy functions that are a Tensor operator or method (the registry)
 
 
 def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Tensor:
@@ -947,8 +922,17 @@ def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Te
     if need is not None and not all(need):
         rule = partial(rule, need=need)
     if len(inputs) == 1:
-        return _result(op.on_arrays(*params, inputs[0].data), inputs[0], None, op.name, rule)
+        out = _result(op.on_arrays(*params, inputs[0].data), inputs[0], None, op.name, rule)
+        if op.view:
+            _link_view(out, inputs[0], op, params)
+        return out
+    if len(inputs) == 2:
+        a, b = inputs
+        return _result(op.on_arrays(*params, a.data, b.data), a, b, op.name, rule)
     return _result(op.on_arrays(*params, *[x.data for x in inputs]), *slots(inputs), op.name, rule)
+
+
+_SHARES_ON_NEED = (MUL, DIV)  # the elementwise rules that take `need`, as the matrix products' do
 
 
 def _unary(op: Op, a: Tensor) -> Tensor:
@@ -962,6 +946,8 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     if not isinstance(b, Tensor):
         b = _operand(b, a)
     rule = op.derivative
+    if op in _SHARES_ON_NEED and not (a.requires_grad and b.requires_grad):  # a constant's share is not computed
+        rule = partial(rule, need=(a.requires_grad, b.requires_grad))
     if a.dtype != b.dtype or a.shape != b.shape and not _is_number(a) and not _is_number(b):
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
     return _result(op.on_arrays(a.data, b.data), a, b, op.name, rule)
@@ -989,7 +975,8 @@ def _broadcast_shape(shapes: list[tuple[int, ...]], op: str) -> tuple[int, ...]:
     for axis in range(-ndim, 0):
         sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
         if len(sizes) > 1:
-            raise ValueError(f"{op}: shapes {' and '.join(map(str, shapes))} do not match (cannot broadcast)")
+            named = " and ".join(str(tuple(s)) for s in shapes)
+            raise ValueError(f"{op}: shapes {named} do not match (cannot broadcast)")
         result.append(sizes.pop() if sizes else 1)
     return tuple(result)
 
@@ -998,6 +985,8 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     """The other side of an operator as a constant leaf: numbers take `like`'s dtype."""
     if isinstance(x, Tensor):
         return x
+    if type(x) is float and like.dtype.kind == "f":  # the common case, without the abstract-class checks below
+        return _constant(np.asarray(x, dtype=like.dtype))
     if isinstance(x, (numbers.Real, np.bool_)):
         if like.dtype.kind in "biu":  # an integer tensor and a float number make a float result, as PyTorch
             integral = isinstance(x, numbers.Integral)
@@ -1024,21 +1013,38 @@ def _constant(data: np.ndarray) -> Tensor:
 
 
 def _as_index(index: Any) -> Any:
-    """A numpy index: integer Tensors, lists and arrays pick elements, boolean ones mask; a float
-    index is refused (as PyTorch), never rounded."""
-    if isinstance(index, tuple):
-        return tuple(_as_index(i) for i in index)
-    if isinstance(index, (Tensor, list, np.ndarray)):
-        array = np.asarray(data_of(index))
+    """PyTorch's index as numpy's (see `tensor_ops.torch_index`): integer Tensors, lists and arrays pick
+    elements, boolean ones mask, a 0-d integer Tensor is an integer; a float index is refused (as
+    PyTorch), never rounded, and so is a list of lists, which PyTorch reads as a tuple and numpy as an array."""
+    if isinstance(index, Split):  # already converted (a derivative rule indexing a gradient)
+        return index
+    if type(index) is Tensor and index.data.ndim == 0 and index.data.dtype.kind in "iu":
+        index = int(index.data)
+    if type(index) is int or type(index) is tuple and all(type(i) is int or type(i) is slice for i in index):
+        return (*index, Ellipsis) if type(index) is tuple else (index, Ellipsis)  # torch_index's, in short
+    return torch_index(tuple(_index_part(i) for i in (index if isinstance(index, tuple) else (index,))))
+
+
+def _index_part(part: Any) -> Any:
+    """One part of an index (in a tuple) in numpy's terms."""
+    if isinstance(part, list):
+        if not all(isinstance(i, (numbers.Integral, np.bool_)) for i in part):
+            raise IndexError(
+                f"a list used as an index must hold integers or bools, got {part!r:.60}; for several "
+                "dimensions write x[a, b] (a tuple), for an index array x[tensor(seq)]"
+            )
+        part = np.asarray(part, dtype=np.intp if not part else None)
+    if isinstance(part, (Tensor, np.ndarray, range)):
+        array = np.asarray(data_of(part))
         if array.dtype.kind == "b":
-            return array
-        if array.size and array.dtype.kind not in "iu":
+            return bool(array) if array.ndim == 0 else array
+        if array.dtype.kind not in "iu":
             raise IndexError(f"tensors used as indices must be integer or boolean, got {array.dtype}")
-        return array.astype(np.intp)
-    if isinstance(index, (float, np.floating)):
+        return int(array) if array.ndim == 0 else array.astype(np.intp)
+    if isinstance(part, (float, np.floating)):
         raise IndexError(f"only integers, slices, ellipsis, None and integer or boolean tensors are valid "
-                         f"indices, got float {index!r}")
-    return index
+                         f"indices, got float {part!r}")
+    return part
 
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -1047,11 +1053,13 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
         dtype = np.promote_types(a.dtype, b.dtype)
         a, b = a.astype(dtype), b.astype(dtype)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"@: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+        raise ValueError(
+            f"@: both operands need at least one dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     try:
         return _apply(MATMUL, (a, b), need=(a.requires_grad, b.requires_grad))
     except ValueError:
-        raise ValueError(f"@: shapes {a.shape} and {b.shape} do not match for a matrix product") from None
+        raise ValueError(f"@: shapes {tuple(a.shape)} and {tuple(b.shape)} do not match for a matrix product") from None
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -1068,15 +1076,17 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         if t is not None and t.dtype != x.dtype:
             raise ValueError(
                 f"linear: the input is {x.dtype} but the layer's weights are {t.dtype}; convert the input "
-                f"with x.astype(np.{t.dtype}), or make the layer with dtype=np.{x.dtype}"
+                f"with x.astype(np.{t.dtype.name}), or make the layer with dtype=np.{x.dtype.name}"
             )
     if weight.ndim != 2:
-        raise ValueError(f"linear: the weight must have shape (outputs, inputs), got {weight.shape}")
+        raise ValueError(f"linear: the weight must have shape (outputs, inputs), got {tuple(weight.shape)}")
     if bias is not None and bias.shape != weight.shape[:1]:
-        raise ValueError(f"linear: the bias must have shape {weight.shape[:1]} (one per output), got {bias.shape}")
+        raise ValueError(
+            f"linear: the bias must have shape {tuple(weight.shape[:1])} (one per output), got {tuple(bias.shape)}"
+        )
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(
-            f"linear: input has width {x.shape[-1] if x.ndim else 0} (shape {x.shape}) "
+            f"linear: input has width {x.shape[-1] if x.ndim else 0} (shape {tuple(x.shape)}) "
             f"but the layer takes {weight.shape[1]}"
         )
     inputs = (x, weight) if bias is None else (x, weight, bias)
@@ -1092,14 +1102,14 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         raise TypeError(f"cross_entropy: the logits must be a Tensor, got {type(logits).__name__}")
     t = np.asarray(data_of(targets))
     if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {logits.shape}")
+        raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {tuple(logits.shape)}")
     if t.size and t.dtype.kind not in "iuf":
         raise ValueError(f"cross_entropy: targets must be integer class numbers, got {t.dtype} ({targets!r:.60})")
-    with quiet():
+    with silent():
         whole = t.dtype.kind in "iu" or bool(np.all(np.isfinite(t) & (t == np.round(t)) & (np.abs(t) < 2.0**62)))
     if t.shape != logits.shape[:1] or not whole:
         raise ValueError(
-            f"cross_entropy: targets of shape {t.shape} for logits of shape {logits.shape}; "
+            f"cross_entropy: targets of shape {tuple(t.shape)} for logits of shape {tuple(logits.shape)}; "
             "expected one integer class per row"
         )
     t = t.astype(np.intp)
@@ -1111,11 +1121,49 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
     return checked_cross_entropy(logits, t)
 
 
-def checked_cross_entropy(logits: Tensor, classes: np.ndarray) -> Tensor:
-    """`cross_entropy` of logits (n, classes) and n integer classes already checked to be in range."""
+def checked_cross_entropy(
+    logits: Tensor, classes: np.ndarray, rows: np.ndarray | None = None, reduction: str = "mean"
+) -> Tensor:
+    """`cross_entropy` of logits (n, classes) and integer classes already checked to be in range, as one
+    node: for every row, or only for `rows` (the others ignored); their mean, or their sum."""
     target = np.zeros(logits.shape, dtype=bool)
-    target[np.arange(len(classes)), classes] = True
-    return _apply(CROSS_ENTROPY, (logits,), target)
+    target[np.arange(len(classes)) if rows is None else rows, classes] = True
+    divisor = len(classes) if reduction == "mean" else 1
+    return _apply(CROSS_ENTROPY, (logits,), target, rows, divisor)
+
+
+def layer_norm(
+    x: Tensor,
+    normalized_shape: Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias over the last dimensions, `normalized_shape`, with the
+    biased variance, as one node (PyTorch's `F.layer_norm`)."""
+    shape = _sizes(
+        (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else (tuple(normalized_shape),),
+        "layer_norm",
+    )
+    k = len(shape)
+    if not isinstance(x, Tensor) or not k or x.ndim < k or x.shape[x.ndim - k :] != shape:
+        got = x.shape if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), got {got}")
+    inputs, affine = [x], ""
+    for name, p in (("w", weight), ("b", bias)):
+        if p is None:
+            continue
+        what = "weight" if name == "w" else "bias"
+        if not isinstance(p, Tensor):
+            raise TypeError(f"layer_norm: the {what} must be a Tensor (or None), got {type(p).__name__}")
+        if p.shape != shape:
+            raise ValueError(f"layer_norm: {what} has shape {p.shape}, expected normalized_shape {shape}")
+        if p.dtype != x.dtype:
+            raise ValueError(f"layer_norm: the {what} is {p.dtype} but the input is {x.dtype}")
+        inputs.append(p)
+        affine += name
+    axes = tuple(range(x.ndim - k, x.ndim))
+    return _apply(LAYER_NORM, tuple(inputs), axes, _real(eps, "layer_norm: eps"), affine)
 
 
 def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:
@@ -1125,12 +1173,13 @@ def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:
     try:
         return _constant(np.asarray(compare(a.data, data_of(b))))
     except ValueError:
-        raise ValueError(f"{op}: shapes {a.shape} and {np.shape(data_of(b))} do not match (cannot broadcast)") from None
+        shapes = f"{tuple(a.shape)} and {np.shape(data_of(b))}"
+        raise ValueError(f"{op}: shapes {shapes} do not match (cannot broadcast)") from None
 
 
 def _arg(find: Any, a: Tensor, dim: int | None, keepdim: bool, who: str) -> Tensor:
     if a.data.size == 0:
-        raise ValueError(f"{who}: the tensor of shape {a.shape} is empty")
+        raise ValueError(f"{who}: the tensor of shape {tuple(a.shape)} is empty")
     if dim is None:
         return _constant(np.asarray(find(a.data), dtype=np.int64))
     one = _axis(dim, a.ndim, who)
@@ -1147,21 +1196,18 @@ def _index_put(x: Tensor, index: Any, value: Any) -> Tensor:
     try:
         return _apply(INDEX_PUT, (x, v), index)
     except IndexError as error:
-        raise IndexError(f"setitem: {error} (tensor of shape {x.shape})") from None
+        raise IndexError(f"setitem: {error} (tensor of shape {tuple(x.shape)})") from None
     except ValueError:
         raise ValueError(
-            f"setitem: a value of shape {v.shape} cannot be written to the indexed elements "
-            f"of shape {np.shape(x.data[index])} (tensor of shape {x.shape})"
+            f"setitem: a value of shape {tuple(v.shape)} cannot be written to the indexed elements "
+            f"of shape {np.shape(x.data[index])} (tensor of shape {tuple(x.shape)})"
         ) from None
 
 
 def _description(name: str) -> Op | None:
     """The description of the operation that names its nodes `name` (None if unknown: it reads everything)."""
-    found = TENSOR_OPS.get(name)
-    if found is None:
-        described = describe(name)
-        found = described[0] if described else None
-    return found
+    described = describe(name)
+    return described[0] if described else None
 
 
 # In-place changes by the array they were written into: a view (reshape, slice, transpose, detach)
@@ -1181,7 +1227,11 @@ def _note_storage_change(tensor: Tensor, op: str) -> None:
     if not isinstance(base, np.ndarray):  # a numpy scalar shares its number with nothing
         return
     key = id(base)
-    _storage_changes[key] = (weakref.ref(base, lambda _: _storage_changes.pop(key, None)), _clock[0], op, id(tensor))
+    entry = _storage_changes.get(key)
+    alive = entry[0] if entry is not None and entry[0]() is base else None  # its reference, if already watched
+    if alive is None:
+        alive = weakref.ref(base, lambda _: _storage_changes.pop(key, None))
+    _storage_changes[key] = (alive, _clock[0], op, id(tensor))
 
 
 def _changed_through_a_view(x: Tensor) -> tuple[int, str] | None:
@@ -1192,6 +1242,81 @@ def _changed_through_a_view(x: Tensor) -> tuple[int, str] | None:
     if entry is None or entry[0]() is not base or entry[3] == id(x):
         return None
     return entry[1], entry[2]
+
+
+def _link_view(out: Tensor, x: Tensor, op: Op, params: tuple) -> None:
+    """Remember that `out`, made by `op` from x, is a view of x's base (when numpy made it one): its
+    base and the steps from the base, so that an in-place change of out rebases the base."""
+    data = out.data
+    if type(data) is not np.ndarray or data.base is None or _base(data) is not _base(x.data):
+        return
+    base, steps = getattr(x, "_view", None) or (x, ())
+    out._view = (base, (*steps, (op, params)))
+
+
+def _refresh(x: Tensor) -> None:
+    """Give a view whose base's history changed since its own was set (a recorded in-place change of
+    the base, or of another view of it) the history of the base's view as the base is now, as PyTorch
+    regenerates a view's grad_fn; the history it had is kept for the nodes made from it before."""
+    view = getattr(x, "_view", None)
+    if view is None or getattr(view[0], "_born", 0) <= getattr(x, "_born", 0):
+        return
+    base, steps = view
+    old = x._snapshot()
+    with enable_grad():  # a view's history is the base's, whatever the grad mode
+        fresh = through(steps, base)
+    x._op, x._prev, x._rule, x.requires_grad = fresh._op, fresh._prev, fresh._rule, fresh.requires_grad
+    x._born, x._was = _clock[0], old
+
+
+def _check_changeable(x: Tensor, view: tuple | None, op: str) -> None:
+    """Refuse a recorded in-place change of a leaf that requires grad, or of a view of one, or of a view
+    made under no_grad of a tensor that requires grad (its base's history would be ambiguous), as PyTorch."""
+    base = x if view is None else view[0]
+    if base.requires_grad and base._rule is None:
+        what = "a leaf tensor" if view is None else "a view of a leaf tensor"
+        raise RuntimeError(
+            f"{op}: {what} that requires grad cannot be changed in place; change it under "
+            "`with glassgrad.no_grad():` (as an optimizer step does), or change its `.data`"
+        )
+    if view is not None and base.requires_grad and not x.requires_grad:
+        raise RuntimeError(
+            f"{op}: a view made under no_grad of a tensor that requires grad cannot be changed in place "
+            "with grad mode on (as PyTorch); make the view with grad mode on, or change a .clone()"
+        )
+
+
+def _refuse_overlap(written: Any, value: Any, op: str, full: bool = False) -> None:
+    """Refuse, as PyTorch, an in-place change whose operand shares some of the numbers it writes (the
+    operand's numbers would change while they are read); `full`: even all of them (index_put). As
+    PyTorch, only tensors that each fill a block of memory are compared, and the same numbers in
+    the same layout (`y += y`) are no overlap."""
+    other = value.data if isinstance(value, Tensor) else value
+    if not isinstance(other, np.ndarray) or not isinstance(written, np.ndarray) or not written.size or not other.size:
+        return
+    if not np.may_share_memory(written, other) or not (_dense(written) and _dense(other)):
+        return
+    same = written.ctypes.data == other.ctypes.data and _layout(written) == _layout(other)
+    if full or not same:
+        raise RuntimeError(
+            f"{op}: unsupported operation: some elements of the input tensor and the written-to tensor refer to "
+            "a single memory location (as PyTorch); change the tensor by a .clone() of the input instead"
+        )
+
+
+def _layout(a: np.ndarray) -> tuple:
+    """The lengths and strides of a's axes longer than 1: where its elements are."""
+    return tuple((n, st) for n, st in zip(a.shape, a.strides) if n != 1)
+
+
+def _dense(a: np.ndarray) -> bool:
+    """Whether a's elements fill one block of memory, its axes in some order (contiguous, or transposed)."""
+    size = a.itemsize
+    for stride, n in sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n != 1):
+        if stride != size:
+            return False
+        size *= n
+    return True
 
 
 def _as_it_was(x: Tensor, clock: int) -> Tensor:
@@ -1260,15 +1385,10 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     try:
         shape = np.broadcast_shapes(c.shape, x.shape, y.shape)
     except ValueError:
-        raise ValueError(f"where: shapes {c.shape}, {x.shape} and {y.shape} do not match (cannot broadcast)") from None
+        shapes = f"{tuple(c.shape)}, {tuple(x.shape)} and {tuple(y.shape)}"
+        raise ValueError(f"where: shapes {shapes} do not match (cannot broadcast)") from None
     x, y, c = _broadcast(x, shape), _broadcast(y, shape), np.broadcast_to(c, shape)
     return _apply(WHERE, (x, y), c)
-
-
-def maximum(input: Any, other: Any) -> Tensor:
-    """The elementwise larger of two tensors (nan if either is); ties share the gradient."""
-    a = input if isinstance(input, Tensor) else _operand(input, other)
-    return _binary(MAXIMUM, a, other)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -1284,7 +1404,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     try:
         return _apply(CAT, tuple(tensors), one, tuple(t.shape[one] for t in tensors))
     except ValueError:
-        shapes = ", ".join(str(t.shape) for t in tensors)
+        shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
         raise ValueError(f"cat: shapes {shapes} must agree in every dimension but {one}") from None
 
 
@@ -1294,3 +1414,6 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if len({t.shape for t in tensors}) > 1:
         raise ValueError(f"stack: expects each tensor to be equal size, got {', '.join(str(t.shape) for t in tensors)}")
     return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+import glassgrad._tensor.tensor_methods  # noqa: E402, F401  (the methods made from the registry join Tensor)

@@ -4,24 +4,11 @@ the line of the user's code that made its node. numpy is imported only when an a
 from __future__ import annotations
 
 import math
-import traceback
 from collections.abc import Sequence
-from functools import partial
-from pathlib import Path
 from typing import Any
-from weakref import ref
 
 from glassgrad.autograd.modes import mode
-
-_PACKAGE_DIR = str(Path(__file__).parent.parent)  # glassgrad/, whose frames are not the user's
-
-
-def _user_line() -> str:
-    """The innermost stack frame outside glassgrad: where the user's code made this node."""
-    for frame in reversed(traceback.extract_stack()):
-        if not frame.filename.startswith(_PACKAGE_DIR) and "contextlib" not in frame.filename:
-            return f'{frame.filename}:{frame.lineno}: {frame.line or ""}'.rstrip()
-    return "<unknown>"
+from glassgrad.autograd.origins import origin_of, record
 
 
 def _all_finite(x: Any) -> bool:
@@ -50,11 +37,10 @@ def _produced_anomaly(result: Any, inputs: Sequence[Any]) -> bool:
 
 
 def check_forward(out: Any, inputs: Sequence[Any]) -> None:
-    """Record where `out` was made; raise if its operation produced a NaN or inf."""
-    line = _user_line()
-    records, key = mode.anomaly, id(out)
-    records[key] = (ref(out, partial(_forget, records, key)), line)
-    if _produced_anomaly(out.data, [x.data for x in inputs]):
+    """Record where `out` was made; under `detect_anomaly`, raise if its operation produced a NaN or inf."""
+    records = mode.anomaly
+    line = record(records, out)
+    if records.checks and _produced_anomaly(out.data, [x.data for x in inputs]):
         shown = ", ".join(_brief(x.data) for x in inputs)
         raise FloatingPointError(
             f"detect_anomaly: operation '{out._op}' produced {_brief(out.data)} "
@@ -62,16 +48,10 @@ def check_forward(out: Any, inputs: Sequence[Any]) -> None:
         )
 
 
-def _forget(records: dict, key: int, dead: ref) -> None:
-    """Drop the record of a node that no longer exists (and only that one: its id may be reused)."""
-    if records.get(key, (None,))[0] is dead:
-        del records[key]
-
-
 def _line_of(node: Any) -> str:
     """Where the user's code made `node`, if it was made while detecting anomalies."""
-    made, line = mode.anomaly.get(id(node), (None, ""))
-    return line if made is not None and made() is node else "<made outside detect_anomaly>"
+    origin = origin_of(mode.anomaly, node)
+    return "<made outside detect_anomaly>" if origin is None else str(origin)
 
 
 def check_backward(node: Any, k: int, share: Any) -> None:

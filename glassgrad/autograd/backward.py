@@ -180,10 +180,12 @@ def grad(output: Any, inputs: Any, grad_output: Any = None, create_graph: bool =
     return found if create_graph else output._gradients(found)
 
 
-def zero_grads(parameters: Sequence[Any]) -> None:
-    """Forget gradients: 0.0 for a Value (micrograd's starting grad), None for a Tensor (PyTorch's).
-    `parameters` is one node or a sequence of them (a Tensor is not taken as a sequence of its rows)."""
+def zero_grads(parameters: Sequence[Any], set_to_none: bool = True) -> None:
+    """Forget gradients: 0.0 for a Value (micrograd's starting grad), None for a Tensor (PyTorch's), or
+    with `set_to_none=False` a Tensor's gradient of zeros. `parameters` is one node or a sequence of
+    them (a Tensor is not taken as a sequence of its rows)."""
     for p in [parameters] if isinstance(parameters, Node) else parameters:
         if not isinstance(p, Node):
             raise TypeError(f"zero_grads: expected Values or Tensors, got {type(p).__name__}")
-        p.grad = type(p).initial_grad
+        keep = not set_to_none and isinstance(p.grad, Node) and type(p).initial_grad is None
+        p.grad = p.grad._zeros() if keep else type(p).initial_grad

@@ -12,7 +12,7 @@ from contextlib import nullcontext
 from typing import Any
 
 from glassgrad.autograd.anomaly import check_forward
-from glassgrad.autograd.modes import changes, count_change, mode
+from glassgrad.autograd.modes import count_change, mode, watch
 
 _new = object.__new__
 
@@ -25,7 +25,7 @@ def tick_inplace_clock() -> int:
     """Count one more in-place change (of a Tensor) and give the clock; from the first on, the
     factory takes its watchful path, which stamps each result with the clock."""
     if not inplace_clock[0]:
-        count_change(1)
+        count_change(1, modes=False)
     inplace_clock[0] += 1
     return inplace_clock[0]
 
@@ -83,7 +83,10 @@ class Node:
         out.grad = cls.initial_grad
         out.label = ""
         out._op = op
-        if (not changes[0] or mode.grad_enabled) and (
+        watching = watch[0]  # a mode block is open somewhere, or a tensor was changed in place
+        if watching and cls.versioned:
+            cls._refresh_inputs(a, b)
+        if (not watching or mode.grad_enabled) and (
             (a.requires_grad or b is not None and b.requires_grad) if b is not MANY else _any_requires_grad(a)
         ):
             out.requires_grad = True
@@ -93,7 +96,7 @@ class Node:
         else:
             out.requires_grad = False
             out._rule = out._a = out._b = None
-        if changes[0]:  # a mode block is open somewhere, or a tensor was changed in place
+        if watching:
             _watch(out, a, b)
         return out
 
@@ -133,6 +136,10 @@ class Node:
     def _gradients(grads: list) -> list:
         """`grad`'s raw results as the engine gives gradients: floats for Values, Tensors for Tensors."""
         return grads
+
+    @staticmethod
+    def _refresh_inputs(a: Any, b: Any) -> None:
+        """Before a node is made of `a` (and `b`) once something changed in place: bring their histories up to date."""
 
     @staticmethod
     def _settle(reached: dict) -> None:

@@ -8,7 +8,8 @@ A scalar `nn.MLP` is saved as JSON:
 `weights[j]` are neuron j's input weights. Every write goes to a temporary file in the same
 folder and is renamed over the target, so a crash mid-save leaves the previous file intact.
 Loading checks every field and raises ValueError naming what is wrong. Tensor models are
-`tensor_serialization`'s; the atomic write and the header check are `storage`'s (re-exported here).
+`tensor_serialization`'s, state dicts, tensors and containers of them `object_serialization`'s; the
+atomic write and the header check are `storage`'s (re-exported here).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from glassgrad.io.storage import FORMAT, VERSION, atomic_write, check_header
-from glassgrad.nn.module import ACTIVATIONS, hidden_activation
+from glassgrad.nn.module import ACTIVATIONS, Module, hidden_activation
 from glassgrad.nn.scalar import MLP
 
 NPZ_MAGIC = b"PK"  # an .npz is a zip archive
@@ -28,33 +29,47 @@ PICKLE_MAGICS = tuple(b"\x80" + bytes([protocol]) for protocol in range(2, 6))
 MAX_JSON_BYTES = 64 << 20  # a scalar model file: millions of weights, more than a scalar engine trains
 
 
-def save(model: Any, path: str | Path) -> Path:
-    """Write `model` (a scalar `nn.MLP` or a tensor model) to `path` atomically.
+def save(obj: Any, path: str | Path) -> Path:
+    """Write `obj` to `path` atomically: a model (a scalar `nn.MLP` as JSON; an `nn.TensorMLP`,
+    `nn.Sequential` or `nn.Linear` as an .npz), or, as `torch.save`, a state dict, a tensor, or dicts,
+    lists and tuples of tensors, numbers, strings and None (an .npz, see `object_serialization`).
 
-    Raises ValueError, writing nothing, for a model that could not be loaded back (NaN or inf
-    weights, an unsupported model), and FileNotFoundError when `path`'s folder does not exist.
+    Raises, writing nothing, for what could not be loaded back (a model with NaN or inf weights or of
+    another kind: ValueError; anything else: TypeError), and FileNotFoundError when `path`'s folder
+    does not exist.
     """
-    if isinstance(model, MLP):
-        text = json.dumps(_scalar_mlp_to_dict(model), indent=1, allow_nan=False)
+    if isinstance(obj, MLP):
+        text = json.dumps(_scalar_mlp_to_dict(obj), indent=1, allow_nan=False)
         return atomic_write(path, lambda f: f.write(text.encode()))
-    from glassgrad.io import tensor_serialization  # numpy only when a tensor model needs it
+    if isinstance(obj, Module):
+        from glassgrad.io import tensor_serialization  # numpy only when a tensor model needs it
 
-    return tensor_serialization.save(model, path)
+        return tensor_serialization.save(obj, path)
+    from glassgrad.io import object_serialization
+
+    return object_serialization.save(obj, path)
 
 
-def load(path: str | Path) -> Any:
-    """Read a model written by `save`; raises ValueError on anything it did not write.
+def load(path: str | Path, map_location: Any = None, weights_only: bool | None = None) -> Any:
+    """Read what `save` wrote (a model, or the object it was given); raises ValueError on anything else.
 
     The file's first bytes, not its name, choose the reader: a zip (.npz) or a .npy array goes to
-    the tensor loader, which explains what is wrong with it; anything else must be JSON.
+    the tensor loader, which explains what is wrong with it; anything else must be JSON. As
+    `torch.load`'s: `map_location` may name the CPU (a tensor loaded is always on the CPU; a dict or a
+    function, for files from GPUs, is accepted), and `weights_only` is accepted (loading never runs code
+    from the file, whatever it says).
     """
+    if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
+        from glassgrad._tensor.devices import on_cpu
+
+        on_cpu(map_location, "load: map_location")
     path = Path(path)
     with open(path, "rb") as f:
         head = f.read(len(NPY_MAGIC))
     if head.startswith(NPZ_MAGIC) or head.startswith(NPY_MAGIC):
-        from glassgrad.io import tensor_serialization
+        from glassgrad.io import object_serialization
 
-        return tensor_serialization.load(path)
+        return object_serialization.load(path)
     if not head:
         raise ValueError(f"{path}: not a glassgrad model file (the file is empty)")
     if head.startswith(PICKLE_MAGICS):

@@ -1,4 +1,5 @@
-"""Saving and loading Tensor models (`nn.TensorMLP`, `nn.Sequential`, `nn.Linear`).
+"""Saving and loading Tensor models (`nn.TensorMLP`, `nn.Sequential`, `nn.Linear`), and the checked
+reading of glassgrad's `.npz` archives (`read`), which `object_serialization` shares for state dicts.
 
 A tensor model is saved as an `.npz` archive (a zip of `.npy` arrays) that holds no pickle:
 
@@ -33,6 +34,7 @@ import math
 import os
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -63,7 +65,7 @@ def tensor_layers(model: Any) -> tuple[str, list[Module]]:
     if name is None:
         raise ValueError(
             f"unsupported model {type(model).__name__}: expected a scalar nn.MLP, or an nn.TensorMLP, "
-            "nn.Sequential or nn.Linear"
+            "nn.Sequential or nn.Linear; save any other model's state_dict() (and load it with load_state_dict)"
         )
     modules = [model] if name == "Linear" else list(model)
     for i, module in enumerate(modules):
@@ -85,7 +87,8 @@ def save(model: Any, path: str | Path) -> Path:
             check_linear_arrays(module.weight.data, None if module.bias is None else module.bias.data, f"layer {i}")
             for part in ("weight", "bias"):
                 tensor = getattr(module, part)
-                specs[-1][part] = None if tensor is None else {"shape": list(tensor.shape), "dtype": str(tensor.dtype)}
+                spec = None if tensor is None else {"shape": list(tensor.shape), "dtype": tensor.data.dtype.name}
+                specs[-1][part] = spec
                 if tensor is not None:
                     if not np.isfinite(tensor.data).all():
                         raise ValueError(f"layer {i}: {part} contains NaN or inf; such a file could not be loaded")
@@ -95,11 +98,21 @@ def save(model: Any, path: str | Path) -> Path:
 
 
 def load(path: str | Path) -> Module:
-    """Read a tensor model written by `save`; ValueError for anything else, never running its code.
+    """Read a tensor model written by `save`; ValueError for anything else, never running its code."""
+    doc, contents = read(path, described)
+    return build(doc, contents, str(path))
 
-    Every entry's name, dtype, shape and size is checked against the JSON header (and the size
-    against MAX_ARCHIVE_BYTES) from the zip directory and the .npy headers, before any array data
-    is decompressed: a hostile file costs little time and memory to refuse.
+
+Described = dict[str, tuple[str, tuple[int, ...], str]]  # array name -> (dtype, shape, where to say it is wrong)
+
+
+def read(path: str | Path, described_by: Callable[[Any, str], Described]) -> tuple[Any, dict[str, np.ndarray]]:
+    """The JSON header of the glassgrad archive at `path` and the arrays it describes, each checked.
+
+    `described_by(header, where)` checks the header and names the arrays it describes. Every entry's
+    name, dtype, shape and size is checked against it (and the size against MAX_ARCHIVE_BYTES) from the
+    zip directory and the .npy headers, before any array data is decompressed: a hostile file costs
+    little time and memory to refuse.
     """
     where = str(path)
     with open(path, "rb") as f:
@@ -118,7 +131,7 @@ def load(path: str | Path) -> Module:
         with archive:
             if any(name.endswith("data.pkl") for name in archive.namelist()):
                 raise ValueError(
-                    f"{where}: a PyTorch file (torch.save), not a glassgrad tensor model; load it with "
+                    f"{where}: a PyTorch file (torch.save), not a glassgrad file; load it with "
                     "torch.load (trusted files only) and convert it with glassgrad.from_torch"
                 )
             infos = _entries(archive, where)
@@ -129,7 +142,7 @@ def load(path: str | Path) -> Module:
                     f"{where}: no JSON string 'header' array; not a glassgrad tensor model (a zip holding {shown})"
                 )
             doc = _header(archive, infos.pop("header"), where)
-            described = _described(doc, where)
+            described = described_by(doc, where)
             extra = sorted(set(infos) - set(described))
             if extra:
                 raise ValueError(f"{where}: arrays {extra} are not described by the header")
@@ -141,7 +154,7 @@ def load(path: str | Path) -> Module:
                 if name not in infos:
                     raise ValueError(f"{at}: array {name!r} is missing from the archive")
                 contents[name] = _read(archive, infos[name], name, np.dtype(dtype), shape, at)
-    return _build(doc, contents, where)
+    return doc, contents
 
 
 def _too_big(where: str, what: str, size: int, limit: int | None = None) -> ValueError:
@@ -235,8 +248,8 @@ def _header(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> Any:
         raise ValueError(f"{where}: the header is not valid JSON ({e})") from None
 
 
-def _described(doc: Any, where: str) -> dict[str, tuple[str, tuple[int, ...], str]]:
-    """The arrays the header describes: name -> (dtype, shape, where to say it is wrong)."""
+def described(doc: Any, where: str) -> Described:
+    """The arrays a model's header describes: name -> (dtype, shape, where to say it is wrong)."""
     check_header(doc, where, KIND)
     name, specs = doc.get("model"), doc.get("layers")
     if not isinstance(name, str) or name not in MODELS:
@@ -267,7 +280,7 @@ def _described(doc: Any, where: str) -> dict[str, tuple[str, tuple[int, ...], st
     return described
 
 
-def _build(doc: dict, contents: dict[str, np.ndarray], where: str) -> Module:
+def build(doc: dict, contents: dict[str, np.ndarray], where: str) -> Module:
     """The model the (checked) header describes, holding the arrays it names."""
     name = doc["model"]
     modules = [_layer(spec, i, contents, f"{where}: layer {i}") for i, spec in enumerate(doc["layers"])]

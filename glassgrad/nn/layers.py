@@ -4,7 +4,7 @@ The Tensor twins of `glassgrad.nn.scalar`: where a scalar `Layer` holds `nout` n
 weights each, `Linear` holds them as the rows of one (out_features, in_features) matrix and
 computes every neuron for every example of a batch in one matrix product. Parameter names,
 shapes and initialisation are PyTorch's, so a `state_dict` moves between the two unchanged.
-Without `seed=`, initial weights come from `glassgrad._tensor.random`'s default generator
+Without `seed=`, initial weights come from the default generator
 (`glassgrad.manual_seed` makes them reproducible).
 """
 
@@ -18,13 +18,15 @@ from typing import Any
 import numpy as np
 
 from glassgrad._tensor.dtypes import get_default_dtype, to_dtype
-from glassgrad._tensor.random import Generator, numpy_generator
+from glassgrad._tensor.generator import Generator, generator_for
 from glassgrad._tensor.tensor import Tensor, linear
 from glassgrad.autograd import no_grad
+from glassgrad.nn import functional as F
+from glassgrad.nn import init
 from glassgrad.nn.module import Module, hidden_activation
 from glassgrad.nn.parameter import Parameter
 
-Seed = int | np.random.Generator | Generator | None
+Seed = int | Generator | None
 
 
 def _float_dtype(dtype: Any, where: str) -> np.dtype:
@@ -47,13 +49,15 @@ class Linear(Module):
         _check_size("Linear", "in_features", in_features)
         _check_size("Linear", "out_features", out_features)
         dtype = _float_dtype(dtype, "Linear")
-        rng = numpy_generator(seed)
-        bound = 1.0 / math.sqrt(in_features)
+        generator = generator_for(seed, "Linear")
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype))
+        self.weight = Parameter(np.empty((out_features, in_features), dtype))
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)  # PyTorch's: ±1/sqrt(in_features)
         self.weight.label = "weight"
         if bias:
-            self.bias = Parameter(rng.uniform(-bound, bound, out_features).astype(dtype))
+            bound = 1 / math.sqrt(in_features)
+            self.bias = Parameter(np.empty(out_features, dtype))
+            init.uniform_(self.bias, -bound, bound, generator)
             self.bias.label = "bias"
         else:
             self.register_parameter("bias", None)
@@ -76,12 +80,14 @@ class Linear(Module):
         elif x.dtype != self.weight.dtype:
             raise ValueError(
                 f"{self!r} has {self.weight.dtype} weights but got a {x.dtype} Tensor; convert it with "
-                f"x.astype(np.{self.weight.dtype}) (or pass a numpy array, which the layer converts), "
-                f"or make the layer with dtype=np.{x.dtype}"
+                f"x.astype(np.{self.weight.dtype.name}) (or pass a numpy array, which the layer converts), "
+                f"or make the layer with dtype=np.{x.dtype.name}"
             )
         width = x.shape[-1] if x.ndim else 0
         if width != self.in_features:
-            raise ValueError(f"{self!r} takes inputs of width {self.in_features}, got width {width} (shape {x.shape})")
+            raise ValueError(
+                f"{self!r} takes inputs of width {self.in_features}, got width {width} (shape {tuple(x.shape)})"
+            )
         return linear(x, self.weight, self.bias)
 
     def __repr__(self) -> str:
@@ -106,17 +112,11 @@ class Embedding(Module):
         _check_size("Embedding", "num_embeddings", num_embeddings)
         _check_size("Embedding", "embedding_dim", embedding_dim)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        data = numpy_generator(seed).standard_normal((num_embeddings, embedding_dim))
-        self.weight = Parameter(data.astype(_float_dtype(dtype, "Embedding")))
+        self.weight = Parameter(np.empty((num_embeddings, embedding_dim), _float_dtype(dtype, "Embedding")))
+        init.normal_(self.weight, generator=generator_for(seed, "Embedding"))
 
     def forward(self, indices: Tensor | Any) -> Tensor:
-        array = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
-        if array.dtype.kind not in "iu":
-            raise TypeError(f"Embedding: expected integer (int64) indices, got {array.dtype}; convert with .long()")
-        if array.size and (array.min() < 0 or array.max() >= self.num_embeddings):
-            bad = array.max() if array.max() >= self.num_embeddings else array.min()
-            raise IndexError(f"Embedding: index {bad} is out of range for a table of {self.num_embeddings} rows")
-        return self.weight[array]
+        return F.embedding(indices, self.weight)
 
     def extra_repr(self) -> str:
         return f"{self.num_embeddings}, {self.embedding_dim}"
@@ -134,7 +134,7 @@ class Flatten(Module):
         start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
         if start > end:
             raise ValueError(
-                f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} for shape {x.shape}"
+                f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} for shape {tuple(x.shape)}"
             )
         return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1 :])
 
@@ -170,6 +170,30 @@ class Sigmoid(Module):
 
     def __repr__(self) -> str:
         return "Sigmoid()"
+
+
+class GELU(Module):
+    """x Φ(x), Φ the normal distribution function: exact (with erf), or GPT-2's tanh approximation
+    with `approximate='tanh'` (see `F.gelu`)."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class Identity(Module):
+    """Its input, unchanged (a placeholder where a layer may go); any arguments are ignored, as PyTorch."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing to set up."""
+
+    def forward(self, x: Any) -> Any:
+        return x
 
 
 ACTIVATIONS: dict[str | None, type[Module] | None] = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, None: None}
@@ -240,11 +264,11 @@ class MLP(Sequential):
             raise ValueError(f"MLP: nouts must list the size of each layer, at least one layer, got {nouts!r}")
         for i, n in enumerate(nouts):
             _check_size("MLP", f"nouts[{i}]", n)
-        rng = np.random.default_rng(seed)
+        generator = generator_for(seed, "MLP")
         sizes = [nin, *nouts]
         modules: list[Module] = []
         for i in range(len(nouts)):
-            layer = Linear(sizes[i], sizes[i + 1], seed=rng, dtype=dtype)
+            layer = Linear(sizes[i], sizes[i + 1], seed=generator, dtype=dtype)
             for p in layer.parameters():
                 p.label = f"L{i}.{p.label}"
             modules.append(layer)
@@ -316,11 +340,13 @@ def as_mlp(modules: list[Module]) -> MLP | None:
 
 def mlp_from_scalar(model: Any) -> MLP:
     """The same network as a scalar `glassgrad.nn.MLP`, as a Tensor `MLP`: neuron j's weights become
-    row j of a layer's matrix."""
+    row j of a layer's matrix, in float64 as the scalar engine's numbers."""
     per_layer = [layer.neurons[0].activation for layer in model.layers]
     sizes = [len(layer.neurons) for layer in model.layers]
     nin = len(model.layers[0].neurons[0].w)
-    twin = MLP(nin, sizes, activation=hidden_activation(per_layer, "mlp_from_scalar"), output_activation=per_layer[-1])
+    activation = hidden_activation(per_layer, "mlp_from_scalar")
+    # seed=0: the weights are replaced below, so they are not drawn from the default generator's stream
+    twin = MLP(nin, sizes, activation=activation, output_activation=per_layer[-1], seed=0, dtype=np.float64)
     linears = [m for m in twin if isinstance(m, Linear)]
     for layer, twin_layer in zip(model.layers, linears):
         twin_layer.weight.data[...] = [[w.data for w in n.w] for n in layer.neurons]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from glassgrad.autograd import zero_grads
@@ -113,7 +113,15 @@ class Module:
         object.__setattr__(self, name, param)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        """Register `module` as a child called `name`."""
+        """Register `module` as a child called `name` (a new name, or a child's: not another attribute's)."""
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {type(name).__name__}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if not name or "." in name:
+            raise KeyError(f'module name can\'t be empty or contain ".", got: {name!r}')
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
         self._forget(name, keep=self._modules)
         self._modules[name] = module
         object.__setattr__(self, name, module)
@@ -177,8 +185,9 @@ class Module:
         return (b for _, b in self.named_buffers(recurse=recurse))
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset every parameter's gradient before the next backward pass (to None for a Tensor)."""
-        zero_grads(self.parameters())
+        """Reset every parameter's gradient before the next backward pass (to None for a Tensor; to
+        zeros with `set_to_none=False`)."""
+        zero_grads(self.parameters(), set_to_none)
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode (`training = mode`) here and in every sub-module; returns self."""
@@ -189,6 +198,49 @@ class Module:
     def eval(self) -> Module:
         """Evaluation mode: `train(False)` (BatchNorm then uses its running statistics)."""
         return self.train(False)
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """PyTorch's `to`: `to('cpu')` (any other device is an error, glassgrad runs on the CPU) or
+        `to(dtype)`, which converts every floating parameter and buffer (and gradient) in place, keeping
+        the Parameter objects, so an optimizer made before still holds them. Returns self."""
+        from glassgrad._tensor.devices import target_dtype
+
+        dtype = target_dtype(args, kwargs, "Module.to")
+        if dtype is not None and dtype.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+        if dtype is not None:
+            for module in self.modules():
+                for tensor in (*module._parameters.values(), *module._buffers.values()):
+                    if tensor is not None and tensor.dtype.kind == "f":
+                        tensor.data = tensor.data.astype(dtype, copy=False)
+                        if tensor.grad is not None:
+                            tensor.grad.data = tensor.grad.data.astype(dtype, copy=False)
+        return self
+
+    def cpu(self) -> Module:
+        """Self: a glassgrad model is always on the CPU."""
+        return self
+
+    def float(self) -> Module:
+        """Floating parameters and buffers as float32, in place; returns self."""
+        return self.to("float32")
+
+    def double(self) -> Module:
+        """Floating parameters and buffers as float64, in place; returns self."""
+        return self.to("float64")
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Let every parameter require a gradient (or freeze them all, with False); returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call `fn` on every sub-module, deepest first, then on self (as PyTorch: to initialise weights)."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
 
     def state_dict(self) -> OrderedDict[str, Any]:
         """Every parameter and persistent buffer by dotted name, detached (sharing their arrays):
@@ -207,7 +259,9 @@ class Module:
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy the arrays of `state_dict` (Tensors, numpy or torch arrays) into this model's parameters
         and buffers, in place; with `strict`, its keys must be exactly this model's."""
-        import numpy as np
+        import numpy as np  # here, not at the top: a scalar model never needs it
+
+        from glassgrad._tensor.printing import Size
 
         own = self.state_dict()
         missing = [key for key in own if key not in state_dict]
@@ -222,7 +276,7 @@ class Module:
                 arrays[key] = np.asarray(value.detach().cpu().numpy() if hasattr(value, "cpu") else value)
                 if arrays[key].shape != target.shape:
                     errors.append(
-                        f"size mismatch for {key}: copying a param with shape {arrays[key].shape} from the "
+                        f"size mismatch for {key}: copying a param with shape {Size(arrays[key].shape)} from the "
                         f"state_dict, the shape in the current model is {target.shape}"
                     )
         if errors:

@@ -23,6 +23,8 @@ from glassgrad.autograd import topological_order
 from glassgrad.engine import Value
 
 DEFAULT_MAX_NODES = 300
+RANKDIRS = ("LR", "TB", "RL", "BT")  # Graphviz's directions: left to right, top to bottom, and back
+PIXELS_PER_INCH = 96  # a CSS pixel; Graphviz sizes drawings in inches
 DOT_TIMEOUT = 10.0  # seconds `dot` may take to lay out one drawing before it is stopped
 # Graphviz adds a node for every rank an edge crosses, and its positioning and edge routing are
 # super-linear in them: `x+x+...+x` of 60 terms (60 Values, ~1,800 crossings) took 4 s. Past this
@@ -173,45 +175,57 @@ def drawing(
     fields: Callable[[int, Value], tuple[str, str, str]],
     rankdir: str = "LR",
     format: str = "svg",
-    groups: tuple[list[str], list[int | None]] | None = None,
     stacked: bool = False,
+    max_width: float | None = None,
 ) -> Drawing:
     """The drawing of `order` (a forward order); `fields(i, v)` gives the texts of Value i's record:
     in a row, or with `stacked` (and rankdir LR) the first beside the others stacked, a narrower box.
+    A drawing wider than `max_width` pixels is scaled down to it (its proportions kept).
 
     Value i is node `v{i}` (SVG id `v{i}`), its op node `v{i}op` (SVG id `op{i}`); the edge from
-    its k-th input has SVG id `e{i}.{k}`, the edge from its op node `o{i}`. `groups`, if given, is
-    (names, the group of each Value or None): group j is drawn as a framed cluster with SVG id `g{j}`.
+    its k-th input has SVG id `e{i}.{k}`, the edge from its op node `o{i}`.
     """
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir: expected one of {RANKDIRS} (LR: left to right, TB: top to bottom), got {rankdir!r}")
     index = {v: i for i, v in enumerate(order)}
     graph_attr = {"rankdir": rankdir, "fontname": "Helvetica",
                   **(_FAST_LAYOUT if rank_crossings(order) > LAYOUT_BUDGET else {})}
+    if max_width is not None:
+        graph_attr["size"] = f"{_check_width(max_width) / PIXELS_PER_INCH:.4g},1000"  # inches; no height limit
     dot = Drawing(format=format, graph_attr=graph_attr, node_attr={"fontname": "Helvetica"})
-    names, group_of = groups or ([], [None] * len(order))
-    clusters = [Drawing(name=f"cluster_{j}", graph_attr={"label": name, "id": f"g{j}"}) for j, name in enumerate(names)]
     for i, v in enumerate(order):
         first, *rest = (record_field(f) for f in fields(i, v))
         label = f"{first} | {{ {' | '.join(rest)} }}" if stacked else " | ".join([first, *rest])
-        where = dot if group_of[i] is None else clusters[group_of[i]]
-        where.node(f"v{i}", label="{ " + label + " }", shape="record", id=f"v{i}")
+        dot.node(f"v{i}", label="{ " + label + " }", shape="record", id=f"v{i}")
         if v._op:
-            where.node(f"v{i}op", label=v._op, id=f"op{i}")
+            dot.node(f"v{i}op", label=v._op, id=f"op{i}")
             dot.edge(f"v{i}op", f"v{i}", id=f"o{i}")
         for k, child in enumerate(v._prev):
             dot.edge(f"v{index[child]}", f"v{i}op" if v._op else f"v{i}", id=f"e{i}.{k}")
-    for cluster in clusters:
-        dot.subgraph(cluster)
     return dot
 
 
+def _check_width(width: Any) -> float:
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 < width < float("inf"):
+        raise ValueError(f"max_width: expected a number of pixels > 0, got {width!r}")
+    return float(width)
+
+
 def draw_dot(
-    root: Value, format: str = "svg", rankdir: str = "LR", max_nodes: int | None = DEFAULT_MAX_NODES
+    root: Value,
+    format: str = "svg",
+    rankdir: str = "LR",
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    max_width: float | None = None,
 ) -> Drawing:
     """The graph that computed `root`: each Value as `label | data | grad`, each operation as a node.
 
-    `format` is what `.render()` writes ('svg', 'png', ...), `rankdir` the direction ('LR' or 'TB').
-    A graph of more than `max_nodes` Values raises `GraphTooLarge`; `max_nodes=None` draws any size.
-    After `backward(create_graph=True)` each grad is a Value: its number is shown.
+    `format` is what `.render()` writes ('svg', 'png', ...), `rankdir` the direction: 'LR' (left to
+    right, the lecture's) or 'TB' (top to bottom, narrower for a long chain). A drawing wider than
+    `max_width` pixels is scaled down to fit (e.g. 700 for a notebook cell). A graph of more than
+    `max_nodes` Values raises `GraphTooLarge`; `max_nodes=None` draws any size. After
+    `backward(create_graph=True)` each grad is a Value: its number is shown.
     """
     order = graph_nodes(root, max_nodes)
-    return drawing(order, lambda i, v: (v.label, f"data {v.data:.4f}", f"grad {number(v.grad):.4f}"), rankdir, format)
+    return drawing(order, lambda i, v: (v.label, f"data {v.data:.4f}", f"grad {number(v.grad):.4f}"), rankdir, format,
+                   max_width=max_width)
