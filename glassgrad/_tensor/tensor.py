@@ -1179,7 +1179,7 @@ def layer_norm(
     )
     k = len(shape)
     if not isinstance(x, Tensor) or not k or x.ndim < k or x.shape[x.ndim - k :] != shape:
-        got = x.shape if isinstance(x, Tensor) else type(x).__name__
+        got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), got {got}")
     inputs, affine = [x], ""
     for name, p in (("w", weight), ("b", bias)):
@@ -1189,7 +1189,7 @@ def layer_norm(
         if not isinstance(p, Tensor):
             raise TypeError(f"layer_norm: the {what} must be a Tensor (or None), got {type(p).__name__}")
         if p.shape != shape:
-            raise ValueError(f"layer_norm: {what} has shape {p.shape}, expected normalized_shape {shape}")
+            raise ValueError(f"layer_norm: {what} has shape {tuple(p.shape)}, expected normalized_shape {shape}")
         if p.dtype != x.dtype:
             raise ValueError(f"layer_norm: the {what} is {p.dtype} but the input is {x.dtype}")
         inputs.append(p)
