@@ -540,8 +540,11 @@ class Tensor(Node):
                 _refuse_overlap(self.data, value.data, "setitem", full=True)
             else:
                 written = self.data[index]
-                with contextlib.suppress(ValueError):  # a value of a wrong shape is refused below
-                    _refuse_overlap(written, np.broadcast_to(value.data, written.shape), "setitem")
+                if np.may_share_memory(written, value.data):  # (the check costs less than broadcasting)
+                    with contextlib.suppress(ValueError):  # a value of a wrong shape is refused below
+                        same = value.data.shape == written.shape
+                        _refuse_overlap(written, value.data if same else np.broadcast_to(value.data, written.shape),
+                                        "setitem")
         self._inplace("setitem", lambda x, v: _index_put(x, index, v), value, cast=True)
 
     def zero_(self) -> Tensor:
