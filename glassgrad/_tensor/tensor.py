@@ -980,6 +980,10 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     broadcast by numpy, and the node's rule sums each share back to its input's shape (`sum_to`)."""
     if not isinstance(b, Tensor):
         b = _operand(b, a)
+    if op is DIV and a.dtype.kind in "biu" and b.dtype.kind in "biu":  # true division: the default float dtype
+        a, b = a.astype(get_default_dtype()), b.astype(get_default_dtype())
+    elif (a.dtype.kind == "f") != (b.dtype.kind == "f"):  # integers with floats: the floats' dtype, as PyTorch
+        a, b = (a, b.astype(a.dtype)) if a.dtype.kind == "f" else (a.astype(b.dtype), b)
     rule = op.derivative
     if op in _SHARES_ON_NEED and not (a.requires_grad and b.requires_grad):  # a constant's share is not computed
         rule = partial(rule, need=(a.requires_grad, b.requires_grad))
@@ -1023,9 +1027,15 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     if type(x) is float and like.dtype.kind == "f":  # the common case, without the abstract-class checks below
         return _constant(np.asarray(x, dtype=like.dtype))
     if isinstance(x, (numbers.Real, np.bool_)):
-        if like.dtype.kind in "biu":  # an integer tensor and a float number make a float result, as PyTorch
-            integral = isinstance(x, numbers.Integral)
-            kind = like.dtype if isinstance(x, (bool, np.bool_)) else np.int64 if integral else np.float64
+        if like.dtype.kind in "biu":  # as PyTorch: an integer number keeps an integer tensor's dtype (a bool
+            # tensor's becomes int64), a float number makes the default floating dtype
+            if isinstance(x, (bool, np.bool_)):
+                kind = like.dtype
+            elif isinstance(x, numbers.Integral):  # (one outside the dtype's range: int64)
+                fits = like.dtype.kind != "b" and np.iinfo(like.dtype).min <= x <= np.iinfo(like.dtype).max
+                kind = like.dtype if fits else np.int64
+            else:
+                kind = get_default_dtype()
             return _constant(np.asarray(x, dtype=kind))
         return _constant(np.asarray(_real(x, "operand"), dtype=like.dtype))
     if isinstance(x, (np.ndarray, list, tuple)):
