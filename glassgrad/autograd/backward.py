@@ -133,10 +133,12 @@ def _watched_step(node: Any, rule: Any, g: Any, grads: dict, create_graph: bool,
 
 
 def run_backward(root: Any, gradient: Any, create_graph: bool, who: str, into_grad: bool) -> dict:
-    """The backward pass from `root` as `backward()` (into_grad) and `grad()` run it: refused if root
-    needs no gradient or reads numbers changed in place, seeded with `gradient`, in the engine's
-    numeric error state (numpy's warnings off for Tensors: inf and nan are results, as in PyTorch)."""
-    if not root.requires_grad:
+    """The backward pass from `root` as `backward()` (into_grad) and `grad()` run it: refused if it
+    reads numbers changed in place, or for `backward()` if root needs no gradient, seeded with
+    `gradient`, in the engine's numeric error state (numpy's warnings off for Tensors: inf and nan
+    are results, as in PyTorch). `grad()` of a root that needs no gradient gives zeros: a derivative
+    that glassgrad records as a constant (relu's, abs') is one PyTorch records as a node."""
+    if into_grad and not root.requires_grad:
         kind = type(root).__name__.lower()
         raise RuntimeError(f"{who}: this {kind} does not require grad (no input has requires_grad=True)")
     root._check_inplace(who)
