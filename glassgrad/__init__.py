@@ -9,6 +9,7 @@ here too (`glassgrad.tensor`, `glassgrad.randn`, `glassgrad.nn`, `glassgrad.opti
 from importlib import import_module
 from typing import Any
 
+from glassgrad import ops  # the registry (glassgrad.ops.tensor_ops registers the Tensor's operations into it)
 from glassgrad.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from glassgrad.engine import Value
 from glassgrad.ops import op
@@ -36,25 +37,25 @@ _LAZY = {  # name here -> (module, name there)
     "to_torch": ("glassgrad.io.torch_bridge", "to_torch"),
     "from_torch": ("glassgrad.io.torch_bridge", "from_torch"),
     "device": ("glassgrad._tensor.devices", "device"),
+    "Size": ("glassgrad._tensor.printing", "Size"),
     # dtypes, under PyTorch's names and aliases
-    **{name: ("glassgrad._tensor.dtypes", name) for name in ("float32", "float64", "int64", "get_default_dtype")},
-    "set_default_dtype": ("glassgrad._tensor.dtypes", "set_default_dtype"),
+    **{
+        name: ("glassgrad._tensor.dtypes", name)
+        for name in ("dtype", "float32", "float64", "int64", "int32", "uint8", "get_default_dtype", "set_default_dtype")
+    },
     "bool": ("glassgrad._tensor.dtypes", "bool_"),
     "float": ("glassgrad._tensor.dtypes", "float32"),
     "double": ("glassgrad._tensor.dtypes", "float64"),
     "long": ("glassgrad._tensor.dtypes", "int64"),
+    "int": ("glassgrad._tensor.dtypes", "int32"),
     # making tensors
     **{
         name: ("glassgrad._tensor.creation", name)
         for name in ("tensor", "zeros", "ones", "full", "empty", "arange", "linspace")
         + ("zeros_like", "ones_like", "full_like", "empty_like")
     },
-    # functions of tensors
-    **{
-        name: ("glassgrad._tensor.functions", name)
-        for name in ("tanh", "exp", "log", "log10", "sqrt", "abs", "sin", "cos", "sigmoid", "relu", "softmax", "erf")
-        + ("clamp", "pow", "all", "any", "isclose", "allclose", "equal", "cat", "stack", "unbind", "maximum", "where")
-    },
+    # functions of tensors: every operation of the registry that says so (glassgrad._tensor.functions)
+    **{name: ("glassgrad._tensor.functions", name) for name in ops.functions()},
     # random numbers
     **{
         name: ("glassgrad._tensor.random", name)

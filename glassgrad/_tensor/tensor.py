@@ -2,7 +2,8 @@
 
 A `Tensor` is a node of the same core as `Value` (`glassgrad.autograd.Node`) whose `data` is an
 array. Its elementwise operations are the very descriptions the scalar engine uses
-(`glassgrad.ops`), computed on arrays; the operations only arrays have (sums, matrix products,
+(`glassgrad.ops`), computed on arrays, and their methods are made from those descriptions
+(`glassgrad._tensor.tensor_methods`); the operations only arrays have (sums, matrix products,
 indexing, softmax) are described in the same way, one `Op` each, in `glassgrad.ops.tensor_ops`: a
 method checks its arguments and makes the node from the description (`_apply`). What changes is
 the shape of things: where numpy broadcasts an input, the node's rule sums that input's share
@@ -30,30 +31,10 @@ import numpy as np
 
 from glassgrad._tensor.devices import CPU, not_available, target_dtype
 from glassgrad._tensor.devices import device as device_type
+from glassgrad._tensor.dtypes import FLOATING, NAMES, SUPPORTED, get_default_dtype, public
+from glassgrad._tensor.printing import Size, tensor_repr
 from glassgrad.autograd import Node, backpropagate, data_of, enable_grad, is_grad_enabled
-from glassgrad.ops import (
-    ABS,
-    ADD,
-    COS,
-    DIV,
-    ERF,
-    EXP,
-    LOG,
-    LOG10,
-    MUL,
-    NEG,
-    POW,
-    POW_K,
-    RELU,
-    SIGMOID,
-    SIN,
-    SQRT,
-    SUB,
-    TANH,
-    Op,
-    describe,
-    floatmath,
-)
+from glassgrad.ops import DIV, MUL, POW, POW_K, Op, backward_name, describe
 from glassgrad.ops.tensor_ops import (
     ASTYPE,
     CAT,
@@ -64,19 +45,18 @@ from glassgrad.ops.tensor_ops import (
     EXPAND,
     INDEX,
     INDEX_PUT,
+    LAYER_NORM,
     LINEAR,
     LOG_SOFTMAX,
     MASKED_FILL,
     MATMUL,
     MAX,
-    MAXIMUM,
     MEAN,
+    PERMUTE,
     RESHAPE,
     SOFTMAX,
     STD,
     SUM,
-    TENSOR_OPS,
-    TRANSPOSE,
     VAR,
     WHERE,
     Split,
@@ -85,8 +65,8 @@ from glassgrad.ops.tensor_ops import (
     torch_index,
 )
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_DTYPES = (*_FLOAT_DTYPES, np.dtype(np.int64), np.dtype(np.bool_))
+_FLOAT_DTYPES = FLOATING
+_DTYPES = SUPPORTED
 _ACCEPTED = "real numbers (bool, int or float) as a number, nested lists, a numpy array or a Tensor"
 
 
@@ -100,13 +80,13 @@ def _is_dtype(dtype: Any, allowed: Any) -> bool:
             return False
 
 
-def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """A fresh array of `data`: float32/float64 kept, other real numbers made float64, unless `dtype`
-    asks for float32, float64, int64 or bool."""
+def _as_array(data: Any, dtype: Any = None, floating: Any = np.float64) -> np.ndarray:
+    """A fresh array of `data`: float32/float64 arrays kept, other real numbers made `floating`, unless
+    `dtype` asks for one of the supported dtypes."""
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None and not _is_dtype(dtype, _DTYPES):
-        raise TypeError(f"Tensor(dtype={dtype!r}): expected glassgrad.float32, float64, int64 or bool")
+        raise TypeError(f"Tensor(dtype={dtype!r}): expected {NAMES}")
     try:
         array = np.asarray(data)
     except (TypeError, ValueError, OverflowError) as error:
@@ -121,8 +101,13 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Tensor(data): got {type(data).__name__} of dtype {array.dtype}; expected {_ACCEPTED}")
     if dtype is None:
-        dtype = array.dtype if array.dtype in _FLOAT_DTYPES else np.float64
+        dtype = array.dtype if array.dtype in _FLOAT_DTYPES and _numpy_floats(data) else floating
     return np.array(array, dtype=dtype)
+
+
+def _numpy_floats(data: Any) -> bool:
+    """True for numbers that come with a numpy float dtype of their own (an array, a numpy float)."""
+    return isinstance(data, (np.ndarray, np.floating, Tensor))
 
 
 def _real(x: Any, what: str) -> float:
@@ -144,6 +129,8 @@ def _bound(x: Any, which: str) -> Any:
 
 def _integer(n: Any, what: str) -> int:
     """An int from a Python or numpy integer (not a bool or a float)."""
+    if type(n) is int:  # the common case, without the abstract-class checks below
+        return n
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)):
         raise TypeError(f"{what} must be an integer, got {type(n).__name__} {n!r}")
     return operator.index(n)
@@ -292,7 +279,7 @@ class Tensor(Node):
         return out
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
-        self.data = _as_array(data, dtype)
+        self.data = _as_array(data, dtype, get_default_dtype())  # Python numbers: float32, as torch.Tensor
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.label = label
@@ -323,23 +310,23 @@ class Tensor(Node):
         return _constant(self.data)
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+    def shape(self) -> Size:
+        """The length of each axis, as PyTorch's `torch.Size`: `glassgrad.Size([27, 27])`, a tuple."""
+        return Size(self.data.shape)
 
     @property
-    def dtype(self) -> np.dtype:
-        return self.data.dtype
+    def dtype(self) -> Any:
+        """The element type, as PyTorch names it (`glassgrad.float32`); it equals numpy's dtype."""
+        return public(self.data.dtype)
 
     @property
     def ndim(self) -> int:
         return self.data.ndim
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
-        extra = "" if self.dtype == np.float64 else f", dtype={self.dtype}"
-        if self.requires_grad:
-            extra += f", grad_fn={self._op}" if self._op else ", requires_grad=True"
-        return f"Tensor({body}{extra})"
+        """PyTorch's text: `tensor([1., 2.], requires_grad=True)` (see `glassgrad/_tensor/printing.py`)."""
+        made_by = backward_name(self._op) if self._rule is not None and self.requires_grad else None
+        return tensor_repr(self.data, self.requires_grad, made_by)
 
     def __len__(self) -> int:
         """The length of the first axis; a 0-d tensor has none (TypeError, as numpy and PyTorch)."""
@@ -368,7 +355,7 @@ class Tensor(Node):
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number (int for int64, bool for bool)."""
         if self.data.size != 1:
-            raise ValueError(f"item: only a one-element tensor has an item, this one has shape {self.shape}")
+            raise ValueError(f"item: only a one-element tensor has an item, this one has shape {tuple(self.shape)}")
         return self.data.reshape(()).item()
 
     def numpy(self) -> np.ndarray:
@@ -380,10 +367,10 @@ class Tensor(Node):
         return self.data.tolist()
 
     def astype(self, dtype: Any) -> Tensor:
-        """The same numbers as `dtype` (float32, float64, int64 or bool). Between floating dtypes the
+        """The same numbers as `dtype` (float32, float64, int64, int32, uint8 or bool). Between floating dtypes the
         gradient is converted back; an integer or boolean result is a constant, as in PyTorch."""
         if dtype is None or not _is_dtype(dtype, _DTYPES):
-            raise TypeError(f"astype({dtype!r}): expected glassgrad.float32, float64, int64 or bool")
+            raise TypeError(f"astype({dtype!r}): expected {NAMES}")
         dtype = np.dtype(dtype)
         if dtype == self.dtype:
             return self
@@ -426,8 +413,12 @@ class Tensor(Node):
         return self.astype(np.int64)
 
     def int(self) -> Tensor:
-        """As int64: glassgrad has one integer dtype (PyTorch's `int()` gives int32)."""
-        return self.astype(np.int64)
+        """As int32 (truncating toward zero), a constant."""
+        return self.astype(np.int32)
+
+    def byte(self) -> Tensor:
+        """As uint8, a constant."""
+        return self.astype(np.uint8)
 
     def bool(self) -> Tensor:
         """As bool: True where nonzero."""
@@ -449,19 +440,19 @@ class Tensor(Node):
         if self.data.size == 1 and self.ndim == 0:
             return format(self.item(), spec)
         if spec:
-            raise TypeError(f"format spec {spec!r} needs a one-element (0-d) tensor, got shape {self.shape}")
+            raise TypeError(f"format spec {spec!r} needs a one-element (0-d) tensor, got shape {tuple(self.shape)}")
         return str(self)
 
     def _number(self, who: str) -> Any:
         if self.data.size != 1:
             raise TypeError(
-                f"{who}(): only a one-element tensor can be converted to a Python number, got shape {self.shape}"
+                f"{who}(): only a one-element tensor can be converted to a Python number, got shape {tuple(self.shape)}"
             )
         return self.data.reshape(()).item()
 
     # The shape, in PyTorch's words.
-    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
-        """The shape, or the length of axis `dim`."""
+    def size(self, dim: int | None = None) -> Size | int:
+        """The shape (a `glassgrad.Size`), or the length of axis `dim`."""
         if dim is None:
             return self.shape
         one = _axis(dim, self.ndim, "size")
@@ -498,68 +489,23 @@ class Tensor(Node):
         """A copy with its own array; gradients flow through it to self."""
         return _apply(CLONE, (self,))
 
-    # Elementwise arithmetic with numpy broadcasting; numbers and arrays act as constants.
-    def __add__(self, other: Any) -> Tensor:
-        return _binary(ADD, self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return _binary(ADD, _operand(other, self), self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return _binary(SUB, self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _binary(SUB, _operand(other, self), self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return _binary(MUL, self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _binary(MUL, _operand(other, self), self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return _binary(DIV, self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(DIV, _operand(other, self), self)
-
+    # Elementwise arithmetic (+ - * /, comparisons, ...) is made from the registry (_tensor/tensor_methods.py);
+    # numbers and arrays act as constants. `**` picks x ** y or x ** k for a number k.
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, (Tensor, np.ndarray, list, tuple)):
             return _binary(POW, self, other)
         k = _real(other, "unsupported exponent for **")
-        return _result(POW_K.on_arrays(k, self.data), (self,), f"**{floatmath.shortest(k)}",
-                       partial(POW_K.derivative, k))
+        name, rule = POW_K.bound(k)
+        return _result2(POW_K.on_arrays(k, self.data), self, None, name, rule)
 
     def __rpow__(self, other: Any) -> Tensor:
         return _binary(POW, _operand(other, self), self)
-
-    def __neg__(self) -> Tensor:
-        return _unary(NEG, self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return _matmul(self, other if isinstance(other, Tensor) else _operand(other, self))
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return _matmul(_operand(other, self), self)
-
-    # Comparisons give elementwise bool Tensors (constants), as PyTorch's do.
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _compare(np.equal, self, other, "==")
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _compare(np.not_equal, self, other, "!=")
-
-    def __gt__(self, other: Any) -> Tensor:
-        return _compare(np.greater, self, other, ">")
-
-    def __ge__(self, other: Any) -> Tensor:
-        return _compare(np.greater_equal, self, other, ">=")
-
-    def __lt__(self, other: Any) -> Tensor:
-        return _compare(np.less, self, other, "<")
-
-    def __le__(self, other: Any) -> Tensor:
-        return _compare(np.less_equal, self, other, "<=")
 
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Whether every element (along `dim`) is nonzero, as a bool Tensor."""
@@ -594,8 +540,11 @@ class Tensor(Node):
                 _refuse_overlap(self.data, value.data, "setitem", full=True)
             else:
                 written = self.data[index]
-                with contextlib.suppress(ValueError):  # a value of a wrong shape is refused below
-                    _refuse_overlap(written, np.broadcast_to(value.data, written.shape), "setitem")
+                if np.may_share_memory(written, value.data):  # (the check costs less than broadcasting)
+                    with contextlib.suppress(ValueError):  # a value of a wrong shape is refused below
+                        same = value.data.shape == written.shape
+                        _refuse_overlap(written, value.data if same else np.broadcast_to(value.data, written.shape),
+                                        "setitem")
         self._inplace("setitem", lambda x, v: _index_put(x, index, v), value, cast=True)
 
     def zero_(self) -> Tensor:
@@ -606,9 +555,6 @@ class Tensor(Node):
         """Set every element to `value`, in place."""
         return self._inplace("fill_", lambda x, v: _index_put(x, Ellipsis, v), value, cast=True)
 
-    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Clamp to [min, max], in place."""
-        return self._inplace("clamp_", lambda x, _: x.clamp(min, max))
 
     def _inplace(self, op: str, compute: Any, other: Any = None, cast: bool = False) -> Tensor:
         """Change self in place to `compute(self, other)`, as PyTorch's in-place operations do.
@@ -635,7 +581,8 @@ class Tensor(Node):
         new = compute(source, operand)
         if new.shape != self.shape:
             raise RuntimeError(
-                f"{op}: the result has shape {new.shape} but the tensor changed in place has shape {self.shape}"
+                f"{op}: the result has shape {tuple(new.shape)} but the tensor changed in place has shape "
+                f"{tuple(self.shape)}"
             )
         if not cast and not np.can_cast(new.dtype, self.dtype, "same_kind"):
             raise RuntimeError(f"{op}: the result's dtype {new.dtype} can't be cast to the tensor's dtype {self.dtype}")
@@ -671,59 +618,13 @@ class Tensor(Node):
                 setattr(old, name, getattr(self, name))
         return old
 
-    # Elementwise functions: the same descriptions as the scalar engine's (glassgrad.ops).
-    def exp(self) -> Tensor:
-        """e^x."""
-        return _unary(EXP, self)
-
-    def log(self) -> Tensor:
-        """ln x (natural logarithm); -inf at 0, nan below."""
-        return _unary(LOG, self)
-
-    def tanh(self) -> Tensor:
-        """tanh x = (e^2x - 1) / (e^2x + 1)."""
-        return _unary(TANH, self)
-
-    def relu(self) -> Tensor:
-        """max(x, 0) as PyTorch: nan stays nan and -0.0 stays -0.0."""
-        return _unary(RELU, self)
-
-    def sigmoid(self) -> Tensor:
-        """1 / (1 + e^-x)."""
-        return _unary(SIGMOID, self)
-
-    def sqrt(self) -> Tensor:
-        """√x."""
-        return _unary(SQRT, self)
-
-    def abs(self) -> Tensor:
-        """|x|; its derivative at 0 is 0, as PyTorch's."""
-        return _unary(ABS, self)
-
-    def sin(self) -> Tensor:
-        """sin x."""
-        return _unary(SIN, self)
-
-    def cos(self) -> Tensor:
-        """cos x."""
-        return _unary(COS, self)
-
-    def log10(self) -> Tensor:
-        """log10 x = ln x / ln 10."""
-        return _unary(LOG10, self)
-
-    def erf(self) -> Tensor:
-        """erf x = 2/√π ∫₀ˣ e^(-t²) dt; the normal distribution function is (1 + erf(x/√2)) / 2."""
-        return _unary(ERF, self)
-
+    # The elementwise functions (exp, log, tanh, sqrt, ...) are made from the registry (_tensor/tensor_methods.py).
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         """x limited to [min, max] (either may be None); the gradient flows where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clamp: give min=, max= or both")
         low, high = (-np.inf if min is None else _bound(min, "min"), np.inf if max is None else _bound(max, "max"))
         return _apply(CLAMP, (self,), low, high)
-
-    clip = clamp
 
     def pow(self, exponent: Any) -> Tensor:
         """x ** exponent."""
@@ -735,9 +636,13 @@ class Tensor(Node):
         if drop.dtype != bool:
             raise TypeError(f"masked_fill: the mask must be boolean (e.g. x > 0), got {drop.dtype}")
         try:
-            keep = ~np.broadcast_to(drop, self.shape)
+            fits = np.broadcast_shapes(drop.shape, self.shape) == self.shape
         except ValueError:
-            raise ValueError(f"masked_fill: a mask of shape {drop.shape} for a tensor of shape {self.shape}") from None
+            fits = False
+        if not fits:
+            shapes = f"{tuple(drop.shape)} for a tensor of shape {tuple(self.shape)}"
+            raise ValueError(f"masked_fill: a mask of shape {shapes}")
+        keep = ~drop  # as small as the mask is: numpy broadcasts it
         value = np.asarray(_real(value, "masked_fill: the value"), dtype=self.dtype)
         return _apply(MASKED_FILL, (self,), keep, value)
 
@@ -786,7 +691,9 @@ class Tensor(Node):
         one_axis = isinstance(axis, (int, np.integer))
         axis, keepdims = _reduction(None, keepdim, axis, keepdims, self.ndim, "max")
         if self.data.size == 0:
-            raise ValueError(f"max: the tensor of shape {self.shape} is empty; a maximum needs at least one element")
+            raise ValueError(
+                f"max: the tensor of shape {tuple(self.shape)} is empty; a maximum needs at least one element"
+            )
         return _apply(MAX, (self,), axis, keepdims, bool(one_axis and axis))
 
     def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
@@ -855,7 +762,7 @@ class Tensor(Node):
         try:
             return _apply(RESHAPE, (self,), shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} into {shape}") from None
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {tuple(self.shape)} into {shape}") from None
 
     def view(self, *shape: Any) -> Tensor:
         """The same numbers in a new shape (one dimension may be -1): `reshape` (glassgrad always copies
@@ -868,7 +775,9 @@ class Tensor(Node):
             return self.reshape(1)
         (start,), (end,) = _axes(start_dim, self.ndim, "flatten"), _axes(end_dim, self.ndim, "flatten")
         if start > end:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+            raise ValueError(
+                f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(self.shape)}"
+            )
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
 
     def squeeze(self, dim: int | None = None) -> Tensor:
@@ -890,9 +799,11 @@ class Tensor(Node):
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         if len(dims) != self.ndim:
-            raise ValueError(f"permute: {len(dims)} dims {dims} for a tensor of {self.ndim} dimensions {self.shape}")
+            raise ValueError(
+                f"permute: {len(dims)} dims {dims} for a tensor of {self.ndim} dimensions {tuple(self.shape)}"
+            )
         axes = _axes(dims, self.ndim, "permute")
-        return _apply(TRANSPOSE, (self,), axes)
+        return _apply(PERMUTE, (self,), axes)
 
     def transpose(self, *axes: int) -> Tensor:
         """PyTorch's `transpose(dim0, dim1)`: those two axes swapped. Also numpy's: all axes reversed
@@ -909,7 +820,9 @@ class Tensor(Node):
             order[d0], order[d1] = order[d1], order[d0]
             return self.permute(order)
         if sorted(_axes(axes, self.ndim, "transpose")) != list(range(self.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of {self.shape}")
+            raise ValueError(
+                f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of {tuple(self.shape)}"
+            )
         return self.permute(axes)
 
     @property
@@ -921,7 +834,7 @@ class Tensor(Node):
     def mT(self) -> Tensor:
         """The last two axes swapped: the transpose of each matrix in a batch."""
         if self.ndim < 2:
-            raise ValueError(f"mT: needs at least 2 dimensions, got shape {self.shape}")
+            raise ValueError(f"mT: needs at least 2 dimensions, got shape {tuple(self.shape)}")
         return self.transpose(-2, -1)
 
     def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
@@ -930,7 +843,7 @@ class Tensor(Node):
         try:
             return _apply(EXPAND, (self,), shape)
         except ValueError:
-            raise ValueError(f"broadcast_to: cannot broadcast shape {self.shape} to {tuple(shape)}") from None
+            raise ValueError(f"broadcast_to: cannot broadcast shape {tuple(self.shape)} to {tuple(shape)}") from None
 
     def __getitem__(self, index: Any) -> Tensor:
         """Indexing as numpy and PyTorch: integers, slices, integer arrays (a row may be picked many
@@ -939,7 +852,7 @@ class Tensor(Node):
         try:
             return _apply(INDEX, (self,), index)
         except IndexError as error:
-            raise IndexError(f"index: {error} (tensor of shape {self.shape})") from None
+            raise IndexError(f"index: {error} (tensor of shape {tuple(self.shape)})") from None
 
     def _applied(self, op: Op, *params: Any) -> Tensor:
         """The node of `op` (a description of `glassgrad.tensor_ops`) of self: how a derivative rule
@@ -951,7 +864,7 @@ class Tensor(Node):
         if gradient is None:
             if self.data.size != 1:
                 raise ValueError(
-                    f"{who}: a tensor of shape {self.shape} needs an explicit gradient; only a one-element "
+                    f"{who}: a tensor of shape {tuple(self.shape)} needs an explicit gradient; only a one-element "
                     "tensor gets the implicit gradient 1 (reduce it first, e.g. with .sum())"
                 )
             seed = np.ones_like(self.data)
@@ -960,7 +873,7 @@ class Tensor(Node):
         else:
             seed = _as_array(gradient, self.dtype)
         if seed.shape != self.shape:
-            raise ValueError(f"{who}: gradient of shape {seed.shape} for a tensor of shape {self.shape}")
+            raise ValueError(f"{who}: gradient of shape {tuple(seed.shape)} for a tensor of shape {tuple(self.shape)}")
         return _constant(seed) if create_graph and not isinstance(seed, Tensor) else seed
 
     def _zeros(self) -> Tensor:
@@ -995,6 +908,8 @@ class Tensor(Node):
         seen: set = set()
         wrapped = []
         for g in grads:
+            if isinstance(g, np.generic):  # a 0-d gradient numpy computed as a scalar
+                g = np.array(g)
             if type(g) is np.ndarray:
                 if g.base is not None or id(g) in seen or not g.flags.writeable:
                     g = np.array(g)
@@ -1031,14 +946,7 @@ _result = Tensor.result
 _result2 = Tensor.result2
 
 
-_UFUNC_OPERATORS = {  # numpy's functions that are a Tensor's operators or methods
-    np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul, np.true_divide: operator.truediv,
-    np.power: operator.pow, np.matmul: operator.matmul, np.negative: operator.neg,
-    np.equal: operator.eq, np.not_equal: operator.ne, np.less: operator.lt, np.less_equal: operator.le,
-    np.greater: operator.gt, np.greater_equal: operator.ge,
-    np.exp: Tensor.exp, np.log: Tensor.log, np.log10: Tensor.log10, np.sqrt: Tensor.sqrt, np.tanh: Tensor.tanh,
-    np.absolute: Tensor.abs, np.sin: Tensor.sin, np.cos: Tensor.cos,
-}  # fmt: skip
+_UFUNC_OPERATORS: dict[np.ufunc, Any] = {}  # numpy functions that are a Tensor operator or method (the registry)
 
 
 def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Tensor:
@@ -1049,11 +957,17 @@ def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Te
     if need is not None and not all(need):
         rule = partial(rule, need=need)
     if len(inputs) == 1:
-        out = _result(op.on_arrays(*params, inputs[0].data), inputs, op.name, rule)
+        out = _result2(op.on_arrays(*params, inputs[0].data), inputs[0], None, op.name, rule)
         if op.view:
             _link_view(out, inputs[0], op, params)
         return out
+    if len(inputs) == 2:
+        a, b = inputs
+        return _result2(op.on_arrays(*params, a.data, b.data), a, b, op.name, rule)
     return _result(op.on_arrays(*params, *[x.data for x in inputs]), inputs, op.name, rule)
+
+
+_SHARES_ON_NEED = (MUL, DIV)  # the elementwise rules that take `need`, as the matrix products' do
 
 
 def _unary(op: Op, a: Tensor) -> Tensor:
@@ -1066,7 +980,13 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     broadcast by numpy, and the node's rule sums each share back to its input's shape (`sum_to`)."""
     if not isinstance(b, Tensor):
         b = _operand(b, a)
+    if op is DIV and a.dtype.kind in "biu" and b.dtype.kind in "biu":  # true division: the default float dtype
+        a, b = a.astype(get_default_dtype()), b.astype(get_default_dtype())
+    elif (a.dtype.kind == "f") != (b.dtype.kind == "f"):  # integers with floats: the floats' dtype, as PyTorch
+        a, b = (a, b.astype(a.dtype)) if a.dtype.kind == "f" else (a.astype(b.dtype), b)
     rule = op.derivative
+    if op in _SHARES_ON_NEED and not (a.requires_grad and b.requires_grad):  # a constant's share is not computed
+        rule = partial(rule, need=(a.requires_grad, b.requires_grad))
     if a.dtype != b.dtype or a.shape != b.shape and not _is_number(a) and not _is_number(b):
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
     return _result2(op.on_arrays(a.data, b.data), a, b, op.name, rule)
@@ -1094,7 +1014,8 @@ def _broadcast_shape(shapes: list[tuple[int, ...]], op: str) -> tuple[int, ...]:
     for axis in range(-ndim, 0):
         sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
         if len(sizes) > 1:
-            raise ValueError(f"{op}: shapes {' and '.join(map(str, shapes))} do not match (cannot broadcast)")
+            named = " and ".join(str(tuple(s)) for s in shapes)
+            raise ValueError(f"{op}: shapes {named} do not match (cannot broadcast)")
         result.append(sizes.pop() if sizes else 1)
     return tuple(result)
 
@@ -1103,10 +1024,18 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     """The other side of an operator as a constant leaf: numbers take `like`'s dtype."""
     if isinstance(x, Tensor):
         return x
+    if type(x) is float and like.dtype.kind == "f":  # the common case, without the abstract-class checks below
+        return _constant(np.asarray(x, dtype=like.dtype))
     if isinstance(x, (numbers.Real, np.bool_)):
-        if like.dtype.kind in "biu":  # an integer tensor and a float number make a float result, as PyTorch
-            integral = isinstance(x, numbers.Integral)
-            kind = like.dtype if isinstance(x, (bool, np.bool_)) else np.int64 if integral else np.float64
+        if like.dtype.kind in "biu":  # as PyTorch: an integer number keeps an integer tensor's dtype (a bool
+            # tensor's becomes int64), a float number makes the default floating dtype
+            if isinstance(x, (bool, np.bool_)):
+                kind = like.dtype
+            elif isinstance(x, numbers.Integral):  # (one outside the dtype's range: int64)
+                fits = like.dtype.kind != "b" and np.iinfo(like.dtype).min <= x <= np.iinfo(like.dtype).max
+                kind = like.dtype if fits else np.int64
+            else:
+                kind = get_default_dtype()
             return _constant(np.asarray(x, dtype=kind))
         return _constant(np.asarray(_real(x, "operand"), dtype=like.dtype))
     if isinstance(x, (np.ndarray, list, tuple)):
@@ -1134,6 +1063,10 @@ def _as_index(index: Any) -> Any:
     PyTorch), never rounded, and so is a list of lists, which PyTorch reads as a tuple and numpy as an array."""
     if isinstance(index, Split):  # already converted (a derivative rule indexing a gradient)
         return index
+    if type(index) is Tensor and index.data.ndim == 0 and index.data.dtype.kind in "iu":
+        index = int(index.data)
+    if type(index) is int or type(index) is tuple and all(type(i) is int or type(i) is slice for i in index):
+        return (*index, Ellipsis) if type(index) is tuple else (index, Ellipsis)  # torch_index's, in short
     return torch_index(tuple(_index_part(i) for i in (index if isinstance(index, tuple) else (index,))))
 
 
@@ -1146,7 +1079,7 @@ def _index_part(part: Any) -> Any:
                 "dimensions write x[a, b] (a tuple), for an index array x[tensor(seq)]"
             )
         part = np.asarray(part, dtype=np.intp if not part else None)
-    if isinstance(part, (Tensor, np.ndarray)):
+    if isinstance(part, (Tensor, np.ndarray, range)):
         array = np.asarray(data_of(part))
         if array.dtype.kind == "b":
             return bool(array) if array.ndim == 0 else array
@@ -1165,11 +1098,13 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
         dtype = np.promote_types(a.dtype, b.dtype)
         a, b = a.astype(dtype), b.astype(dtype)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"@: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+        raise ValueError(
+            f"@: both operands need at least one dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     try:
         return _apply(MATMUL, (a, b), need=(a.requires_grad, b.requires_grad))
     except ValueError:
-        raise ValueError(f"@: shapes {a.shape} and {b.shape} do not match for a matrix product") from None
+        raise ValueError(f"@: shapes {tuple(a.shape)} and {tuple(b.shape)} do not match for a matrix product") from None
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -1186,15 +1121,17 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         if t is not None and t.dtype != x.dtype:
             raise ValueError(
                 f"linear: the input is {x.dtype} but the layer's weights are {t.dtype}; convert the input "
-                f"with x.astype(np.{t.dtype}), or make the layer with dtype=np.{x.dtype}"
+                f"with x.astype(np.{t.dtype.name}), or make the layer with dtype=np.{x.dtype.name}"
             )
     if weight.ndim != 2:
-        raise ValueError(f"linear: the weight must have shape (outputs, inputs), got {weight.shape}")
+        raise ValueError(f"linear: the weight must have shape (outputs, inputs), got {tuple(weight.shape)}")
     if bias is not None and bias.shape != weight.shape[:1]:
-        raise ValueError(f"linear: the bias must have shape {weight.shape[:1]} (one per output), got {bias.shape}")
+        raise ValueError(
+            f"linear: the bias must have shape {tuple(weight.shape[:1])} (one per output), got {tuple(bias.shape)}"
+        )
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(
-            f"linear: input has width {x.shape[-1] if x.ndim else 0} (shape {x.shape}) "
+            f"linear: input has width {x.shape[-1] if x.ndim else 0} (shape {tuple(x.shape)}) "
             f"but the layer takes {weight.shape[1]}"
         )
     inputs = (x, weight) if bias is None else (x, weight, bias)
@@ -1210,14 +1147,14 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         raise TypeError(f"cross_entropy: the logits must be a Tensor, got {type(logits).__name__}")
     t = np.asarray(data_of(targets))
     if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {logits.shape}")
+        raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {tuple(logits.shape)}")
     if t.size and t.dtype.kind not in "iuf":
         raise ValueError(f"cross_entropy: targets must be integer class numbers, got {t.dtype} ({targets!r:.60})")
     with np.errstate(all="ignore"):
         whole = t.dtype.kind in "iu" or bool(np.all(np.isfinite(t) & (t == np.round(t)) & (np.abs(t) < 2.0**62)))
     if t.shape != logits.shape[:1] or not whole:
         raise ValueError(
-            f"cross_entropy: targets of shape {t.shape} for logits of shape {logits.shape}; "
+            f"cross_entropy: targets of shape {tuple(t.shape)} for logits of shape {tuple(logits.shape)}; "
             "expected one integer class per row"
         )
     t = t.astype(np.intp)
@@ -1229,11 +1166,49 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
     return checked_cross_entropy(logits, t)
 
 
-def checked_cross_entropy(logits: Tensor, classes: np.ndarray) -> Tensor:
-    """`cross_entropy` of logits (n, classes) and n integer classes already checked to be in range."""
+def checked_cross_entropy(
+    logits: Tensor, classes: np.ndarray, rows: np.ndarray | None = None, reduction: str = "mean"
+) -> Tensor:
+    """`cross_entropy` of logits (n, classes) and integer classes already checked to be in range, as one
+    node: for every row, or only for `rows` (the others ignored); their mean, or their sum."""
     target = np.zeros(logits.shape, dtype=bool)
-    target[np.arange(len(classes)), classes] = True
-    return _apply(CROSS_ENTROPY, (logits,), target)
+    target[np.arange(len(classes)) if rows is None else rows, classes] = True
+    divisor = len(classes) if reduction == "mean" else 1
+    return _apply(CROSS_ENTROPY, (logits,), target, rows, divisor)
+
+
+def layer_norm(
+    x: Tensor,
+    normalized_shape: Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias over the last dimensions, `normalized_shape`, with the
+    biased variance, as one node (PyTorch's `F.layer_norm`)."""
+    shape = _sizes(
+        (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else (tuple(normalized_shape),),
+        "layer_norm",
+    )
+    k = len(shape)
+    if not isinstance(x, Tensor) or not k or x.ndim < k or x.shape[x.ndim - k :] != shape:
+        got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), got {got}")
+    inputs, affine = [x], ""
+    for name, p in (("w", weight), ("b", bias)):
+        if p is None:
+            continue
+        what = "weight" if name == "w" else "bias"
+        if not isinstance(p, Tensor):
+            raise TypeError(f"layer_norm: the {what} must be a Tensor (or None), got {type(p).__name__}")
+        if p.shape != shape:
+            raise ValueError(f"layer_norm: {what} has shape {tuple(p.shape)}, expected normalized_shape {shape}")
+        if p.dtype != x.dtype:
+            raise ValueError(f"layer_norm: the {what} is {p.dtype} but the input is {x.dtype}")
+        inputs.append(p)
+        affine += name
+    axes = tuple(range(x.ndim - k, x.ndim))
+    return _apply(LAYER_NORM, tuple(inputs), axes, _real(eps, "layer_norm: eps"), affine)
 
 
 def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:
@@ -1243,12 +1218,13 @@ def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:
     try:
         return _constant(np.asarray(compare(a.data, data_of(b))))
     except ValueError:
-        raise ValueError(f"{op}: shapes {a.shape} and {np.shape(data_of(b))} do not match (cannot broadcast)") from None
+        shapes = f"{tuple(a.shape)} and {np.shape(data_of(b))}"
+        raise ValueError(f"{op}: shapes {shapes} do not match (cannot broadcast)") from None
 
 
 def _arg(find: Any, a: Tensor, dim: int | None, keepdim: bool, who: str) -> Tensor:
     if a.data.size == 0:
-        raise ValueError(f"{who}: the tensor of shape {a.shape} is empty")
+        raise ValueError(f"{who}: the tensor of shape {tuple(a.shape)} is empty")
     if dim is None:
         return _constant(np.asarray(find(a.data), dtype=np.int64))
     one = _axis(dim, a.ndim, who)
@@ -1265,21 +1241,18 @@ def _index_put(x: Tensor, index: Any, value: Any) -> Tensor:
     try:
         return _apply(INDEX_PUT, (x, v), index)
     except IndexError as error:
-        raise IndexError(f"setitem: {error} (tensor of shape {x.shape})") from None
+        raise IndexError(f"setitem: {error} (tensor of shape {tuple(x.shape)})") from None
     except ValueError:
         raise ValueError(
-            f"setitem: a value of shape {v.shape} cannot be written to the indexed elements "
-            f"of shape {np.shape(x.data[index])} (tensor of shape {x.shape})"
+            f"setitem: a value of shape {tuple(v.shape)} cannot be written to the indexed elements "
+            f"of shape {np.shape(x.data[index])} (tensor of shape {tuple(x.shape)})"
         ) from None
 
 
 def _description(name: str) -> Op | None:
     """The description of the operation that names its nodes `name` (None if unknown: it reads everything)."""
-    found = TENSOR_OPS.get(name)
-    if found is None:
-        described = describe(name)
-        found = described[0] if described else None
-    return found
+    described = describe(name)
+    return described[0] if described else None
 
 
 # In-place changes by the array they were written into: a view (reshape, slice, transpose, detach)
@@ -1299,7 +1272,11 @@ def _note_storage_change(tensor: Tensor, op: str) -> None:
     if not isinstance(base, np.ndarray):  # a numpy scalar shares its number with nothing
         return
     key = id(base)
-    _storage_changes[key] = (weakref.ref(base, lambda _: _storage_changes.pop(key, None)), _clock[0], op, id(tensor))
+    entry = _storage_changes.get(key)
+    alive = entry[0] if entry is not None and entry[0]() is base else None  # its reference, if already watched
+    if alive is None:
+        alive = weakref.ref(base, lambda _: _storage_changes.pop(key, None))
+    _storage_changes[key] = (alive, _clock[0], op, id(tensor))
 
 
 def _changed_through_a_view(x: Tensor) -> tuple[int, str] | None:
@@ -1453,15 +1430,10 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     try:
         shape = np.broadcast_shapes(c.shape, x.shape, y.shape)
     except ValueError:
-        raise ValueError(f"where: shapes {c.shape}, {x.shape} and {y.shape} do not match (cannot broadcast)") from None
+        shapes = f"{tuple(c.shape)}, {tuple(x.shape)} and {tuple(y.shape)}"
+        raise ValueError(f"where: shapes {shapes} do not match (cannot broadcast)") from None
     x, y, c = _broadcast(x, shape), _broadcast(y, shape), np.broadcast_to(c, shape)
     return _apply(WHERE, (x, y), c)
-
-
-def maximum(input: Any, other: Any) -> Tensor:
-    """The elementwise larger of two tensors (nan if either is); ties share the gradient."""
-    a = input if isinstance(input, Tensor) else _operand(input, other)
-    return _binary(MAXIMUM, a, other)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -1477,7 +1449,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     try:
         return _apply(CAT, tuple(tensors), one, tuple(t.shape[one] for t in tensors))
     except ValueError:
-        shapes = ", ".join(str(t.shape) for t in tensors)
+        shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
         raise ValueError(f"cat: shapes {shapes} must agree in every dimension but {one}") from None
 
 
@@ -1487,3 +1459,6 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if len({t.shape for t in tensors}) > 1:
         raise ValueError(f"stack: expects each tensor to be equal size, got {', '.join(str(t.shape) for t in tensors)}")
     return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+import glassgrad._tensor.tensor_methods  # noqa: E402, F401  (the methods made from the registry join Tensor)

@@ -144,7 +144,7 @@ def _check(
     for i, x in enumerate(inputs):
         if not hasattr(x, "_prev"):
             raise TypeError(f"{what}: input {i} is {type(x).__name__} {x!r}; expected a Value or a Tensor")
-        if not _is_scalar(x) and x.data.dtype != np.float64:
+        if not _is_scalar(x) and x.requires_grad and x.data.dtype != np.float64:  # constants: any dtype
             raise ValueError(f"{what}: input {i} is {x.data.dtype}; finite differences need float64 inputs")
     checked = [(i, x) for i, x in enumerate(inputs) if x.requires_grad]
     if not checked:

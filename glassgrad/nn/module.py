@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from glassgrad._tensor.printing import Size
 from glassgrad.autograd import zero_grads
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", None)
@@ -274,7 +275,7 @@ class Module:
                 arrays[key] = np.asarray(value.detach().cpu().numpy() if hasattr(value, "cpu") else value)
                 if arrays[key].shape != target.shape:
                     errors.append(
-                        f"size mismatch for {key}: copying a param with shape {arrays[key].shape} from the "
+                        f"size mismatch for {key}: copying a param with shape {Size(arrays[key].shape)} from the "
                         f"state_dict, the shape in the current model is {target.shape}"
                     )
         if errors:
