@@ -205,7 +205,7 @@ def notebook_workloads(steps: int) -> list[Workload]:
         W = lib.randn((27, 27), generator=lib.Generator().manual_seed(1), dtype=lib.float64, requires_grad=True)
         return [W], lambda n: script.train_net(W, xs, ys, n)
 
-    def mlp(script, lib, batches):
+    def mlp(script, lib, batches):  # notebook 2's MLP, and notebook 4's (same init_params and train)
         (X, Y), _, _ = script.datasets()
         params = script.init_params(lib.Generator().manual_seed(1))
         return params, cycling(lambda n, b: script.train(params, X, Y, n, None, batches=b), batches)
@@ -214,11 +214,6 @@ def notebook_workloads(steps: int) -> list[Workload]:
         (X, Y), _, _ = script.datasets()
         C, layers_, params = script.init_layers(lib.Generator().manual_seed(1))
         return params, cycling(lambda n, b: script.train_layers(C, layers_, params, X, Y, n, None, batches=b), batches)
-
-    def backprop(script, lib, batches):
-        (X, Y), _, _ = script.datasets()
-        params = script.init_params(lib.Generator().manual_seed(1))
-        return params, cycling(lambda n, b: script.train(params, X, Y, n, None, batches=b), batches)
 
     def wavenet(script, lib, batches):
         (X, Y), _, _ = script.datasets()
@@ -229,7 +224,7 @@ def notebook_workloads(steps: int) -> list[Workload]:
         Workload("notebook 1: bigram net (all 29k bigrams)", loop("bigram", bigram), "float64"),
         Workload("notebook 2: MLP", loop("mlp", mlp)),
         Workload("notebook 3: BatchNorm MLP of layers", loop("batchnorm", layers)),
-        Workload("notebook 4: backprop by hand", loop("backprop", backprop)),
+        Workload("notebook 4: backprop by hand", loop("backprop", mlp)),
         Workload("notebook 5: WaveNet", loop("wavenet", wavenet)),
     ]
 
