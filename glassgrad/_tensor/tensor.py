@@ -67,8 +67,6 @@ from glassgrad.ops.tensor_ops import (
     torch_index,
 )
 
-_FLOAT_DTYPES = FLOATING
-_DTYPES = SUPPORTED
 _ACCEPTED = "real numbers (bool, int or float) as a number, nested lists, a numpy array or a Tensor"
 
 
@@ -87,7 +85,7 @@ def _as_array(data: Any, dtype: Any = None, floating: Any = np.float64) -> np.nd
     `dtype` asks for one of the supported dtypes."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None and not _is_dtype(dtype, _DTYPES):
+    if dtype is not None and not _is_dtype(dtype, SUPPORTED):
         raise TypeError(f"Tensor(dtype={dtype!r}): expected {NAMES}")
     try:
         array = np.asarray(data)
@@ -103,7 +101,7 @@ def _as_array(data: Any, dtype: Any = None, floating: Any = np.float64) -> np.nd
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Tensor(data): got {type(data).__name__} of dtype {array.dtype}; expected {_ACCEPTED}")
     if dtype is None:
-        dtype = array.dtype if array.dtype in _FLOAT_DTYPES and _numpy_floats(data) else floating
+        dtype = array.dtype if array.dtype in FLOATING and _numpy_floats(data) else floating
     return np.array(array, dtype=dtype)
 
 
@@ -355,12 +353,12 @@ class Tensor(Node):
     def astype(self, dtype: Any) -> Tensor:
         """The same numbers as `dtype` (float32, float64, int64, int32, uint8 or bool). Between floating dtypes the
         gradient is converted back; an integer or boolean result is a constant, as in PyTorch."""
-        if dtype is None or not _is_dtype(dtype, _DTYPES):
+        if dtype is None or not _is_dtype(dtype, SUPPORTED):
             raise TypeError(f"astype({dtype!r}): expected {NAMES}")
         dtype = np.dtype(dtype)
         if dtype == self.dtype:
             return self
-        if dtype in _FLOAT_DTYPES and self.dtype in _FLOAT_DTYPES:
+        if dtype in FLOATING and self.dtype in FLOATING:
             return _apply(ASTYPE, (self,), dtype)
         return _constant(ASTYPE.on_arrays(dtype, self.data))
 
