@@ -155,7 +155,8 @@ OPERATORS = [operator.add, operator.sub, operator.mul, operator.truediv, operato
 @pytest.mark.parametrize("f", OPERATORS, ids=lambda f: f.__name__)
 def test_an_ndarray_on_the_left_gives_torchs_tensor(f):
     left = np.array([0.5, 2.0, 1.5])
-    x, tx = gg.tensor([1.5, 2.0, 0.5], requires_grad=True), torch.tensor([1.5, 2.0, 0.5], requires_grad=True)
+    x = gg.tensor([1.5, 2.0, 0.5], dtype=gg.float64, requires_grad=True)  # float64 on both sides, as the oracle
+    tx = torch.tensor([1.5, 2.0, 0.5], dtype=torch.float64, requires_grad=True)
     out, tout = f(left, x), f(torch.tensor(left), tx)
     assert isinstance(out, Tensor)
     np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-15)
