@@ -14,7 +14,7 @@ from glassgrad.autograd import topological_order
 from glassgrad.data import LECTURE_XS, LECTURE_YS, make_moons
 from glassgrad.nn import MLP, Layer, Neuron
 
-torch.set_default_dtype(torch.float64)
+pytestmark = pytest.mark.usefixtures("torch_float64")  # torch computes in float64 as glassgrad's Values do
 
 
 def test_parameter_order_is_layer_neuron_weights_then_bias():

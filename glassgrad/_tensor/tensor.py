@@ -32,7 +32,7 @@ import numpy as np
 from glassgrad._tensor.devices import CPU, not_available, target_dtype
 from glassgrad._tensor.devices import device as device_type
 from glassgrad.autograd import Node, backpropagate, data_of, enable_grad, is_grad_enabled
-from glassgrad.ops import POW, POW_K, Op, describe
+from glassgrad.ops import DIV, MUL, POW, POW_K, Op, describe
 from glassgrad.ops.tensor_ops import (
     ASTYPE,
     CAT,
@@ -43,6 +43,7 @@ from glassgrad.ops.tensor_ops import (
     EXPAND,
     INDEX,
     INDEX_PUT,
+    LAYER_NORM,
     LINEAR,
     LOG_SOFTMAX,
     MASKED_FILL,
@@ -121,6 +122,8 @@ def _bound(x: Any, which: str) -> Any:
 
 def _integer(n: Any, what: str) -> int:
     """An int from a Python or numpy integer (not a bool or a float)."""
+    if type(n) is int:  # the common case, without the abstract-class checks below
+        return n
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)):
         raise TypeError(f"{what} must be an integer, got {type(n).__name__} {n!r}")
     return operator.index(n)
@@ -618,14 +621,17 @@ class Tensor(Node):
         if drop.dtype != bool:
             raise TypeError(f"masked_fill: the mask must be boolean (e.g. x > 0), got {drop.dtype}")
         try:
-            keep = ~np.broadcast_to(drop, self.shape)
+            fits = np.broadcast_shapes(drop.shape, self.shape) == self.shape
         except ValueError:
-            raise ValueError(f"masked_fill: a mask of shape {drop.shape} for a tensor of shape {self.shape}") from None
+            fits = False
+        if not fits:
+            raise ValueError(f"masked_fill: a mask of shape {drop.shape} for a tensor of shape {self.shape}")
+        keep = ~drop  # as small as the mask is: numpy broadcasts it
         if isinstance(value, Tensor):
             if value.ndim:
                 raise ValueError(f"masked_fill: the value must be a number or a 0-d tensor, got shape {value.shape}")
             if value.requires_grad:
-                return where(~keep, value, self)
+                return where(drop, value, self)
             value = value.item()
         value = np.asarray(_real(value, "masked_fill: the value"), dtype=self.dtype)
         return _apply(MASKED_FILL, (self,), keep, value)
@@ -914,11 +920,21 @@ def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Te
     if need is not None and not all(need):
         rule = partial(rule, need=need)
     if len(inputs) == 1:
-        out = _result(op.on_arrays(*params, inputs[0].data), inputs, op.name, rule)
+        out = _result2(op.on_arrays(*params, inputs[0].data), inputs[0], None, op.name, rule)
         if op.view:
             _link_view(out, inputs[0], op, params)
         return out
+    if len(inputs) == 2:
+        a, b = inputs
+        return _result2(op.on_arrays(*params, a.data, b.data), a, b, op.name, rule)
     return _result(op.on_arrays(*params, *[x.data for x in inputs]), inputs, op.name, rule)
+
+
+_SHARES_ON_NEED = (MUL, DIV)  # the elementwise rules that take `need`, as the matrix products' do
+
+
+def _unary(op: Op, a: Tensor) -> Tensor:
+    return _result2(op.on_arrays(a.data), a, None, op.name, op.derivative)
 
 
 def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
@@ -928,6 +944,8 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     if not isinstance(b, Tensor):
         b = _operand(b, a)
     rule = op.derivative
+    if op in _SHARES_ON_NEED and not (a.requires_grad and b.requires_grad):  # a constant's share is not computed
+        rule = partial(rule, need=(a.requires_grad, b.requires_grad))
     if a.dtype != b.dtype or a.shape != b.shape and not _is_number(a) and not _is_number(b):
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
     return _result2(op.on_arrays(a.data, b.data), a, b, op.name, rule)
@@ -964,6 +982,8 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     """The other side of an operator as a constant leaf: numbers take `like`'s dtype."""
     if isinstance(x, Tensor):
         return x
+    if type(x) is float and like.dtype.kind == "f":  # the common case, without the abstract-class checks below
+        return _constant(np.asarray(x, dtype=like.dtype))
     if isinstance(x, (numbers.Real, np.bool_)):
         if like.dtype.kind in "biu":  # an integer tensor and a float number make a float result, as PyTorch
             integral = isinstance(x, numbers.Integral)
@@ -995,6 +1015,10 @@ def _as_index(index: Any) -> Any:
     PyTorch), never rounded, and so is a list of lists, which PyTorch reads as a tuple and numpy as an array."""
     if isinstance(index, Split):  # already converted (a derivative rule indexing a gradient)
         return index
+    if type(index) is Tensor and index.data.ndim == 0 and index.data.dtype.kind in "iu":
+        index = int(index.data)
+    if type(index) is int or type(index) is tuple and all(type(i) is int or type(i) is slice for i in index):
+        return (*index, Ellipsis) if type(index) is tuple else (index, Ellipsis)  # torch_index's, in short
     return torch_index(tuple(_index_part(i) for i in (index if isinstance(index, tuple) else (index,))))
 
 
@@ -1007,7 +1031,7 @@ def _index_part(part: Any) -> Any:
                 "dimensions write x[a, b] (a tuple), for an index array x[tensor(seq)]"
             )
         part = np.asarray(part, dtype=np.intp if not part else None)
-    if isinstance(part, (Tensor, np.ndarray)):
+    if isinstance(part, (Tensor, np.ndarray, range)):
         array = np.asarray(data_of(part))
         if array.dtype.kind == "b":
             return bool(array) if array.ndim == 0 else array
@@ -1090,11 +1114,49 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
     return checked_cross_entropy(logits, t)
 
 
-def checked_cross_entropy(logits: Tensor, classes: np.ndarray) -> Tensor:
-    """`cross_entropy` of logits (n, classes) and n integer classes already checked to be in range."""
+def checked_cross_entropy(
+    logits: Tensor, classes: np.ndarray, rows: np.ndarray | None = None, reduction: str = "mean"
+) -> Tensor:
+    """`cross_entropy` of logits (n, classes) and integer classes already checked to be in range, as one
+    node: for every row, or only for `rows` (the others ignored); their mean, or their sum."""
     target = np.zeros(logits.shape, dtype=bool)
-    target[np.arange(len(classes)), classes] = True
-    return _apply(CROSS_ENTROPY, (logits,), target)
+    target[np.arange(len(classes)) if rows is None else rows, classes] = True
+    divisor = len(classes) if reduction == "mean" else 1
+    return _apply(CROSS_ENTROPY, (logits,), target, rows, divisor)
+
+
+def layer_norm(
+    x: Tensor,
+    normalized_shape: Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias over the last dimensions, `normalized_shape`, with the
+    biased variance, as one node (PyTorch's `F.layer_norm`)."""
+    shape = _sizes(
+        (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else (tuple(normalized_shape),),
+        "layer_norm",
+    )
+    k = len(shape)
+    if not isinstance(x, Tensor) or not k or x.ndim < k or x.shape[x.ndim - k :] != shape:
+        got = x.shape if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), got {got}")
+    inputs, affine = [x], ""
+    for name, p in (("w", weight), ("b", bias)):
+        if p is None:
+            continue
+        what = "weight" if name == "w" else "bias"
+        if not isinstance(p, Tensor):
+            raise TypeError(f"layer_norm: the {what} must be a Tensor (or None), got {type(p).__name__}")
+        if p.shape != shape:
+            raise ValueError(f"layer_norm: {what} has shape {p.shape}, expected normalized_shape {shape}")
+        if p.dtype != x.dtype:
+            raise ValueError(f"layer_norm: the {what} is {p.dtype} but the input is {x.dtype}")
+        inputs.append(p)
+        affine += name
+    axes = tuple(range(x.ndim - k, x.ndim))
+    return _apply(LAYER_NORM, tuple(inputs), axes, _real(eps, "layer_norm: eps"), affine)
 
 
 def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:
@@ -1157,7 +1219,11 @@ def _note_storage_change(tensor: Tensor, op: str) -> None:
     if not isinstance(base, np.ndarray):  # a numpy scalar shares its number with nothing
         return
     key = id(base)
-    _storage_changes[key] = (weakref.ref(base, lambda _: _storage_changes.pop(key, None)), _clock[0], op, id(tensor))
+    entry = _storage_changes.get(key)
+    alive = entry[0] if entry is not None and entry[0]() is base else None  # its reference, if already watched
+    if alive is None:
+        alive = weakref.ref(base, lambda _: _storage_changes.pop(key, None))
+    _storage_changes[key] = (alive, _clock[0], op, id(tensor))
 
 
 def _changed_through_a_view(x: Tensor) -> tuple[int, str] | None:

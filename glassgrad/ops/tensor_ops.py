@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from glassgrad.autograd import Node, data_of
-from glassgrad.ops import Op, built_in, div, floatmath, zero_where
+from glassgrad.ops import Op, built_in, div, floatmath, silent, zero_where
 
 
 # Functions the derivative rules use: each works on an array (plain backward pass) and on a Tensor
@@ -92,12 +92,18 @@ def _spread(g, shape, axis, keepdims):
     return expand(g, shape)
 
 
+def _rows(x, width):
+    """x (..., width) as one matrix of rows: one BLAS call for all of them, where numpy would multiply a
+    stack one matrix at a time."""
+    return x if x.ndim == 2 else x.reshape((math.prod(x.shape[:-1]), width))  # not -1: a width may be 0
+
+
 # Matrix products. Their rules take `need` (which inputs need a share at all), bound when a node is
 # made from inputs some of which require no gradient, so that no unneeded product is computed.
 def _matmul(a, b):
-    with np.errstate(all="ignore"):  # inf * 0 is nan silently, as in PyTorch
+    with silent():  # inf * 0 is nan silently, as in PyTorch
         if a.ndim > 2 and b.ndim == 2 and a.shape[-1] == b.shape[0]:  # a stack of rows: one BLAS call, as torch
-            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[1:])
+            return (_rows(a, b.shape[0]) @ b).reshape(a.shape[:-1] + b.shape[1:])
         return a @ b
 
 
@@ -107,8 +113,8 @@ def _matmul_rule(g, out, a, b, need=(True, True)):
     if a.ndim == 2 and b.ndim == 2:
         return (g @ b.T if need[0] else None, a.T @ g if need[1] else None)
     if a.ndim > 2 and b.ndim == 2:  # a stack of rows times one matrix: one matrix product over all rows
-        g2, a2 = g.reshape((-1, g.shape[-1])), a.reshape((-1, a.shape[-1]))
-        return ((g2 @ b.T).reshape(a.shape) if need[0] else None, a2.T @ g2 if need[1] else None)
+        g2 = _rows(g, b.shape[1])
+        return ((g2 @ b.T).reshape(a.shape) if need[0] else None, _rows(a, b.shape[0]).T @ g2 if need[1] else None)
     a_vector, b_vector = a.ndim == 1, b.ndim == 1
     a2 = a.reshape((1,) + a.shape) if a_vector else a
     b2 = b.reshape(b.shape + (1,)) if b_vector else b
@@ -123,19 +129,18 @@ MATMUL = built_in(Op("@", _matmul_rule, on_arrays=_matmul, formula="{0} @ {1}", 
 
 
 def _linear(x, w, b=None):
-    with np.errstate(all="ignore"):  # inf * 0 is nan silently, as in PyTorch and `@`
-        data = x @ w.T
+    with silent():  # inf * 0 is nan silently, as in PyTorch and `@`
+        data = _rows(x, w.shape[1]) @ w.T
         if b is not None:
             data += b
-    return data
+    return data if x.ndim == 2 else data.reshape(x.shape[:-1] + w.shape[:1])
 
 
 def _linear_rule(g, out, x, w, b=None, need=(True, True, True)):
     """y = x W^T + b: dy/dx = g W, dy/dW = g^T x, dy/db = g summed over the batch (scalar twin: 'linear')."""
-    rows = math.prod(x.shape[:-1])  # the batch axes as one (not -1: a width may be 0)
-    g2 = g.reshape((rows, w.shape[0])) if g.ndim != 2 else g
-    x2 = x.reshape((rows, w.shape[1])) if x.ndim != 2 else x
-    dx, dw = g @ w if need[0] else None, g2.T @ x2 if need[1] else None
+    g2 = _rows(g, w.shape[0])
+    dx = (g2 @ w).reshape(x.shape) if need[0] else None
+    dw = g2.T @ _rows(x, w.shape[1]) if need[1] else None
     return (dx, dw) if b is None else (dx, dw, g2.sum(axis=0) if need[2] else None)
 
 
@@ -144,7 +149,7 @@ LINEAR = built_in(Op("linear", _linear_rule, on_arrays=_linear, reads=("{1}", "{
 
 # Reductions over `axis` (a tuple of axes, or None for all), keeping the reduced axes as 1 or not.
 def _sum(axis, keepdims, x):
-    with np.errstate(all="ignore"):
+    with silent():
         return x.sum(axis=axis, keepdims=keepdims)
 
 
@@ -157,7 +162,7 @@ SUM = built_in(Op("sum", _sum_rule, on_arrays=_sum, reads="", method="sum", func
 
 
 def _mean(axis, keepdims, n, x):
-    with np.errstate(all="ignore"):  # np.mean, except that an empty mean is 0/0 = nan silently (as PyTorch)
+    with silent():  # np.mean, except that an empty mean is 0/0 = nan silently (as PyTorch)
         return x.sum(axis=axis, keepdims=keepdims) / n
 
 
@@ -170,7 +175,7 @@ MEAN = built_in(Op("mean", _mean_rule, on_arrays=_mean, reads="", method="mean",
 
 
 def _var(axis, keepdims, d, x):
-    with np.errstate(all="ignore"):
+    with silent():
         centred = x - x.mean(axis=axis, keepdims=True)
         return np.asarray((centred * centred).sum(axis=axis, keepdims=keepdims) / d)
 
@@ -186,7 +191,7 @@ VAR = built_in(Op("var", _var_rule, on_arrays=_var, reads="{0}", method="var", f
 
 def _std(axis, keepdims, d, x):
     variance = _var(axis, keepdims, d, x)
-    with np.errstate(all="ignore"):
+    with silent():
         return np.sqrt(variance)
 
 
@@ -230,7 +235,7 @@ def _softmax_of(axis, x):
 
 
 def _softmax(axis, x):
-    with np.errstate(all="ignore"):
+    with silent():
         return _softmax_of(axis, x)
 
 
@@ -243,7 +248,7 @@ SOFTMAX = built_in(Op("softmax", _softmax_rule, on_arrays=_softmax, reads="{out}
 
 
 def _log_softmax(axis, x):
-    with np.errstate(all="ignore"):
+    with silent():
         shifted = x - x.max(axis=axis, keepdims=True)
         return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -257,21 +262,58 @@ LOG_SOFTMAX = built_in(Op("log_softmax", _log_softmax_rule, on_arrays=_log_softm
                           function=True))
 
 
-def _cross_entropy(target, z):
-    with np.errstate(all="ignore"):
+def _normalized(axes, eps, x):
+    """(x - mean) / sqrt(var + eps) over `axes`, and 1 / sqrt(var + eps) (the biased variance)."""
+    centred = x - x.mean(axis=axes, keepdims=True)
+    rstd = ((centred * centred).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    return centred * rstd, rstd
+
+
+def _layer_norm(axes, eps, affine, x, *weight_bias):
+    with silent():
+        out, _ = _normalized(axes, eps, x)
+        for k, p in zip(affine, weight_bias):  # affine: "w", "b" or "wb", which of the two are inputs
+            out = out * p if k == "w" else out + p
+        return out
+
+
+def _layer_norm_rule(axes, eps, affine, g, out, x, *weight_bias):
+    """y = xhat w + b with xhat = (x - mean) rstd over the normalised axes: dy/dx = rstd (gw - mean(gw)
+    - xhat mean(gw xhat)) with gw = g w, dy/dw = g xhat and dy/db = g, each summed over the other axes."""
+    xhat, rstd = _normalized(axes, eps, x)
+    gw = g * weight_bias[0] if affine[:1] == "w" else g
+    dx = rstd * (gw - gw.mean(axis=axes, keepdims=True) - xhat * (gw * xhat).mean(axis=axes, keepdims=True))
+    others = tuple(range(x.ndim - len(axes)))
+    shares = [g * xhat if k == "w" else g for k in affine]
+    return (dx, *(share.sum(axis=others) if others else share for share in shares))
+
+
+def _layer_norm_reads(k: int, n: int) -> str:
+    """Every share reads x, and the weight if it is an input (a little more than the bias's share needs)."""
+    return "{0}" if n == 1 else "{0} {1}"
+
+
+LAYER_NORM = built_in(Op("layer_norm", _layer_norm_rule, on_arrays=_layer_norm, reads=_layer_norm_reads))
+
+
+def _cross_entropy(target, rows, divisor, z):
+    with silent():
         shifted = z - z.max(axis=1, keepdims=True)
         lse = np.log(np.exp(shifted).sum(axis=1))
-        return np.asarray((lse - shifted[target]).mean(), dtype=z.dtype)
+        counted = lse if rows is None else lse[rows]
+        return np.asarray((counted - shifted[target]).sum() / divisor, dtype=z.dtype)
 
 
-def _cross_entropy_rule(target, g, out, logits):
-    """d(mean_i -log softmax(z_i)[t_i])/dz = (softmax(z) - onehot(t)) g / n, computed as PyTorch does: the
-    picked log-probabilities get -g/n, every other element exactly 0 (whatever g is), then log_softmax's rule."""
-    picked = zero_where(~target, expand(-g / target.shape[0], target.shape))
+def _cross_entropy_rule(target, rows, divisor, g, out, logits):
+    """d(sum_i -log softmax(z_i)[t_i] / divisor)/dz = (softmax(z) - onehot(t)) g / divisor over the counted
+    rows, computed as PyTorch does: the picked log-probabilities get -g/divisor, every other element exactly
+    0 (whatever g is), then log_softmax's rule (so an ignored row gets 0, or nan where its logits are)."""
+    picked = zero_where(~target, expand(-g / divisor, target.shape))
     return (picked - softmax(logits, -1) * picked.sum(axis=-1, keepdims=True),)
 
 
-# `target`: the one-hot boolean mask of the target classes, one True per row
+# `target`: the one-hot boolean mask of the target classes, one True per counted row (none in an ignored
+# row); `rows`: the counted rows (None: all); `divisor`: their number for the mean, 1 for the sum
 CROSS_ENTROPY = built_in(Op("cross_entropy", _cross_entropy_rule, on_arrays=_cross_entropy, reads="{0}"))
 
 
@@ -378,8 +420,27 @@ INDEX = built_in(Op("index", _index_rule, on_arrays=_index, reads="", view=True,
 
 def _scatter(index, shape, x):
     out = np.zeros(shape, dtype=x.dtype)
-    np.add.at(*_target(out, index), x)
+    target, index = _target(out, index)
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) and not isinstance(p, bool)
+           for p in parts):  # numpy's basic indexing (a view) takes each element at most once
+        target[index] = x
+    elif target is out and x.size and all(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts):
+        k = len(parts)  # rows, as an embedding takes: the leading k axes picked by integer arrays
+        rows = np.ravel_multi_index(np.broadcast_arrays(*parts), shape[:k], mode="wrap").ravel()  # -1 is the last
+        _add_rows(out.reshape((-1,) + shape[k:]), rows, x.reshape((rows.size,) + shape[k:]))
+    else:
+        np.add.at(target, index, x)
     return out
+
+
+def _add_rows(out, rows, x):
+    """out[rows[i]] += x[i] for each i, a row taken twice adding twice: the rows sorted and each run of
+    one row summed at once (np.add.at adds element by element, several times slower)."""
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+    starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+    out[rows[starts]] += np.add.reduceat(x[order], starts, axis=0)
 
 
 def _scatter_rule(index, shape, g, out, a):
