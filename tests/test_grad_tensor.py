@@ -216,7 +216,7 @@ INPLACE = {
     "relu of a zeroed input": "y = x * 1; z = y.relu(); y.zero_(); loss = z.sum()",
     "mul by a constant that changes": "w = m.ones(3); y = x * w; w += 1; loss = y.sum()",
     "a constant times a changed input": "y = x * 1; z = y * m.ones(3); y += 1; loss = z.sum()",
-    "matmul of a changed input": "y = x * 1; z = y @ m.ones((3, 2)); y += 1; loss = z.sum()",
+    "matmul of a changed input": "y = x * 1; z = y @ m.ones((3, 2), dtype=m.float64); y += 1; loss = z.sum()",
     "divided by a number": "y = x * 1; z = y / 2; y += 1; loss = z.sum()",
     "a number divided by it": "y = x * 1; z = m.ones(3) / y; y += 1; loss = z.sum()",
     "squared": "y = x * 1; z = y**2; y += 1; loss = z.sum()",
@@ -228,7 +228,7 @@ INPLACE = {
 
 
 def _run(code, m):
-    x = m.tensor([0.5, 1.5, 0.8], requires_grad=True)
+    x = m.tensor([0.5, 1.5, 0.8], dtype=m.float64, requires_grad=True)
     scope = {"m": m, "x": x}
     exec(code, scope)
     try:

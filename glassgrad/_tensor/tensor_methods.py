@@ -31,7 +31,7 @@ from glassgrad._tensor.tensor import (
     _integer,
     _operand,
     _reduction,
-    _result2,
+    _result,
     _sizes,
     cat,
     stack,
@@ -53,7 +53,7 @@ def _unary(op: Op) -> Callable[[Tensor], Tensor]:
     else:
 
         def method(self: Tensor) -> Tensor:
-            return _result2(forward(self.data), self, None, name, rule)
+            return _result(forward(self.data), self, None, name, rule)
 
     return method
 
@@ -148,7 +148,6 @@ def allclose(self: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
 def equal(self: Tensor, other: Any) -> bool:
     """Whether the two have the same shape and the same elements."""
     return bool(np.array_equal(self.data, data_of(other)))
-
 
 
 class Sorted(NamedTuple):

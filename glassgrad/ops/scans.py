@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from glassgrad.autograd import Node, data_of
-from glassgrad.ops import Op, _sign, built_in, div, power, zero_where
+from glassgrad.ops import LazyNumpy, Op, _sign, built_in, div, power, silent, zero_where
 from glassgrad.ops.tensor_ops import _spread
+
+np = LazyNumpy(globals())  # numpy itself from the first array on
 
 
 def _flip(x: Any, axis: int) -> Any:
     return x.flip(axis) if isinstance(x, Node) else np.flip(x, axis)
 
 
-def _cumsum(axis: int, x: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):  # integers and bools sum as int64, as PyTorch's
+def _cumsum(axis: int, x: Any) -> Any:
+    with silent():  # integers and bools sum as int64, as PyTorch's
         return np.cumsum(x, axis=axis, dtype=np.int64 if x.dtype.kind in "biu" else None)
 
 
@@ -30,11 +30,12 @@ def _cumsum_rule(axis: int, g, out, a):
     return (_flip(_flip(g, axis).cumsum(axis) if isinstance(g, Node) else _cumsum(axis, _flip(g, axis)), axis),)
 
 
-CUMSUM = built_in(Op("cumsum", _cumsum_rule, on_arrays=_cumsum, reads="", method="cumsum", function=True))
+CUMSUM = built_in(Op("cumsum", _cumsum_rule, on_arrays=_cumsum, reads="", method="cumsum", function=True,
+                     backward="CumsumBackward0"))
 
 
 def _prod(axis, keepdims, x):
-    with np.errstate(all="ignore"):
+    with silent():
         return np.asarray(np.prod(x, axis=axis, keepdims=keepdims, dtype=np.int64 if x.dtype.kind in "biu" else None))
 
 
@@ -59,15 +60,16 @@ def _prod_rule(axis, keepdims, g, out, a):
     if axis is None:  # over everything: the flat tensor's
         flat = a.reshape((-1,))
         return (_spread(g, a.shape, axis, keepdims) * _others(flat, 0).reshape(a.shape),)
-    with np.errstate(all="ignore"):
+    with silent():
         return (_spread(g, a.shape, axis, keepdims) * _others(a, axis[0]),)
 
 
-PROD = built_in(Op("prod", _prod_rule, on_arrays=_prod, reads="{0}", method="prod", function=True))
+PROD = built_in(Op("prod", _prod_rule, on_arrays=_prod, reads="{0}", method="prod", function=True,
+                   backward="ProdBackward0"))
 
 
 def _norm(p, axis, keepdims, x):
-    with np.errstate(all="ignore"):
+    with silent():
         if p == 2:
             return np.asarray(np.sqrt((x * x).sum(axis=axis, keepdims=keepdims)))
         if p == 1:
@@ -79,7 +81,7 @@ def _norm_rule(p, axis, keepdims, g, out, a):
     """d||x||_p/dx_i = x_i |x_i|^(p-2) / ||x||^(p-1) (p = 2: x_i / ||x||; p = 1: sign x_i), exactly 0
     where the norm is 0, as PyTorch's."""
     spread_g, norm = _spread(g, a.shape, axis, keepdims), _spread(out, a.shape, axis, keepdims)
-    with np.errstate(all="ignore"):  # 0/0 where the norm is 0: zeroed below
+    with silent():  # 0/0 where the norm is 0: zeroed below
         if p == 1:
             share = spread_g * _sign(data_of(a))
         elif p == 2:
@@ -89,4 +91,5 @@ def _norm_rule(p, axis, keepdims, g, out, a):
     return (zero_where(data_of(norm) == 0, share),)
 
 
-NORM = built_in(Op("norm", _norm_rule, on_arrays=_norm, reads="{0} {out}", method="norm", function=True))
+NORM = built_in(Op("norm", _norm_rule, on_arrays=_norm, reads="{0} {out}", method="norm", function=True,
+                   backward="LinalgVectorNormBackward0"))

@@ -20,10 +20,10 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from glassgrad.autograd import Node, data_of
-from glassgrad.ops import Op, built_in, div, floatmath, silent, zero_where
+from glassgrad.ops import LazyNumpy, Op, built_in, div, floatmath, numpy_function, silent, zero_where
+
+np = LazyNumpy(globals())  # numpy itself from the first array on
 
 
 # Functions the derivative rules use: each works on an array (plain backward pass) and on a Tensor
@@ -125,7 +125,7 @@ def _matmul_rule(g, out, a, b, need=(True, True)):
 
 
 MATMUL = built_in(Op("@", _matmul_rule, on_arrays=_matmul, formula="{0} @ {1}", precedence=2, reads=("{1}", "{0}"),
-                     method="matmul", dunder="matmul", function=True, ufunc="matmul"))
+                     method="matmul", dunder="matmul", function=True, ufunc="matmul", backward="MmBackward0"))
 
 
 def _linear(x, w, b=None):
@@ -144,7 +144,8 @@ def _linear_rule(g, out, x, w, b=None, need=(True, True, True)):
     return (dx, dw) if b is None else (dx, dw, g2.sum(axis=0) if need[2] else None)
 
 
-LINEAR = built_in(Op("linear", _linear_rule, on_arrays=_linear, reads=("{1}", "{0}", "")))  # nn.functional.linear
+LINEAR = built_in(Op("linear", _linear_rule, on_arrays=_linear, reads=("{1}", "{0}", ""),
+                     backward="AddmmBackward0"))  # nn.functional.linear
 
 
 # Reductions over `axis` (a tuple of axes, or None for all), keeping the reduced axes as 1 or not.
@@ -158,7 +159,7 @@ def _sum_rule(axis, keepdims, g, out, a):
     return (_spread(g, a.shape, axis, keepdims),)
 
 
-SUM = built_in(Op("sum", _sum_rule, on_arrays=_sum, reads="", method="sum", function=True))
+SUM = built_in(Op("sum", _sum_rule, on_arrays=_sum, reads="", method="sum", function=True, backward="SumBackward0"))
 
 
 def _mean(axis, keepdims, n, x):
@@ -171,7 +172,8 @@ def _mean_rule(axis, keepdims, n, g, out, a):
     return (_spread(g / n, a.shape, axis, keepdims),)
 
 
-MEAN = built_in(Op("mean", _mean_rule, on_arrays=_mean, reads="", method="mean", function=True))
+MEAN = built_in(Op("mean", _mean_rule, on_arrays=_mean, reads="", method="mean", function=True,
+                   backward="MeanBackward0"))
 
 
 def _var(axis, keepdims, d, x):
@@ -186,7 +188,7 @@ def _var_rule(axis, keepdims, d, g, out, a):
     return (_spread(g, a.shape, axis, keepdims) * floatmath.div(2.0, d) * (a - a.mean(axis=axis, keepdims=True)),)
 
 
-VAR = built_in(Op("var", _var_rule, on_arrays=_var, reads="{0}", method="var", function=True))
+VAR = built_in(Op("var", _var_rule, on_arrays=_var, reads="{0}", method="var", function=True, backward="VarBackward0"))
 
 
 def _std(axis, keepdims, d, x):
@@ -200,7 +202,8 @@ def _std_rule(axis, keepdims, d, g, out, a):
     return _var_rule(axis, keepdims, d, zero_where(data_of(out) == 0, div(g, 2.0 * out)), out, a)
 
 
-STD = built_in(Op("std", _std_rule, on_arrays=_std, reads="{0} {out}", method="std", function=True))
+STD = built_in(Op("std", _std_rule, on_arrays=_std, reads="{0} {out}", method="std", function=True,
+                  backward="StdBackward0"))
 
 
 def _max(axis, keepdims, along, x):
@@ -225,7 +228,8 @@ def _max_rule(axis, keepdims, along, g, out, a):
 
 
 # along one axis only {0} is read; `min` is -max(-x) and `amax` max over a tuple of axes (below)
-MAX = built_in(Op("max", _max_rule, on_arrays=_max, reads="{0} {out}", method="max", function=True))
+MAX = built_in(Op("max", _max_rule, on_arrays=_max, reads="{0} {out}", method="max", function=True,
+                  backward="MaxBackward1"))
 
 
 # Softmax along one axis, computed from x - max x so that it cannot overflow.
@@ -244,7 +248,8 @@ def _softmax_rule(axis, g, out, a):
     return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
 
-SOFTMAX = built_in(Op("softmax", _softmax_rule, on_arrays=_softmax, reads="{out}", method="softmax", function=True))
+SOFTMAX = built_in(Op("softmax", _softmax_rule, on_arrays=_softmax, reads="{out}", method="softmax", function=True,
+                      backward="SoftmaxBackward0"))
 
 
 def _log_softmax(axis, x):
@@ -259,7 +264,7 @@ def _log_softmax_rule(axis, g, out, a):
 
 
 LOG_SOFTMAX = built_in(Op("log_softmax", _log_softmax_rule, on_arrays=_log_softmax, reads="{out}", method="log_softmax",
-                          function=True))
+                          function=True, backward="LogSoftmaxBackward0"))
 
 
 def _normalized(axes, eps, x):
@@ -293,7 +298,8 @@ def _layer_norm_reads(k: int, n: int) -> str:
     return "{0}" if n == 1 else "{0} {1}"
 
 
-LAYER_NORM = built_in(Op("layer_norm", _layer_norm_rule, on_arrays=_layer_norm, reads=_layer_norm_reads))
+LAYER_NORM = built_in(Op("layer_norm", _layer_norm_rule, on_arrays=_layer_norm, reads=_layer_norm_reads,
+                         backward="NativeLayerNormBackward0"))
 
 
 def _cross_entropy(target, rows, divisor, z):
@@ -314,7 +320,8 @@ def _cross_entropy_rule(target, rows, divisor, g, out, logits):
 
 # `target`: the one-hot boolean mask of the target classes, one True per counted row (none in an ignored
 # row); `rows`: the counted rows (None: all); `divisor`: their number for the mean, 1 for the sum
-CROSS_ENTROPY = built_in(Op("cross_entropy", _cross_entropy_rule, on_arrays=_cross_entropy, reads="{0}"))
+CROSS_ENTROPY = built_in(Op("cross_entropy", _cross_entropy_rule, on_arrays=_cross_entropy, reads="{0}",
+                            backward="NllLossBackward0"))
 
 
 # Shape operations: they move numbers around, so their gradient moves them back.
@@ -328,7 +335,7 @@ def _reshape_rule(shape, g, out, a):
 
 
 RESHAPE = built_in(Op("reshape", _reshape_rule, on_arrays=_reshape, reads="", view=True, method="reshape",
-                      function=True))
+                      function=True, backward="ViewBackward0"))
 
 
 def _permute(axes, x):
@@ -342,7 +349,7 @@ def _permute_rule(axes, g, out, a):
 
 
 PERMUTE = built_in(Op("permute", _permute_rule, on_arrays=_permute, reads="", view=True, method="permute",
-                      function=True))
+                      function=True, backward="PermuteBackward0"))
 
 
 def _expand(shape, x):
@@ -354,7 +361,7 @@ def _expand_rule(shape, g, out, a):
     return (sum_to(g, a.shape),)
 
 
-EXPAND = built_in(Op("expand", _expand_rule, on_arrays=_expand, reads="", method="expand"))
+EXPAND = built_in(Op("expand", _expand_rule, on_arrays=_expand, reads="", method="expand", backward="ExpandBackward0"))
 
 
 # An index is numpy's, except where PyTorch lays the result out otherwise: integers mixed with index
@@ -415,7 +422,7 @@ def _index_rule(index, g, out, a):
 
 
 INDEX = built_in(Op("index", _index_rule, on_arrays=_index, reads="", view=True,
-                   dunder="getitem"))  # a view for a basic index
+                   dunder="getitem", backward="IndexBackward0"))  # a view for a basic index
 
 
 def _scatter(index, shape, x):
@@ -466,7 +473,8 @@ def _index_put_rule(index, g, out, x, v):
     return zero_where(written, g), sum_to(at(g, index), v.shape)
 
 
-INDEX_PUT = built_in(Op("index_put", _index_put_rule, on_arrays=_index_put, reads="", dunder="setitem"))  # t[index] = v
+INDEX_PUT = built_in(Op("index_put", _index_put_rule, on_arrays=_index_put, reads="", dunder="setitem",
+                        backward="IndexPutBackward0"))  # t[index] = v
 
 
 def _copy_slices(chain, base, v):
@@ -485,7 +493,7 @@ def _copy_slices_rule(chain, g, out, base, v):
 
 # what an in-place change of a view records on its base: the base rebased on the view's new value (PyTorch's
 # CopySlices); `chain` is the view's steps from its base
-COPY_SLICES = built_in(Op("copy_slices", _copy_slices_rule, on_arrays=_copy_slices, reads=""))
+COPY_SLICES = built_in(Op("copy_slices", _copy_slices_rule, on_arrays=_copy_slices, reads="", backward="CopySlices"))
 
 
 def _cat(dim, sizes, *xs):
@@ -503,7 +511,7 @@ def _cat_rule(dim, sizes, g, out, *inputs):
     return tuple(pieces)
 
 
-CAT = built_in(Op("cat", _cat_rule, on_arrays=_cat, reads="", function=True))
+CAT = built_in(Op("cat", _cat_rule, on_arrays=_cat, reads="", function=True, backward="CatBackward0"))
 
 
 # Copies, conversions and selections, elementwise.
@@ -516,7 +524,8 @@ def _clone_rule(g, out, a):
     return (g,)
 
 
-CLONE = built_in(Op("clone", _clone_rule, on_arrays=_clone, reads="", method="clone", function=True))
+CLONE = built_in(Op("clone", _clone_rule, on_arrays=_clone, reads="", method="clone", function=True,
+                    backward="CloneBackward0"))
 
 
 def _astype(dtype, x):
@@ -528,7 +537,8 @@ def _astype_rule(dtype, g, out, a):
     return (cast(g, a.dtype),)
 
 
-ASTYPE = built_in(Op("astype", _astype_rule, on_arrays=_astype, reads="", method="astype"))  # and `to`, `float`, ...
+ASTYPE = built_in(Op("astype", _astype_rule, on_arrays=_astype, reads="", method="astype",
+                     backward="ToCopyBackward0"))  # and `to`, `float`, ...
 
 
 def _clamp(low, high, x):
@@ -542,7 +552,7 @@ def _clamp_rule(low, high, g, out, a):
 
 
 CLAMP = built_in(Op("clamp", _clamp_rule, on_arrays=_clamp, reads="{0}", method="clamp", aliases=("clip",),
-                    function=True, inplace=True))
+                    function=True, inplace=True, backward="ClampBackward1"))
 
 
 def _masked_fill(keep, value, x):
@@ -555,7 +565,7 @@ def _masked_fill_rule(keep, value, g, out, a):
 
 
 MASKED_FILL = built_in(Op("masked_fill", _masked_fill_rule, on_arrays=_masked_fill, reads="", method="masked_fill",
-                          function=True, inplace=True))
+                          function=True, inplace=True, backward="MaskedFillBackward0"))
 
 
 def _where(condition, x, y):
@@ -567,7 +577,7 @@ def _where_rule(condition, g, out, x, y):
     return zero_where(~condition, g), zero_where(condition, g)
 
 
-WHERE = built_in(Op("where", _where_rule, on_arrays=_where, reads="", function=True))
+WHERE = built_in(Op("where", _where_rule, on_arrays=_where, reads="", function=True, backward="WhereBackward0"))
 
 
 def _maximum_rule(g, out, a, b):
@@ -577,9 +587,12 @@ def _maximum_rule(g, out, a, b):
     return zero_where(ra < rb, g) * (1.0 - tie), zero_where(rb < ra, g) * (1.0 - tie)
 
 
-MAXIMUM = built_in(Op("maximum", _maximum_rule, on_arrays=np.maximum, reads="{0} {1}", kind="binary", method="maximum",
-                      function=True,
-                      doc="The elementwise larger of two tensors (nan if either is); ties share the gradient."))
+MAXIMUM = built_in(Op("maximum", _maximum_rule, on_arrays=numpy_function("maximum"), reads="{0} {1}",
+                      kind="binary", method="maximum", function=True,
+                      doc="The elementwise larger of two tensors (nan if either is); ties share the gradient.",
+                      backward="MaximumBackward0"))
 MINIMUM = built_in(Op("minimum", lambda g, out, a, b: _maximum_rule(g, out, -data_of(a), -data_of(b)),
-                      on_arrays=np.minimum, reads="{0} {1}", kind="binary", method="minimum", function=True,
-                      doc="The elementwise smaller of two tensors (nan if either is); ties share the gradient."))
+                      on_arrays=numpy_function("minimum"), reads="{0} {1}", kind="binary", method="minimum",
+                      function=True,
+                      doc="The elementwise smaller of two tensors (nan if either is); ties share the gradient.",
+                      backward="MinimumBackward0"))
