@@ -388,7 +388,7 @@ def test_an_in_place_change_of_a_leaf_that_requires_grad_is_refused_as_torch():
 
 @pytest.mark.parametrize(("make", "error", "message"), [
     (lambda: glassgrad.tensor([1.5]) & glassgrad.tensor([True]), TypeError, "take integer or bool tensors"),
-    (lambda: ~glassgrad.tensor([1.5]), TypeError, "got float64"),
+    (lambda: ~glassgrad.tensor([1.5]), TypeError, "got float32"),
     (lambda: glassgrad.tensor([3]) // glassgrad.tensor([0]), ZeroDivisionError, "integer division by zero"),
     (lambda: glassgrad.tensor([3]) % 0, ZeroDivisionError, "integer division by zero"),
     (lambda: glassgrad.tensor([[1.0, 2.0]]).gather(1, glassgrad.tensor([[2]])), IndexError, "index 2 is out of bounds"),
@@ -420,9 +420,9 @@ def test_bad_arguments_get_a_clear_error(make, error, message):
 
 
 @pytest.mark.parametrize(("ours", "theirs"), [
-    (lambda: glassgrad.eye(3), lambda: torch.eye(3, dtype=torch.float64)),
+    (lambda: glassgrad.eye(3), lambda: torch.eye(3)),
     (lambda: glassgrad.eye(2, 4, dtype=glassgrad.int64), lambda: torch.eye(2, 4, dtype=torch.int64)),
-    (lambda: glassgrad.eye(0), lambda: torch.eye(0, dtype=torch.float64)),
+    (lambda: glassgrad.eye(0), lambda: torch.eye(0)),
     (lambda: glassgrad.from_numpy(np.arange(6.0).reshape(2, 3)),
      lambda: torch.from_numpy(np.arange(6.0).reshape(2, 3))),
     (lambda: glassgrad.from_numpy(np.array([True, False])), lambda: torch.from_numpy(np.array([True, False]))),
