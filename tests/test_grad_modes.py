@@ -84,3 +84,17 @@ def test_a_mode_decorates_only_functions():
         glassgrad.no_grad()(3)
     with pytest.raises(TypeError, match="expected True or False"):
         glassgrad.set_grad_enabled("no")
+
+
+def test_the_modes_leave_no_count_behind():
+    """Every way of turning recording off and on again leaves the node factory its short path."""
+    from glassgrad.autograd import _changes
+
+    assert _changes[0] == 0
+    uses(glassgrad)
+    glassgrad.set_grad_enabled(False)
+    with glassgrad.no_grad():
+        glassgrad.set_grad_enabled(True)
+    assert not glassgrad.is_grad_enabled() and _changes[0] > 0 and not records(glassgrad)
+    glassgrad.set_grad_enabled(True)
+    assert _changes[0] == 0 and records(glassgrad)

@@ -19,6 +19,7 @@ class _Mode(threading.local):
     """This thread's modes: whether operations record their inputs, and whether to check for NaN/inf."""
 
     grad_enabled: bool = True
+    held: bool = False  # whether this thread holds a count of `changes` for a grad mode turned off outside a block
     anomaly: Records | None = None  # where the user's code made each node, while detecting or recording origins
 
 
@@ -46,7 +47,18 @@ def recording(enabled: bool) -> Iterator[None]:
         yield
     finally:
         mode.grad_enabled = previous
+        _hold()
         count_change(-1)
+
+
+def _hold() -> None:
+    """One count of `changes` while this thread's grad mode is off outside any block (after
+    `set_grad_enabled(False)` called as a function), none once it is on again: the node factory's
+    short path is taken only while every thread has the default modes."""
+    off = not mode.grad_enabled
+    if off != mode.held:
+        mode.held = off
+        count_change(1 if off else -1)
 
 
 class _GradMode:
@@ -71,6 +83,7 @@ class _GradMode:
 
     def __exit__(self, *_: object) -> None:
         mode.grad_enabled = self._previous.pop()
+        _hold()
         count_change(-1)
 
     def _again(self) -> _GradMode:
@@ -129,17 +142,18 @@ class set_grad_enabled(_GradMode):  # noqa: N801
             raise TypeError(f"set_grad_enabled: expected True or False, got {type(mode).__name__}")
         self.enabled = bool(mode)
         self._previous = [_modes.grad_enabled]
-        count_change(1)  # for good when called as a function; a block's end or a decoration undoes it
-        _modes.grad_enabled = self.enabled
+        _modes.grad_enabled = self.enabled  # at once, as PyTorch's: a block's end or a decoration undoes it
+        _hold()
 
     def __enter__(self) -> None:
-        pass
+        count_change(1)  # as any block's, undone by `__exit__`
 
     def _again(self) -> _GradMode:
         return set_grad_enabled(self.enabled)
 
     def __call__(self, func: Any) -> Any:
-        self.__exit__()  # made to decorate: the mode applies to each call only
+        _modes.grad_enabled = self._previous.pop()  # made to decorate: the mode applies to each call only
+        _hold()
         return super().__call__(func)
 
 
