@@ -10,7 +10,15 @@ from importlib import import_module
 from typing import Any
 
 from glassgrad import ops  # the registry (glassgrad.ops.tensor_ops registers the Tensor's operations into it)
-from glassgrad.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
+from glassgrad.autograd import (
+    detect_anomaly,
+    enable_grad,
+    grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from glassgrad.engine import Value
 from glassgrad.ops import op
 
@@ -51,7 +59,7 @@ _LAZY = {  # name here -> (module, name there)
     # making tensors
     **{
         name: ("glassgrad._tensor.creation", name)
-        for name in ("tensor", "zeros", "ones", "full", "empty", "arange", "linspace")
+        for name in ("tensor", "zeros", "ones", "full", "empty", "arange", "linspace", "eye", "from_numpy")
         + ("zeros_like", "ones_like", "full_like", "empty_like")
     },
     # functions of tensors: every operation of the registry that says so (glassgrad._tensor.functions)
@@ -65,7 +73,10 @@ _LAZY = {  # name here -> (module, name there)
     },
 }
 
-__all__ = ["Value", "detect_anomaly", "enable_grad", "grad", "is_grad_enabled", "no_grad", "op", *_SUBMODULES, *_LAZY]
+__all__ = [
+    "Value", "detect_anomaly", "enable_grad", "grad", "inference_mode", "is_grad_enabled", "no_grad", "op",
+    "set_grad_enabled", *_SUBMODULES, *_LAZY,
+]  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:

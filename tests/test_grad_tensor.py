@@ -194,10 +194,11 @@ def test_an_ndarray_changed_in_place_by_a_tensor_stays_the_array(f):
 
 
 def test_numpy_functions_without_a_tensor_operation():
-    g = gg.tensor([1.0, np.nan])
-    assert np.isnan(g).tolist() == [False, True]
-    with pytest.raises(TypeError, match="isnan .* requires grad would lose its gradient"):
-        np.isnan(gg.tensor([1.0], requires_grad=True))
+    g = gg.tensor([1.5, np.nan])
+    assert np.isnan(g).tolist() == [False, True] and isinstance(np.isnan(g), gg.Tensor)  # the registry's isnan
+    assert np.floor(g).tolist()[0] == 1.0 and isinstance(np.floor(g), np.ndarray)
+    with pytest.raises(TypeError, match="floor .* requires grad would lose its gradient"):
+        np.floor(gg.tensor([1.0], requires_grad=True))
 
 
 # The in-place table: code making `loss` from a leaf x (m is the library), with in-place changes along

@@ -144,3 +144,21 @@ def linspace(
         raise ValueError(f"linspace: steps must be a non-negative integer, got {steps!r}")
     target = get_default_dtype() if dtype is None else to_dtype(dtype, "linspace")
     return wrap(np.linspace(start, end, steps).astype(target), requires_grad, "linspace")
+
+
+def eye(
+    n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """The n x m identity matrix (m = n by default): ones on the diagonal, zeros elsewhere."""
+    on_cpu(device, "eye")
+    rows, columns = size_of((n,) if m is None else (n, m), "eye") * (2 if m is None else 1)
+    target = get_default_dtype() if dtype is None else to_dtype(dtype, "eye")
+    return wrap(np.eye(rows, columns, dtype=target), requires_grad, "eye")
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A Tensor sharing `array`'s numbers (no copy: changing one changes the other), of its dtype."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy array, got {type(array).__name__}")
+    to_dtype(array.dtype, "from_numpy")
+    return wrap(array)

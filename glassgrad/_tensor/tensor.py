@@ -538,7 +538,6 @@ class Tensor(Node):
         """Set every element to `value`, in place."""
         return self._inplace("fill_", lambda x, v: _index_put(x, Ellipsis, v), value, cast=True)
 
-
     def _inplace(self, op: str, compute: Any, other: Any = None, cast: bool = False) -> Tensor:
         """Change self in place to `compute(self, other)`, as PyTorch's in-place operations do.
 
@@ -613,8 +612,9 @@ class Tensor(Node):
         """x ** exponent."""
         return self**exponent
 
-    def masked_fill(self, mask: Any, value: float) -> Tensor:
-        """self with `value` where the boolean `mask` is true; no gradient flows to those elements."""
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """self with `value` (a number or a 0-d tensor) where the boolean `mask` is true; no gradient
+        flows to those elements of self (a value that requires grad gets their gradient's sum)."""
         drop = np.asarray(data_of(mask))
         if drop.dtype != bool:
             raise TypeError(f"masked_fill: the mask must be boolean (e.g. x > 0), got {drop.dtype}")
@@ -626,6 +626,12 @@ class Tensor(Node):
             shapes = f"{tuple(drop.shape)} for a tensor of shape {tuple(self.shape)}"
             raise ValueError(f"masked_fill: a mask of shape {shapes}")
         keep = ~drop  # as small as the mask is: numpy broadcasts it
+        if isinstance(value, Tensor):
+            if value.ndim:
+                raise ValueError(f"masked_fill: the value must be a number or a 0-d tensor, got shape {value.shape}")
+            if value.requires_grad:
+                return where(drop, value, self)
+            value = value.item()
         value = np.asarray(_real(value, "masked_fill: the value"), dtype=self.dtype)
         return _apply(MASKED_FILL, (self,), keep, value)
 
@@ -694,23 +700,6 @@ class Tensor(Node):
         """The index of the smallest element, int64."""
         return _arg(np.argmin, self, dim, keepdim, "argmin")
 
-    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> TopK:
-        """The `k` largest (or smallest) elements along `dim`, in order, and their indices."""
-        if self.ndim == 0:  # its only element, as PyTorch
-            values, indices = self.reshape(1).topk(k, 0, largest, sorted)
-            return TopK(values.reshape(()), indices.reshape(())) if k == 1 else TopK(values, indices)
-        one = _axis(dim, self.ndim, "topk")
-        if not 0 <= _integer(k, "topk: k") <= self.shape[one]:
-            raise ValueError(f"topk: k={k} is out of range for dimension {one} of size {self.shape[one]}")
-        nan = np.isnan(self.data)  # NaN counts as larger than any number, as in PyTorch
-        by_value = np.argsort(np.where(nan, 0, -self.data if largest else self.data), axis=one, kind="stable")
-        nan_last = np.take_along_axis(nan if not largest else ~nan, by_value, axis=one)
-        order = np.take_along_axis(by_value, np.argsort(nan_last, axis=one, kind="stable"), axis=one)
-        indices = np.take(order, np.arange(k), axis=one)
-        where = list(np.indices(indices.shape, sparse=True))
-        where[one] = indices
-        return TopK(self[tuple(where)], _constant(indices.astype(np.int64)))
-
     def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """e^x / sum(e^x) along `dim` (numpy's `axis=` too), computed as e^(x - max x) so that it cannot overflow."""
         axis = _axis(dim if axis is None else axis, self.ndim, "softmax")
@@ -763,14 +752,12 @@ class Tensor(Node):
             )
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
 
-    def squeeze(self, dim: int | None = None) -> Tensor:
-        """Axes of length 1 removed (only `dim`, if given and of length 1)."""
+    def squeeze(self, dim: Any = None) -> Tensor:
+        """Axes of length 1 removed (only those of `dim`, an axis or a tuple of them, that have length 1)."""
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
-        one = _axis(dim, self.ndim, "squeeze")
-        if one is None or self.shape[one] != 1:
-            return self
-        return self.reshape(self.shape[:one] + self.shape[one + 1 :])
+        axes = _axes(dim, self.ndim, "squeeze") or ()
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if n != 1 or i not in axes))
 
     def unsqueeze(self, dim: int) -> Tensor:
         """A new axis of length 1 at `dim` (counted in the result: -1 appends)."""

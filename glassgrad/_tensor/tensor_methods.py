@@ -9,8 +9,10 @@ is made of other operations (`topk` of indexing, `expand` of broadcasting, ...).
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -18,10 +20,17 @@ from glassgrad import ops
 from glassgrad._tensor.tensor import (
     _UFUNC_OPERATORS,
     Tensor,
+    TopK,
+    _apply,
+    _axes,
+    _axis,
     _binary,
     _compare,
     _constant,
+    _index_put,
+    _integer,
     _operand,
+    _reduction,
     _result,
     _sizes,
     cat,
@@ -30,6 +39,7 @@ from glassgrad._tensor.tensor import (
 )
 from glassgrad.autograd import data_of
 from glassgrad.ops import Op
+from glassgrad.ops.scans import CUMSUM, NORM, PROD
 
 __all__ = ["cat", "stack", "where"]  # the functions of several tensors: `glassgrad.cat`, ...
 
@@ -138,6 +148,280 @@ def allclose(self: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
 def equal(self: Tensor, other: Any) -> bool:
     """Whether the two have the same shape and the same elements."""
     return bool(np.array_equal(self.data, data_of(other)))
+
+
+class Sorted(NamedTuple):
+    """What `sort` returns, as PyTorch: the values in order and their indices (int64)."""
+
+    values: Tensor
+    indices: Tensor
+
+
+class Histogram(NamedTuple):
+    """What `histogram` returns, as PyTorch: the counts (or densities) and the bins' edges."""
+
+    hist: Tensor
+    bin_edges: Tensor
+
+
+def _along(self: Tensor, axis: int, index: np.ndarray) -> Tensor:
+    """self indexed by `index` (an int array of self's rank) along `axis`, the other axes as they are:
+    `take_along_axis` as indexing, so that gradients flow back (added where an element is taken twice)."""
+    where = list(np.indices(index.shape, sparse=True))
+    where[axis] = index
+    return self[tuple(where)]
+
+
+def _order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """The indices that sort x along `axis` (stably), NaN counting as larger than any number, as PyTorch."""
+    x = x.astype(np.int64) if x.dtype.kind == "b" else x
+    nan = np.isnan(x) if x.dtype.kind == "f" else np.zeros(x.shape, dtype=bool)
+    by_value = np.argsort(np.where(nan, 0, -x if descending else x), axis=axis, kind="stable")
+    nan_last = np.take_along_axis(~nan if descending else nan, by_value, axis=axis)
+    return np.take_along_axis(by_value, np.argsort(nan_last, axis=axis, kind="stable"), axis=axis)
+
+
+def sort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Sorted:
+    """The elements along `dim` in order (NaN last, or first when `descending`), and their indices;
+    ties keep their order."""
+    if self.ndim == 0:
+        return Sorted(self.clone(), _constant(np.zeros((), dtype=np.int64)))
+    one = _axis(dim, self.ndim, "sort")
+    order = _order(self.data, one, bool(descending))
+    return Sorted(_along(self, one, order), _constant(order.astype(np.int64)))
+
+
+def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> TopK:
+    """The `k` largest (or smallest) elements along `dim`, in order, and their indices."""
+    if self.ndim == 0:  # its only element, as PyTorch
+        values, indices = self.reshape(1).topk(k, 0, largest, sorted)
+        return TopK(values.reshape(()), indices.reshape(())) if k == 1 else TopK(values, indices)
+    one = _axis(dim, self.ndim, "topk")
+    if not 0 <= _integer(k, "topk: k") <= self.shape[one]:
+        raise ValueError(f"topk: k={k} is out of range for dimension {one} of size {self.shape[one]}")
+    indices = np.take(_order(self.data, one, bool(largest)), np.arange(k), axis=one)
+    return TopK(_along(self, one, indices), _constant(indices.astype(np.int64)))
+
+
+def gather(self: Tensor, dim: int, index: Any) -> Tensor:
+    """out[i][j] = self[index[i][j]][j] for dim 0 (and so on): the elements `index` picks along `dim`."""
+    picks = np.asarray(data_of(index))
+    if picks.dtype.kind not in "iu":
+        raise TypeError(f"gather: the index must be an integer (int64) tensor, got {picks.dtype}")
+    one = _axis(dim, max(self.ndim, 1), "gather") or 0
+    if picks.ndim != max(self.ndim, 1) and not (picks.ndim == 0 and self.ndim == 0):
+        raise ValueError(f"gather: the index has {picks.ndim} dimensions, the tensor {self.ndim}; they must be equal")
+    source = self.reshape(1) if self.ndim == 0 else self
+    picks = picks.reshape(source.ndim * (1,)) if picks.ndim == 0 else picks
+    for d, (n, m) in enumerate(zip(picks.shape, source.shape)):
+        if d != one and n > m:
+            raise ValueError(f"gather: an index of shape {picks.shape} is larger than the tensor's {self.shape} "
+                             f"in dimension {d} (only dimension {one} may differ)")
+    if picks.size and (picks.min() < 0 or picks.max() >= source.shape[one]):
+        bad = picks.min() if picks.min() < 0 else picks.max()
+        raise IndexError(f"gather: index {bad} is out of bounds for dimension {one} with size {source.shape[one]}")
+    out = _along(source, one, picks.astype(np.intp))
+    return out.reshape(()) if self.ndim == 0 else out
+
+
+def _shifts(values: Any, who: str) -> tuple[int, ...]:
+    many = values if isinstance(values, (tuple, list)) else (values,)
+    return tuple(_integer(v, who) for v in many)
+
+
+def roll(self: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """The elements moved `shifts` places along `dims` (around: those pushed off the end come back at
+    the start); without `dims`, along the flattened tensor, then reshaped."""
+    steps = _shifts(shifts, "roll: a shift")
+    if dims is None:
+        if len(steps) != 1:
+            raise ValueError(f"roll: without dims, give one shift, got {shifts!r}")
+        return self.flatten().roll(steps[0], 0).reshape(self.shape)
+    axes = _axes(dims, max(self.ndim, 1), "roll") or ()
+    if len(axes) != len(steps):
+        raise ValueError(f"roll: {len(steps)} shifts for {len(axes)} dims; give one shift per dim")
+    out = self
+    for step, axis in zip(steps, axes):
+        n = self.shape[axis]
+        if n and step % n:
+            out = out[(slice(None),) * axis + ((np.arange(n) - step) % n,)]
+    return out
+
+
+def flip(self: Tensor, *dims: Any) -> Tensor:
+    """The elements in reverse order along each of `dims`."""
+    axes = _axes(dims[0] if len(dims) == 1 else dims, max(self.ndim, 1), "flip") or ()
+    out = self
+    for axis in axes:
+        out = out[(slice(None),) * axis + (np.arange(self.shape[axis])[::-1],)]
+    return out
+
+
+def _triangle(self: Tensor, diagonal: int, lower: bool, who: str) -> Tensor:
+    if self.ndim < 2:
+        raise ValueError(f"{who}: needs a tensor of at least 2 dimensions (matrices), got shape {self.shape}")
+    k = _integer(diagonal, f"{who}: diagonal")
+    rows, columns = self.shape[-2:]
+    below = np.tri(rows, columns, k=k if lower else k - 1, dtype=bool)
+    return self.masked_fill(~below if lower else below, 0)
+
+
+def tril(self: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of each matrix (on and below the `diagonal`-th diagonal), zeros above it."""
+    return _triangle(self, diagonal, True, "tril")
+
+
+def triu(self: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of each matrix (on and above the `diagonal`-th diagonal), zeros below it."""
+    return _triangle(self, diagonal, False, "triu")
+
+
+def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces along `dim`: of `split_size_or_sections` elements each (the last may be shorter), or of
+    the sizes in that list; each a view of self, so gradients flow back."""
+    one = _axis(dim, self.ndim, "split")
+    if one is None:
+        raise ValueError("split: a 0-d tensor has no dimension to split")
+    n = self.shape[one]
+    if isinstance(split_size_or_sections, (tuple, list)):
+        sizes = [_integer(k, "split: a size") for k in split_size_or_sections]
+        if sum(sizes) != n or min(sizes, default=0) < 0:
+            raise ValueError(f"split: sizes {sizes} must be non-negative and sum to {n}, the size of dimension {one}")
+    else:
+        size = _integer(split_size_or_sections, "split: split_size")
+        if size <= 0 and n:
+            raise ValueError(f"split: split_size must be a positive integer, got {size}")
+        sizes = [min(size, n - start) for start in range(0, n, size)] if n else [0]
+    edges = np.cumsum([0, *sizes]).tolist()
+    return tuple(self[(slice(None),) * one + (slice(a, b),)] for a, b in zip(edges[:-1], edges[1:]))
+
+
+def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """At most `chunks` pieces along `dim`, each of ceil(size / chunks) elements (the last may be shorter)."""
+    count = _integer(chunks, "chunk: chunks")
+    if count <= 0:
+        raise ValueError(f"chunk: chunks must be a positive integer, got {count}")
+    one = _axis(dim, self.ndim, "chunk")
+    if one is None:
+        raise ValueError("chunk: a 0-d tensor has no dimension to split")
+    return self.split(max(math.ceil(self.shape[one] / count), 1), one)
+
+
+def expand_as(self: Tensor, other: Tensor) -> Tensor:
+    """self expanded to `other`'s shape."""
+    return self.expand(*other.shape)
+
+
+def view_as(self: Tensor, other: Tensor) -> Tensor:
+    """self viewed in `other`'s shape."""
+    return self.view(*other.shape)
+
+
+def contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
+    """self: glassgrad's operations take any layout, so every tensor is as good as contiguous."""
+    return self
+
+
+def repeat(self: Tensor, *sizes: Any) -> Tensor:
+    """self tiled `sizes[i]` times along each axis i (new leading axes for extra sizes), as PyTorch's repeat."""
+    times = _sizes(sizes, "repeat")
+    if len(times) < self.ndim or min(times, default=0) < 0:
+        raise ValueError(f"repeat: {times} must give a count >= 0 for each of the {self.ndim} dimensions "
+                         f"of {self.shape}")
+    shape = (1,) * (len(times) - self.ndim) + self.shape
+    spread = self.reshape(tuple(v for n in shape for v in (1, n)))
+    return spread.expand(*(v for t, n in zip(times, shape) for v in (t, n))).reshape(
+        tuple(t * n for t, n in zip(times, shape))
+    )
+
+
+def amax(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """The largest element over `dim` (an axis or a tuple of them; all by default); ties share the gradient."""
+    axes = _axes(None if dim in ((), []) else dim, self.ndim, "amax")
+    return self.max(axis=axes, keepdims=keepdim)
+
+
+def amin(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """The smallest element over `dim`: -amax(-x)."""
+    return -(-self).amax(dim, keepdim)
+
+
+def cumsum(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """The running sums along `dim` (integers and bools as int64)."""
+    x = self if dtype is None else self.to(dtype)
+    one = _axis(dim, x.ndim, "cumsum")
+    if one is None:
+        return x.reshape(1).cumsum(0).reshape(())
+    return _apply(CUMSUM, (x,), one)
+
+
+def prod(self: Tensor, dim: int | None = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """The product of the elements (along `dim`); its gradient is exact where elements are 0."""
+    x = self if dtype is None else self.to(dtype)
+    one = None if dim is None else _axis(dim, x.ndim, "prod")
+    return _apply(PROD, (x,), None if one is None else (one,), bool(keepdim) and one is not None)
+
+
+def norm(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """(sum |x|^p)^(1/p) over `dim` (all elements by default): p = 2 ('fro', the default) the Euclidean
+    norm, 1 the sum of |x|, inf the largest |x|; the gradient is 0 where the norm is 0, as PyTorch's."""
+    x = self if dtype is None else self.to(dtype)
+    if x.dtype.kind != "f":
+        raise TypeError(f"norm: needs a floating tensor, got {x.dtype}; convert it with .double()")
+    if p == "fro":
+        p = 2.0
+    if isinstance(p, str) or not isinstance(p, numbers.Real) or p != p or p <= 0:
+        raise ValueError(f"norm: p must be 'fro' or a number > 0 (inf for the largest |x|), got {p!r}")
+    if math.isinf(p):
+        return x.abs().amax(() if dim is None else dim, keepdim)
+    axes, keepdims = _reduction(dim, keepdim, None, None, x.ndim, "norm")
+    return _apply(NORM, (x,), float(p), axes, keepdims)
+
+
+def histogram(self: Tensor, bins: Any = 100, *, range: Any = None, weight: Any = None,
+              density: bool = False) -> Histogram:
+    """The counts of the elements in `bins` equal bins over `range` (the elements' min to max by
+    default), or between the edges `bins` gives; `weight` weighs each element, `density` divides by the
+    total and the bin widths. The last bin includes its right edge."""
+    if self.dtype.kind != "f":
+        raise TypeError(f"histogram: needs a floating tensor, got {self.dtype}; convert it with .double()")
+    many = isinstance(bins, (Tensor, list, tuple, np.ndarray))
+    edges = np.asarray(data_of(bins)) if many else _integer(bins, "histogram: bins")
+    if isinstance(edges, int) and edges <= 0:
+        raise ValueError(f"histogram: bins must be a positive number of bins, got {edges}")
+    weights = None if weight is None else np.asarray(data_of(weight)).reshape(-1)
+    counts, at = np.histogram(self.data.reshape(-1), bins=edges, range=range, weights=weights, density=density)
+    return Histogram(_constant(counts.astype(self.dtype)), _constant(at.astype(self.dtype)))
+
+
+def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
+    """self's elements set to `src`'s (broadcast to self's shape, converted to its dtype), in place;
+    differentiable in `src`."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_: src must be a Tensor, got {type(src).__name__}")
+    return self._inplace("copy_", lambda x, v: _index_put(x, Ellipsis, v), src, cast=True)
+
+
+def _drawn(self: Tensor, who: str, draw: Callable[[np.ndarray], np.ndarray]) -> Tensor:
+    """self filled in place with `draw`'s numbers, drawn into an array of self's layout (as PyTorch fills)."""
+    if self.dtype.kind != "f":
+        raise TypeError(f"{who}: draws floating numbers; the tensor is {self.dtype}")
+    return self._inplace(who, lambda x, _: _constant(draw(np.array(x.data, order="K"))))
+
+
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+    """self filled with numbers from the normal distribution of `mean` and `std`, in place: PyTorch's
+    stream (`glassgrad.random.normal`), from `generator` or the default one."""
+    from glassgrad._tensor import random
+
+    return _drawn(self, "normal_", lambda out: random.normal(out, mean, std, generator))
+
+
+def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+    """self filled with numbers uniform in [a, b), in place: PyTorch's stream (`glassgrad.random.uniform`)."""
+    from glassgrad._tensor import random
+
+    return _drawn(self, "uniform_", lambda out: random.uniform(out, a, b, generator))
 
 
 for _op in list(ops.OPS.values()):

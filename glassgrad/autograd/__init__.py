@@ -17,16 +17,18 @@ from glassgrad.autograd.modes import changes as _changes  # noqa: F401 (tests re
 from glassgrad.autograd.modes import (
     detect_anomaly,
     enable_grad,
+    inference_mode,
     is_anomaly_enabled,
     is_grad_enabled,
     mode,
     no_grad,
     record_origins,
+    set_grad_enabled,
 )
 from glassgrad.autograd.node import MANY, Node, data_of, slots, zeros_like
 
 __all__ = [
-    "MANY", "Node", "backpropagate", "data_of", "detect_anomaly", "enable_grad", "grad", "is_anomaly_enabled",
-    "is_grad_enabled", "mode", "no_grad", "record_origins", "run_backward", "slots", "topological_order",
-    "zero_grads", "zeros_like",
+    "MANY", "Node", "backpropagate", "data_of", "detect_anomaly", "enable_grad", "grad", "inference_mode",
+    "is_anomaly_enabled", "is_grad_enabled", "mode", "no_grad", "record_origins", "run_backward",
+    "set_grad_enabled", "slots", "topological_order", "zero_grads", "zeros_like",
 ]

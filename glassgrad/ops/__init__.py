@@ -592,4 +592,4 @@ def call(op: Op, *inputs: Any, params: tuple = ()) -> Any:
     return engine.result(engine.raw(data, name), *slots(nodes), name, rule)
 
 
-from glassgrad.ops import tensor_ops  # noqa: E402, F401  (the Tensor's own operations join the registry)
+from glassgrad.ops import tensor_ops, tensor_elementwise, scans, composites  # noqa: E402, F401, I001  (in this order: the Tensor's own)

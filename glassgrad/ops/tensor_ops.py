@@ -591,47 +591,8 @@ MAXIMUM = built_in(Op("maximum", _maximum_rule, on_arrays=numpy_function("maximu
                       kind="binary", method="maximum", function=True,
                       doc="The elementwise larger of two tensors (nan if either is); ties share the gradient.",
                       backward="MaximumBackward0"))
-
-
-
-# Comparisons: elementwise, without a gradient (their results are constants, bool), as PyTorch's.
-_COMPARE = dict(kind="compare", function=True)
-EQ = built_in(Op("==", on_arrays=numpy_function("equal"), method="eq", dunder="eq", ufunc="equal", **_COMPARE,
-                 doc="x == y."))
-NE = built_in(Op("!=", on_arrays=numpy_function("not_equal"), method="ne", dunder="ne", ufunc="not_equal", **_COMPARE,
-                 doc="x != y."))
-LT = built_in(Op("<", on_arrays=numpy_function("less"), method="lt", dunder="lt", ufunc="less", **_COMPARE,
-                 doc="x < y."))
-LE = built_in(Op("<=", on_arrays=numpy_function("less_equal"), method="le", dunder="le", ufunc="less_equal", **_COMPARE,
-                 doc="x <= y."))
-GT = built_in(Op(">", on_arrays=numpy_function("greater"), method="gt", dunder="gt", ufunc="greater", **_COMPARE,
-                 doc="x > y."))
-GE = built_in(Op(">=", on_arrays=numpy_function("greater_equal"), method="ge", dunder="ge",
-                 ufunc="greater_equal", **_COMPARE,
-                 doc="x >= y."))
-
-
-def composite(name: str, method: bool = True, function: bool = True) -> Op:
-    """An operation made of the ones above (its nodes are theirs): its method (or function) is written
-    by hand, checking its arguments as PyTorch does, in `glassgrad.tensor` or `glassgrad.tensor_methods`."""
-    return built_in(Op(name, method=name if method else "", function=function))
-
-
-# Composite operations, by PyTorch's names; `function`: also `glassgrad.<name>`, as `torch.<name>`.
-MIN = composite("min")  # -max(-x)
-ARGMAX = composite("argmax")
-ARGMIN = composite("argmin")
-TOPK = composite("topk")  # indexing
-ALL = composite("all")
-ANY = composite("any")
-ISCLOSE = composite("isclose")
-ALLCLOSE = composite("allclose")
-EQUAL = composite("equal")
-VIEW = composite("view", function=False)  # reshape
-FLATTEN = composite("flatten")  # reshape
-SQUEEZE = composite("squeeze")  # reshape
-UNSQUEEZE = composite("unsqueeze")  # reshape
-TRANSPOSE = composite("transpose")  # permute
-BROADCAST_TO = composite("broadcast_to")  # expand
-UNBIND = composite("unbind")  # indexing
-STACK = composite("stack", method=False)  # unsqueeze and cat
+MINIMUM = built_in(Op("minimum", lambda g, out, a, b: _maximum_rule(g, out, -data_of(a), -data_of(b)),
+                      on_arrays=numpy_function("minimum"), reads="{0} {1}", kind="binary", method="minimum",
+                      function=True,
+                      doc="The elementwise smaller of two tensors (nan if either is); ties share the gradient.",
+                      backward="MinimumBackward0"))
