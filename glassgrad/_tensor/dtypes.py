@@ -8,6 +8,7 @@ They are numpy's dtype objects themselves, so `t.dtype == glassgrad.float64` hol
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -49,3 +50,50 @@ def set_default_dtype(dtype: Any) -> None:
     if resolved not in FLOATING:
         raise TypeError(f"set_default_dtype: only floating dtypes can be the default, got {resolved}")
     _default[0] = resolved
+
+
+def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+    """The dtype of an operation of two tensors of dtypes a and b, as PyTorch: bool < int64 < float32 <
+    float64, and a floating dtype wins over an integer one whatever its size (numpy gives int64 and
+    float32 float64; PyTorch float32)."""
+    if a == b:
+        return a
+    if a.kind == "f" and b.kind == "f":
+        return float64
+    if a.kind == "f" or b.kind == "f":
+        return a if a.kind == "f" else b
+    return int64
+
+
+def result_type(*operands: Any) -> np.dtype:
+    """The dtype PyTorch gives an operation of `operands`: tensors (anything with `dtype` and `ndim`) and
+    Python numbers. Tensors with dimensions decide, unless a 0-d tensor or a number is of a higher
+    category (bool < integer < floating): then the 0-d tensors of that category decide, else the
+    numbers, a float being the default dtype (so float32 * 2.5 and float32 + a 0-d float64 tensor stay
+    float32, and int64 * 2.5 is the default dtype)."""
+    dimensioned = zero_dim = number = None
+    for x in operands:
+        if isinstance(x, (bool, np.bool_)):
+            number = _promote(number, bool_)
+        elif isinstance(x, numbers.Integral):
+            number = _promote(number, int64)
+        elif isinstance(x, numbers.Real):
+            number = _promote(number, get_default_dtype())
+        elif x.ndim:
+            dimensioned = _promote(dimensioned, x.dtype)
+        else:
+            zero_dim = _promote(zero_dim, x.dtype)
+    return _combine(dimensioned, _combine(zero_dim, number))
+
+
+def _promote(a: np.dtype | None, b: np.dtype) -> np.dtype:
+    return b if a is None else promote_types(a, b)
+
+
+def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
+    """`higher`'s dtype (a group of operands that takes precedence), unless `lower`'s is of a higher category."""
+    if higher is None or lower is None:
+        return lower if higher is None else higher
+    if higher.kind == "f":
+        return higher
+    return promote_types(higher, lower) if higher.kind == "b" or lower.kind == "f" else higher

@@ -30,6 +30,7 @@ import numpy as np
 
 from glassgrad._tensor.devices import CPU, not_available, target_dtype
 from glassgrad._tensor.devices import device as device_type
+from glassgrad._tensor.dtypes import FLOATING, SUPPORTED, bool_, get_default_dtype, result_type
 from glassgrad.autograd import Node, backpropagate, data_of, enable_grad, is_grad_enabled
 from glassgrad.ops import (
     ABS,
@@ -84,8 +85,6 @@ from glassgrad.ops.tensor_ops import (
     torch_index,
 )
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_DTYPES = (*_FLOAT_DTYPES, np.dtype(np.int64), np.dtype(np.bool_))
 _ACCEPTED = "real numbers (bool, int or float) as a number, nested lists, a numpy array or a Tensor"
 
 
@@ -104,7 +103,7 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     asks for float32, float64, int64 or bool."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None and not _is_dtype(dtype, _DTYPES):
+    if dtype is not None and not _is_dtype(dtype, SUPPORTED):
         raise TypeError(f"Tensor(dtype={dtype!r}): expected glassgrad.float32, float64, int64 or bool")
     try:
         array = np.asarray(data)
@@ -120,7 +119,7 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Tensor(data): got {type(data).__name__} of dtype {array.dtype}; expected {_ACCEPTED}")
     if dtype is None:
-        dtype = array.dtype if array.dtype in _FLOAT_DTYPES else np.float64
+        dtype = array.dtype if array.dtype in FLOATING else np.float64
     return np.array(array, dtype=dtype)
 
 
@@ -135,10 +134,17 @@ def _real(x: Any, what: str) -> float:
 
 
 def _bound(x: Any, which: str) -> Any:
-    """A bound of clamp: a number as a float, a Tensor or an array as its (float) numbers."""
-    if isinstance(x, (numbers.Real, np.bool_)):
+    """A bound of clamp: an integer (or bool) as it is, another number as a float, a Tensor or an array as
+    its numbers."""
+    if isinstance(x, (bool, np.bool_)) or isinstance(x, numbers.Integral) and -(2**63) <= int(x) < 2**63:
+        return x
+    if isinstance(x, numbers.Real):
         return _real(x, f"clamp: {which}")
-    return _as_array(data_of(x))
+    array = np.asarray(data_of(x))
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"clamp: {which}: got {type(x).__name__} of dtype {array.dtype}; expected a real number "
+                        "or a real tensor")
+    return array
 
 
 def _integer(n: Any, what: str) -> int:
@@ -263,14 +269,11 @@ class Tensor(Node):
 
     @classmethod
     def aligned(cls, inputs: tuple, op: str, rule: Any) -> tuple[tuple, Any]:
-        """`inputs` and `rule` fit for one elementwise operation: an input that needs a gradient and
-        has a narrower dtype is converted (by an `astype` node, so its gradient keeps its dtype);
+        """`inputs` and `rule` fit for one elementwise operation: inputs are converted to PyTorch's result
+        dtype (`_promoted`: an `astype` node for one that needs a gradient, so its gradient keeps its dtype);
         inputs of different shapes are broadcast by numpy, and the rule's shares are summed back to
         each input's own shape (`sum_to`, the derivative of broadcasting)."""
-        dtypes = {x.dtype for x in inputs}
-        if len(dtypes) > 1:
-            dtype = np.result_type(*dtypes)
-            inputs = tuple(x if x.dtype == dtype or not x.requires_grad else x.astype(dtype) for x in inputs)
+        inputs = _promoted(inputs, _floating(op))
         shapes = {x.shape for x in inputs}
         if len(shapes) > 1:
             shape = _broadcast_shape([x.shape for x in inputs], op)
@@ -381,12 +384,12 @@ class Tensor(Node):
     def astype(self, dtype: Any) -> Tensor:
         """The same numbers as `dtype` (float32, float64, int64 or bool). Between floating dtypes the
         gradient is converted back; an integer or boolean result is a constant, as in PyTorch."""
-        if dtype is None or not _is_dtype(dtype, _DTYPES):
+        if dtype is None or not _is_dtype(dtype, SUPPORTED):
             raise TypeError(f"astype({dtype!r}): expected glassgrad.float32, float64, int64 or bool")
         dtype = np.dtype(dtype)
         if dtype == self.dtype:
             return self
-        if dtype in _FLOAT_DTYPES and self.dtype in _FLOAT_DTYPES:
+        if dtype in FLOATING and self.dtype in FLOATING:
             return _apply(ASTYPE, (self,), dtype)
         return _constant(ASTYPE.on_arrays(dtype, self.data))
 
@@ -485,7 +488,7 @@ class Tensor(Node):
             raise RuntimeError(
                 "requires_grad_: only a leaf's requires_grad can be changed; use .detach() for a new leaf"
             )
-        if requires_grad and self.dtype not in _FLOAT_DTYPES:
+        if requires_grad and self.dtype not in FLOATING:
             raise RuntimeError(f"requires_grad_: only floating tensors can require gradients, this one is {self.dtype}")
         self.requires_grad = bool(requires_grad)
         return self
@@ -505,9 +508,11 @@ class Tensor(Node):
         return _binary(ADD, _operand(other, self), self)
 
     def __sub__(self, other: Any) -> Tensor:
+        _no_bool_subtraction(self, other)
         return _binary(SUB, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
+        _no_bool_subtraction(self, other)
         return _binary(SUB, _operand(other, self), self)
 
     def __mul__(self, other: Any) -> Tensor:
@@ -524,15 +529,23 @@ class Tensor(Node):
 
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, (Tensor, np.ndarray, list, tuple)):
-            return _binary(POW, self, other)
+            return _power(self, _operand(other, self))
         k = _real(other, "unsupported exponent for **")
-        return _result(POW_K.on_arrays(k, self.data), (self,), f"**{floatmath.shortest(k)}",
-                       partial(POW_K.derivative, k))
+        dtype = result_type(self, other)
+        if dtype not in FLOATING:  # integers (or bools) to an integer power stay so, as PyTorch (a constant)
+            if k < 0:
+                raise RuntimeError("**: integers to negative integer powers are not allowed (as PyTorch)")
+            return _constant(np.asarray(np.power(self.data.astype(np.int64), int(other)).astype(dtype)))
+        x = self if self.dtype == dtype else self.astype(dtype)
+        return _result(POW_K.on_arrays(k, x.data), (x,), f"**{floatmath.shortest(k)}", partial(POW_K.derivative, k))
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _binary(POW, _operand(other, self), self)
+        return _power(_operand(other, self), self)
 
     def __neg__(self) -> Tensor:
+        if self.dtype == bool:
+            raise RuntimeError("negation, the `-` operator, on a bool tensor is not supported (as PyTorch); "
+                               "convert it with .long() or .float() first")
         return _unary(NEG, self)
 
     def __matmul__(self, other: Any) -> Tensor:
@@ -638,6 +651,8 @@ class Tensor(Node):
             )
         if not cast and not np.can_cast(new.dtype, self.dtype, "same_kind"):
             raise RuntimeError(f"{op}: the result's dtype {new.dtype} can't be cast to the tensor's dtype {self.dtype}")
+        if recording and new.dtype != self.dtype and new.dtype in FLOATING:  # computed in the promoted dtype, as
+            new = new.astype(self.dtype)  # PyTorch, and kept in self's: an astype node converts the gradient back
         if recording and view is not None:  # the base changes (and with it self's numbers), recorded
             base, steps = view
             base._inplace(op, lambda b, v: _apply(COPY_SLICES, (b, v), steps), new)
@@ -685,6 +700,7 @@ class Tensor(Node):
 
     def relu(self) -> Tensor:
         """max(x, 0) as PyTorch: nan stays nan and -0.0 stays -0.0."""
+        _no_bool(self, "relu")
         return _unary(RELU, self)
 
     def sigmoid(self) -> Tensor:
@@ -697,6 +713,7 @@ class Tensor(Node):
 
     def abs(self) -> Tensor:
         """|x|; its derivative at 0 is 0, as PyTorch's."""
+        _no_bool(self, "abs")
         return _unary(ABS, self)
 
     def sin(self) -> Tensor:
@@ -715,8 +732,10 @@ class Tensor(Node):
         """x limited to [min, max] (either may be None); the gradient flows where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clamp: give min=, max= or both")
-        low, high = (-np.inf if min is None else _bound(min, "min"), np.inf if max is None else _bound(max, "max"))
-        return _apply(CLAMP, (self,), low, high)
+        bounds = {which: _bound(b, which) for which, b in (("min", min), ("max", max)) if b is not None}
+        dtype = result_type(self, *bounds.values())  # an integer tensor and a float bound: the default dtype
+        x = self if self.dtype == dtype else self.astype(dtype)
+        return _apply(CLAMP, (x,), bounds.get("min", -np.inf), bounds.get("max", np.inf))
 
     clip = clamp
 
@@ -744,6 +763,7 @@ class Tensor(Node):
 
     def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """The sum over `dim` divided by the number of elements summed."""
+        _floating_only(self, "mean")
         axis, keepdims = _reduction(dim, keepdim, axis, keepdims, self.ndim, "mean")
         n = math.prod(self.shape[a] for a in (range(self.ndim) if axis is None else axis))
         return _apply(MEAN, (self,), axis, keepdims, n)
@@ -765,6 +785,7 @@ class Tensor(Node):
         """The parameters of var and std: (axes, keepdim, n - correction)."""
         if unbiased is not None and correction is not None:
             raise ValueError(f"{who}: give unbiased= or correction=, not both")
+        _floating_only(self, who)
         c = correction if correction is not None else (0 if unbiased is False else 1)
         axis, keepdim = _reduction(dim, keepdim, None, None, self.ndim, who)
         n = math.prod(self.shape[a] for a in (range(self.ndim) if axis is None else axis))
@@ -818,11 +839,13 @@ class Tensor(Node):
 
     def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """e^x / sum(e^x) along `dim` (numpy's `axis=` too), computed as e^(x - max x) so that it cannot overflow."""
+        _floating_only(self, "softmax")
         axis = _axis(dim if axis is None else axis, self.ndim, "softmax")
         return _apply(SOFTMAX, (self,), axis)
 
     def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """x - log(sum(e^x)) along `dim` (numpy's `axis=` too), computed from x - max x so that it cannot overflow."""
+        _floating_only(self, "log_softmax")
         axis = _axis(dim if axis is None else axis, self.ndim, "log_softmax")
         return _apply(LOG_SOFTMAX, (self,), axis)
 
@@ -1052,19 +1075,63 @@ def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Te
 
 
 def _unary(op: Op, a: Tensor) -> Tensor:
+    if op.floating and a.dtype not in FLOATING:  # exp of an integer tensor is of the default dtype, as PyTorch
+        a = _constant(a.data.astype(get_default_dtype()))
     return _result2(op.on_arrays(a.data), a, None, op.name, op.derivative)
 
 
 def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
-    """`a op b` as a node. Inputs of different dtypes are converted to the wider one (by an `astype`
-    node, so the narrower input's gradient keeps its dtype). Inputs of different shapes are
+    """`a op b` as a node. Inputs of different dtypes are converted to PyTorch's result dtype (by an
+    `astype` node, so each input's gradient keeps its dtype). Inputs of different shapes are
     broadcast by numpy, and the node's rule sums each share back to its input's shape (`sum_to`)."""
     if not isinstance(b, Tensor):
         b = _operand(b, a)
     rule = op.derivative
-    if a.dtype != b.dtype or a.shape != b.shape and not _is_number(a) and not _is_number(b):
+    if (a.dtype != b.dtype or op.floating and a.dtype not in FLOATING
+            or a.shape != b.shape and not _is_number(a) and not _is_number(b)):
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
     return _result2(op.on_arrays(a.data, b.data), a, b, op.name, rule)
+
+
+def _promoted(inputs: tuple, floating: bool = False) -> tuple:
+    """`inputs` in the dtype PyTorch computes an operation of them in (`result_type`; the default dtype when
+    the operation's result is `floating` and they are integers or bools). An input that needs a gradient is
+    converted by an `astype` node, so that its gradient keeps its own dtype."""
+    dtype = result_type(*inputs)
+    if floating and dtype not in FLOATING:
+        dtype = get_default_dtype()
+    return tuple(x if x.dtype == dtype else x.astype(dtype) for x in inputs)
+
+
+def _floating(name: str) -> bool:
+    """Whether the operation that names its nodes `name` always gives a floating result (`Op.floating`)."""
+    op = _description(name)
+    return op is not None and op.floating
+
+
+def _power(a: Tensor, b: Tensor) -> Tensor:
+    """a ** b of two tensors, in PyTorch's result dtype (bools have none, as in PyTorch)."""
+    if result_type(a, b) == bool_:
+        raise RuntimeError("**: a bool tensor to a bool tensor's power is not supported (as PyTorch); "
+                           "convert them with .long() or .float() first")
+    return _binary(POW, a, b)
+
+
+def _floating_only(x: Tensor, who: str) -> None:
+    if x.dtype not in FLOATING:
+        raise RuntimeError(f"{who}: needs a floating tensor, got {x.dtype} (as PyTorch); convert it with .float() or "
+                           ".double() first")
+
+
+def _no_bool(x: Tensor, who: str) -> None:
+    if x.dtype == bool:
+        raise RuntimeError(f"{who}: not supported for a bool tensor (as PyTorch); convert with .long() or .float()")
+
+
+def _no_bool_subtraction(a: Tensor, b: Any) -> None:
+    if a.dtype == bool_ or isinstance(b, (bool, np.bool_)) or getattr(b, "dtype", None) == bool_:
+        raise RuntimeError("subtraction, the `-` operator, with a bool tensor is not supported (as PyTorch); "
+                           "convert it with .long() or .float() first")
 
 
 def _summed_back(rule: Any, g, out, *inputs):
@@ -1095,15 +1162,13 @@ def _broadcast_shape(shapes: list[tuple[int, ...]], op: str) -> tuple[int, ...]:
 
 
 def _operand(x: Any, like: Tensor) -> Tensor:
-    """The other side of an operator as a constant leaf: numbers take `like`'s dtype."""
+    """The other side of an operator as a constant leaf: a number in the dtype PyTorch gives `like` and it
+    (`like`'s, unless the number is of a higher category: an integer tensor and a float make the default dtype)."""
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (numbers.Real, np.bool_)):
-        if like.dtype.kind in "biu":  # an integer tensor and a float number make a float result, as PyTorch
-            integral = isinstance(x, numbers.Integral)
-            kind = like.dtype if isinstance(x, (bool, np.bool_)) else np.int64 if integral else np.float64
-            return _constant(np.asarray(x, dtype=kind))
-        return _constant(np.asarray(_real(x, "operand"), dtype=like.dtype))
+        dtype = result_type(like, x)
+        return _constant(np.asarray(_real(x, "operand") if dtype in FLOATING else x, dtype=dtype))
     if isinstance(x, (np.ndarray, list, tuple)):
         array = np.asarray(x)
         if array.dtype.kind in "biu":
@@ -1156,9 +1221,10 @@ def _index_part(part: Any) -> Any:
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
     """a @ b as a node; its rule computes only the shares of inputs that require a gradient."""
+    _no_bool(a, "@")
+    _no_bool(b, "@")
     if a.dtype != b.dtype:
-        dtype = np.promote_types(a.dtype, b.dtype)
-        a, b = a.astype(dtype), b.astype(dtype)
+        a, b = _promoted((a, b))
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"@: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
     try:
@@ -1441,10 +1507,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
     if like is None:
         like = Tensor(input)
-    x, y = _operand(input, like), _operand(other, like)
-    if x.dtype != y.dtype:
-        dtype = np.promote_types(x.dtype, y.dtype)
-        x, y = x.astype(dtype), y.astype(dtype)
+    x, y = _promoted((_operand(input, like), _operand(other, like)))
     try:
         shape = np.broadcast_shapes(c.shape, x.shape, y.shape)
     except ValueError:
@@ -1467,8 +1530,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if any(t.ndim == 0 for t in tensors):
         raise ValueError("cat: a 0-d tensor cannot be concatenated (it has no dimension to join along)")
     one = _axis(dim, tensors[0].ndim, "cat")
-    dtype = np.result_type(*(t.dtype for t in tensors))
-    tensors = [t.astype(dtype) for t in tensors]
+    tensors = _promoted(tuple(tensors))
     try:
         return _apply(CAT, tuple(tensors), one, tuple(t.shape[one] for t in tensors))
     except ValueError:

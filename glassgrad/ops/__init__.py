@@ -46,6 +46,9 @@ class Op:
     `view`: the result may be a view of its (one) input, sharing its numbers (reshape, transpose,
     basic indexing), as PyTorch's views: an in-place change of the one changes the other, and the
     input's history is rebased on the change (see `Tensor._inplace`).
+
+    `floating`: the result is floating whatever the inputs (true division, exp, log, ...): the Tensor
+    engine converts integer and boolean inputs to the default dtype first, as PyTorch.
     """
 
     name: str
@@ -58,6 +61,7 @@ class Op:
     word: str = ""
     reads: str | tuple[str, ...] | Callable[[int, int], str] | None = None
     view: bool = False
+    floating: bool = False
 
     def reads_for(self, k: int, n: int) -> frozenset:
         """What the share of input k (of n) is computed from: input positions, and "out" for the result."""
@@ -208,9 +212,15 @@ def _power_rule(g, out, a, b):
     rb, ra = data_of(b), data_of(a)
     b_zero = rb == 0
     off = (ra == 0) & (rb >= 0)
-    da = zero_where(b_zero, g * (b * power(a, b - (1.0 - b_zero))))
-    db = g * zero_where(off, out * log(a + off * 1.0))
+    da = zero_where(b_zero, g * (b * power(a, b - _numbers(rb != 0, rb))))
+    db = g * zero_where(off, out * log(a + _numbers(off, ra)))
     return da, db
+
+
+def _numbers(mask: Any, like: Any) -> Any:
+    """A boolean mask as 1.0 and 0.0 in the dtype of `like` (a float, or an array), so that a rule keeps its
+    input's dtype (numpy would make a float32 rule's `x + mask * 1.0` float64)."""
+    return float(mask) if type(like) is float else mask.astype(like.dtype)
 
 
 def _power_by_constant_rule(k: float, g, out, a):
@@ -240,7 +250,7 @@ MUL = register(Op("*", lambda g, out, a, b: (g * b, g * a), float.__mul__, _quie
                   formula="{0} × {1}", local=("{1}", "{0}"), precedence=2, word="mul", reads=("{1}", "{0}")))
 DIV = register(Op("/", lambda g, out, a, b: (div(g, b), -g * div(div(a, b), b)), floatmath.div, _quiet(np.divide),
                   formula="{0} / {1}", local=("1/{1}", "−{0}/{1}²"), precedence=2, word="div",
-                  reads=("{1}", "{0} {1}")))  # as PyTorch: d/db = -g (a / b) / b, from the inputs, not the result
+                  reads=("{1}", "{0} {1}"), floating=True))  # d/db = -g (a / b) / b, from the inputs, as PyTorch
 POW = register(Op("**", _power_rule, floatmath.power, _quiet(np.power),
                   formula="{0} ** {1}", local=("{1}·{0}^({1} − 1)", "{out}·ln {0}"), precedence=4, word="pow",
                   reads=("{0} {1}", "{0} {1} {out}")))
@@ -249,15 +259,15 @@ POW_K = register(Op("**{k}", _power_by_constant_rule, lambda k, x: power_by(x, k
 NEG = register(Op("neg", lambda g, out, a: (-g,), float.__neg__, np.negative,
                   formula="−{0}", local=("−1",), precedence=3, word="neg", reads=""))
 EXP = register(Op("exp", lambda g, out, a: (g * out,), floatmath.exp, _quiet(np.exp),
-                  formula="exp({0})", local=("{out}",), reads="{out}"))
+                  formula="exp({0})", local=("{out}",), reads="{out}", floating=True))
 LOG = register(Op("log", lambda g, out, a: (div(g, a),), floatmath.log, _quiet(np.log),
-                  formula="log({0})", local=("1/{0}",), reads="{0}"))
+                  formula="log({0})", local=("1/{0}",), reads="{0}", floating=True))
 TANH = register(Op("tanh", lambda g, out, a: (g * (1.0 - out * out),), floatmath.tanh, _quiet(np.tanh),
-                   formula="tanh({0})", local=("1 − {out}²",), reads="{out}"))
+                   formula="tanh({0})", local=("1 − {out}²",), reads="{out}", floating=True))
 RELU = register(Op("relu", lambda g, out, a: (zero_where(data_of(out) <= 0, g),), _relu, _relu,  # g where out > 0
                    formula="relu({0})", local=("1 if {out} > 0 else 0",), reads="{out}"))  # or is nan, as in PyTorch
 SIGMOID = register(Op("sigmoid", lambda g, out, a: (g * (1.0 - out) * out,), floatmath.sigmoid, _sigmoid_array,
-                      formula="sigmoid({0})", local=("{out}·(1 − {out})",), reads="{out}"))
+                      formula="sigmoid({0})", local=("{out}·(1 − {out})",), reads="{out}", floating=True))
 
 
 def _cos(x: Any) -> Any:
@@ -270,7 +280,7 @@ def _sin(x: Any) -> Any:
 
 # Elementwise operations only the Tensor engine has (no forward on floats): PyTorch's functions.
 SQRT = register(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _quiet(np.sqrt),
-                   formula="√{0}", local=("1/(2√{0})",), reads="{out}"))
+                   formula="√{0}", local=("1/(2√{0})",), reads="{out}", floating=True))
 
 
 def _sign(x: Any) -> Any:
@@ -281,11 +291,11 @@ def _sign(x: Any) -> Any:
 ABS = register(Op("abs", lambda g, out, a: (g * _sign(data_of(a)),), None, np.abs,
                   formula="|{0}|", local=("sign({0})",), reads="{0}"))
 SIN = register(Op("sin", lambda g, out, a: (g * _cos(a),), None, _quiet(np.sin), formula="sin({0})",
-                  local=("cos {0}",), reads="{0}"))
+                  local=("cos {0}",), reads="{0}", floating=True))
 COS = register(Op("cos", lambda g, out, a: (-g * _sin(a),), None, _quiet(np.cos), formula="cos({0})",
-                  local=("−sin {0}",), reads="{0}"))
+                  local=("−sin {0}",), reads="{0}", floating=True))
 LOG10 = register(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), None, _quiet(np.log10),
-                    formula="log10({0})", local=("1/({0} ln 10)",), reads="{0}"))
+                    formula="log10({0})", local=("1/({0} ln 10)",), reads="{0}", floating=True))
 
 
 
