@@ -294,6 +294,8 @@ class Tensor(Node):
         return out
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
+        if dtype is None and not isinstance(data, (np.ndarray, np.generic, Tensor)):
+            dtype = get_default_dtype()  # numbers and lists: the default dtype, as torch.Tensor
         self.data = _as_array(data, dtype)
         self.grad = None
         self.requires_grad = bool(requires_grad)
