@@ -28,7 +28,7 @@ _LAZY = {  # name here -> (module, name there)
     "Tensor": ("glassgrad._tensor.tensor", "Tensor"),
     "draw_dot": ("glassgrad.viz.visualize", "draw_dot"),
     "stepper": ("glassgrad.viz.backprop_page", "stepper"),
-    "watch": ("glassgrad.viz.training_page", "watch"),
+    "watch": ("glassgrad.viz.grouped", "watch"),
     "gradcheck": ("glassgrad.autograd.gradcheck", "gradcheck"),
     "gradgradcheck": ("glassgrad.autograd.gradcheck", "gradgradcheck"),
     "save": ("glassgrad.io.serialization", "save"),
@@ -52,14 +52,15 @@ _LAZY = {  # name here -> (module, name there)
     # functions of tensors
     **{
         name: ("glassgrad._tensor.functions", name)
-        for name in ("tanh", "exp", "log", "log10", "sqrt", "abs", "sin", "cos", "sigmoid", "relu", "softmax")
+        for name in ("tanh", "exp", "log", "log10", "sqrt", "abs", "sin", "cos", "sigmoid", "relu", "softmax", "erf")
         + ("clamp", "pow", "all", "any", "isclose", "allclose", "equal", "cat", "stack", "unbind", "maximum", "where")
     },
     # random numbers
     **{
         name: ("glassgrad._tensor.random", name)
-        for name in ("Generator", "manual_seed", "default_generator", "randn", "rand", "randint", "randperm")
-        + ("multinomial", "randn_like", "rand_like")
+        for name in ("Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state")
+        + ("default_generator", "randn", "rand", "randint", "randperm", "multinomial", "bernoulli")
+        + ("randn_like", "rand_like", "randint_like")
     },
 }
 

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from glassgrad import ops
-from glassgrad.autograd import Node
+from glassgrad.autograd import Node, _changes, mode
+from glassgrad.autograd.origins import record
 from glassgrad.ops import ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op, floatmath
 
 _DEFINE_AN_OP = (
@@ -92,6 +93,8 @@ class Value(Node):
                 if not isinstance(child, Value):
                     raise TypeError(f"Value(..., _children): expected Values, got {type(child).__name__}")
             self._rule = ops.rule_of(_op) or partial(_no_derivative, _op)  # until a `_backward` is set
+        if _changes[0] and mode.anomaly is not None:  # leaves too, while recording where nodes are made
+            record(mode.anomaly, self)
 
     @classmethod
     def constant(cls, x: Any, op: str, like: Value | None = None) -> Value:

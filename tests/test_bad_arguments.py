@@ -98,7 +98,7 @@ def test_a_duplicate_free_optimizer_still_steps_each_parameter_once():
     a.grad, b.grad = 1.0, 1.0
     SGD([a, b], lr=0.5).step()
     assert (a.data, b.data) == (0.5, 1.5)
-    assert Adam(p for p in [a, b]).params == [a, b]  # any iterable, as in PyTorch
+    assert Adam(p for p in [a, b]).param_groups[0]["params"] == [a, b]  # any iterable, as in PyTorch
 
 
 CLI = [

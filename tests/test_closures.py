@@ -12,8 +12,8 @@ from micrograd.engine import Value as MicrogradValue
 
 import glassgrad
 from glassgrad import Value
-from glassgrad.viz.backprop_page import stepper
 from glassgrad.autograd.gradcheck import gradcheck
+from glassgrad.viz.backprop_page import stepper
 
 
 class Lecture(Value):

@@ -1,9 +1,9 @@
 """`glassgrad.utils.data` against `torch.utils.data`: the same batches, lengths, collation and errors.
 
-Random orders are checked for what they must be (permutations, ranges, reproducible from a seed)
-and for PyTorch's sequence of draws (one seed per iterator, then the sampler's seed and its
-randperm/randint calls), reconstructed with each library's own calls. The numbers themselves equal
-PyTorch's once glassgrad's generator reproduces PyTorch's streams (the `random` work).
+Random orders are checked for what they must be (permutations, ranges, reproducible from a seed),
+for PyTorch's sequence of draws (one seed per iterator, then the sampler's seed and its
+randperm/randint calls), reconstructed with each library's own calls, and, as glassgrad's generator
+reproduces PyTorch's streams, for being PyTorch's very orders from the same seed.
 """
 
 from __future__ import annotations
@@ -285,3 +285,45 @@ def test_tensor_dataset_checks_its_tensors():
         gdata.TensorDataset(glassgrad.tensor(1.0))
     dataset = gdata.TensorDataset(glassgrad.arange(4), glassgrad.arange(4) * 2)
     assert len(dataset) == 4 and [t.item() for t in dataset[3]] == [3, 6]
+
+
+@pytest.mark.parametrize("seed", [0, 3407, 2147483647])
+@pytest.mark.parametrize("n, batch_size", [(13, 5), (100, 32), (7, 7)])
+@pytest.mark.parametrize("with_generator", [False, True])
+def test_shuffled_batches_are_torchs(seed, n, batch_size, with_generator):
+    orders = []
+    for t in (glassgrad, torch):
+        t.manual_seed(seed)
+        generator = t.Generator().manual_seed(seed + 1) if with_generator else None
+        loader = t.utils.data.DataLoader(list(range(n)), batch_size=batch_size, shuffle=True, generator=generator)
+        epochs = [[b.tolist() for b in loader] for _ in range(3)]
+        orders.append(epochs + [t.randn(2, dtype=t.float64).tolist()])  # and the stream after them
+    assert orders[0] == orders[1]
+
+
+@pytest.mark.parametrize("seed", [0, 3407])
+@pytest.mark.parametrize("num_samples", [5, 32, 70])
+def test_sampling_with_replacement_is_torchs(seed, num_samples):
+    drawn = []
+    for t in (glassgrad, torch):
+        t.manual_seed(seed)
+        data = t.utils.data
+        sampler = data.RandomSampler(range(9), replacement=True, num_samples=num_samples)
+        loader = data.DataLoader(list(range(9)), sampler=sampler, batch_size=4, num_workers=0)
+        drawn.append([b.tolist() for b in loader] + [list(sampler)])
+    assert drawn[0] == drawn[1]
+
+
+def test_makemores_infinite_loader_gives_torchs_batches():
+    words = ["emma", "ava", "mia", "zoe", "li", "liam", "noah"]
+    batches = []
+    for t, data in ((glassgrad, gdata), (torch, tdata)):
+        class Ours(Words, data.Dataset):
+            pass
+
+        t.manual_seed(3407)
+        dataset = Ours(t, words)
+        sampler = data.RandomSampler(dataset, replacement=True, num_samples=int(1e10))
+        it = iter(data.DataLoader(dataset, sampler=sampler, batch_size=3, pin_memory=False, num_workers=0))
+        batches.append([[x.tolist(), y.tolist()] for x, y in (next(it) for _ in range(4))])
+    assert batches[0] == batches[1]

@@ -423,7 +423,7 @@ def unary_on(op: str, x: Any) -> Any:
 
 
 UNARY_CASES = [*UNARY, *(("**", k) for k in ALL_EXPONENTS)]
-TENSOR_UNARY = ("sqrt", "abs", "sin", "cos", "log10")  # the Tensor engine's own elementwise operations
+TENSOR_UNARY = ("sqrt", "abs", "sin", "cos", "log10", "erf")  # the Tensor engine's own elementwise operations
 
 
 @pytest.mark.parametrize("op", UNARY_CASES, ids=str)

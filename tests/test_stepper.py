@@ -1,6 +1,7 @@
 """The backprop stepper: what it records from the engine, and the page in a real browser."""
 
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,9 @@ def test_forward_steps_follow_the_engine_order_then_backward_steps_its_reverse()
     names = [node["name"] for node in run["nodes"]]
     forward = [s for s in run["steps"] if s["phase"] == "forward"]
     backward = [s for s in run["steps"] if s["phase"] == "backward"]
-    assert [names[s["node"]] for s in forward] == names
+    results = [name for name, v in zip(names, topological_order(o), strict=True) if v._prev]
+    assert [names[s["node"]] for s in forward] == results  # the leaves are given: a step per result
+    assert results == ["(x1*w1)", "(x2*w2)", "(x1*w1 + x2*w2)", "n", "o"]
     assert names == [v.label if v.label.isidentifier() else f"({v.label})" for v in topological_order(o)]
     assert [names[s["node"]] for s in backward] == ["o", "o", "n", "(x1*w1 + x2*w2)", "(x2*w2)", "(x1*w1)"]
     assert forward[-1]["lines"] == ["o = tanh(n) = tanh(0.8814) = 0.7071"]
@@ -116,7 +119,7 @@ def test_a_tiny_mlp_loss_on_one_example_is_recorded():
     run = run_of(loss)
     order = topological_order(loss)
     with_rules = sum(v._rule is not None for v in order)
-    assert len(run["steps"]) == len(order) + 1 + with_rules
+    assert len(run["steps"]) == sum(bool(v._prev) for v in order) + 1 + with_rules
     linear = [s for s in run["steps"] if s["phase"] == "backward" and order[s["node"]]._op == "linear"]
     assert sorted(len(s["lines"]) for s in linear) == [5, 5, 5, 7]  # w, x and b of each neuron
     loss.backward()
@@ -164,9 +167,10 @@ def test_page_steps_through_the_neuron_and_shows_the_engine_grads(browser, tmp_p
     page, requests, errors = open_page(browser, o, tmp_path / "neuron.html")
     total = len(run_of(o)["steps"]) + 1  # and a summary at the end
     assert page.inner_text("#counter") == f"step 0 of {total}"
-    assert shown(page, "x1") == ("data ?", "grad 0.0000")
+    assert shown(page, "x1") == ("data 2.0000", "grad 0.0000")  # an input is given
+    assert shown(page, "x1*w1") == ("data ?", "grad 0.0000")
     page.keyboard.press("ArrowRight")
-    assert shown(page, "x1") == ("data 2.0000", "grad 0.0000")
+    assert shown(page, "x1*w1") == ("data -6.0000", "grad 0.0000")
     for _ in range(total - 2):
         page.click("#next")
     assert page.inner_text("#counter") == f"step {total - 1} of {total} · backward"
@@ -220,7 +224,7 @@ def test_play_runs_to_the_end_and_stops(browser, tmp_path):
     page.fill("#speed", "8")
     page.click("#play")
     page.wait_for_function("document.getElementById('play').textContent.includes('play')", timeout=5000)
-    assert page.inner_text("#counter") == "step 5 of 5 · summary"
+    assert page.inner_text("#counter") == "step 4 of 4 · summary"  # b = a + a; a.grad, b.grad; summary
     assert errors == []
 
 
@@ -242,24 +246,45 @@ def test_unlabelled_results_are_named_from_their_inputs():
     assert not any("#" in node["shown"] for node in run["nodes"])
 
 
-def test_derived_names_keep_precedence_and_fall_back_to_op_and_index_when_long_or_taken():
+def names_of(root: Value) -> list[str]:
+    return [node["shown"] for node in run_of(root)["nodes"]]
+
+
+def test_derived_names_keep_precedence_and_shorten_long_formulas_never_to_an_index():
     x, y = Value(3.0, label="x"), Value(2.0, label="y")
     s = x + y
     q = (s * (x - y) / (-x) ** 2).exp()
-    long = ((x * y + y * x + x * x) * (y * y + x * y + y / x)).tanh()
-    twice = (x + y) * s  # a second, different node computing x + y
     shown = {v: node["shown"] for v, node in zip(topological_order(q), run_of(q)["nodes"], strict=True)}
-    assert shown[q].startswith("exp#")  # exp((x + y)*(x - y)/(-x)**2) would be too long
     assert shown[q._prev[0]] == "(x + y)*(x - y)/(-x)**2"
     assert shown[q._prev[0]._prev[1]] == "(-x)**2"
-    names = [node["shown"] for node in run_of(long)["nodes"]]
-    assert names[-2].startswith("mul#") and names[-1] == f"tanh({names[-2]})"  # short again around the fallback
+    assert shown[q] == "exp((x + y)*(x - y)/(-x)**2)"  # a little longer than 24 characters: kept whole
+    long = ((x * y + y * x + x * x) * (y * y + x * y + y / x)).tanh()
+    names = names_of(long)
+    assert names[-2] == "(x*y + … + x*x)*(y*y + … + y/x)"  # long sums keep their ends
+    assert names[-1] == "tanh(…)"  # and a call around a long formula its function
     assert "x*y + y*x + x*x" in names and "y/x" in names
-    names = [node["shown"] for node in run_of(twice)["nodes"]]
-    assert names.count("x + y") == 1 and any(n.startswith("add#") for n in names)
-    assert names[-1] == "(x + y)*" + next(n for n in names if n.startswith("add#"))
-    assert run_of(x**-1.5)["nodes"][-1]["shown"] == "x**(-1.5)"
-    assert run_of(2 * x)["nodes"][0]["shown"] == "#0"  # an unlabelled leaf is shown by position
+    names = names_of((x + y) * s)  # a second, different node computing x + y
+    assert names.count("x + y") == 1 and names[-1] == "(x + y)*(x + y [2])"
+    assert names_of(x**-1.5)[-1] == "x**(-1.5)"
+    w = [Value(float(k), label=f"w{k}") for k in range(1, 6)]
+    total = sum((wk * x for wk in w), Value(0.5, label="b"))
+    assert names_of(total)[-1] == "b + … + w5*x"
+    for root in (q, long, total, (x + y) * s):
+        assert not any(re.search(r"#\d|\w#", name) for name in names_of(root))
+
+
+@pytest.mark.parametrize(
+    "make, names",
+    [
+        (lambda x: 2 * x, ["2", "x", "2*x"]),  # a constant by its value
+        (lambda x: x - 1.5, ["x", "1.5", "x - 1.5"]),
+        (lambda x: (2 * x).exp(), ["2", "x", "2*x", "exp(2*x)"]),  # the lecture's tanh written out
+        (lambda x: x * -0.25, ["x", "-0.25", "x*-0.25"]),
+        (lambda x: (x - 6.8813735870195432) ** 2, ["x", "6.881", "x - 6.881", "(x - 6.881)**2"]),
+    ],
+)
+def test_an_unlabelled_constant_is_named_by_its_value(make, names):
+    assert names_of(make(Value(3.0, label="x"))) == names
 
 
 def test_grads_that_are_values_after_create_graph_are_shown_as_numbers():
@@ -305,7 +330,7 @@ def test_a_call_writes_its_argument_without_doubled_parentheses():
     assert "x*w+b = (x*w) + b" in shown  # an infix operator keeps the parentheses it may need
     assert not any("((" in title for title in shown)
     x = Value(2.0, label="x")
-    assert titles((x * x + x).exp())[2:4] == ["x*x + x = (x*x) + x", "exp(x*x + x) = exp(x*x + x)"]
+    assert titles((x * x + x).exp())[1:3] == ["x*x + x = (x*x) + x", "exp(x*x + x) = exp(x*x + x)"]
 
     @glassgrad.op(derivative=lambda g, out, v: (g * 3 * v * v,), formula="{0}³")
     def cube(v):
@@ -342,13 +367,17 @@ def overlaps(a: dict, b: dict) -> bool:
 
 @pytest.mark.parametrize(
     "name, root",
-    [("lecture", lecture), ("explain-neuron", lambda: evaluate("tanh(x*w+b)", {"x": 2.0, "w": -3.0, "b": 6.88})[0])],
+    [
+        ("lecture", lecture),
+        ("neuron", lambda: neuron()[0]),  # the lecture's main example: its tanh and output on screen
+        ("explain-neuron", lambda: evaluate("tanh(x*w+b)", {"x": 2.0, "w": -3.0, "b": 6.88})[0]),
+    ],
 )
 def test_a_small_graph_opens_fitted_readable_and_uncovered(browser, tmp_path, name, root):
     page, _, errors = open_page(browser, root(), tmp_path / f"{name}.html")
     at_load = page_geometry(page)
     assert inside(at_load["root"], at_load["view"])  # the whole graph, its result included
-    assert at_load["font"] >= 11  # and readable
+    assert at_load["font"] >= 10  # and readable
     assert not overlaps(at_load["tools"], at_load["view"])  # the zoom buttons cover none of it
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"stepper-{name}-open.png")
@@ -360,4 +389,50 @@ def test_a_small_graph_opens_fitted_readable_and_uncovered(browser, tmp_path, na
     page.keyboard.press("0")
     assert page_geometry(page) == at_load
     page.close()
+    assert errors == []
+
+
+@pytest.mark.slow
+def test_inline_in_a_notebook_the_neuron_opens_whole_and_readable_with_the_panel_below(browser):
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.set_content(f'<div style="width: 940px; margin: 20px">{stepper(neuron()[0])._repr_html_()}</div>')
+    frame = page.frames[1]
+    frame.wait_for_selector("#counter")
+    at = page_geometry(frame)
+    assert inside(at["root"], at["view"]) and at["font"] >= 10
+    aside = frame.evaluate("(() => { const b = document.querySelector('aside').getBoundingClientRect(); "
+                           "return { left: b.left, top: b.top, right: b.right, bottom: b.bottom }; })()")
+    assert not overlaps(aside, at["view"])
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "stepper-in-notebook.png")
+    page.close()
+
+
+def written_out() -> Value:
+    """The lecture's neuron with tanh written out, (e - 1)/(e + 1) with e = exp(2n): a graph too wide to fit."""
+    o, _ = neuron()
+    n = o._prev[0]
+    e = (2 * n).exp()
+    e.label = "e"
+    out = (e - 1) / (e + 1)
+    out.label = "o"
+    return out
+
+
+@pytest.mark.slow
+def test_following_a_wide_graph_keeps_each_step_and_its_inputs_in_view(browser, tmp_path):
+    root = written_out()
+    page, _, errors = open_page(browser, root, tmp_path / "wide.html")
+    assert page_geometry(page)["font"] >= 10
+    view = page_geometry(page)["view"]
+    total = len(run_of(root)["steps"])
+    for _ in range(total):
+        page.keyboard.press("ArrowRight")
+        boxes = page.evaluate("""() => [...document.querySelectorAll("g.node.current, g.node.input")].map((g) => {
+            const b = g.getBoundingClientRect();
+            return { left: b.left, top: b.top, right: b.right, bottom: b.bottom }; })""")
+        assert boxes and all(inside(box, view) for box in boxes), page.inner_text("#title")
+        vb = [float(x) for x in page.get_attribute("#view svg", "viewBox").split()]
+        width = float(page.evaluate("document.querySelector('#view svg g.graph').getBBox().width"))
+        assert vb[0] >= -20 and vb[0] + vb[2] <= width + 40  # never scrolled past the graph into empty space
     assert errors == []

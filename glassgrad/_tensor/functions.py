@@ -15,7 +15,7 @@ from glassgrad._tensor.tensor import Tensor, cat, maximum, stack, where
 from glassgrad.autograd import data_of
 
 __all__ = [
-    "abs", "all", "allclose", "any", "cat", "clamp", "cos", "equal", "exp", "isclose", "log", "log10", "maximum",
+    "abs", "all", "allclose", "any", "cat", "clamp", "cos", "equal", "erf", "exp", "isclose", "log", "log10", "maximum",
     "pow", "relu", "sigmoid", "sin", "softmax", "sqrt", "stack", "tanh", "where",
 ]  # fmt: skip
 
@@ -27,6 +27,11 @@ def _t(x: Any) -> Tensor:
 def tanh(input: Any) -> Tensor:
     """tanh x."""
     return _t(input).tanh()
+
+
+def erf(input: Any) -> Tensor:
+    """erf x, the error function."""
+    return _t(input).erf()
 
 
 def exp(input: Any) -> Tensor:

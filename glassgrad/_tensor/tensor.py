@@ -37,6 +37,7 @@ from glassgrad.ops import (
     ADD,
     COS,
     DIV,
+    ERF,
     EXP,
     LOG,
     LOG10,
@@ -729,6 +730,10 @@ class Tensor(Node):
     def log10(self) -> Tensor:
         """log10 x = ln x / ln 10."""
         return _unary(LOG10, self)
+
+    def erf(self) -> Tensor:
+        """erf x = 2/√π ∫₀ˣ e^(-t²) dt; the normal distribution function is (1 + erf(x/√2)) / 2."""
+        return _unary(ERF, self)
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         """x limited to [min, max] (either may be None); the gradient flows where min <= x <= max."""

@@ -135,14 +135,31 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _watch(args: argparse.Namespace) -> int:
+    if args.script:
+        return _watch_script(args)
     from glassgrad.data import LECTURE_XS, LECTURE_YS
     from glassgrad.nn import MLP
     from glassgrad.viz.training_page import watch
 
     page = watch(MLP.lecture(seed=args.seed, fused=args.fused), LECTURE_XS, LECTURE_YS, args.steps, args.lr)
     path = page.save(args.out)
-    print(f"loss {page.losses[0]:.4f} -> {page.losses[-1]:.4f} over {args.steps} iterations")
+    rose = sum(now > was for was, now in zip(page.losses, page.losses[1:]))
+    print(f"loss {page.losses[0]:.4f} -> {page.losses[-1]:.4f} over {args.steps} iterations"
+          + (f" (it rose in {rose} of them: the page says why)" if rose else ""))
     print(f"wrote {path}: open it in a browser to step through the training loop")
+    return 0
+
+
+def _watch_script(args: argparse.Namespace) -> int:
+    """Run the program up to its first backward() and write the grouped view of that step."""
+    from glassgrad.viz.grouped import watch_script
+
+    page = watch_script(args.script, args.script_args)
+    path = page.save(args.out)
+    top = page.data["groups"][0]
+    print(f"one step of {args.script}: {top[5]:,} Values in {len(page.data['groups']) - 1:,} groups by the code "
+          f"that made them")
+    print(f"wrote {path}: open it in a browser and click a group to open it")
     return 0
 
 
@@ -150,7 +167,7 @@ def parser() -> argparse.ArgumentParser:
     """The `glassgrad` command line and its subcommands."""
     from glassgrad import __version__
     from glassgrad.viz.explain import FUNCTIONS, MAX_LENGTH, MAX_VALUES
-    from glassgrad.viz.training_page import MAX_ITERATIONS
+    from glassgrad.viz.training_page import MAX_ITERATIONS, WATCH_SEED
 
     top = argparse.ArgumentParser(prog="glassgrad", description="A glass-box autograd engine.")
     top.add_argument("--version", action="version", version=f"glassgrad {__version__}")
@@ -205,16 +222,22 @@ def parser() -> argparse.ArgumentParser:
         help="train the lecture's MLP on its four examples and write a page replaying the training loop",
         description="Train the lecture's network (MLP(3, [4, 4, 1]) with tanh) on its four examples with the "
         "lecture's loop, and write one self-contained page that replays every iteration: forward pass and loss, "
-        "backward pass node by node, the update of every parameter, the loss falling.",
+        "backward pass node by node, the update of every parameter, and the loss after it. With the defaults "
+        f"the loss falls at every iteration (for up to {MAX_ITERATIONS}); with another seed or a larger lr it can "
+        "rise on the way, and the page says why.",
     )
     watch.add_argument("--steps", type=whole_number(1, MAX_ITERATIONS), default=5,
                        help="iterations (default: %(default)s)")
     watch.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (default: %(default)s)")
-    watch.add_argument("--seed", type=SEED, default=0, help="initial weights' seed (default: %(default)s)")
+    watch.add_argument("--seed", type=SEED, default=WATCH_SEED, help="initial weights' seed (default: %(default)s)")
     watch.add_argument("--fused", action=argparse.BooleanOptionalAction, default=True,
                        help="each neuron's w.x + b as one node; --no-fused builds it from * and + as the lecture "
                        "does (default: fused)")
     watch.add_argument("--out", default=WATCH_PAGE, metavar="FILE.html", help="the page (default: %(default)s)")
+    watch.add_argument("script", nargs="?", metavar="SCRIPT.py",
+                       help="instead, run this program of glassgrad Values up to its first backward() and show that "
+                       "step's graph grouped by the functions and lines that made it (options before SCRIPT.py)")
+    watch.add_argument("script_args", nargs=argparse.REMAINDER, metavar="ARGS", help="the program's arguments")
     watch.set_defaults(run=_watch)
     return top
 

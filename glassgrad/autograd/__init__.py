@@ -7,31 +7,28 @@ upstream gradient `g` (see `glassgrad.ops`). The plain backward pass calls rules
 `create_graph=True` calls the very same rules with nodes, so the gradient is itself recorded as a
 graph and can be differentiated again.
 
-Grad mode (`no_grad`, `enable_grad`) and `detect_anomaly` are per thread, as in PyTorch.
+Grad mode (`no_grad`, `enable_grad`), `detect_anomaly` and `record_origins` are per thread, as in PyTorch.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 import threading
-import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from functools import partial
-from pathlib import Path
 from typing import Any
-from weakref import ref
 
 import numpy as np
 
-_PACKAGE_DIR = str(Path(__file__).parent.parent)  # glassgrad/, whose frames are not the user's
+from glassgrad.autograd.origins import Records, origin_of, record
 
 
 class _Mode(threading.local):
     """This thread's modes: whether operations record their inputs, and whether to check for NaN/inf."""
 
     grad_enabled: bool = True
-    anomaly: dict | None = None  # id(node) -> (weak reference to it, the user's line that made it), while detecting
+    anomaly: Records | None = None  # where the user's code made each node, while detecting or recording origins
 
 
 mode = _Mode()
@@ -77,11 +74,31 @@ def detect_anomaly() -> Iterator[None]:
     in this thread, naming the operation, its inputs and the line of your code that made it."""
     previous = mode.anomaly
     _count_change(1)
-    mode.anomaly = {} if previous is None else previous  # keyed by id: a Tensor's == is elementwise
+    records = Records(checks=True) if previous is None else previous
+    was_checking, records.checks = records.checks, True
+    mode.anomaly = records
     try:
         yield
     finally:
+        records.checks = was_checking
         mode.anomaly = previous
+        _count_change(-1)
+
+
+class record_origins:  # noqa: N801 -- a mode, named as no_grad is
+    """Inside the block, in this thread, note where the user's code made each node: the chain of its
+    functions and lines from the block down (an `Origin`), to group a large graph by the code that
+    built it. `with record_origins() as records:`, then `records` gives each node's origin while it
+    lives (`origins.origin_of`). Outside the block it costs nothing."""
+
+    def __enter__(self) -> Records:
+        self._previous = previous = mode.anomaly
+        _count_change(1)
+        mode.anomaly = Records(checks=False, base=sys._getframe(1)) if previous is None else previous
+        return mode.anomaly
+
+    def __exit__(self, *_: object) -> None:
+        mode.anomaly = self._previous
         _count_change(-1)
 
 
@@ -214,14 +231,6 @@ def zeros_like(x: Any) -> Any:
     return np.zeros_like(x)
 
 
-def _user_line() -> str:
-    """The innermost stack frame outside glassgrad: where the user's code made this node."""
-    for frame in reversed(traceback.extract_stack()):
-        if not frame.filename.startswith(_PACKAGE_DIR) and "contextlib" not in frame.filename:
-            return f'{frame.filename}:{frame.lineno}: {frame.line or ""}'.rstrip()
-    return "<unknown>"
-
-
 def _all_finite(x: Any) -> bool:
     if isinstance(x, float):
         return math.isfinite(x)
@@ -244,11 +253,10 @@ def _produced_anomaly(result: Any, inputs: Sequence[Any]) -> bool:
 
 
 def check_forward(out: Any, inputs: Sequence[Any]) -> None:
-    """Record where `out` was made; raise if its operation produced a NaN or inf."""
-    line = _user_line()
-    records, key = mode.anomaly, id(out)
-    records[key] = (ref(out, partial(_forget, records, key)), line)
-    if _produced_anomaly(out.data, [x.data for x in inputs]):
+    """Record where `out` was made; under `detect_anomaly`, raise if its operation produced a NaN or inf."""
+    records = mode.anomaly
+    line = record(records, out)
+    if records.checks and _produced_anomaly(out.data, [x.data for x in inputs]):
         shown = ", ".join(_brief(x.data) for x in inputs)
         raise FloatingPointError(
             f"detect_anomaly: operation '{out._op}' produced {_brief(out.data)} "
@@ -256,16 +264,10 @@ def check_forward(out: Any, inputs: Sequence[Any]) -> None:
         )
 
 
-def _forget(records: dict, key: int, dead: ref) -> None:
-    """Drop the record of a node that no longer exists (and only that one: its id may be reused)."""
-    if records.get(key, (None,))[0] is dead:
-        del records[key]
-
-
 def _line_of(node: Any) -> str:
     """Where the user's code made `node`, if it was made while detecting anomalies."""
-    made, line = mode.anomaly.get(id(node), (None, ""))
-    return line if made is not None and made() is node else "<made outside detect_anomaly>"
+    origin = origin_of(mode.anomaly, node)
+    return "<made outside detect_anomaly>" if origin is None else str(origin)
 
 
 def _check_backward(node: Any, k: int, contribution: Any) -> None:
@@ -343,7 +345,7 @@ def backpropagate(
     receives one entry per node whose rule ran: `(node, g, [(input, share, its grad right after
     adding the share), ...])`, in the order the engine worked.
     """
-    if create_graph or trace is not None or (_changes[0] and mode.anomaly is not None):
+    if create_graph or trace is not None or (_changes[0] and mode.anomaly is not None and mode.anomaly.checks):
         grads = _backpropagate_watched(root, seed, create_graph, trace)
         if into_grad:
             accumulate(grads)
@@ -386,7 +388,7 @@ def backpropagate(
 
 def _backpropagate_watched(root: Any, seed: Any, create_graph: bool, trace: list | None) -> dict:
     """`backpropagate` recording the gradient's graph, checking for anomalies, or tracing each step."""
-    checking = mode.anomaly is not None
+    checking = mode.anomaly is not None and mode.anomaly.checks
     grads = {root: seed}
     with _recording(create_graph):
         for node in reversed(topological_order(root)):
@@ -458,10 +460,12 @@ def grad(output: Any, inputs: Any, grad_output: Any = None, create_graph: bool =
     return found if create_graph else output._gradients(found)
 
 
-def zero_grads(parameters: Sequence[Any]) -> None:
-    """Forget gradients: 0.0 for a Value (micrograd's starting grad), None for a Tensor (PyTorch's).
-    `parameters` is one node or a sequence of them (a Tensor is not taken as a sequence of its rows)."""
+def zero_grads(parameters: Sequence[Any], set_to_none: bool = True) -> None:
+    """Forget gradients: 0.0 for a Value (micrograd's starting grad), None for a Tensor (PyTorch's), or
+    with `set_to_none=False` a Tensor's gradient of zeros. `parameters` is one node or a sequence of
+    them (a Tensor is not taken as a sequence of its rows)."""
     for p in [parameters] if isinstance(parameters, Node) else parameters:
         if not isinstance(p, Node):
             raise TypeError(f"zero_grads: expected Values or Tensors, got {type(p).__name__}")
-        p.grad = type(p).initial_grad
+        keep = not set_to_none and isinstance(p.grad, Node) and type(p).initial_grad is None
+        p.grad = p.grad._zeros() if keep else type(p).initial_grad

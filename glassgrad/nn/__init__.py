@@ -19,18 +19,25 @@ _LAZY = {  # name here -> (module, name there)
         for name in ("Linear", "Embedding", "Flatten", "ReLU", "Tanh", "Sigmoid", "Sequential")
     },
     "TensorMLP": ("glassgrad.nn.layers", "MLP"),
+    "GELU": ("glassgrad.nn.layers", "GELU"),
+    "Identity": ("glassgrad.nn.layers", "Identity"),
+    "Dropout": ("glassgrad.nn.dropout", "Dropout"),
+    "ModuleList": ("glassgrad.nn.container", "ModuleList"),
+    "ModuleDict": ("glassgrad.nn.container", "ModuleDict"),
     "BatchNorm1d": ("glassgrad.nn.normalization", "BatchNorm1d"),
     "LayerNorm": ("glassgrad.nn.normalization", "LayerNorm"),
     "MSELoss": ("glassgrad.nn.loss", "MSELoss"),
     "CrossEntropyLoss": ("glassgrad.nn.loss", "CrossEntropyLoss"),
 }
 
-__all__ = ["MLP", "Layer", "Module", "Neuron", "functional", *_LAZY]
+_SUBMODULES = ("functional", "init", "utils")
+
+__all__ = ["MLP", "Layer", "Module", "Neuron", *_SUBMODULES, *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "functional":
-        return import_module("glassgrad.nn.functional")
+    if name in _SUBMODULES:
+        return import_module(f"glassgrad.nn.{name}")
     if name in _LAZY:
         module, attribute = _LAZY[name]
         return getattr(import_module(module), attribute)

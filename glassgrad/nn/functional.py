@@ -1,4 +1,5 @@
-"""Functions of Tensors under `torch.nn.functional`'s names: losses, softmax, one-hot, activations.
+"""Functions of Tensors under `torch.nn.functional`'s names: losses, softmax, one-hot, activations,
+dropout, layer normalisation, embedding lookup and attention.
 
 `import glassgrad.nn.functional as F` and PyTorch's calls read the same:
 `F.cross_entropy(logits, Y)`, `F.softmax(logits, dim=1)`, `F.one_hot(xs, num_classes=27)`.
@@ -6,6 +7,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -13,6 +16,7 @@ import numpy as np
 from glassgrad._tensor import tensor as _tensor
 from glassgrad._tensor.creation import wrap
 from glassgrad._tensor.dtypes import int64
+from glassgrad._tensor.random import bernoulli_
 from glassgrad._tensor.tensor import Tensor
 from glassgrad.ops import tensor_ops
 
@@ -125,3 +129,123 @@ def relu(input: Tensor) -> Tensor:
 def sigmoid(input: Tensor) -> Tensor:
     """1 / (1 + e^-x) elementwise."""
     return input.sigmoid()
+
+
+GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x Φ(x), Φ the normal distribution function: 0.5 x (1 + erf(x / √2)) exactly, or with
+    `approximate='tanh'` GPT-2's 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
+    if approximate not in GELU_APPROXIMATIONS:
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    if approximate == "tanh":
+        return 0.5 * input * (1.0 + (math.sqrt(2.0 / math.pi) * (input + 0.044715 * input**3)).tanh())
+    return 0.5 * input * (1.0 + (input * math.sqrt(0.5)).erf())
+
+
+def check_dropout(p: Any) -> float:
+    """`p` as a float if it is a probability; PyTorch's ValueError otherwise."""
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    return float(p)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """In training, each element zeroed with probability `p` and the others scaled by 1 / (1 - p), so the
+    expected value is unchanged; the mask is drawn from the default generator, as PyTorch draws it (the
+    same seed drops the same elements). Otherwise the input itself."""
+    p = check_dropout(p)
+    if inplace:
+        raise NotImplementedError("dropout: inplace=True is not supported by glassgrad; use the result instead")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    noise = bernoulli_(np.empty(input.shape, dtype=input.dtype), 1.0 - p)  # PyTorch's draws: its mask
+    noise /= noise.dtype.type(1.0 - p)
+    return input * wrap(noise)
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | tuple[int, ...],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias over the last dimensions, `normalized_shape`
+    (the biased variance, as PyTorch); `weight` and `bias` are optional, of that shape."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    k = len(shape)
+    if not isinstance(input, Tensor) or k == 0 or input.ndim < k or input.shape[input.ndim - k :] != shape:
+        got = input.shape if isinstance(input, Tensor) else type(input).__name__
+        raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), got {got}")
+    for name, tensor in (("weight", weight), ("bias", bias)):
+        if tensor is not None and tensor.shape != shape:
+            raise ValueError(f"layer_norm: {name} has shape {tensor.shape}, expected normalized_shape {shape}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    mean = input.mean(axis=axes, keepdims=True)
+    var = ((input - mean) ** 2).mean(axis=axes, keepdims=True)
+    out = (input - mean) / (var + eps) ** 0.5
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def embedding(input: Any, weight: Tensor) -> Tensor:
+    """Row i of `weight` (num_embeddings, embedding_dim) for each index i of `input` (int64): the result
+    has `input`'s shape and one more axis, of size embedding_dim."""
+    array = np.asarray(input.data if isinstance(input, Tensor) else input)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"Embedding: expected integer (int64) indices, got {array.dtype}; convert with .long()")
+    rows = weight.shape[0]
+    if array.size and (array.min() < 0 or array.max() >= rows):
+        bad = array.max() if array.max() >= rows else array.min()
+        raise IndexError(f"Embedding: index {bad} is out of range for a table of {rows} rows")
+    return weight[array]
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """softmax(q kᵀ · scale + mask) v over the last two dimensions, (..., L, E), (..., S, E), (..., S, Ev):
+    attention of L queries to S keys, `scale` 1/√E by default. `is_causal` lets query i see keys 0..i;
+    `attn_mask` is boolean (True: may attend) or added to the scores. A query that may see no key gets
+    zeros, as PyTorch's CPU kernel gives. The weights are dropped out with `dropout_p` (always: pass
+    0.0 outside training, as PyTorch)."""
+    if enable_gqa:
+        raise NotImplementedError("scaled_dot_product_attention: enable_gqa=True is not supported by glassgrad")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    for name, x in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(x, Tensor) or x.ndim < 2:
+            raise ValueError(f"scaled_dot_product_attention: {name} must be a Tensor of shape (..., length, features)")
+    p = check_dropout(dropout_p)
+    L, S = query.shape[-2], key.shape[-2]
+    scores = query @ key.transpose(-2, -1) * (1.0 / math.sqrt(query.shape[-1]) if scale is None else scale)
+    bias = np.zeros((L, S), dtype=scores.dtype)
+    if is_causal:
+        bias = np.where(np.tri(L, S, dtype=bool), bias, -np.inf)
+    elif attn_mask is not None:
+        mask = np.asarray(attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask)
+        try:
+            bias = np.broadcast_to(bias, np.broadcast_shapes(mask.shape, scores.shape))
+        except ValueError:
+            raise ValueError(f"scaled_dot_product_attention: a mask of shape {mask.shape} for scores of shape "
+                             f"{scores.shape}") from None
+        bias = np.where(mask, bias, -np.inf) if mask.dtype == np.bool_ else bias + mask.astype(scores.dtype)
+    seen = ~np.isneginf(bias).all(axis=-1, keepdims=True)  # the queries that may attend to some key
+    weights = (scores + np.where(seen, bias, 0.0)).softmax(-1)
+    if not seen.all():
+        weights = weights.masked_fill(np.broadcast_to(~seen, weights.shape), 0.0)
+    return dropout(weights, p) @ value

@@ -4,7 +4,7 @@ The Tensor twins of `glassgrad.nn.scalar`: where a scalar `Layer` holds `nout` n
 weights each, `Linear` holds them as the rows of one (out_features, in_features) matrix and
 computes every neuron for every example of a batch in one matrix product. Parameter names,
 shapes and initialisation are PyTorch's, so a `state_dict` moves between the two unchanged.
-Without `seed=`, initial weights come from `glassgrad._tensor.random`'s default generator
+Without `seed=`, initial weights come from the default generator
 (`glassgrad.manual_seed` makes them reproducible).
 """
 
@@ -18,13 +18,15 @@ from typing import Any
 import numpy as np
 
 from glassgrad._tensor.dtypes import get_default_dtype, to_dtype
-from glassgrad._tensor.random import Generator, numpy_generator
+from glassgrad._tensor.generator import Generator, generator_for
+from glassgrad._tensor.random import normal, uniform
 from glassgrad._tensor.tensor import Tensor, linear
 from glassgrad.autograd import no_grad
+from glassgrad.nn import functional as F
 from glassgrad.nn.module import Module, hidden_activation
 from glassgrad.nn.parameter import Parameter
 
-Seed = int | np.random.Generator | Generator | None
+Seed = int | Generator | None
 
 
 def _float_dtype(dtype: Any, where: str) -> np.dtype:
@@ -47,13 +49,17 @@ class Linear(Module):
         _check_size("Linear", "in_features", in_features)
         _check_size("Linear", "out_features", out_features)
         dtype = _float_dtype(dtype, "Linear")
-        rng = numpy_generator(seed)
-        bound = 1.0 / math.sqrt(in_features)
+        generator = generator_for(seed, "Linear")
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype))
+        # 1/sqrt(in_features), computed as PyTorch's kaiming_uniform_(a=sqrt(5)) does, to its last bit
+        gain = math.sqrt(2.0 / (1 + math.sqrt(5) ** 2))
+        weight_bound = math.sqrt(3.0) * (gain / math.sqrt(in_features))
+        bound = 1 / math.sqrt(in_features)
+        weight = np.empty((out_features, in_features), dtype)
+        self.weight = Parameter(uniform(weight, -weight_bound, weight_bound, generator))
         self.weight.label = "weight"
         if bias:
-            self.bias = Parameter(rng.uniform(-bound, bound, out_features).astype(dtype))
+            self.bias = Parameter(uniform(np.empty(out_features, dtype), -bound, bound, generator))
             self.bias.label = "bias"
         else:
             self.register_parameter("bias", None)
@@ -106,17 +112,11 @@ class Embedding(Module):
         _check_size("Embedding", "num_embeddings", num_embeddings)
         _check_size("Embedding", "embedding_dim", embedding_dim)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        data = numpy_generator(seed).standard_normal((num_embeddings, embedding_dim))
-        self.weight = Parameter(data.astype(_float_dtype(dtype, "Embedding")))
+        data = np.empty((num_embeddings, embedding_dim), _float_dtype(dtype, "Embedding"))
+        self.weight = Parameter(normal(data, 0.0, 1.0, generator_for(seed, "Embedding")))
 
     def forward(self, indices: Tensor | Any) -> Tensor:
-        array = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
-        if array.dtype.kind not in "iu":
-            raise TypeError(f"Embedding: expected integer (int64) indices, got {array.dtype}; convert with .long()")
-        if array.size and (array.min() < 0 or array.max() >= self.num_embeddings):
-            bad = array.max() if array.max() >= self.num_embeddings else array.min()
-            raise IndexError(f"Embedding: index {bad} is out of range for a table of {self.num_embeddings} rows")
-        return self.weight[array]
+        return F.embedding(indices, self.weight)
 
     def extra_repr(self) -> str:
         return f"{self.num_embeddings}, {self.embedding_dim}"
@@ -170,6 +170,30 @@ class Sigmoid(Module):
 
     def __repr__(self) -> str:
         return "Sigmoid()"
+
+
+class GELU(Module):
+    """x Φ(x), Φ the normal distribution function: exact (with erf), or GPT-2's tanh approximation
+    with `approximate='tanh'` (see `F.gelu`)."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class Identity(Module):
+    """Its input, unchanged (a placeholder where a layer may go); any arguments are ignored, as PyTorch."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing to set up."""
+
+    def forward(self, x: Any) -> Any:
+        return x
 
 
 ACTIVATIONS: dict[str | None, type[Module] | None] = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, None: None}
@@ -240,11 +264,11 @@ class MLP(Sequential):
             raise ValueError(f"MLP: nouts must list the size of each layer, at least one layer, got {nouts!r}")
         for i, n in enumerate(nouts):
             _check_size("MLP", f"nouts[{i}]", n)
-        rng = np.random.default_rng(seed)
+        generator = generator_for(seed, "MLP")
         sizes = [nin, *nouts]
         modules: list[Module] = []
         for i in range(len(nouts)):
-            layer = Linear(sizes[i], sizes[i + 1], seed=rng, dtype=dtype)
+            layer = Linear(sizes[i], sizes[i + 1], seed=generator, dtype=dtype)
             for p in layer.parameters():
                 p.label = f"L{i}.{p.label}"
             modules.append(layer)

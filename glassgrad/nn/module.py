@@ -113,7 +113,15 @@ class Module:
         object.__setattr__(self, name, param)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        """Register `module` as a child called `name`."""
+        """Register `module` as a child called `name` (a new name, or a child's: not another attribute's)."""
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {type(name).__name__}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if not name or "." in name:
+            raise KeyError(f'module name can\'t be empty or contain ".", got: {name!r}')
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
         self._forget(name, keep=self._modules)
         self._modules[name] = module
         object.__setattr__(self, name, module)
@@ -177,8 +185,9 @@ class Module:
         return (b for _, b in self.named_buffers(recurse=recurse))
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset every parameter's gradient before the next backward pass (to None for a Tensor)."""
-        zero_grads(self.parameters())
+        """Reset every parameter's gradient before the next backward pass (to None for a Tensor; to
+        zeros with `set_to_none=False`)."""
+        zero_grads(self.parameters(), set_to_none)
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode (`training = mode`) here and in every sub-module; returns self."""

@@ -16,6 +16,7 @@ from glassgrad._tensor.creation import wrap
 from glassgrad._tensor.dtypes import int64
 from glassgrad._tensor.tensor import Tensor
 from glassgrad.autograd import no_grad
+from glassgrad.nn import functional as F
 from glassgrad.nn.layers import _check_size, _float_dtype
 from glassgrad.nn.module import Module
 from glassgrad.nn.parameter import Parameter
@@ -121,21 +122,7 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x: Tensor) -> Tensor:
-        k = len(self.normalized_shape)
-        if not isinstance(x, Tensor) or x.shape[x.ndim - k :] != self.normalized_shape:
-            shape = x.shape if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(
-                f"LayerNorm: expected input of shape (*, {', '.join(map(str, self.normalized_shape))}), got {shape}"
-            )
-        axes = tuple(range(x.ndim - k, x.ndim))
-        mean = x.mean(axis=axes, keepdims=True)
-        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
-        out = (x - mean) / (var + self.eps) ** 0.5
-        if self.weight is not None:
-            out = out * self.weight
-        if self.bias is not None:
-            out = out + self.bias
-        return out
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

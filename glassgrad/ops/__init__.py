@@ -298,6 +298,22 @@ LOG10 = register(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), No
                     formula="log10({0})", local=("1/({0} ln 10)",), reads="{0}", floating=True))
 
 
+def _erf(x: np.ndarray) -> np.ndarray:
+    """The error function 2/√π ∫₀ˣ e^(-t²) dt, elementwise (scipy's, the one numpy lacks)."""
+    from scipy.special import erf  # loaded on first use: scipy is heavy
+
+    return erf(x)
+
+
+def _gaussian(x: Any) -> Any:
+    """e^(-x²), on arrays and nodes."""
+    return (-(x * x)).exp() if isinstance(x, Node) else np.exp(-(x * x))
+
+
+ERF = register(Op("erf", lambda g, out, a: (g * (2.0 / math.sqrt(math.pi)) * _gaussian(a),), None, _erf,
+                  formula="erf({0})", local=("2/√π·e^(−{0}²)",), reads="{0}"))
+
+
 
 def _linear(g, out, *inputs):
     """d(w.x + b)/dw_i = x_i, d/dx_i = w_i, d/db = 1; inputs are (w_1..w_n, x_1..x_n, b)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
@@ -21,11 +22,11 @@ from glassgrad.io.storage import atomic_write
 from glassgrad.ops import floatmath
 from glassgrad.viz.visualize import DEFAULT_MAX_NODES, drawing, graph_nodes
 
-_SIMPLE = re.compile(r"[#\w.]+")  # a name that needs no parentheses in a formula
-MAX_NAME = 24  # a derived name longer than this falls back to the op and the node's index
+_SIMPLE = re.compile(r"[\w.]+(?:\[\w+\])*")  # a name that needs no parentheses in a formula: `L0.N1.w[0]`
+MAX_NAME = 24  # characters: a derived name longer than this is shortened
 
 
-_MARKER = re.compile(r"\{\{(TITLE|SVG|RUN)\}\}")  # the template's markers
+_MARKER = re.compile(r"\{\{([A-Z]+)\}\}")  # a page template's markers, {{TITLE}}
 
 
 def _script_json(data: dict) -> str:
@@ -69,53 +70,137 @@ def _local_formula(op: str, out: str, args: list[str], k: int) -> str:
     return found[0].write_local(args, out, k, found[1]) if found else ""
 
 
-def _derived_name(op: str, args: list[tuple[str, int]]) -> tuple[str, int] | None:
-    """A name for an unlabelled result of `op` from its inputs' names and precedences, e.g. `x1*w1`:
-    a function's call, or an operator's symbol between its inputs, parenthesised by precedence."""
+@dataclass(frozen=True)
+class Name:
+    """A node's name as formulas use it: its text, its precedence (ops.ATOM needs no parentheses),
+    for an unlabelled sum its terms (each after the first with its sign: `("b", "+ w1*x1")`), and two
+    briefer forms of a long formula: sums shortened to their ends (`b + … + w3*x3`), then calls too (`tanh(…)`)."""
+
+    text: str
+    level: int = ops.ATOM
+    terms: tuple[str, ...] = ()
+    brief: tuple[str, str] | None = None
+
+    @property
+    def operand(self) -> str:
+        """The name as an operand of an infix operator: parenthesised unless it is a plain name."""
+        return self.text if self.level == ops.ATOM else f"({self.text})"
+
+    def form(self, k: int) -> str:
+        """Form k of the name: 0 its text, 1 with sums shortened, 2 with calls shortened too."""
+        return self.text if k == 0 or self.brief is None else self.brief[k - 1]
+
+
+def number_name(x: float) -> Name:
+    """An unlabelled leaf is a constant: named by its value, `2` or `-0.8821`."""
+    text = floatmath.shortest(x)
+    text = text if len(text) <= 7 else f"{x:.4g}"
+    return Name(text, 3 if text.startswith("-") else ops.ATOM)
+
+
+def label_name(label: str) -> Name:
+    """A label as formulas use it: parenthesised unless it is a plain name (`x1`, `L0.N1.o`)."""
+    return Name(label, ops.ATOM if _SIMPLE.fullmatch(label) else 0)
+
+
+def _wrap(text: str, ok: bool) -> str:
+    return text if ok else f"({text})"
+
+
+def _written(op: str, args: list[Name], k: int) -> tuple[str, tuple[str, ...]]:
+    """Form k of the formula of `op` over `args` (see `Name.form`), and its terms if it is a sum."""
     found = ops.describe(op)
-    if found is None or len(args) > 2:
-        return None
+    texts = [a.form(k) for a in args]
+    if found is None or found[0].precedence == ops.ATOM:
+        return (f"{op}(…)" if k == 2 else f"{op}({', '.join(texts)})"), ()
     description, params = found
+    if op == "linear":  # w1·x1 + w2·x2 + b
+        n = len(args) // 2
+        products = [
+            f"{_wrap(tw, w.level >= 2)}·{_wrap(tx, x.level > 2)}"
+            for w, x, tw, tx in zip(args[:n], args[n:-1], texts[:n], texts[n:-1], strict=True)
+        ]
+        terms = (*products[:1], *(f"+ {p}" for p in products[1:]), f"+ {_wrap(texts[-1], args[-1].level > 1)}")
+        return " ".join(terms), terms
     level = description.precedence
-    if level == ops.ATOM:
-        return (f"{op}({args[0][0]})", level) if len(args) == 1 else None
     if params:  # x ** 2: the exponent is the right-hand input
-        k = floatmath.shortest(params[0])
-        args = [*args, (k, ops.ATOM if not k.startswith("-") else 0)]
+        args, texts = [*args, number_name(params[0])], [*texts, floatmath.shortest(params[0])]
     if len(args) == 1:  # negation
-        name, inner = args[0]
-        return "-" + (name if inner >= level else f"({name})"), level
+        return "-" + _wrap(texts[0], args[0].level >= level), ()
     symbol = description.name.split("{")[0]
-    (a, pa), (b, pb) = args
+    (a, b), (ta, tb) = args, texts
     right_first = symbol == "**"  # ** groups to the right, the others to the left
-    left_ok = pa > level if right_first else pa >= level
-    right_ok = pb >= level if right_first else pb > level or (pb == level and symbol in "+*")
-    a, b = (a if left_ok else f"({a})"), (b if right_ok else f"({b})")
-    return (f"{a} {symbol} {b}" if level == 1 else f"{a}{symbol}{b}"), level
+    left = _wrap(ta, a.level > level if right_first else a.level >= level)
+    right = _wrap(tb, b.level >= level if right_first else b.level > level or (b.level == level and symbol in "+*"))
+    if level != 1:
+        return f"{left}{symbol}{right}", ()
+    flat = b.terms and symbol == "+"
+    terms = (*(a.terms or (left,)), *((f"+ {b.terms[0]}", *b.terms[1:]) if flat else (f"{symbol} {right}",)))
+    return " ".join(terms), terms
 
 
-def _names(order: list[Value]) -> list[str]:
-    """What the page calls each node: its label; else, for a result, a name made from its inputs'
-    (`x1*w1`, `tanh(n)`) when short and not taken, else the op and its index (`add#5`); for an
-    unlabelled leaf, its index (`#3`)."""
+def _ends(terms: tuple[str, ...]) -> str:
+    """A sum of more than two terms by its first and last: `b + … + w3*x3`."""
+    return f"{terms[0]} + … {terms[-1]}" if len(terms) > 2 else " ".join(terms)
+
+
+def formula_name(op: str, args: list[Name]) -> Name:
+    """The name of an unlabelled result of `op` from its inputs' names, the formula that computes it:
+    `x1*w1`, `tanh(n)`, `b + w1*x1 + w2*x2` (parenthesised by precedence), with its briefer forms."""
+    text, terms = _written(op, args, 0)
+    level = ops.describe(op)[0].precedence if ops.describe(op) else ops.ATOM
+    brief = tuple(_ends(t) if t else s for s, t in (_written(op, args, k) for k in (1, 2)))
+    return Name(text, level, terms, brief)
+
+
+def chosen(name: Name, limit: int = MAX_NAME) -> Name:
+    """`name` in the first of its forms that fits `limit` characters (its briefest otherwise)."""
+    for k in (0, 1, 2):
+        if len(name.form(k)) <= (limit if k == 0 else limit + 12) or k == 2:
+            text = name.form(k)
+            return name if k == 0 else Name(text, name.level, name.terms, name.brief)
+    raise AssertionError("unreachable")
+
+
+def node_names(order: list[Value], given: dict[Value, Name] | None = None) -> list[Name]:
+    """What the page calls each node of `order` (a forward order): the name `given` to it, else its
+    label, else for a constant its value and for a result its formula from its inputs' names
+    (`x1*w1`, `tanh(n)`), shortened when long; a result named as another already is gets ` [2]`, ` [3]`."""
+    given = given or {}
     index = {v: i for i, v in enumerate(order)}
-    shown: list[str] = []
-    precedence: list[int] = []
-    taken = {v.label for v in order if v.label}
-    for i, v in enumerate(order):
-        name, level = v.label, ops.ATOM if _SIMPLE.fullmatch(v.label or "#") else 0
-        if not name and v._prev:
-            derived = _derived_name(v._op, [(shown[index[x]], precedence[index[x]]) for x in v._prev])
-            if derived is not None and len(derived[0]) <= MAX_NAME and derived[0] not in taken:
-                name, level = derived
-            else:
-                found = ops.describe(v._op)
-                word = (found and found[0].word) or re.sub(r"\W", "", v._op) or "op"
-                name, level = f"{word}#{i}", ops.ATOM
-            taken.add(name)
-        shown.append(name or f"#{i}")
-        precedence.append(level)
-    return shown
+    names: list[Name] = []
+    taken: dict[str, int] = {}
+    for v in order:
+        name = given.get(v)
+        if name is None and v.label:
+            name = label_name(v.label)
+        elif name is None and not v._prev:
+            name = number_name(v.data)
+        elif name is None:
+            name = chosen(formula_name(v._op, [names[index[x]] for x in v._prev]))
+            if name.text in taken:
+                name = Name(f"{name.text} [{taken[name.text] + 1}]", 0)
+        taken[name.text] = taken.get(name.text, 0) + 1
+        names.append(name)
+    return names
+
+
+class Naming:
+    """How a page writes each node of `order`: `full[i]` in the panel's texts, `shown[i]` on its box,
+    `scope[i]` where its step happens ('' in one graph), and `seen(j, i)`, the name of node i in the
+    formulas of node j. A plain graph names every node once (`node_names`)."""
+
+    def __init__(self, order: list[Value]) -> None:
+        self.names = node_names(order)
+        self.full = self.shown = [name.text for name in self.names]
+        self.scope = [""] * len(order)
+
+    def seen(self, j: int, i: int) -> Name:
+        return self.names[i]
+
+    def notes(self, j: int, inputs: list[int]) -> list[str]:
+        """Lines that say who the names in node j's formulas are, when they are not their own."""
+        return []
 
 
 def _derivative(out: str, x: str, formula: str, local: float) -> str:
@@ -124,51 +209,51 @@ def _derivative(out: str, x: str, formula: str, local: float) -> str:
     return f"∂{out}/∂{x}{shown} = {_num(local)}"
 
 
-def record(root: Value, order: list[Value]) -> dict:
+def record(root: Value, order: list[Value], naming: Naming | None = None) -> dict:
     """The engine's run over `root`'s graph (`order`, inputs first) as the page replays it.
 
-    A node is `{shown, name, op, data, exact, inputs, formulas}`; a step is `{phase, node, title, lines}`,
-    and a backward step also has `grads`: `[node, grad shown, exact grad]` for each grad it set.
+    A node is `{shown, name, scope, op, data, exact, inputs, formulas}`; a step is `{phase, node,
+    title, lines}`, and a backward step also has `grads`: `[node, grad shown, exact grad]` for each
+    grad it set. The forward pass has a step per result, in the engine's order: the leaves (inputs,
+    parameters, constants) are given before it starts.
     """
+    naming = naming or Naming(order)
     index = {v: i for i, v in enumerate(order)}
-    shown = _names(order)
-    names = [name if _SIMPLE.fullmatch(name) else f"({name})" for name in shown]
-    # each result's formula from its inputs' names: parenthesised for an infix operator, bare in a call
-    written = [
-        [shown[index[x]] if _call_argument(v._op, k) else names[index[x]] for k, x in enumerate(v._prev)]
-        for v in order
-    ]
-    nodes, steps, locals_of = [], [], {}
-    for i, v in enumerate(order):
-        args = [names[index[x]] for x in v._prev]
+    nodes, steps, locals_of, written = [], [], {}, {}
+    for j, v in enumerate(order):
+        inputs = [index[x] for x in v._prev]
+        seen = [naming.seen(j, i) for i in inputs]
+        out = naming.seen(j, j).operand
+        args = [s.operand for s in seen]
+        # each result's formula from its inputs' names: parenthesised for an infix operator, bare in a call
+        written[j] = [s.text if _call_argument(v._op, k) else s.operand for k, s in enumerate(seen)]
         formulas = ["a leaf: nothing to pass its gradient on to"]
         if v._rule is not None:
             local = v._rule(1.0, v.data, *[x.data for x in v._prev])
-            locals_of[v] = [(args[k], _local_formula(v._op, names[i], args, k), d) for k, d in enumerate(local)]
-            formulas = [_derivative(names[i], x, f, d) for x, f, d in locals_of[v] if d is not None]
+            locals_of[v] = [(args[k], _local_formula(v._op, out, args, k), d) for k, d in enumerate(local)]
+            formulas = [_derivative(out, x, f, d) for x, f, d in locals_of[v] if d is not None]
         nodes.append(
             {
-                "shown": shown[i],
-                "name": names[i],
+                "shown": naming.shown[j],
+                "name": label_name(naming.full[j]).operand,
+                "scope": naming.scope[j],
                 "op": v._op,
                 "data": _num(v.data),
                 "exact": repr(v.data),
-                "inputs": [index[x] for x in v._prev],
+                "inputs": inputs,
                 "formulas": formulas,
             }
         )
         if v._prev:
             numbers = [_num(x.data) for x in v._prev]
-            title = f"{shown[i]} = {_expression(v._op, written[i])}"
-            lines = [f"{title} = {_expression(v._op, numbers)} = {_num(v.data)}"]
-        else:
-            title = f"{shown[i]} = {_num(v.data)}"
-            lines = [f"{shown[i]} is a leaf (an input or a parameter): its data is given, {v.data!r}"]
-        steps.append({"phase": "forward", "node": i, "title": title, "lines": lines})
+            title = f"{naming.seen(j, j).text} = {_expression(v._op, written[j])}"
+            lines = [f"{title} = {_expression(v._op, numbers)} = {_num(v.data)}", *naming.notes(j, inputs)]
+            steps.append({"phase": "forward", "node": j, "title": title, "lines": lines})
 
     trace: list = []
     grads = backpropagate(root, 1.0, trace=trace)
-    r, o = index[root], names[index[root]]
+    r = index[root]
+    o = naming.seen(r, r).operand
     steps.append(
         {
             "phase": "backward",
@@ -179,7 +264,8 @@ def record(root: Value, order: list[Value]) -> dict:
         }
     )
     for node, g, shares in trace:
-        n = names[index[node]]
+        j = index[node]
+        n = naming.seen(j, j).operand
         active = [(x, f, d) for x, f, d in locals_of[node] if d is not None]
         lines = []
         for (x, formula, local), (_, share, grad_after) in zip(active, shares, strict=True):
@@ -187,20 +273,22 @@ def record(root: Value, order: list[Value]) -> dict:
                 f"{x}.grad += ({_derivative(n, x, formula, local)}) × {n}.grad ({_num(g)}) = {_num(share)}"
                 f"   ⇒ {x}.grad = {_num(grad_after)}"
             )
+        lines += naming.notes(j, [index[x] for x in node._prev])
         after = {index[child]: grad for child, _, grad in shares}  # the engine's grads after this node (last wins)
         changed = [[i, _num(grad), repr(grad)] for i, grad in after.items()]
-        title = f"chain rule through {n} = {_expression(node._op, written[index[node]])}"
-        steps.append({"phase": "backward", "node": index[node], "title": title, "lines": lines, "grads": changed})
+        title = f"chain rule through {naming.seen(j, j).text} = {_expression(node._op, written[j])}"
+        steps.append({"phase": "backward", "node": j, "title": title, "lines": lines, "grads": changed})
     for node_record, v in zip(nodes, order, strict=True):
         node_record["grad"] = _num(grads.get(v, 0.0))
-    return {"root": o, "nodes": nodes, "steps": steps}
+    return {"root": nodes[r]["name"], "nodes": nodes, "steps": steps}
 
 
 def page_data(runs: list[dict]) -> dict:
     """Runs of `record` over graphs of one shape (one run per training iteration) as the page's
     data: each node's names and inputs once, then each iteration's numbers and steps."""
     return {
-        "nodes": [{k: node[k] for k in ("shown", "name", "op", "inputs")} for node in runs[0]["nodes"]],
+        "nodes": [{k: node[k] for k in ("shown", "name", "scope", "op", "inputs") if node[k] != ""}
+                  for node in runs[0]["nodes"]],
         "iterations": [
             {"values": [[n["data"], n["exact"], n["formulas"]] for n in run["nodes"]], "steps": run["steps"]}
             for run in runs
@@ -208,22 +296,28 @@ def page_data(runs: list[dict]) -> dict:
     }
 
 
-def render(
-    title: str, order: list[Value], data: dict, groups: tuple[list[str], list[int | None]] | None = None
-) -> str:
-    """The self-contained page showing `data` (see `page_data`) over the drawing of `order`."""
-    first = data["iterations"][0]["values"]
-    shown = [node["shown"] for node in data["nodes"]]
-    drawn = drawing(order, lambda i, v: (shown[i], f"data {first[i][0]}", "grad 0.0000"), groups=groups, stacked=True)
-    svg = drawn.pipe(format="svg", encoding="utf-8")
-    svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: the SVG is inline HTML
-    parts = {
-        "TITLE": html.escape(title),
-        "SVG": svg,  # Graphviz escapes every label as XML text
-        "RUN": _script_json(data),
-    }
-    page = files("glassgrad.viz").joinpath("backprop_page.html").read_text(encoding="utf-8")
-    return _MARKER.sub(lambda m: parts[m[1]], page)  # one pass over the template: data is never re-read
+def render(title: str, data: dict, order: list[Value] | None = None) -> str:
+    """The self-contained page showing `data` (see `page_data`): over the drawing of `order`, or
+    over the network the page draws itself from `data["net"]` (a training page)."""
+    svg = ""
+    if order is not None:
+        first = data["iterations"][0]["values"]
+        shown = [node["shown"] for node in data["nodes"]]
+        drawn = drawing(order, lambda i, v: (shown[i], f"data {first[i][0]}", "grad 0.0000"), stacked=True)
+        drawn.graph_attr.update(ranksep="0.25", nodesep="0.12")  # compact: the lecture's neuron fits 1400x900
+        svg = drawn.pipe(format="svg", encoding="utf-8")
+        svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: the SVG is inline HTML
+    return fill_template("backprop_page.html", {"TITLE": title, "SVG": svg, "RUN": data})
+
+
+def fill_template(name: str, parts: dict) -> str:
+    """The page template `name` (beside this module) with each `{{KEY}}` replaced by `parts[KEY]`: a
+    title is HTML-escaped, an SVG is inline as it is (Graphviz escapes every label as XML text), data
+    (a dict) becomes JSON safe inside a <script> element. One pass: inserted text is never re-read."""
+    shown = {key: html.escape(value) if key == "TITLE" else value if isinstance(value, str) else _script_json(value)
+             for key, value in parts.items()}
+    page = files("glassgrad.viz").joinpath(name).read_text(encoding="utf-8")
+    return _MARKER.sub(lambda m: shown.get(m[1], m[0]), page)
 
 
 class Page:
@@ -251,7 +345,7 @@ class Stepper(Page):
     def __init__(self, root: Value, max_nodes: int | None = DEFAULT_MAX_NODES) -> None:
         order = graph_nodes(root, max_nodes, "stepper")
         self.run = record(root, order)
-        self.html = render(f"glassgrad backprop stepper: {self.run['root']}", order, page_data([self.run]))
+        self.html = render(f"glassgrad backprop stepper: {self.run['root']}", page_data([self.run]), order)
 
 
 def stepper(root: Value, max_nodes: int | None = DEFAULT_MAX_NODES) -> Stepper:

@@ -175,7 +175,6 @@ def drawing(
     fields: Callable[[int, Value], tuple[str, str, str]],
     rankdir: str = "LR",
     format: str = "svg",
-    groups: tuple[list[str], list[int | None]] | None = None,
     stacked: bool = False,
     max_width: float | None = None,
 ) -> Drawing:
@@ -184,8 +183,7 @@ def drawing(
     A drawing wider than `max_width` pixels is scaled down to it (its proportions kept).
 
     Value i is node `v{i}` (SVG id `v{i}`), its op node `v{i}op` (SVG id `op{i}`); the edge from
-    its k-th input has SVG id `e{i}.{k}`, the edge from its op node `o{i}`. `groups`, if given, is
-    (names, the group of each Value or None): group j is drawn as a framed cluster with SVG id `g{j}`.
+    its k-th input has SVG id `e{i}.{k}`, the edge from its op node `o{i}`.
     """
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir: expected one of {RANKDIRS} (LR: left to right, TB: top to bottom), got {rankdir!r}")
@@ -195,20 +193,15 @@ def drawing(
     if max_width is not None:
         graph_attr["size"] = f"{_check_width(max_width) / PIXELS_PER_INCH:.4g},1000"  # inches; no height limit
     dot = Drawing(format=format, graph_attr=graph_attr, node_attr={"fontname": "Helvetica"})
-    names, group_of = groups or ([], [None] * len(order))
-    clusters = [Drawing(name=f"cluster_{j}", graph_attr={"label": name, "id": f"g{j}"}) for j, name in enumerate(names)]
     for i, v in enumerate(order):
         first, *rest = (record_field(f) for f in fields(i, v))
         label = f"{first} | {{ {' | '.join(rest)} }}" if stacked else " | ".join([first, *rest])
-        where = dot if group_of[i] is None else clusters[group_of[i]]
-        where.node(f"v{i}", label="{ " + label + " }", shape="record", id=f"v{i}")
+        dot.node(f"v{i}", label="{ " + label + " }", shape="record", id=f"v{i}")
         if v._op:
-            where.node(f"v{i}op", label=v._op, id=f"op{i}")
+            dot.node(f"v{i}op", label=v._op, id=f"op{i}")
             dot.edge(f"v{i}op", f"v{i}", id=f"o{i}")
         for k, child in enumerate(v._prev):
             dot.edge(f"v{index[child]}", f"v{i}op" if v._op else f"v{i}", id=f"e{i}.{k}")
-    for cluster in clusters:
-        dot.subgraph(cluster)
     return dot
 
 
