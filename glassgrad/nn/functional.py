@@ -195,9 +195,20 @@ def layer_norm(
     return out
 
 
-def embedding(input: Any, weight: Tensor) -> Tensor:
+def padding_row(padding_idx: Any, rows: int) -> int | None:
+    """`padding_idx` of a table of `rows` rows as a row number (negative counts from the end), checked."""
+    if padding_idx is None:
+        return None
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, numbers.Integral):
+        raise TypeError(f"Embedding: padding_idx must be an integer, got {type(padding_idx).__name__}")
+    if not -rows <= padding_idx < rows:
+        raise ValueError(f"Embedding: padding_idx {padding_idx} must be within the {rows} rows (-{rows} to {rows - 1})")
+    return int(padding_idx) % rows
+
+
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Row i of `weight` (num_embeddings, embedding_dim) for each index i of `input` (int64): the result
-    has `input`'s shape and one more axis, of size embedding_dim."""
+    has `input`'s shape and one more axis, of size embedding_dim. The row `padding_idx` gets no gradient."""
     array = np.asarray(input.data if isinstance(input, Tensor) else input)
     if array.dtype.kind not in "iu":
         raise TypeError(f"Embedding: expected integer (int64) indices, got {array.dtype}; convert with .long()")
@@ -205,7 +216,10 @@ def embedding(input: Any, weight: Tensor) -> Tensor:
     if array.size and (array.min() < 0 or array.max() >= rows):
         bad = array.max() if array.max() >= rows else array.min()
         raise IndexError(f"Embedding: index {bad} is out of range for a table of {rows} rows")
-    return weight[array]
+    padding = padding_row(padding_idx, rows)
+    if padding is None or not (array == padding).any():
+        return weight[array]
+    return _tensor.where((array == padding)[..., None], weight.detach()[array], weight[array])
 
 
 def scaled_dot_product_attention(
