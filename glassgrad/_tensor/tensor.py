@@ -808,8 +808,9 @@ class Tensor(Node):
             return MaxMin(values, self.argmax(one, keepdim))
         one_axis = isinstance(axis, (int, np.integer))
         axis, keepdims = _reduction(None, keepdim, axis, keepdims, self.ndim, "max")
-        if self.data.size == 0:
-            raise ValueError(f"max: the tensor of shape {self.shape} is empty; a maximum needs at least one element")
+        if self.data.size == 0 and (axis is None or any(self.shape[a] == 0 for a in axis)):
+            raise ValueError(f"max: the tensor of shape {self.shape} is empty along the axes reduced; a maximum needs "
+                             "at least one element")
         return _apply(MAX, (self,), axis, keepdims, bool(one_axis and axis))
 
     def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
@@ -894,7 +895,8 @@ class Tensor(Node):
         (start,), (end,) = _axes(start_dim, self.ndim, "flatten"), _axes(end_dim, self.ndim, "flatten")
         if start > end:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
-        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
+        merged = math.prod(self.shape[start : end + 1])  # not -1: it cannot be inferred when a size is 0
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1 :])
 
     def squeeze(self, dim: int | None = None) -> Tensor:
         """Axes of length 1 removed (only `dim`, if given and of length 1)."""
@@ -1315,12 +1317,10 @@ def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:
 
 
 def _arg(find: Any, a: Tensor, dim: int | None, keepdim: bool, who: str) -> Tensor:
-    if a.data.size == 0:
-        raise ValueError(f"{who}: the tensor of shape {a.shape} is empty")
-    if dim is None:
-        return _constant(np.asarray(find(a.data), dtype=np.int64))
-    one = _axis(dim, a.ndim, who)
-    if one is None:  # a 0-d tensor: its only element
+    one = None if dim is None else _axis(dim, a.ndim, who)
+    if a.data.size == 0 and (one is None or a.shape[one] == 0):
+        raise ValueError(f"{who}: the tensor of shape {a.shape} is empty along the axis searched")
+    if one is None:  # over all elements (or the only element of a 0-d tensor)
         return _constant(np.asarray(find(a.data), dtype=np.int64))
     return _constant(np.asarray(find(a.data, axis=one, keepdims=keepdim), dtype=np.int64))
 
@@ -1536,8 +1536,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     if any(t.ndim == 0 for t in tensors):
         raise ValueError("cat: a 0-d tensor cannot be concatenated (it has no dimension to join along)")
-    one = _axis(dim, tensors[0].ndim, "cat")
     tensors = _promoted(tuple(tensors))
+    if any(t.shape != (0,) for t in tensors):  # PyTorch skips a legacy empty tensor, tensor([]), beside others
+        tensors = tuple(t for t in tensors if t.shape != (0,))
+    one = _axis(dim, tensors[0].ndim, "cat")
     try:
         return _apply(CAT, tuple(tensors), one, tuple(t.shape[one] for t in tensors))
     except ValueError:

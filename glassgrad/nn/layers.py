@@ -135,14 +135,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim == 0:
-            return x.reshape(1)
-        start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
-        if start > end:
-            raise ValueError(
-                f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} for shape {x.shape}"
-            )
-        return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1 :])
+        return x.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

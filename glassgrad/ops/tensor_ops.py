@@ -95,7 +95,7 @@ def _spread(g, shape, axis, keepdims):
 def _matmul(a, b):
     with np.errstate(all="ignore"):  # inf * 0 is nan silently, as in PyTorch
         if a.ndim > 2 and b.ndim == 2 and a.shape[-1] == b.shape[0]:  # a stack of rows: one BLAS call, as torch
-            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[1:])
+            return (a.reshape(math.prod(a.shape[:-1]), a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[1:])
         return a @ b
 
 
@@ -105,7 +105,8 @@ def _matmul_rule(g, out, a, b, need=(True, True)):
     if a.ndim == 2 and b.ndim == 2:
         return (g @ b.T if need[0] else None, a.T @ g if need[1] else None)
     if a.ndim > 2 and b.ndim == 2:  # a stack of rows times one matrix: one matrix product over all rows
-        g2, a2 = g.reshape((-1, g.shape[-1])), a.reshape((-1, a.shape[-1]))
+        rows = math.prod(a.shape[:-1])  # not -1: it cannot be inferred when a size is 0
+        g2, a2 = g.reshape((rows, g.shape[-1])), a.reshape((rows, a.shape[-1]))
         return ((g2 @ b.T).reshape(a.shape) if need[0] else None, a2.T @ g2 if need[1] else None)
     a_vector, b_vector = a.ndim == 1, b.ndim == 1
     a2 = a.reshape((1,) + a.shape) if a_vector else a
@@ -166,16 +167,23 @@ def _mean_rule(axis, keepdims, n, g, out, a):
 MEAN = Op("mean", _mean_rule, on_arrays=_mean, reads="")
 
 
+def _centred(x, axis):
+    """x - its mean over `axis` (nan where the axis is empty, as PyTorch, without numpy's warning)."""
+    if isinstance(x, Node):
+        return x - x.mean(axis=axis, keepdims=True)
+    return x - _mean(axis, True, x.size if axis is None else math.prod(x.shape[a] for a in axis), x)
+
+
 def _var(axis, keepdims, d, x):
     with np.errstate(all="ignore"):
-        centred = x - x.mean(axis=axis, keepdims=True)
+        centred = _centred(x, axis)
         return np.asarray((centred * centred).sum(axis=axis, keepdims=keepdims) / d)
 
 
 def _var_rule(axis, keepdims, d, g, out, a):
     """d var/dx_i = 2 (x_i - mean x) / d (d = n - correction), as PyTorch computes it: g times the slope,
     with no difference of sums (an infinite g gives ±inf where the terms would give inf - inf)."""
-    return (_spread(g, a.shape, axis, keepdims) * floatmath.div(2.0, d) * (a - a.mean(axis=axis, keepdims=True)),)
+    return (_spread(g, a.shape, axis, keepdims) * floatmath.div(2.0, d) * _centred(a, axis),)
 
 
 VAR = Op("var", _var_rule, on_arrays=_var, reads="{0}")
@@ -221,7 +229,7 @@ MAX = Op("max", _max_rule, on_arrays=_max, reads="{0} {out}")  # along one axis,
 
 # Softmax along one axis, computed from x - max x so that it cannot overflow.
 def _softmax_of(axis, x):
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))  # initial: an empty x has no maximum
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -240,7 +248,7 @@ SOFTMAX = Op("softmax", _softmax_rule, on_arrays=_softmax, reads="{out}")
 
 def _log_softmax(axis, x):
     with np.errstate(all="ignore"):
-        shifted = x - x.max(axis=axis, keepdims=True)
+        shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
         return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
@@ -256,7 +264,7 @@ def _cross_entropy(target, z):
     with np.errstate(all="ignore"):
         shifted = z - z.max(axis=1, keepdims=True)
         lse = np.log(np.exp(shifted).sum(axis=1))
-        return np.asarray((lse - shifted[target]).mean(), dtype=z.dtype)
+        return np.asarray((lse - shifted[target]).sum() / target.shape[0], dtype=z.dtype)  # nan for no row
 
 
 def _cross_entropy_rule(target, g, out, logits):
