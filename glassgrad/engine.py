@@ -46,6 +46,15 @@ def _as_float(x: Any, what: str, expected: str = "a real number (int or float)")
     raise TypeError(f"{what}: got {type(x).__name__} {x!r:.60}; expected {expected}")
 
 
+def _number(v: Value) -> float:
+    """v's data as a float, made one in place if code assigned it another number, as micrograd's does
+    (`p.data = 0`, `Value(0)`'s int): any real number micrograd takes keeps working; anything else is
+    refused here, naming it."""
+    if type(v.data) is not float:
+        v.data = _as_float(v.data, "Value.data (assigned)")
+    return v.data
+
+
 def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
     """The Value operator for `op`, a binary operation: `a op b`, or `b op a` when `reflected`
     (`2 * a` calls `a.__rmul__(2)`); a number on either side becomes a leaf Value."""
@@ -56,7 +65,10 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
             other = Value.constant(other, name)
         if reflected:
             self, other = other, self
-        return _result2(forward(self.data, other.data), self, other, name, rule)
+        a, b = self.data, other.data
+        if type(a) is not float or type(b) is not float:
+            a, b = _number(self), _number(other)
+        return _result2(forward(a, b), self, other, name, rule)
 
     operator.__name__ = f"{op.word or name}"
     return operator
@@ -67,7 +79,8 @@ def _unary(op: Op, doc: str = "") -> Callable[[Value], Value]:
     forward, name, rule = op.on_floats, op.name, op.derivative
 
     def method(self: Value) -> Value:
-        return _result2(forward(self.data), self, None, name, rule)
+        a = self.data
+        return _result2(forward(a if type(a) is float else _number(self)), self, None, name, rule)
 
     method.__name__, method.__doc__ = name, doc
     return method
@@ -135,7 +148,7 @@ class Value(Node):
         if isinstance(other, Value):
             return _power(self, other)
         k = _as_float(other, "unsupported exponent for **", "a real number (int or float) or a Value")
-        return _result2(ops.power_by(self.data, k), self, None, f"**{floatmath.shortest(k)}",
+        return _result2(ops.power_by(_number(self), k), self, None, f"**{floatmath.shortest(k)}",
                         partial(POW_K.derivative, k))
 
     def _seed(self, gradient: Any, create_graph: bool, who: str) -> Value | float:
@@ -223,4 +236,4 @@ def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
         raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs")
     inputs = (*(v if type(v) is Value else Value.constant(v, "linear") for v in w),
               *(Value.constant(xi, "linear") for xi in x), b if type(b) is Value else Value.constant(b, "linear"))
-    return _result(LINEAR.on_floats(*[v.data for v in inputs]), inputs, "linear", LINEAR.derivative)
+    return _result(LINEAR.on_floats(*[_number(v) for v in inputs]), inputs, "linear", LINEAR.derivative)
