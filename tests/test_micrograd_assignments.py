@@ -23,6 +23,13 @@ from glassgrad import Value
 ASSIGNED = [0, 1, -2, 3, True, False, np.float32(1.5), np.int64(2), np.float64(-0.5), fractions.Fraction(3, 4)]
 MICROGRAD_OPS = {"+", "-", "*", "/", "**2", "**3", "relu", "neg", "+k", "k*", "k-"}
 OPS = [*sorted(MICROGRAD_OPS), "tanh", "exp"]
+STEPS = {
+    "+": lambda a, b, k: a + b, "-": lambda a, b, k: a - b, "*": lambda a, b, k: a * b,
+    "/": lambda a, b, k: a / (b * b + 1), "**2": lambda a, b, k: a**2, "**3": lambda a, b, k: a**3,
+    "relu": lambda a, b, k: a.relu(), "neg": lambda a, b, k: -a, "+k": lambda a, b, k: a + k,
+    "k*": lambda a, b, k: k * a, "k-": lambda a, b, k: k - a, "tanh": lambda a, b, k: a.tanh(),
+    "exp": lambda a, b, k: (a * 0.1).exp(),
+}
 SEEDS = range(30)
 PROGRAMS_PER_SEED = 10
 
@@ -48,13 +55,7 @@ def run(program: list, make, numbers: list[float], assigned, lib=None) -> tuple[
             leaf.grad = 0
     nodes = list(leaves)
     for op, i, j, k in program:
-        a, b = nodes[i], nodes[j]
-        nodes.append({
-            "+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / (b * b + 1),
-            "**2": lambda: a**2, "**3": lambda: a**3, "relu": lambda: a.relu(), "neg": lambda: -a,
-            "+k": lambda: a + k, "k*": lambda: k * a, "k-": lambda: k - a, "tanh": lambda: a.tanh(),
-            "exp": lambda: (a * 0.1).exp(),
-        }[op]())
+        nodes.append(STEPS[op](nodes[i], nodes[j], k))
     out = nodes[-1]
     if lib is not torch:
         out.grad = 0  # as micrograd's backward would start from it
