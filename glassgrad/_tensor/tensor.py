@@ -61,7 +61,6 @@ from glassgrad.ops.tensor_ops import (
     CLAMP,
     CLONE,
     COPY_SLICES,
-    CROSS_ENTROPY,
     EXPAND,
     INDEX,
     INDEX_PUT,
@@ -70,6 +69,7 @@ from glassgrad.ops.tensor_ops import (
     MASKED_FILL,
     MATMUL,
     MAX,
+    MAX_DIM,
     MAXIMUM,
     MEAN,
     RESHAPE,
@@ -811,7 +811,9 @@ class Tensor(Node):
         if self.data.size == 0 and (axis is None or any(self.shape[a] == 0 for a in axis)):
             raise ValueError(f"max: the tensor of shape {self.shape} is empty along the axes reduced; a maximum needs "
                              "at least one element")
-        return _apply(MAX, (self,), axis, keepdims, bool(one_axis and axis))
+        if one_axis and axis:  # PyTorch's max(dim): to the arg-max, which its derivative reads
+            return _apply(MAX_DIM, (self,), axis, keepdims, np.expand_dims(self.data.argmax(axis=axis[0]), axis[0]))
+        return _apply(MAX, (self,), axis, keepdims)
 
     def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
         """The smallest element: -max(-x), with max's conventions."""
@@ -1296,14 +1298,7 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         raise ValueError("cross_entropy: the batch is empty (logits of shape (0, classes)); a mean needs a row")
     if t.min() < 0 or t.max() >= classes:
         raise ValueError(f"cross_entropy: targets must lie in [0, {classes}), got [{t.min()}, {t.max()}]")
-    return checked_cross_entropy(logits, t)
-
-
-def checked_cross_entropy(logits: Tensor, classes: np.ndarray) -> Tensor:
-    """`cross_entropy` of logits (n, classes) and n integer classes already checked to be in range."""
-    target = np.zeros(logits.shape, dtype=bool)
-    target[np.arange(len(classes)), classes] = True
-    return _apply(CROSS_ENTROPY, (logits,), target)
+    return -logits.log_softmax(1)[np.arange(n), t].mean()  # as PyTorch: its derivative reads log_softmax's result
 
 
 def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:

@@ -18,7 +18,7 @@ from glassgrad._tensor.creation import wrap
 from glassgrad._tensor.dtypes import int64
 from glassgrad._tensor.random import bernoulli_
 from glassgrad._tensor.tensor import Tensor
-from glassgrad.ops import tensor_ops
+from glassgrad.ops import call, tensor_ops
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -58,18 +58,23 @@ def nll_loss(input: Tensor, target: Any, ignore_index: int = -100, reduction: st
     """-input[i, target_i] averaged (or summed) over the rows whose target is not `ignore_index`:
     the negative log-likelihood, given log-probabilities of shape (N, C)."""
     rows, classes = _class_targets(input, target, ignore_index, "nll_loss")
-    if reduction == "none":
-        return tensor_ops.scatter_add(-input[rows, classes], rows, input.shape[:1])  # 0 for an ignored row
-    return _reduce(-input[rows, classes], reduction, "nll_loss")
+    return _picked(input, rows, classes, reduction, "nll_loss")
 
 
 def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """mean_i -log softmax(input_i)[target_i] over the rows whose target is not `ignore_index`:
-    the loss of a classifier from its logits (N, C) and integer classes (N,)."""
+    the loss of a classifier from its logits (N, C) and integer classes (N,). As PyTorch computes it,
+    log_softmax then the negative log-likelihood: its derivative reads log_softmax's result, not the
+    logits (which may then be changed in place)."""
     rows, classes = _class_targets(input, target, ignore_index, "cross_entropy")
-    if reduction == "mean" and len(rows) == input.shape[0]:
-        return _tensor.checked_cross_entropy(input, classes)  # one node, with the fused softmax - onehot rule
-    return nll_loss(log_softmax(input, dim=1), target, ignore_index, reduction)
+    return _picked(log_softmax(input, dim=1), rows, classes, reduction, "cross_entropy")
+
+
+def _picked(log_probs: Tensor, rows: np.ndarray, classes: np.ndarray, reduction: str, who: str) -> Tensor:
+    """-log_probs[row, class] for the rows kept, reduced; with reduction="none", 0 for an ignored row."""
+    if reduction == "none":
+        return tensor_ops.scatter_add(-log_probs[rows, classes], rows, log_probs.shape[:1])
+    return _reduce(-log_probs[rows, classes], reduction, who)
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -80,7 +85,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
             f"mse_loss: input of shape {input.shape} and target of shape {tuple(shape)} differ; "
             "broadcasting them would compare the wrong pairs"
         )
-    return _reduce((input - target) ** 2, reduction, "mse_loss")
+    return _reduce(call(tensor_ops.SQUARED_ERROR, input, target), reduction, "mse_loss")
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -31,11 +31,6 @@ def exp(x: Any) -> Any:
     return x.exp() if isinstance(x, Node) else np.exp(x)
 
 
-def softmax(x: Any, axis: int = -1) -> Any:
-    """e^x / sum(e^x) along `axis`."""
-    return x.softmax(axis) if isinstance(x, Node) else _softmax_of(axis, x)
-
-
 def expand(x: Any, shape: tuple[int, ...]) -> Any:
     """x broadcast to `shape`; its derivative is `sum_to`."""
     if isinstance(x, Node):
@@ -203,28 +198,56 @@ def _std_rule(axis, keepdims, d, g, out, a):
 STD = Op("std", _std_rule, on_arrays=_std, reads="{0} {out}")
 
 
-def _max(axis, keepdims, along, x):
+def _max(axis, keepdims, x):
     return np.asarray(x.max(axis=axis, keepdims=keepdims))
 
 
-def _max_rule(axis, keepdims, along, g, out, a):
-    """Along one axis (`along`), d(max)/dx_i = 1 at the arg-max of its row, exactly 0 elsewhere. Over
-    all axes or a tuple of them, 1/k for each of the k elements equal to the maximum, exactly 0
-    elsewhere; where the maximum is nan, the k elements that are nan (as PyTorch's max(); its amax
-    gives nan instead)."""
+def _max_rule(axis, keepdims, g, out, a):
+    """Over all axes or a tuple of them, d(max)/dx_i = 1/k for each of the k elements equal to the maximum,
+    exactly 0 elsewhere; where the maximum is nan, the k elements that are nan (as PyTorch's max(); its
+    amax gives nan instead)."""
     raw = data_of(a)
-    if along:
-        mask = np.zeros(raw.shape, dtype=bool)
-        (one,) = axis
-        np.put_along_axis(mask, np.expand_dims(raw.argmax(axis=one), one), True, axis=one)
-        return (zero_where(~mask, _spread(g, a.shape, axis, keepdims)),)
     top = data_of(out).reshape(_reduced_shape(raw.shape, axis))
     ties = (raw == top) | (np.isnan(raw) & np.isnan(top))
     share = _spread(g, a.shape, axis, keepdims) * (1.0 / ties.sum(axis=axis, keepdims=True)).astype(raw.dtype)
     return (zero_where(~ties, share),)
 
 
-MAX = Op("max", _max_rule, on_arrays=_max, reads="{0} {out}")  # along one axis, only {0} is read
+MAX = Op("max", _max_rule, on_arrays=_max, reads="{0} {out}")
+
+
+# The maximum along one axis, PyTorch's max(dim): `where` is the arg-max of each row (the first, or the
+# first nan), found before the node is made, with the row's axis kept as 1.
+def _max_dim(axis, keepdims, where, x):
+    (one,) = axis
+    values = np.take_along_axis(x, where, axis=one)
+    return values if keepdims else values.squeeze(one)
+
+
+def _max_dim_rule(axis, keepdims, where, g, out, a):
+    """d(max along an axis)/dx_i = 1 at the arg-max of its row, exactly 0 elsewhere: read from the
+    indices, not from x (as PyTorch's, so x may change in place after)."""
+    mask = np.zeros(a.shape, dtype=bool)
+    np.put_along_axis(mask, where, True, axis=axis[0])
+    return (zero_where(~mask, _spread(g, a.shape, axis, keepdims)),)
+
+
+MAX_DIM = Op("max_dim", _max_dim_rule, on_arrays=_max_dim, reads="")
+
+
+def _squared_error(a, b):
+    with np.errstate(all="ignore"):
+        d = a - b
+        return d * d
+
+
+def _squared_error_rule(g, out, a, b):
+    """d(a - b)²/da = 2 (a - b), d/db = -2 (a - b): from both inputs, as PyTorch's mse_loss."""
+    share = g * (2.0 * (a - b))
+    return share, -share
+
+
+SQUARED_ERROR = Op("squared_error", _squared_error_rule, on_arrays=_squared_error, reads="{0} {1}")  # mse_loss's
 
 
 # Softmax along one axis, computed from x - max x so that it cannot overflow.
@@ -258,24 +281,6 @@ def _log_softmax_rule(axis, g, out, a):
 
 
 LOG_SOFTMAX = Op("log_softmax", _log_softmax_rule, on_arrays=_log_softmax, reads="{out}")
-
-
-def _cross_entropy(target, z):
-    with np.errstate(all="ignore"):
-        shifted = z - z.max(axis=1, keepdims=True)
-        lse = np.log(np.exp(shifted).sum(axis=1))
-        return np.asarray((lse - shifted[target]).sum() / target.shape[0], dtype=z.dtype)  # nan for no row
-
-
-def _cross_entropy_rule(target, g, out, logits):
-    """d(mean_i -log softmax(z_i)[t_i])/dz = (softmax(z) - onehot(t)) g / n, computed as PyTorch does: the
-    picked log-probabilities get -g/n, every other element exactly 0 (whatever g is), then log_softmax's rule."""
-    picked = zero_where(~target, expand(-g / target.shape[0], target.shape))
-    return (picked - softmax(logits, -1) * picked.sum(axis=-1, keepdims=True),)
-
-
-# `target`: the one-hot boolean mask of the target classes, one True per row
-CROSS_ENTROPY = Op("cross_entropy", _cross_entropy_rule, on_arrays=_cross_entropy, reads="{0}")
 
 
 # Shape operations: they move numbers around, so their gradient moves them back.
@@ -518,7 +523,7 @@ MAXIMUM = Op("maximum", _maximum_rule, on_arrays=np.maximum, reads="{0} {1}")  #
 
 
 TENSOR_OPS = {op.name: op for op in (
-    MATMUL, LINEAR, SUM, MEAN, VAR, STD, MAX, SOFTMAX, LOG_SOFTMAX, CROSS_ENTROPY, RESHAPE, TRANSPOSE, EXPAND,
+    MATMUL, LINEAR, SUM, MEAN, VAR, STD, MAX, MAX_DIM, SQUARED_ERROR, SOFTMAX, LOG_SOFTMAX, RESHAPE, TRANSPOSE, EXPAND,
     INDEX, SCATTER, INDEX_PUT, COPY_SLICES, CAT, CLONE, ASTYPE, CLAMP, MASKED_FILL, WHERE, MAXIMUM,
 )}  # fmt: skip
 """The Tensor engine's own descriptions by the name of their nodes (they are not in `ops.OPS`: their
