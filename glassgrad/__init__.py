@@ -9,6 +9,7 @@ here too (`glassgrad.tensor`, `glassgrad.randn`, `glassgrad.nn`, `glassgrad.opti
 from importlib import import_module
 from typing import Any
 
+from glassgrad import ops  # the registry (glassgrad.ops.tensor_ops registers the Tensor's operations into it)
 from glassgrad.autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from glassgrad.engine import Value
 from glassgrad.ops import op
@@ -49,12 +50,8 @@ _LAZY = {  # name here -> (module, name there)
         for name in ("tensor", "zeros", "ones", "full", "empty", "arange", "linspace")
         + ("zeros_like", "ones_like", "full_like", "empty_like")
     },
-    # functions of tensors
-    **{
-        name: ("glassgrad._tensor.functions", name)
-        for name in ("tanh", "exp", "log", "log10", "sqrt", "abs", "sin", "cos", "sigmoid", "relu", "softmax", "erf")
-        + ("clamp", "pow", "all", "any", "isclose", "allclose", "equal", "cat", "stack", "unbind", "maximum", "where")
-    },
+    # functions of tensors: every operation of the registry that says so (glassgrad._tensor.functions)
+    **{name: ("glassgrad._tensor.functions", name) for name in ops.functions()},
     # random numbers
     **{
         name: ("glassgrad._tensor.random", name)

@@ -23,7 +23,7 @@ import numpy as np
 from glassgrad import ops
 from glassgrad.autograd import Node, _changes, mode
 from glassgrad.autograd.origins import record
-from glassgrad.ops import ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_K, RELU, SIGMOID, SUB, TANH, Op, floatmath
+from glassgrad.ops import ATOM, POW, POW_K, WEIGHTED_SUM, Op
 
 _DEFINE_AN_OP = (
     "define the operation with glassgrad.op, e.g.\n"
@@ -74,15 +74,15 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
     return operator
 
 
-def _unary(op: Op, doc: str = "") -> Callable[[Value], Value]:
-    """The Value method for `op`, an operation of one input."""
-    forward, name, rule = op.on_floats, op.name, op.derivative
+def _unary(op: Op, name: str) -> Callable[[Value], Value]:
+    """The Value method `name` for `op`, an operation of one input."""
+    forward, op_name, rule = op.on_floats, op.name, op.derivative
 
     def method(self: Value) -> Value:
         a = self.data
-        return _result2(forward(a if type(a) is float else _number(self)), self, None, name, rule)
+        return _result2(forward(a if type(a) is float else _number(self)), self, None, op_name, rule)
 
-    method.__name__, method.__doc__ = name, doc
+    method.__name__, method.__doc__ = name, op.doc
     return method
 
 
@@ -127,29 +127,16 @@ class Value(Node):
     def __float__(self) -> float:
         return self.data
 
-    # Arithmetic: each operator is made from its operation's description in glassgrad.ops.
-    __add__ = _binary(ADD)
-    __sub__ = _binary(SUB)
-    __mul__ = _binary(MUL)
-    __truediv__ = _binary(DIV)
-    __radd__ = _binary(ADD, reflected=True)
-    __rsub__ = _binary(SUB, reflected=True)
-    __rmul__ = _binary(MUL, reflected=True)
-    __rtruediv__ = _binary(DIV, reflected=True)
+    # The operators (+ - * /, unary -) and the functions (exp, log, tanh, relu, sigmoid) are made from
+    # their descriptions in the registry (glassgrad.ops), below the class; `**` picks x ** y or x ** k.
     __rpow__ = _binary(POW, reflected=True)
-    __neg__ = _unary(NEG)
-    exp = _unary(EXP, "e^x.")
-    log = _unary(LOG, "ln x (natural logarithm).")
-    tanh = _unary(TANH, "tanh x = (e^2x - 1) / (e^2x + 1).")
-    relu = _unary(RELU, "max(x, 0).")
-    sigmoid = _unary(SIGMOID, "1 / (1 + e^-x).")
 
     def __pow__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
             return _power(self, other)
         k = _as_float(other, "unsupported exponent for **", "a real number (int or float) or a Value")
-        return _result2(ops.power_by(_number(self), k), self, None, f"**{floatmath.shortest(k)}",
-                        partial(POW_K.derivative, k))
+        name, rule = POW_K.bound(k)
+        return _result2(POW_K.on_floats(k, _number(self)), self, None, name, rule)
 
     def _seed(self, gradient: Any, create_graph: bool, who: str) -> Value | float:
         if isinstance(gradient, Value):
@@ -211,7 +198,7 @@ class _Closure:
 
 
 def _no_derivative(op: str, *_: Any) -> None:
-    known = ", ".join(ops.OPS).replace("{k}", "k")
+    known = ", ".join(ops.on_floats()).replace("{k}", "k")
     raise ValueError(
         f"Value(..., _op={op!r}): no operation of that name (known: {known}) and no `_backward` closure set "
         "on the node; set one, micrograd's way, or " + _DEFINE_AN_OP
@@ -228,12 +215,24 @@ def _apply_rule_once(node: Value) -> None:
 _result = Value.result
 _result2 = Value.result2
 _power = _binary(POW)
+for _op in ops.OPS.values():  # the elementwise operations with a forward on floats: Value's operators and methods
+    if _op.on_floats is None or not _op.kind:
+        continue
+    if _op.kind == "binary":
+        setattr(Value, f"__{_op.dunder}__", _binary(_op))
+        setattr(Value, f"__r{_op.dunder}__", _binary(_op, reflected=True))
+        continue
+    if _op.dunder:
+        setattr(Value, f"__{_op.dunder}__", _unary(_op, f"__{_op.dunder}__"))
+    if _op.precedence == ATOM:  # written as a call, exp(x): a method
+        setattr(Value, _op.method, _unary(_op, _op.method))
 
 
 def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
-    """w . x + b as one node: a neuron's weighted sum, with 1 node instead of 2n."""
+    """w . x + b as one node (a `weighted_sum`): a neuron's weighted sum, with 1 node instead of 2n."""
     if len(w) != len(x):
         raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs")
     inputs = (*(v if type(v) is Value else Value.constant(v, "linear") for v in w),
               *(Value.constant(xi, "linear") for xi in x), b if type(b) is Value else Value.constant(b, "linear"))
-    return _result(LINEAR.on_floats(*[_number(v) for v in inputs]), inputs, "linear", LINEAR.derivative)
+    forward, name, rule = WEIGHTED_SUM.on_floats, WEIGHTED_SUM.name, WEIGHTED_SUM.derivative
+    return _result(forward(*[_number(v) for v in inputs]), inputs, name, rule)

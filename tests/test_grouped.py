@@ -78,6 +78,21 @@ def test_nothing_is_noted_outside_the_block_nor_in_another_thread():
     assert _changes[0] == 0 and mode.anomaly is None
 
 
+def test_outside_a_recording_no_origin_is_looked_for(monkeypatch):
+    from glassgrad.autograd import origins
+
+    def looked(*_):
+        raise AssertionError("where_made ran outside record_origins")
+
+    monkeypatch.setattr(origins, "where_made", looked)
+    x = Value(2.0)
+    (program([x, Value(1.0)]) * x).backward()  # leaves, results and a backward pass: nothing noted
+    with glassgrad.no_grad():  # another mode open: still nothing
+        program([x])
+    with pytest.raises(AssertionError, match="where_made ran"), record_origins():
+        x * 2
+
+
 def test_recording_does_not_check_for_nan_and_detect_anomaly_inside_it_still_does():
     with record_origins() as records:
         bad = Value(-1.0).log() * 0.0  # nan, and no error: only noted

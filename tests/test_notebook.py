@@ -30,6 +30,7 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _SVG = re.compile(r"<svg\b.*?</svg>", re.S)
 _SVG_TEXT = re.compile(r"<(text|title)\b[^>]*>(.*?)</\1>", re.S)
 _SRCDOC = re.compile(r'srcdoc="([^"]*)"')
+_COMMENT = re.compile(r"<!--.*?-->", re.S)  # Graphviz writes its version in one
 
 
 def svg_texts(svg: str) -> str:
@@ -41,7 +42,7 @@ def svg_texts(svg: str) -> str:
 def normalised(text: str) -> str:
     """`text` (an output) without what changes between equal runs."""
     text = _SRCDOC.sub(lambda m: 'srcdoc="' + normalised(html.unescape(m[1])) + '"', text)
-    return _ADDRESS.sub(" at 0x…", _SVG.sub(lambda m: svg_texts(m[0]), text))
+    return _ADDRESS.sub(" at 0x…", _COMMENT.sub("", _SVG.sub(lambda m: svg_texts(m[0]), text)))
 
 
 def outputs_of(cell: nbformat.NotebookNode) -> list:

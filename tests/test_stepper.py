@@ -120,7 +120,7 @@ def test_a_tiny_mlp_loss_on_one_example_is_recorded():
     order = topological_order(loss)
     with_rules = sum(v._rule is not None for v in order)
     assert len(run["steps"]) == sum(bool(v._prev) for v in order) + 1 + with_rules
-    linear = [s for s in run["steps"] if s["phase"] == "backward" and order[s["node"]]._op == "linear"]
+    linear = [s for s in run["steps"] if s["phase"] == "backward" and order[s["node"]]._op == "weighted_sum"]
     assert sorted(len(s["lines"]) for s in linear) == [5, 5, 5, 7]  # w, x and b of each neuron
     loss.backward()
     assert [node["grad"] for node in run["nodes"]] == [f"{v.grad:.4f}" for v in order]

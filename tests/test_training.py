@@ -15,7 +15,7 @@ from glassgrad.apps.training import MOONS_ALPHA, moons_data, moons_lr, run_demo,
 from glassgrad.io import serialization
 from glassgrad.nn import MLP
 
-torch.set_default_dtype(torch.float64)
+pytestmark = pytest.mark.usefixtures("torch_float64")  # torch computes in float64 as glassgrad's Values do
 
 
 def layer_major(model: MLP) -> list[float]:

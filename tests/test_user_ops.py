@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 import torch
 
 import glassgrad
-from glassgrad import Tensor, Value, draw_dot, gradcheck, gradgradcheck, stepper
+from glassgrad import Tensor, Value, draw_dot, gradcheck, gradgradcheck, ops, stepper
 from glassgrad.ops import describe
 
 
@@ -152,3 +153,18 @@ def test_a_parameterised_name_of_the_engine_cannot_be_shadowed():
     x = Value(3.0)
     Value(9.0, (x,), "**2").backward()
     assert x.grad == 6.0
+
+
+@pytest.mark.parametrize("name", sorted({n for op in ops.OPS.values() if op.name in ops._BUILT_IN for n in op.names()}))
+def test_no_name_of_the_registry_can_be_taken(name):
+    """Every name of glassgrad's own operations (a node's, a method's, an operator's, `sum`, `linear`,
+    `add`, `__add__`) is refused, and the registry still describes the built-in operation afterwards."""
+    owner = next(op for op in ops.OPS.values() if name in op.names() and op.name in ops._BUILT_IN)
+    with pytest.raises(ValueError, match=f"{re.escape(repr(name))} is the name of one of glassgrad's own operations"):
+        glassgrad.op(derivative=lambda g, out, x: (g,), name=name)(lambda x: x)
+    assert all(op is not None for op in ops.OPS.values()) and ops.OPS[owner.name] is owner
+
+
+def test_a_value_node_cannot_be_named_after_a_tensor_operation():
+    with pytest.raises(ValueError, match=r"_op='sum'\): no operation of that name \(known: \+, -.*weighted_sum"):
+        Value(1.0, (Value(1.0),), "sum").backward()

@@ -1,125 +1,44 @@
-"""PyTorch's free functions of tensors: `glassgrad.tanh(x)` is `x.tanh()`, and so on.
+"""PyTorch's free functions of tensors, made from the registry: `glassgrad.tanh(x)` is `x.tanh()`, and so on.
 
-Each takes a Tensor (or numbers and arrays, made into a constant Tensor) and is differentiable
-wherever PyTorch's is, because it is the Tensor method or operation of the same name.
+Every operation whose entry says `function` (as `torch.<name>` exists) is a function here: the
+Tensor method of its name applied to the first argument (a number or an array becomes a constant
+Tensor, in the dtype of a Tensor among the other arguments), or, for the functions of several
+tensors (`cat`, `stack`, `where`), the function itself. They are differentiable wherever the
+method is, because they are the method.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
+from glassgrad import ops
+from glassgrad._tensor import tensor_methods
 from glassgrad._tensor.creation import tensor
-from glassgrad._tensor.tensor import Tensor, cat, maximum, stack, where
-from glassgrad.autograd import data_of
-
-__all__ = [
-    "abs", "all", "allclose", "any", "cat", "clamp", "cos", "equal", "erf", "exp", "isclose", "log", "log10", "maximum",
-    "pow", "relu", "sigmoid", "sin", "softmax", "sqrt", "stack", "tanh", "where",
-]  # fmt: skip
+from glassgrad._tensor.tensor import Tensor, _operand
 
 
-def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else tensor(x)
+def _made_from(name: str) -> Callable[..., Any]:
+    """`glassgrad.<name>(input, ...)`: `input.<name>(...)`."""
+    method = getattr(Tensor, name)
+
+    def function(input: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(input, Tensor):
+            like = next((a for a in args if isinstance(a, Tensor)), None)
+            input = tensor(input) if like is None else _operand(input, like)
+        return method(input, *args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = method.__doc__
+    parameters = list(inspect.signature(method).parameters.values())
+    function.__signature__ = inspect.Signature([parameters[0].replace(name="input"), *parameters[1:]])
+    return function
 
 
-def tanh(input: Any) -> Tensor:
-    """tanh x."""
-    return _t(input).tanh()
-
-
-def erf(input: Any) -> Tensor:
-    """erf x, the error function."""
-    return _t(input).erf()
-
-
-def exp(input: Any) -> Tensor:
-    """e^x."""
-    return _t(input).exp()
-
-
-def log(input: Any) -> Tensor:
-    """ln x."""
-    return _t(input).log()
-
-
-def log10(input: Any) -> Tensor:
-    """log10 x."""
-    return _t(input).log10()
-
-
-def sqrt(input: Any) -> Tensor:
-    """√x."""
-    return _t(input).sqrt()
-
-
-def abs(input: Any) -> Tensor:
-    """|x|."""
-    return _t(input).abs()
-
-
-def sin(input: Any) -> Tensor:
-    """sin x."""
-    return _t(input).sin()
-
-
-def cos(input: Any) -> Tensor:
-    """cos x."""
-    return _t(input).cos()
-
-
-def sigmoid(input: Any) -> Tensor:
-    """1 / (1 + e^-x)."""
-    return _t(input).sigmoid()
-
-
-def relu(input: Any) -> Tensor:
-    """max(x, 0)."""
-    return _t(input).relu()
-
-
-def softmax(input: Any, dim: int) -> Tensor:
-    """e^x / sum(e^x) along `dim`."""
-    return _t(input).softmax(dim)
-
-
-def clamp(input: Any, min: float | None = None, max: float | None = None) -> Tensor:
-    """x limited to [min, max]."""
-    return _t(input).clamp(min, max)
-
-
-def pow(input: Any, exponent: Any) -> Tensor:
-    """input ** exponent (either may be a number)."""
-    return _t(input) ** exponent if isinstance(input, Tensor) or not isinstance(exponent, Tensor) else input**exponent
-
-
-def all(input: Tensor) -> Tensor:
-    """Whether every element is nonzero, as a bool Tensor."""
-    return _t(input).all()
-
-
-def any(input: Tensor) -> Tensor:
-    """Whether some element is nonzero, as a bool Tensor."""
-    return _t(input).any()
-
-
-def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
-    """|input - other| <= atol + rtol |other|, elementwise, as a bool Tensor."""
-    return tensor(np.isclose(data_of(input), data_of(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-
-def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
-    """Whether `isclose` holds everywhere."""
-    return bool(np.allclose(data_of(input), data_of(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-
-def equal(input: Any, other: Any) -> bool:
-    """Whether the two have the same shape and the same elements."""
-    return bool(np.array_equal(data_of(input), data_of(other)))
-
-
-
-def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
-    """The slices of `input` along `dim`, each without that dimension."""
-    return input.unbind(dim)
+FUNCTIONS = {
+    name: _made_from(name) if of_a_tensor else getattr(tensor_methods, name)
+    for name, of_a_tensor in ops.functions().items()
+}
+globals().update(FUNCTIONS)
+__all__ = sorted(FUNCTIONS)

@@ -2,7 +2,8 @@
 
 A `Tensor` is a node of the same core as `Value` (`glassgrad.autograd.Node`) whose `data` is an
 array. Its elementwise operations are the very descriptions the scalar engine uses
-(`glassgrad.ops`), computed on arrays; the operations only arrays have (sums, matrix products,
+(`glassgrad.ops`), computed on arrays, and their methods are made from those descriptions
+(`glassgrad._tensor.tensor_methods`); the operations only arrays have (sums, matrix products,
 indexing, softmax) are described in the same way, one `Op` each, in `glassgrad.ops.tensor_ops`: a
 method checks its arguments and makes the node from the description (`_apply`). What changes is
 the shape of things: where numpy broadcasts an input, the node's rule sums that input's share
@@ -32,52 +33,30 @@ from glassgrad._tensor.devices import CPU, not_available, target_dtype
 from glassgrad._tensor.devices import device as device_type
 from glassgrad._tensor.dtypes import FLOATING, SUPPORTED, bool_, get_default_dtype, result_type
 from glassgrad.autograd import Node, backpropagate, data_of, enable_grad, is_grad_enabled
-from glassgrad.ops import (
-    ABS,
-    ADD,
-    COS,
-    DIV,
-    ERF,
-    EXP,
-    LOG,
-    LOG10,
-    MUL,
-    NEG,
-    POW,
-    POW_K,
-    RELU,
-    SIGMOID,
-    SIN,
-    SQRT,
-    SUB,
-    TANH,
-    Op,
-    describe,
-    floatmath,
-)
+from glassgrad.ops import DIV, MUL, POW, POW_K, Op, describe
 from glassgrad.ops.tensor_ops import (
     ASTYPE,
     CAT,
     CLAMP,
     CLONE,
     COPY_SLICES,
+    CROSS_ENTROPY,
     EXPAND,
     INDEX,
     INDEX_PUT,
+    LAYER_NORM,
     LINEAR,
     LOG_SOFTMAX,
     MASKED_FILL,
     MATMUL,
     MAX,
     MAX_DIM,
-    MAXIMUM,
     MEAN,
+    PERMUTE,
     RESHAPE,
     SOFTMAX,
     STD,
     SUM,
-    TENSOR_OPS,
-    TRANSPOSE,
     VAR,
     WHERE,
     Split,
@@ -150,6 +129,8 @@ def _bound(x: Any, which: str) -> Any:
 
 def _integer(n: Any, what: str) -> int:
     """An int from a Python or numpy integer (not a bool or a float)."""
+    if type(n) is int:  # the common case, without the abstract-class checks below
+        return n
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)):
         raise TypeError(f"{what} must be an integer, got {type(n).__name__} {n!r}")
     return operator.index(n)
@@ -503,33 +484,8 @@ class Tensor(Node):
         """A copy with its own array; gradients flow through it to self."""
         return _apply(CLONE, (self,))
 
-    # Elementwise arithmetic with numpy broadcasting; numbers and arrays act as constants.
-    def __add__(self, other: Any) -> Tensor:
-        return _binary(ADD, self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return _binary(ADD, _operand(other, self), self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        _no_bool_subtraction(self, other)
-        return _binary(SUB, self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        _no_bool_subtraction(self, other)
-        return _binary(SUB, _operand(other, self), self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return _binary(MUL, self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _binary(MUL, _operand(other, self), self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return _binary(DIV, self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(DIV, _operand(other, self), self)
-
+    # Elementwise arithmetic (+ - * /, comparisons, ...) is made from the registry (_tensor/tensor_methods.py);
+    # numbers and arrays act as constants. `**` picks x ** y or x ** k for a number k.
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, (Tensor, np.ndarray, list, tuple)):
             return _power(self, _operand(other, self))
@@ -540,41 +496,17 @@ class Tensor(Node):
                 raise RuntimeError("**: integers to negative integer powers are not allowed (as PyTorch)")
             return _constant(np.asarray(np.power(self.data.astype(np.int64), int(other)).astype(dtype)))
         x = self if self.dtype == dtype else self.astype(dtype)
-        return _result(POW_K.on_arrays(k, x.data), (x,), f"**{floatmath.shortest(k)}", partial(POW_K.derivative, k))
+        name, rule = POW_K.bound(k)
+        return _result2(POW_K.on_arrays(k, x.data), x, None, name, rule)
 
     def __rpow__(self, other: Any) -> Tensor:
         return _power(_operand(other, self), self)
-
-    def __neg__(self) -> Tensor:
-        if self.dtype == bool:
-            raise RuntimeError("negation, the `-` operator, on a bool tensor is not supported (as PyTorch); "
-                               "convert it with .long() or .float() first")
-        return _unary(NEG, self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return _matmul(self, other if isinstance(other, Tensor) else _operand(other, self))
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return _matmul(_operand(other, self), self)
-
-    # Comparisons give elementwise bool Tensors (constants), as PyTorch's do.
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _compare(np.equal, self, other, "==")
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _compare(np.not_equal, self, other, "!=")
-
-    def __gt__(self, other: Any) -> Tensor:
-        return _compare(np.greater, self, other, ">")
-
-    def __ge__(self, other: Any) -> Tensor:
-        return _compare(np.greater_equal, self, other, ">=")
-
-    def __lt__(self, other: Any) -> Tensor:
-        return _compare(np.less, self, other, "<")
-
-    def __le__(self, other: Any) -> Tensor:
-        return _compare(np.less_equal, self, other, "<=")
 
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Whether every element (along `dim`) is nonzero, as a bool Tensor."""
@@ -621,9 +553,6 @@ class Tensor(Node):
         """Set every element to `value`, in place."""
         return self._inplace("fill_", lambda x, v: _index_put(x, Ellipsis, v), value, cast=True)
 
-    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Clamp to [min, max], in place."""
-        return self._inplace("clamp_", lambda x, _: x.clamp(min, max))
 
     def _inplace(self, op: str, compute: Any, other: Any = None, cast: bool = False) -> Tensor:
         """Change self in place to `compute(self, other)`, as PyTorch's in-place operations do.
@@ -688,53 +617,7 @@ class Tensor(Node):
                 setattr(old, name, getattr(self, name))
         return old
 
-    # Elementwise functions: the same descriptions as the scalar engine's (glassgrad.ops).
-    def exp(self) -> Tensor:
-        """e^x."""
-        return _unary(EXP, self)
-
-    def log(self) -> Tensor:
-        """ln x (natural logarithm); -inf at 0, nan below."""
-        return _unary(LOG, self)
-
-    def tanh(self) -> Tensor:
-        """tanh x = (e^2x - 1) / (e^2x + 1)."""
-        return _unary(TANH, self)
-
-    def relu(self) -> Tensor:
-        """max(x, 0) as PyTorch: nan stays nan and -0.0 stays -0.0."""
-        _no_bool(self, "relu")
-        return _unary(RELU, self)
-
-    def sigmoid(self) -> Tensor:
-        """1 / (1 + e^-x)."""
-        return _unary(SIGMOID, self)
-
-    def sqrt(self) -> Tensor:
-        """√x."""
-        return _unary(SQRT, self)
-
-    def abs(self) -> Tensor:
-        """|x|; its derivative at 0 is 0, as PyTorch's."""
-        _no_bool(self, "abs")
-        return _unary(ABS, self)
-
-    def sin(self) -> Tensor:
-        """sin x."""
-        return _unary(SIN, self)
-
-    def cos(self) -> Tensor:
-        """cos x."""
-        return _unary(COS, self)
-
-    def log10(self) -> Tensor:
-        """log10 x = ln x / ln 10."""
-        return _unary(LOG10, self)
-
-    def erf(self) -> Tensor:
-        """erf x = 2/√π ∫₀ˣ e^(-t²) dt; the normal distribution function is (1 + erf(x/√2)) / 2."""
-        return _unary(ERF, self)
-
+    # The elementwise functions (exp, log, tanh, sqrt, ...) are made from the registry (_tensor/tensor_methods.py).
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         """x limited to [min, max] (either may be None); the gradient flows where min <= x <= max."""
         if min is None and max is None:
@@ -743,8 +626,6 @@ class Tensor(Node):
         dtype = result_type(self, *bounds.values())  # an integer tensor and a float bound: the default dtype
         x = self if self.dtype == dtype else self.astype(dtype)
         return _apply(CLAMP, (x,), bounds.get("min", -np.inf), bounds.get("max", np.inf))
-
-    clip = clamp
 
     def pow(self, exponent: Any) -> Tensor:
         """x ** exponent."""
@@ -756,9 +637,12 @@ class Tensor(Node):
         if drop.dtype != bool:
             raise TypeError(f"masked_fill: the mask must be boolean (e.g. x > 0), got {drop.dtype}")
         try:
-            keep = ~np.broadcast_to(drop, self.shape)
+            fits = np.broadcast_shapes(drop.shape, self.shape) == self.shape
         except ValueError:
-            raise ValueError(f"masked_fill: a mask of shape {drop.shape} for a tensor of shape {self.shape}") from None
+            fits = False
+        if not fits:
+            raise ValueError(f"masked_fill: a mask of shape {drop.shape} for a tensor of shape {self.shape}")
+        keep = ~drop  # as small as the mask is: numpy broadcasts it
         value = np.asarray(_real(value, "masked_fill: the value"), dtype=self.dtype)
         return _apply(MASKED_FILL, (self,), keep, value)
 
@@ -921,7 +805,7 @@ class Tensor(Node):
         if len(dims) != self.ndim:
             raise ValueError(f"permute: {len(dims)} dims {dims} for a tensor of {self.ndim} dimensions {self.shape}")
         axes = _axes(dims, self.ndim, "permute")
-        return _apply(TRANSPOSE, (self,), axes)
+        return _apply(PERMUTE, (self,), axes)
 
     def transpose(self, *axes: int) -> Tensor:
         """PyTorch's `transpose(dim0, dim1)`: those two axes swapped. Also numpy's: all axes reversed
@@ -1024,6 +908,8 @@ class Tensor(Node):
         seen: set = set()
         wrapped = []
         for g in grads:
+            if isinstance(g, np.generic):  # a 0-d gradient numpy computed as a scalar
+                g = np.array(g)
             if type(g) is np.ndarray:
                 if g.base is not None or id(g) in seen or not g.flags.writeable:
                     g = np.array(g)
@@ -1060,14 +946,7 @@ _result = Tensor.result
 _result2 = Tensor.result2
 
 
-_UFUNC_OPERATORS = {  # numpy's functions that are a Tensor's operators or methods
-    np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul, np.true_divide: operator.truediv,
-    np.power: operator.pow, np.matmul: operator.matmul, np.negative: operator.neg,
-    np.equal: operator.eq, np.not_equal: operator.ne, np.less: operator.lt, np.less_equal: operator.le,
-    np.greater: operator.gt, np.greater_equal: operator.ge,
-    np.exp: Tensor.exp, np.log: Tensor.log, np.log10: Tensor.log10, np.sqrt: Tensor.sqrt, np.tanh: Tensor.tanh,
-    np.absolute: Tensor.abs, np.sin: Tensor.sin, np.cos: Tensor.cos,
-}  # fmt: skip
+_UFUNC_OPERATORS: dict[np.ufunc, Any] = {}  # numpy functions that are a Tensor operator or method (the registry)
 
 
 def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Tensor:
@@ -1078,17 +957,43 @@ def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Te
     if need is not None and not all(need):
         rule = partial(rule, need=need)
     if len(inputs) == 1:
-        out = _result(op.on_arrays(*params, inputs[0].data), inputs, op.name, rule)
+        out = _result2(op.on_arrays(*params, inputs[0].data), inputs[0], None, op.name, rule)
         if op.view:
             _link_view(out, inputs[0], op, params)
         return out
+    if len(inputs) == 2:
+        a, b = inputs
+        return _result2(op.on_arrays(*params, a.data, b.data), a, b, op.name, rule)
     return _result(op.on_arrays(*params, *[x.data for x in inputs]), inputs, op.name, rule)
 
 
+_SHARES_ON_NEED = (MUL, DIV)  # the elementwise rules that take `need`, as the matrix products' do
+
+
 def _unary(op: Op, a: Tensor) -> Tensor:
-    if op.floating and a.dtype not in FLOATING:  # exp of an integer tensor is of the default dtype, as PyTorch
-        a = _constant(a.data.astype(get_default_dtype()))
+    """`op` of a as a node (an integer or bool tensor converted to the default dtype if `op.floating`)."""
+    if a.dtype not in FLOATING:
+        _no_bools(op, a)
+        if op.floating:  # exp of an integer tensor is of the default dtype, as PyTorch
+            a = _constant(a.data.astype(get_default_dtype()))
     return _result2(op.on_arrays(a.data), a, None, op.name, op.derivative)
+
+
+_NO_BOOLS = {"-": "subtraction, the `-` operator, with", "neg": "negation, the `-` operator, on", "abs": "abs of",
+             "relu": "relu of", "@": "a matrix product of"}  # operations PyTorch has no kernel of bool tensors for
+
+
+def _no_bools(op: Op, *xs: Any) -> None:
+    """Refuse, as PyTorch, an operation of `_NO_BOOLS` of a bool tensor (or a Python bool)."""
+    if op.name in _NO_BOOLS and any(isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) == bool_ for x in xs):
+        raise RuntimeError(f"{_NO_BOOLS[op.name]} a bool tensor is not supported (as PyTorch); convert it with "
+                           ".long() or .float() first")
+
+
+def _reflected(op: Op, a: Tensor, other: Any) -> Tensor:
+    """`other op a` for `a.__r<op>__(other)`: `2 - t`."""
+    _no_bools(op, other)
+    return _binary(op, _operand(other, a), a)
 
 
 def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
@@ -1096,10 +1001,13 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     `astype` node, so each input's gradient keeps its dtype). Inputs of different shapes are
     broadcast by numpy, and the node's rule sums each share back to its input's shape (`sum_to`)."""
     if not isinstance(b, Tensor):
+        _no_bools(op, b)
         b = _operand(b, a)
     rule = op.derivative
-    if (a.dtype != b.dtype or op.floating and a.dtype not in FLOATING
-            or a.shape != b.shape and not _is_number(a) and not _is_number(b)):
+    if op in _SHARES_ON_NEED and not (a.requires_grad and b.requires_grad):  # a constant's share is not computed
+        rule = partial(rule, need=(a.requires_grad, b.requires_grad))
+    if a.dtype != b.dtype or a.dtype not in FLOATING or a.shape != b.shape and not _is_number(a) and not _is_number(b):
+        _no_bools(op, a, b)
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
     return _result2(op.on_arrays(a.data, b.data), a, b, op.name, rule)
 
@@ -1134,17 +1042,6 @@ def _floating_only(x: Tensor, who: str) -> None:
                            ".double() first")
 
 
-def _no_bool(x: Tensor, who: str) -> None:
-    if x.dtype == bool:
-        raise RuntimeError(f"{who}: not supported for a bool tensor (as PyTorch); convert with .long() or .float()")
-
-
-def _no_bool_subtraction(a: Tensor, b: Any) -> None:
-    if a.dtype == bool_ or isinstance(b, (bool, np.bool_)) or getattr(b, "dtype", None) == bool_:
-        raise RuntimeError("subtraction, the `-` operator, with a bool tensor is not supported (as PyTorch); "
-                           "convert it with .long() or .float() first")
-
-
 def _summed_back(rule: Any, g, out, *inputs):
     """`rule`'s shares for inputs that numpy broadcast, summed back over the broadcast axes to each
     input's own shape (the derivative of broadcasting)."""
@@ -1177,6 +1074,8 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     (`like`'s, unless the number is of a higher category: an integer tensor and a float make the default dtype)."""
     if isinstance(x, Tensor):
         return x
+    if type(x) is float and like.dtype.kind == "f":  # the common case, without the abstract-class checks below
+        return _constant(np.asarray(x, dtype=like.dtype))
     if isinstance(x, (numbers.Real, np.bool_)):
         dtype = result_type(like, x)
         return _constant(np.asarray(_real(x, "operand") if dtype in FLOATING else x, dtype=dtype))
@@ -1205,6 +1104,10 @@ def _as_index(index: Any) -> Any:
     PyTorch), never rounded, and so is a list of lists, which PyTorch reads as a tuple and numpy as an array."""
     if isinstance(index, Split):  # already converted (a derivative rule indexing a gradient)
         return index
+    if type(index) is Tensor and index.data.ndim == 0 and index.data.dtype.kind in "iu":
+        index = int(index.data)
+    if type(index) is int or type(index) is tuple and all(type(i) is int or type(i) is slice for i in index):
+        return (*index, Ellipsis) if type(index) is tuple else (index, Ellipsis)  # torch_index's, in short
     return torch_index(tuple(_index_part(i) for i in (index if isinstance(index, tuple) else (index,))))
 
 
@@ -1217,7 +1120,7 @@ def _index_part(part: Any) -> Any:
                 "dimensions write x[a, b] (a tuple), for an index array x[tensor(seq)]"
             )
         part = np.asarray(part, dtype=np.intp if not part else None)
-    if isinstance(part, (Tensor, np.ndarray)):
+    if isinstance(part, (Tensor, np.ndarray, range)):
         array = np.asarray(data_of(part))
         if array.dtype.kind == "b":
             return bool(array) if array.ndim == 0 else array
@@ -1232,8 +1135,7 @@ def _index_part(part: Any) -> Any:
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
     """a @ b as a node; its rule computes only the shares of inputs that require a gradient."""
-    _no_bool(a, "@")
-    _no_bool(b, "@")
+    _no_bools(MATMUL, a, b)
     if a.dtype != b.dtype:
         a, b = _promoted((a, b))
     if a.ndim == 0 or b.ndim == 0:
@@ -1298,7 +1200,54 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         raise ValueError("cross_entropy: the batch is empty (logits of shape (0, classes)); a mean needs a row")
     if t.min() < 0 or t.max() >= classes:
         raise ValueError(f"cross_entropy: targets must lie in [0, {classes}), got [{t.min()}, {t.max()}]")
-    return -logits.log_softmax(1)[np.arange(n), t].mean()  # as PyTorch: its derivative reads log_softmax's result
+    return checked_cross_entropy(logits, t)
+
+
+def checked_cross_entropy(
+    logits: Tensor, classes: np.ndarray, rows: np.ndarray | None = None, reduction: str = "mean"
+) -> Tensor:
+    """`cross_entropy` of logits (n, classes) and integer classes already checked to be in range, as one
+    node: for every row, or only for `rows` (the others ignored); their mean, or their sum. The
+    log-probabilities are computed first and kept by the node, as PyTorch keeps log_softmax's result:
+    its derivative reads them, not the logits."""
+    target = np.zeros(logits.shape, dtype=bool)
+    target[np.arange(len(classes)) if rows is None else rows, classes] = True
+    divisor = len(classes) if reduction == "mean" else 1
+    return _apply(CROSS_ENTROPY, (logits,), target, divisor, LOG_SOFTMAX.on_arrays(1, logits.data))
+
+
+def layer_norm(
+    x: Tensor,
+    normalized_shape: Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias over the last dimensions, `normalized_shape`, with the
+    biased variance, as one node (PyTorch's `F.layer_norm`)."""
+    shape = _sizes(
+        (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else (tuple(normalized_shape),),
+        "layer_norm",
+    )
+    k = len(shape)
+    if not isinstance(x, Tensor) or not k or x.ndim < k or x.shape[x.ndim - k :] != shape:
+        got = x.shape if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), got {got}")
+    inputs, affine = [x], ""
+    for name, p in (("w", weight), ("b", bias)):
+        if p is None:
+            continue
+        what = "weight" if name == "w" else "bias"
+        if not isinstance(p, Tensor):
+            raise TypeError(f"layer_norm: the {what} must be a Tensor (or None), got {type(p).__name__}")
+        if p.shape != shape:
+            raise ValueError(f"layer_norm: {what} has shape {p.shape}, expected normalized_shape {shape}")
+        if p.dtype != x.dtype:
+            raise ValueError(f"layer_norm: the {what} is {p.dtype} but the input is {x.dtype}")
+        inputs.append(p)
+        affine += name
+    axes = tuple(range(x.ndim - k, x.ndim))
+    return _apply(LAYER_NORM, tuple(inputs), axes, _real(eps, "layer_norm: eps"), affine)
 
 
 def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:
@@ -1338,11 +1287,8 @@ def _index_put(x: Tensor, index: Any, value: Any) -> Tensor:
 
 def _description(name: str) -> Op | None:
     """The description of the operation that names its nodes `name` (None if unknown: it reads everything)."""
-    found = TENSOR_OPS.get(name)
-    if found is None:
-        described = describe(name)
-        found = described[0] if described else None
-    return found
+    described = describe(name)
+    return described[0] if described else None
 
 
 # In-place changes by the array they were written into: a view (reshape, slice, transpose, detach)
@@ -1362,7 +1308,11 @@ def _note_storage_change(tensor: Tensor, op: str) -> None:
     if not isinstance(base, np.ndarray):  # a numpy scalar shares its number with nothing
         return
     key = id(base)
-    _storage_changes[key] = (weakref.ref(base, lambda _: _storage_changes.pop(key, None)), _clock[0], op, id(tensor))
+    entry = _storage_changes.get(key)
+    alive = entry[0] if entry is not None and entry[0]() is base else None  # its reference, if already watched
+    if alive is None:
+        alive = weakref.ref(base, lambda _: _storage_changes.pop(key, None))
+    _storage_changes[key] = (alive, _clock[0], op, id(tensor))
 
 
 def _changed_through_a_view(x: Tensor) -> tuple[int, str] | None:
@@ -1518,12 +1468,6 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     return _apply(WHERE, (x, y), c)
 
 
-def maximum(input: Any, other: Any) -> Tensor:
-    """The elementwise larger of two tensors (nan if either is); ties share the gradient."""
-    a = input if isinstance(input, Tensor) else _operand(input, other)
-    return _binary(MAXIMUM, a, other)
-
-
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """The tensors joined along `dim`; they must agree in every other dimension."""
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
@@ -1548,3 +1492,6 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if len({t.shape for t in tensors}) > 1:
         raise ValueError(f"stack: expects each tensor to be equal size, got {', '.join(str(t.shape) for t in tensors)}")
     return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+import glassgrad._tensor.tensor_methods  # noqa: E402, F401  (the methods made from the registry join Tensor)

@@ -63,10 +63,12 @@ def nll_loss(input: Tensor, target: Any, ignore_index: int = -100, reduction: st
 
 def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """mean_i -log softmax(input_i)[target_i] over the rows whose target is not `ignore_index`:
-    the loss of a classifier from its logits (N, C) and integer classes (N,). As PyTorch computes it,
-    log_softmax then the negative log-likelihood: its derivative reads log_softmax's result, not the
-    logits (which may then be changed in place)."""
+    the loss of a classifier from its logits (N, C) and integer classes (N,). Its derivative reads the
+    log-probabilities (log_softmax's result, as PyTorch's), not the logits, which may then change in place."""
     rows, classes = _class_targets(input, target, ignore_index, "cross_entropy")
+    if reduction in ("mean", "sum"):  # one node, with the fused softmax - onehot rule
+        every = len(rows) == input.shape[0]
+        return _tensor.checked_cross_entropy(input, classes, None if every else rows, reduction)
     return _picked(log_softmax(input, dim=1), rows, classes, reduction, "cross_entropy")
 
 
@@ -114,6 +116,13 @@ def softmax(input: Tensor, dim: int | None = None) -> Tensor:
 def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
     """x - log(sum(e^x)) along `dim`."""
     return input.log_softmax(_dim(dim, "log_softmax"))
+
+
+def layer_norm(
+    input: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5
+) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias over the last dimensions `normalized_shape`."""
+    return _tensor.layer_norm(input, normalized_shape, weight, bias, eps)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -170,34 +179,6 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     noise = bernoulli_(np.empty(input.shape, dtype=input.dtype), 1.0 - p)  # PyTorch's draws: its mask
     noise /= noise.dtype.type(1.0 - p)
     return input * wrap(noise)
-
-
-def layer_norm(
-    input: Tensor,
-    normalized_shape: int | tuple[int, ...],
-    weight: Tensor | None = None,
-    bias: Tensor | None = None,
-    eps: float = 1e-5,
-) -> Tensor:
-    """(x - mean) / sqrt(var + eps) * weight + bias over the last dimensions, `normalized_shape`
-    (the biased variance, as PyTorch); `weight` and `bias` are optional, of that shape."""
-    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
-    k = len(shape)
-    if not isinstance(input, Tensor) or k == 0 or input.ndim < k or input.shape[input.ndim - k :] != shape:
-        got = input.shape if isinstance(input, Tensor) else type(input).__name__
-        raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), got {got}")
-    for name, tensor in (("weight", weight), ("bias", bias)):
-        if tensor is not None and tensor.shape != shape:
-            raise ValueError(f"layer_norm: {name} has shape {tensor.shape}, expected normalized_shape {shape}")
-    axes = tuple(range(input.ndim - k, input.ndim))
-    mean = input.mean(axis=axes, keepdims=True)
-    var = ((input - mean) ** 2).mean(axis=axes, keepdims=True)
-    out = (input - mean) / (var + eps) ** 0.5
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
 
 
 def padding_row(padding_idx: Any, rows: int) -> int | None:

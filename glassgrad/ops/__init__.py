@@ -1,14 +1,20 @@
-"""One description per operation: what it computes, its derivative, and how it is written.
+"""One registry of operations: each is one description of what it computes, its derivative, how it
+is written and under which names it is reached.
 
 An `Op` holds everything about one operation, read by both engines (`Value` computes with
-`on_floats`, `Tensor` with `on_arrays`), by the backward pass (`derivative`) and by the pictures
-(`formula`, `local`, `precedence`, `word`). Its derivative rule is a vector-Jacobian product,
-`rule(g, out, *inputs)`, giving each input's share of the upstream gradient `g`: the plain backward
-pass calls it with raw numbers (floats or numpy arrays), `create_graph=True` with nodes, so one
-rule gives first and higher derivatives. The elementwise operations below are shared by both
-engines; the Tensor engine describes its own (sums, matrix products, indexing) in `tensor_ops.py`.
+`on_floats`, `Tensor` with `on_arrays`), by the backward pass (`derivative`), by the pictures
+(`formula`, `local`, `precedence`, `word`) and by the surfaces made from it (`kind`, `method`,
+`dunder`, `function`, `ufunc`, `inplace`): an elementwise operation's Value and Tensor methods,
+its operator, its `glassgrad.<name>` function, its numpy dispatch and `explain`'s function list
+all come from its one entry, so adding `sqrt` is one `register` call. Its derivative rule is a
+vector-Jacobian product, `rule(g, out, *inputs)`, giving each input's share of the upstream
+gradient `g`: the plain backward pass calls it with raw numbers (floats or numpy arrays),
+`create_graph=True` with nodes, so one rule gives first and higher derivatives.
 
-A new operation is one `glassgrad.op` decorator (see `op`), or one `Op` passed to `register`.
+`OPS` is the one registry, by name; each name means one operation. The elementwise operations
+below are shared by both engines; the Tensor engine's own (sums, matrix products, indexing) are
+registered in `tensor_ops.py`. A user's operation is one `glassgrad.op` decorator (see `op`); it
+cannot take a name of glassgrad's own.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -34,14 +40,25 @@ class Op:
 
     `name` is the `_op` of the nodes it makes; in a parameterised operation `{k}` stands for the
     parameter (`**{k}` makes nodes named `**2`), and `on_floats`, `on_arrays` and `derivative` take
-    the parameters first. `formula` writes the result from its inputs `{0}`, `{1}` (or is a function
-    of the list of input names); `local[k]` writes d(result)/d(input k), with `{out}` for the result.
+    the parameters first. `derivative` is None for an operation without a gradient (a comparison:
+    its result is a constant) and for a composite one (`on_arrays` None too: its method is made of
+    other operations, whose nodes it makes). `formula` writes the result from its inputs `{0}`,
+    `{1}` (or is a function of the list of input names); `local[k]` writes d(result)/d(input k),
+    with `{out}` for the result.
 
     `reads[k]` names the numbers the derivative reads to give input k its share, written as in
     `local` (`"{1}"`: input 1's values; `"{out}"`: the result's; `""`: nothing but shapes); one
     string stands for every input. The in-place check asks it: a node refuses to backpropagate only
     when a tensor its derivative reads was changed in place after the node was made, as PyTorch.
     None (a user's operation, by default) means everything: all inputs and the result.
+
+    The surfaces: `method` is the Tensor method of PyTorch's name that makes the operation (and
+    `aliases` more names for it). For `kind` "unary" or "binary" (elementwise, no parameters) the
+    methods are made from this description: the Tensor's, the Value's (when it has `on_floats`),
+    the operator `dunder` (`"add"`: `__add__` and `__radd__`) and the numpy `ufunc` dispatched to it;
+    otherwise the method is written by hand, checking its arguments as PyTorch does, and makes its
+    nodes from this description. `function` makes `glassgrad.<method>(input, ...)` too, as
+    `torch.<method>`; `inplace` the in-place method `<method>_`.
 
     `view`: the result may be a view of its (one) input, sharing its numbers (reshape, transpose,
     basic indexing), as PyTorch's views: an in-place change of the one changes the other, and the
@@ -52,7 +69,7 @@ class Op:
     """
 
     name: str
-    derivative: Callable[..., Sequence[Any]]
+    derivative: Callable[..., Sequence[Any]] | None = None
     on_floats: Callable[..., float] | None = None
     on_arrays: Callable[..., Any] | None = None
     formula: str | Callable[[list[str]], str] = ""
@@ -60,8 +77,29 @@ class Op:
     precedence: int = ATOM
     word: str = ""
     reads: str | tuple[str, ...] | Callable[[int, int], str] | None = None
+    kind: str = ""
+    method: str = ""
+    aliases: tuple[str, ...] = ()
+    dunder: str = ""
+    function: bool = False
+    ufunc: str = ""
+    inplace: bool = False
     view: bool = False
     floating: bool = False
+    doc: str = ""  # what the operation computes, in one line: the docstring of the methods made from it
+
+    def names(self) -> tuple[str, ...]:
+        """Every name this operation is reached by: its nodes', its methods' and its operator's."""
+        methods = (self.method, *self.aliases)
+        inplace = tuple(f"{m}_" for m in methods if m) if self.inplace else ()
+        dunder = (f"__{self.dunder}__", f"__r{self.dunder}__") if self.kind == "binary" else (f"__{self.dunder}__",)
+        dunder = dunder if self.dunder else ()
+        return tuple(n for n in (self.name, *methods, *inplace, *dunder) if n)
+
+    def bound(self, *params: Any) -> tuple[str, Callable[..., Sequence[Any]]]:
+        """The name of the nodes this operation makes with `params` (`**{k}` with 2: `**2`) and its
+        rule with them bound: what both engines record."""
+        return _bound(self, params)
 
     def reads_for(self, k: int, n: int) -> frozenset:
         """What the share of input k (of n) is computed from: input positions, and "out" for the result."""
@@ -98,19 +136,34 @@ _PARAMETER = re.compile(r"\{(\w+)\}")
 @cache
 def _read_names(what: str) -> frozenset:
     return frozenset(name if name == "out" else int(name) for name in _PARAMETER.findall(what))
+
+
+@lru_cache(maxsize=256)
+def _bound(op: Op, params: tuple) -> tuple[str, Callable[..., Sequence[Any]]]:
+    if not params:
+        return op.name, op.derivative
+    return op.name.format(**op._named(params)), partial(op.derivative, *params)
+
+
 _NUMBER = r"(-?(?:\d+(?:\.\d*)?(?:e[-+]?\d+)?|inf|nan))"
 
-OPS: dict[str, Op] = {}
+OPS: dict[str, Op] = {}  # the registry: every operation by the name of its nodes
 _PATTERNS: list[tuple[re.Pattern, Op]] = []
-_BUILT_IN: set[str] = set()  # filled once glassgrad's own operations are registered
+_BUILT_IN: set[str] = set()  # every name of glassgrad's own operations (nodes, methods, operators)
 
 
-def register(op: Op) -> Op:
-    """Make `op` known by its name, so that nodes named after it can be made by hand and drawn.
-    A name of glassgrad's own operations cannot be taken; a user's operation can be defined again."""
+def register(op: Op, built_in: bool = False) -> Op:
+    """Make `op` known by its names, so that its surfaces are made and nodes named after it can be
+    made by hand and drawn. Each name means one operation: no name of glassgrad's own operations
+    (its nodes', methods' or operators') can be taken again; a user's operation can be defined again."""
+    taken = [name for name in op.names() if name in _BUILT_IN]
     known = describe(op.name)
-    if op.name in _BUILT_IN or known is not None and known[0].name in _BUILT_IN:
-        raise ValueError(f"{op.name!r} is the name of one of glassgrad's own operations; choose another name")
+    if not taken and known is not None and known[0].name in _BUILT_IN:
+        taken = [op.name]
+    if taken:
+        raise ValueError(f"{taken[0]!r} is the name of one of glassgrad's own operations; choose another name")
+    if built_in:
+        _BUILT_IN.update(op.names())
     if _PARAMETER.search(op.name):
         pattern = re.escape(op.name)
         for p in _PARAMETER.findall(op.name):
@@ -118,6 +171,11 @@ def register(op: Op) -> Op:
         _PATTERNS.append((re.compile(pattern), op))
     OPS[op.name] = op
     return op
+
+
+def built_in(op: Op) -> Op:
+    """`register` for one of glassgrad's own operations."""
+    return register(op, built_in=True)
 
 
 def describe(name: str) -> tuple[Op, tuple[float, ...]] | None:
@@ -133,12 +191,33 @@ def describe(name: str) -> tuple[Op, tuple[float, ...]] | None:
 
 
 def rule_of(name: str) -> Callable[..., Sequence[Any]] | None:
-    """The derivative rule for nodes named `name`, with its parameters bound; None if unknown."""
+    """The derivative rule for a Value's nodes named `name`, with its parameters bound; None if no
+    operation of that name computes on floats."""
     found = describe(name)
-    if found is None:
+    if found is None or found[0].on_floats is None:
         return None
     op, params = found
-    return partial(op.derivative, *params) if params else op.derivative
+    return op.bound(*params)[1]
+
+
+def on_floats() -> list[str]:
+    """The names of the operations a Value's nodes can have (`{k}` for a parameter)."""
+    return [name for name, op in OPS.items() if op.on_floats is not None]
+
+
+def functions() -> dict[str, bool]:
+    """glassgrad's functions of tensors (`glassgrad.exp`, ...: the entries that say `function`), each
+    with whether it is the Tensor method of its name (False: a function of several tensors, `cat`)."""
+    made = {}
+    for op in OPS.values():
+        if op.function:
+            made.update(dict.fromkeys((op.method, *op.aliases), True) if op.method else {op.name: False})
+    return made
+
+
+def elementwise(kind: str) -> list[Op]:
+    """The operations of `kind` ("unary" or "binary") whose methods are made from their description."""
+    return [op for op in OPS.values() if op.kind == kind]
 
 
 # Helpers the rules are written with: each works on floats and arrays (plain backward) and on
@@ -155,7 +234,9 @@ def power(x: Any, y: Any) -> Any:
 
 def power_by(x: Any, k: float) -> Any:
     """x ** k for a number k, as PyTorch computes `tensor ** k`: k = 0.5 is √x and k = -0.5 is 1/√x, so
-    √-0.0 is -0.0 and √-inf is nan (C's pow gives 0.0 and inf); other exponents are C's pow."""
+    √-0.0 is -0.0 and √-inf is nan (C's pow gives 0.0 and inf); on arrays k = 2, 3, -1 and -2 are x·x,
+    x·x·x, 1/x and 1/(x·x), to the last bit PyTorch's (and five times faster than numpy's pow); other
+    exponents are C's pow."""
     root = k == 0.5 or k == -0.5
     if type(x) is float:
         if not root:
@@ -163,7 +244,9 @@ def power_by(x: Any, k: float) -> Any:
         return floatmath.sqrt(x) if k > 0 else floatmath.div(1.0, floatmath.sqrt(x))
     if isinstance(x, Node):
         return x**k
-    with np.errstate(all="ignore"):
+    with silent():
+        if k in (2.0, 3.0, -1.0, -2.0):  # PyTorch multiplies or divides for these (numpy calls pow)
+            return (x * x if k == 2.0 else x * x * x) if k > 0 else 1.0 / (x if k == -1.0 else x * x)
         return x**k if not root else np.sqrt(x) if k > 0 else 1.0 / np.sqrt(x)
 
 
@@ -183,20 +266,59 @@ def zero_where(drop: Any, x: Any) -> Any:
         return x
     if isinstance(x, Node):
         return x.masked_fill(drop, 0.0)
-    if not isinstance(x, np.ndarray) or x.shape != drop.shape:
-        x = np.array(np.broadcast_to(x, np.broadcast_shapes(np.shape(x), drop.shape)))
+    if not isinstance(x, np.ndarray) or x.shape != drop.shape and np.broadcast_shapes(x.shape, drop.shape) != x.shape:
+        x = np.array(np.broadcast_to(x, np.broadcast_shapes(np.shape(x), drop.shape)))  # (a smaller drop broadcasts)
     # np.where(drop, 0, x) branches per element and is 6x slower than clearing the bits of the
     # dropped elements, which also keeps x's own values exactly (-0.0, nan)
     bits = x.view(np.dtype(f"i{x.itemsize}"))
     return (bits & (drop.astype(bits.dtype) - 1)).view(x.dtype)
 
 
+try:  # numpy 2 keeps its floating-point error modes in a context variable; set directly, it costs a
+    # third of `np.errstate`, which an operation of small tensors would pay every time
+    from numpy._core._ufunc_config import _extobj_contextvar as _modes
+    from numpy._core._ufunc_config import _make_extobj
+
+    _SILENT = _make_extobj(all="ignore")
+except ImportError:  # pragma: no cover - another numpy's internals
+    _modes = None
+
+
+class silent:
+    """`with silent():` numpy gives inf and nan without warnings, as PyTorch does: `np.errstate(all="ignore")`."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        if _modes is None:  # pragma: no cover
+            self._token = np.errstate(all="ignore")
+            self._token.__enter__()
+        else:
+            self._token = _modes.set(_SILENT)
+
+    def __exit__(self, *exc: object) -> None:
+        if _modes is None:  # pragma: no cover
+            self._token.__exit__(*exc)
+        else:
+            _modes.reset(self._token)
+
+
 def _quiet(f: Callable[..., Any]) -> Callable[..., Any]:
     """`f` on arrays, giving inf and nan as PyTorch does instead of numpy's warnings."""
+    if _modes is None:  # pragma: no cover
 
-    def quiet(*args: Any) -> Any:
-        with np.errstate(all="ignore"):
-            return f(*args)
+        def quiet(*args: Any) -> Any:
+            with silent():
+                return f(*args)
+
+    else:
+
+        def quiet(*args: Any) -> Any:
+            token = _modes.set(_SILENT)  # `silent()`, written out: it runs for every elementwise operation
+            try:
+                return f(*args)
+            finally:
+                _modes.reset(token)
 
     quiet.__name__ = getattr(f, "__name__", "quiet")
     return quiet
@@ -241,35 +363,6 @@ def _sigmoid_array(x: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-x))
 
 
-# name, derivative rule, forward on floats and on arrays, then how the pictures write it
-ADD = register(Op("+", lambda g, out, a, b: (g, g), float.__add__, _quiet(np.add),
-                  formula="{0} + {1}", local=("1", "1"), precedence=1, word="add", reads=""))
-SUB = register(Op("-", lambda g, out, a, b: (g, -g), float.__sub__, _quiet(np.subtract),
-                  formula="{0} − {1}", local=("1", "−1"), precedence=1, word="sub", reads=""))
-MUL = register(Op("*", lambda g, out, a, b: (g * b, g * a), float.__mul__, _quiet(np.multiply),
-                  formula="{0} × {1}", local=("{1}", "{0}"), precedence=2, word="mul", reads=("{1}", "{0}")))
-DIV = register(Op("/", lambda g, out, a, b: (div(g, b), -g * div(div(a, b), b)), floatmath.div, _quiet(np.divide),
-                  formula="{0} / {1}", local=("1/{1}", "−{0}/{1}²"), precedence=2, word="div",
-                  reads=("{1}", "{0} {1}"), floating=True))  # d/db = -g (a / b) / b, from the inputs, as PyTorch
-POW = register(Op("**", _power_rule, floatmath.power, _quiet(np.power),
-                  formula="{0} ** {1}", local=("{1}·{0}^({1} − 1)", "{out}·ln {0}"), precedence=4, word="pow",
-                  reads=("{0} {1}", "{0} {1} {out}")))
-POW_K = register(Op("**{k}", _power_by_constant_rule, lambda k, x: power_by(x, k), lambda k, x: power_by(x, k),
-                    formula="{0} ** {k}", local=("{k}·{0}^({k} − 1)",), precedence=4, word="pow", reads="{0}"))
-NEG = register(Op("neg", lambda g, out, a: (-g,), float.__neg__, np.negative,
-                  formula="−{0}", local=("−1",), precedence=3, word="neg", reads=""))
-EXP = register(Op("exp", lambda g, out, a: (g * out,), floatmath.exp, _quiet(np.exp),
-                  formula="exp({0})", local=("{out}",), reads="{out}", floating=True))
-LOG = register(Op("log", lambda g, out, a: (div(g, a),), floatmath.log, _quiet(np.log),
-                  formula="log({0})", local=("1/{0}",), reads="{0}", floating=True))
-TANH = register(Op("tanh", lambda g, out, a: (g * (1.0 - out * out),), floatmath.tanh, _quiet(np.tanh),
-                   formula="tanh({0})", local=("1 − {out}²",), reads="{out}", floating=True))
-RELU = register(Op("relu", lambda g, out, a: (zero_where(data_of(out) <= 0, g),), _relu, _relu,  # g where out > 0
-                   formula="relu({0})", local=("1 if {out} > 0 else 0",), reads="{out}"))  # or is nan, as in PyTorch
-SIGMOID = register(Op("sigmoid", lambda g, out, a: (g * (1.0 - out) * out,), floatmath.sigmoid, _sigmoid_array,
-                      formula="sigmoid({0})", local=("{out}·(1 − {out})",), reads="{out}", floating=True))
-
-
 def _cos(x: Any) -> Any:
     return x.cos() if isinstance(x, Node) else np.cos(x)
 
@@ -278,24 +371,9 @@ def _sin(x: Any) -> Any:
     return x.sin() if isinstance(x, Node) else np.sin(x)
 
 
-# Elementwise operations only the Tensor engine has (no forward on floats): PyTorch's functions.
-SQRT = register(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _quiet(np.sqrt),
-                   formula="√{0}", local=("1/(2√{0})",), reads="{out}", floating=True))
-
-
 def _sign(x: Any) -> Any:
     """sign x, and 0 at NaN (PyTorch's sgn): the slope of |x|, so a NaN gets no gradient."""
     return np.nan_to_num(np.sign(x), nan=0.0)
-
-
-ABS = register(Op("abs", lambda g, out, a: (g * _sign(data_of(a)),), None, np.abs,
-                  formula="|{0}|", local=("sign({0})",), reads="{0}"))
-SIN = register(Op("sin", lambda g, out, a: (g * _cos(a),), None, _quiet(np.sin), formula="sin({0})",
-                  local=("cos {0}",), reads="{0}", floating=True))
-COS = register(Op("cos", lambda g, out, a: (-g * _sin(a),), None, _quiet(np.cos), formula="cos({0})",
-                  local=("−sin {0}",), reads="{0}", floating=True))
-LOG10 = register(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), None, _quiet(np.log10),
-                    formula="log10({0})", local=("1/({0} ln 10)",), reads="{0}", floating=True))
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -310,18 +388,13 @@ def _gaussian(x: Any) -> Any:
     return (-(x * x)).exp() if isinstance(x, Node) else np.exp(-(x * x))
 
 
-ERF = register(Op("erf", lambda g, out, a: (g * (2.0 / math.sqrt(math.pi)) * _gaussian(a),), None, _erf,
-                  formula="erf({0})", local=("2/√π·e^(−{0}²)",), reads="{0}"))
-
-
-
-def _linear(g, out, *inputs):
+def _weighted_sum(g, out, *inputs):
     """d(w.x + b)/dw_i = x_i, d/dx_i = w_i, d/db = 1; inputs are (w_1..w_n, x_1..x_n, b)."""
     n = len(inputs) // 2
     return [g * x for x in inputs[n:-1]] + [g * w for w in inputs[:n]] + [g]
 
 
-def _linear_forward(*inputs: float) -> float:
+def _weighted_sum_forward(*inputs: float) -> float:
     n = len(inputs) // 2
     total = inputs[-1]
     for w, x in zip(inputs[:n], inputs[n:-1]):
@@ -329,25 +402,90 @@ def _linear_forward(*inputs: float) -> float:
     return total
 
 
-def _linear_formula(args: list[str]) -> str:
+def _weighted_sum_formula(args: list[str]) -> str:
     n = len(args) // 2
     return " + ".join([*(f"{w}·{x}" for w, x in zip(args[:n], args[n:-1], strict=True)), args[-1]])
 
 
-def _linear_local(args: list[str], out: str, k: int) -> str:
+def _weighted_sum_local(args: list[str], out: str, k: int) -> str:
     n = len(args) // 2
     return args[n + k] if k < n else args[k - n] if k < 2 * n else "1"
 
 
-def _linear_reads(k: int, n: int) -> str:
+def _weighted_sum_reads(k: int, n: int) -> str:
     half = n // 2  # w_k's share reads x_k, x_k's reads w_k, b's nothing
     return f"{{{k + half}}}" if k < half else f"{{{k - half}}}" if k < 2 * half else ""
 
 
-# a neuron's weighted sum w.x + b as one node (the scalar engine's; inputs w_1..w_n, x_1..x_n, b)
-LINEAR = register(Op("linear", _linear, _linear_forward, None, formula=_linear_formula, local=_linear_local,
-                     precedence=1, word="linear", reads=_linear_reads))
-_BUILT_IN.update(OPS)
+# The elementwise operations: name, derivative rule, forward on floats (None: the Tensor engine's
+# only) and on arrays, how the pictures write it, what the rule reads, then the surfaces.
+_SCALAR = dict(kind="binary", function=True, inplace=True)
+ADD = built_in(Op("+", lambda g, out, a, b: (g, g), float.__add__, _quiet(np.add),
+                  formula="{0} + {1}", local=("1", "1"), precedence=1, word="add", reads="",
+                  method="add", dunder="add", ufunc="add", **_SCALAR, doc="x + y."))
+SUB = built_in(Op("-", lambda g, out, a, b: (g, -g), float.__sub__, _quiet(np.subtract),
+                  formula="{0} − {1}", local=("1", "−1"), precedence=1, word="sub", reads="",
+                  method="sub", dunder="sub", ufunc="subtract", **_SCALAR, doc="x - y."))
+# `need` (bound by the Tensor engine when an input is a constant) says which shares to compute at all
+MUL = built_in(Op("*", lambda g, out, a, b, need=(True, True): (g * b if need[0] else None,
+                                                                  g * a if need[1] else None),
+                  float.__mul__, _quiet(np.multiply),
+                  formula="{0} × {1}", local=("{1}", "{0}"), precedence=2, word="mul", reads=("{1}", "{0}"),
+                  method="mul", dunder="mul", ufunc="multiply", **_SCALAR, doc="x * y."))
+DIV = built_in(Op("/", lambda g, out, a, b, need=(True, True): (div(g, b) if need[0] else None,
+                                                                  -g * div(div(a, b), b) if need[1] else None),
+                  floatmath.div, _quiet(np.divide),
+                  formula="{0} / {1}", local=("1/{1}", "−{0}/{1}²"), precedence=2, word="div",  # as PyTorch: d/db
+                  reads=("{1}", "{0} {1}"), method="div", dunder="truediv", ufunc="divide", **_SCALAR,  # from a, b
+                  floating=True, doc="x / y (true division)."))
+# x ** y of two nodes; x ** k for a number k is the operation below, so `pow` and `**` are written
+# by hand (Value.__pow__, Tensor.__pow__) to pick one of the two
+POW = built_in(Op("**", _power_rule, floatmath.power, _quiet(np.power),
+                  formula="{0} ** {1}", local=("{1}·{0}^({1} − 1)", "{out}·ln {0}"), precedence=4, word="pow",
+                  reads=("{0} {1}", "{0} {1} {out}"), method="pow", dunder="pow", function=True, ufunc="power",
+                  doc="x ** y."))
+POW_K = built_in(Op("**{k}", _power_by_constant_rule, lambda k, x: power_by(x, k), lambda k, x: power_by(x, k),
+                    formula="{0} ** {k}", local=("{k}·{0}^({k} − 1)",), precedence=4, word="pow", reads="{0}"))
+NEG = built_in(Op("neg", lambda g, out, a: (-g,), float.__neg__, np.negative,
+                  formula="−{0}", local=("−1",), precedence=3, word="neg", reads="",
+                  kind="unary", method="neg", dunder="neg", function=True, ufunc="negative", doc="-x."))
+_UNARY = dict(kind="unary", function=True)
+_FLOATING = dict(_UNARY, floating=True)  # of an integer or bool tensor, the default dtype
+EXP = built_in(Op("exp", lambda g, out, a: (g * out,), floatmath.exp, _quiet(np.exp),
+                  formula="exp({0})", local=("{out}",), reads="{out}", method="exp", ufunc="exp", **_FLOATING,
+                  doc="e^x."))
+LOG = built_in(Op("log", lambda g, out, a: (div(g, a),), floatmath.log, _quiet(np.log),
+                  formula="log({0})", local=("1/{0}",), reads="{0}", method="log", ufunc="log", **_FLOATING,
+                  doc="ln x (natural logarithm); -inf at 0, nan below."))
+TANH = built_in(Op("tanh", lambda g, out, a: (g * (1.0 - out * out),), floatmath.tanh, _quiet(np.tanh),
+                   formula="tanh({0})", local=("1 − {out}²",), reads="{out}", method="tanh", ufunc="tanh", **_FLOATING,
+                   doc="tanh x = (e^2x - 1) / (e^2x + 1)."))
+RELU = built_in(Op("relu", lambda g, out, a: (zero_where(data_of(out) <= 0, g),), _relu, _relu,  # g where out > 0
+                   formula="relu({0})", local=("1 if {out} > 0 else 0",), reads="{out}",  # or is nan, as PyTorch
+                   method="relu", **_UNARY, doc="max(x, 0) as PyTorch: nan stays nan and -0.0 stays -0.0."))
+SIGMOID = built_in(Op("sigmoid", lambda g, out, a: (g * (1.0 - out) * out,), floatmath.sigmoid, _sigmoid_array,
+                      formula="sigmoid({0})", local=("{out}·(1 − {out})",), reads="{out}", method="sigmoid",
+                      **_FLOATING, doc="1 / (1 + e^-x)."))
+SQRT = built_in(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _quiet(np.sqrt),
+                   formula="√{0}", local=("1/(2√{0})",), reads="{out}", method="sqrt", ufunc="sqrt", **_FLOATING,
+                   doc="√x."))
+ABS = built_in(Op("abs", lambda g, out, a: (g * _sign(data_of(a)),), None, np.abs,
+                  formula="|{0}|", local=("sign({0})",), reads="{0}", method="abs", aliases=("absolute",),
+                  dunder="abs", ufunc="absolute", **_UNARY, doc="|x|; its derivative at 0 is 0, as PyTorch's."))
+SIN = built_in(Op("sin", lambda g, out, a: (g * _cos(a),), None, _quiet(np.sin), formula="sin({0})",
+                  local=("cos {0}",), reads="{0}", method="sin", ufunc="sin", **_FLOATING, doc="sin x."))
+COS = built_in(Op("cos", lambda g, out, a: (-g * _sin(a),), None, _quiet(np.cos), formula="cos({0})",
+                  local=("−sin {0}",), reads="{0}", method="cos", ufunc="cos", **_FLOATING, doc="cos x."))
+LOG10 = built_in(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), None, _quiet(np.log10),
+                    formula="log10({0})", local=("1/({0} ln 10)",), reads="{0}", method="log10", ufunc="log10",
+                    **_FLOATING, doc="log10 x = ln x / ln 10."))
+ERF = built_in(Op("erf", lambda g, out, a: (g * (2.0 / math.sqrt(math.pi)) * _gaussian(a),), None, _erf,
+                  formula="erf({0})", local=("2/√π·e^(−{0}²)",), reads="{0}", method="erf", **_FLOATING,
+                  doc="erf x = 2/√π ∫₀ˣ e^(-t²) dt; the normal distribution function is (1 + erf(x/√2)) / 2."))
+# a neuron's weighted sum w.x + b as one node (the scalar engine's `engine.linear`; inputs w_1..w_n,
+# x_1..x_n, b); the Tensor engine's layer x W^T + b is `linear` (tensor_ops)
+WEIGHTED_SUM = built_in(Op("weighted_sum", _weighted_sum, _weighted_sum_forward, None, formula=_weighted_sum_formula,
+                           local=_weighted_sum_local, precedence=1, word="wsum", reads=_weighted_sum_reads))
 
 
 def op(derivative: Callable[..., Sequence[Any]], name: str | None = None, formula: str = "",
@@ -409,8 +547,11 @@ def call(op: Op, *inputs: Any, params: tuple = ()) -> Any:
         raise TypeError(f"{op.name}: expected at least one Value or Tensor among the inputs, got "
                         f"{', '.join(type(x).__name__ for x in inputs)}")
     engine = type(like)
-    rule = partial(op.derivative, *params) if params else op.derivative
-    nodes, rule = engine.aligned(tuple(engine.constant(x, op.name, like) for x in inputs), op.name, rule)
+    name, rule = op.bound(*params)
+    nodes, rule = engine.aligned(tuple(engine.constant(x, name, like) for x in inputs), name, rule)
     forward = op.on_floats if engine.holds_floats else op.on_arrays
     data = forward(*params, *(x.data for x in nodes))
-    return engine.result(engine.raw(data, op.name), nodes, op.name, rule)
+    return engine.result(engine.raw(data, name), nodes, name, rule)
+
+
+from glassgrad.ops import tensor_ops  # noqa: E402, F401  (the Tensor's own operations join the registry)

@@ -1,7 +1,9 @@
-"""The operations only arrays have, one description each: sums, matrix products, indexing, softmax...
+"""The operations only arrays have, one entry each in the registry (`glassgrad.ops.OPS`): sums, matrix
+products, indexing, softmax, comparisons, and the methods made of other operations.
 
 Each block below is one operation whole: its forward (on numpy arrays), its derivative rule and its
-`Op`, which names its nodes and says what the rule reads (`Op.reads`, for the in-place check). As in
+`Op`, which names its nodes, says what the rule reads (`Op.reads`, for the in-place check) and under
+which PyTorch names it is reached (its method, its `glassgrad.<name>` function). As in
 `glassgrad.ops`, a parameter (an axis, an index, a shape) comes first in both the forward and the
 rule, so that a node is made as `op.on_arrays(*params, *arrays)` with the rule
 `partial(op.derivative, *params)` (`glassgrad._tensor.tensor._apply`); the `Tensor` methods and functions
@@ -21,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from glassgrad.autograd import Node, data_of
-from glassgrad.ops import Op, div, floatmath, zero_where
+from glassgrad.ops import Op, built_in, div, floatmath, silent, zero_where
 
 
 # Functions the derivative rules use: each works on an array (plain backward pass) and on a Tensor
@@ -29,6 +31,11 @@ from glassgrad.ops import Op, div, floatmath, zero_where
 def exp(x: Any) -> Any:
     """e^x."""
     return x.exp() if isinstance(x, Node) else np.exp(x)
+
+
+def softmax(x: Any, axis: int = -1) -> Any:
+    """e^x / sum(e^x) along `axis`."""
+    return x.softmax(axis) if isinstance(x, Node) else _softmax_of(axis, x)
 
 
 def expand(x: Any, shape: tuple[int, ...]) -> Any:
@@ -85,12 +92,18 @@ def _spread(g, shape, axis, keepdims):
     return expand(g, shape)
 
 
+def _rows(x, width):
+    """x (..., width) as one matrix of rows: one BLAS call for all of them, where numpy would multiply a
+    stack one matrix at a time."""
+    return x if x.ndim == 2 else x.reshape((math.prod(x.shape[:-1]), width))  # not -1: a width may be 0
+
+
 # Matrix products. Their rules take `need` (which inputs need a share at all), bound when a node is
 # made from inputs some of which require no gradient, so that no unneeded product is computed.
 def _matmul(a, b):
-    with np.errstate(all="ignore"):  # inf * 0 is nan silently, as in PyTorch
+    with silent():  # inf * 0 is nan silently, as in PyTorch
         if a.ndim > 2 and b.ndim == 2 and a.shape[-1] == b.shape[0]:  # a stack of rows: one BLAS call, as torch
-            return (a.reshape(math.prod(a.shape[:-1]), a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[1:])
+            return (_rows(a, b.shape[0]) @ b).reshape(a.shape[:-1] + b.shape[1:])
         return a @ b
 
 
@@ -100,9 +113,8 @@ def _matmul_rule(g, out, a, b, need=(True, True)):
     if a.ndim == 2 and b.ndim == 2:
         return (g @ b.T if need[0] else None, a.T @ g if need[1] else None)
     if a.ndim > 2 and b.ndim == 2:  # a stack of rows times one matrix: one matrix product over all rows
-        rows = math.prod(a.shape[:-1])  # not -1: it cannot be inferred when a size is 0
-        g2, a2 = g.reshape((rows, g.shape[-1])), a.reshape((rows, a.shape[-1]))
-        return ((g2 @ b.T).reshape(a.shape) if need[0] else None, a2.T @ g2 if need[1] else None)
+        g2 = _rows(g, b.shape[1])
+        return ((g2 @ b.T).reshape(a.shape) if need[0] else None, _rows(a, b.shape[0]).T @ g2 if need[1] else None)
     a_vector, b_vector = a.ndim == 1, b.ndim == 1
     a2 = a.reshape((1,) + a.shape) if a_vector else a
     b2 = b.reshape(b.shape + (1,)) if b_vector else b
@@ -112,32 +124,32 @@ def _matmul_rule(g, out, a, b, need=(True, True)):
     return da, db
 
 
-MATMUL = Op("@", _matmul_rule, on_arrays=_matmul, formula="{0} @ {1}", precedence=2, reads=("{1}", "{0}"))
+MATMUL = built_in(Op("@", _matmul_rule, on_arrays=_matmul, formula="{0} @ {1}", precedence=2, reads=("{1}", "{0}"),
+                     method="matmul", dunder="matmul", function=True, ufunc="matmul"))
 
 
 def _linear(x, w, b=None):
-    with np.errstate(all="ignore"):  # inf * 0 is nan silently, as in PyTorch and `@`
-        data = x @ w.T
+    with silent():  # inf * 0 is nan silently, as in PyTorch and `@`
+        data = _rows(x, w.shape[1]) @ w.T
         if b is not None:
             data += b
-    return data
+    return data if x.ndim == 2 else data.reshape(x.shape[:-1] + w.shape[:1])
 
 
 def _linear_rule(g, out, x, w, b=None, need=(True, True, True)):
     """y = x W^T + b: dy/dx = g W, dy/dW = g^T x, dy/db = g summed over the batch (scalar twin: 'linear')."""
-    rows = math.prod(x.shape[:-1])  # the batch axes as one (not -1: a width may be 0)
-    g2 = g.reshape((rows, w.shape[0])) if g.ndim != 2 else g
-    x2 = x.reshape((rows, w.shape[1])) if x.ndim != 2 else x
-    dx, dw = g @ w if need[0] else None, g2.T @ x2 if need[1] else None
+    g2 = _rows(g, w.shape[0])
+    dx = (g2 @ w).reshape(x.shape) if need[0] else None
+    dw = g2.T @ _rows(x, w.shape[1]) if need[1] else None
     return (dx, dw) if b is None else (dx, dw, g2.sum(axis=0) if need[2] else None)
 
 
-LINEAR = Op("linear", _linear_rule, on_arrays=_linear, reads=("{1}", "{0}", ""))
+LINEAR = built_in(Op("linear", _linear_rule, on_arrays=_linear, reads=("{1}", "{0}", "")))  # nn.functional.linear
 
 
 # Reductions over `axis` (a tuple of axes, or None for all), keeping the reduced axes as 1 or not.
 def _sum(axis, keepdims, x):
-    with np.errstate(all="ignore"):
+    with silent():
         return x.sum(axis=axis, keepdims=keepdims)
 
 
@@ -146,11 +158,11 @@ def _sum_rule(axis, keepdims, g, out, a):
     return (_spread(g, a.shape, axis, keepdims),)
 
 
-SUM = Op("sum", _sum_rule, on_arrays=_sum, reads="")
+SUM = built_in(Op("sum", _sum_rule, on_arrays=_sum, reads="", method="sum", function=True))
 
 
 def _mean(axis, keepdims, n, x):
-    with np.errstate(all="ignore"):  # np.mean, except that an empty mean is 0/0 = nan silently (as PyTorch)
+    with silent():  # np.mean, except that an empty mean is 0/0 = nan silently (as PyTorch)
         return x.sum(axis=axis, keepdims=keepdims) / n
 
 
@@ -159,7 +171,7 @@ def _mean_rule(axis, keepdims, n, g, out, a):
     return (_spread(g / n, a.shape, axis, keepdims),)
 
 
-MEAN = Op("mean", _mean_rule, on_arrays=_mean, reads="")
+MEAN = built_in(Op("mean", _mean_rule, on_arrays=_mean, reads="", method="mean", function=True))
 
 
 def _centred(x, axis):
@@ -170,7 +182,7 @@ def _centred(x, axis):
 
 
 def _var(axis, keepdims, d, x):
-    with np.errstate(all="ignore"):
+    with silent():
         centred = _centred(x, axis)
         return np.asarray((centred * centred).sum(axis=axis, keepdims=keepdims) / d)
 
@@ -181,12 +193,12 @@ def _var_rule(axis, keepdims, d, g, out, a):
     return (_spread(g, a.shape, axis, keepdims) * floatmath.div(2.0, d) * _centred(a, axis),)
 
 
-VAR = Op("var", _var_rule, on_arrays=_var, reads="{0}")
+VAR = built_in(Op("var", _var_rule, on_arrays=_var, reads="{0}", method="var", function=True))
 
 
 def _std(axis, keepdims, d, x):
     variance = _var(axis, keepdims, d, x)
-    with np.errstate(all="ignore"):
+    with silent():
         return np.sqrt(variance)
 
 
@@ -195,7 +207,7 @@ def _std_rule(axis, keepdims, d, g, out, a):
     return _var_rule(axis, keepdims, d, zero_where(data_of(out) == 0, div(g, 2.0 * out)), out, a)
 
 
-STD = Op("std", _std_rule, on_arrays=_std, reads="{0} {out}")
+STD = built_in(Op("std", _std_rule, on_arrays=_std, reads="{0} {out}", method="std", function=True))
 
 
 def _max(axis, keepdims, x):
@@ -213,7 +225,8 @@ def _max_rule(axis, keepdims, g, out, a):
     return (zero_where(~ties, share),)
 
 
-MAX = Op("max", _max_rule, on_arrays=_max, reads="{0} {out}")
+# `min` is -max(-x), `amax` max over a tuple of axes (below), max(dim) `max_dim`
+MAX = built_in(Op("max", _max_rule, on_arrays=_max, reads="{0} {out}", method="max", function=True))
 
 
 # The maximum along one axis, PyTorch's max(dim): `where` is the arg-max of each row (the first, or the
@@ -232,11 +245,11 @@ def _max_dim_rule(axis, keepdims, where, g, out, a):
     return (zero_where(~mask, _spread(g, a.shape, axis, keepdims)),)
 
 
-MAX_DIM = Op("max_dim", _max_dim_rule, on_arrays=_max_dim, reads="")
+MAX_DIM = built_in(Op("max_dim", _max_dim_rule, on_arrays=_max_dim, reads=""))
 
 
 def _squared_error(a, b):
-    with np.errstate(all="ignore"):
+    with silent():
         d = a - b
         return d * d
 
@@ -247,7 +260,8 @@ def _squared_error_rule(g, out, a, b):
     return share, -share
 
 
-SQUARED_ERROR = Op("squared_error", _squared_error_rule, on_arrays=_squared_error, reads="{0} {1}")  # mse_loss's
+# mse_loss's elementwise part
+SQUARED_ERROR = built_in(Op("squared_error", _squared_error_rule, on_arrays=_squared_error, reads="{0} {1}"))
 
 
 # Softmax along one axis, computed from x - max x so that it cannot overflow.
@@ -257,7 +271,7 @@ def _softmax_of(axis, x):
 
 
 def _softmax(axis, x):
-    with np.errstate(all="ignore"):
+    with silent():
         return _softmax_of(axis, x)
 
 
@@ -266,11 +280,11 @@ def _softmax_rule(axis, g, out, a):
     return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
 
-SOFTMAX = Op("softmax", _softmax_rule, on_arrays=_softmax, reads="{out}")
+SOFTMAX = built_in(Op("softmax", _softmax_rule, on_arrays=_softmax, reads="{out}", method="softmax", function=True))
 
 
 def _log_softmax(axis, x):
-    with np.errstate(all="ignore"):
+    with silent():
         shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
         return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -280,7 +294,64 @@ def _log_softmax_rule(axis, g, out, a):
     return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
 
 
-LOG_SOFTMAX = Op("log_softmax", _log_softmax_rule, on_arrays=_log_softmax, reads="{out}")
+LOG_SOFTMAX = built_in(Op("log_softmax", _log_softmax_rule, on_arrays=_log_softmax, reads="{out}", method="log_softmax",
+                          function=True))
+
+
+def _normalized(axes, eps, x):
+    """(x - mean) / sqrt(var + eps) over `axes`, and 1 / sqrt(var + eps) (the biased variance)."""
+    centred = x - x.mean(axis=axes, keepdims=True)
+    rstd = ((centred * centred).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    return centred * rstd, rstd
+
+
+def _layer_norm(axes, eps, affine, x, *weight_bias):
+    with silent():
+        out, _ = _normalized(axes, eps, x)
+        for k, p in zip(affine, weight_bias):  # affine: "w", "b" or "wb", which of the two are inputs
+            out = out * p if k == "w" else out + p
+        return out
+
+
+def _layer_norm_rule(axes, eps, affine, g, out, x, *weight_bias):
+    """y = xhat w + b with xhat = (x - mean) rstd over the normalised axes: dy/dx = rstd (gw - mean(gw)
+    - xhat mean(gw xhat)) with gw = g w, dy/dw = g xhat and dy/db = g, each summed over the other axes."""
+    xhat, rstd = _normalized(axes, eps, x)
+    gw = g * weight_bias[0] if affine[:1] == "w" else g
+    dx = rstd * (gw - gw.mean(axis=axes, keepdims=True) - xhat * (gw * xhat).mean(axis=axes, keepdims=True))
+    others = tuple(range(x.ndim - len(axes)))
+    shares = [g * xhat if k == "w" else g for k in affine]
+    return (dx, *(share.sum(axis=others) if others else share for share in shares))
+
+
+def _layer_norm_reads(k: int, n: int) -> str:
+    """Every share reads x, and the weight if it is an input (a little more than the bias's share needs)."""
+    return "{0}" if n == 1 else "{0} {1}"
+
+
+LAYER_NORM = built_in(Op("layer_norm", _layer_norm_rule, on_arrays=_layer_norm, reads=_layer_norm_reads))
+
+
+def _cross_entropy(target, divisor, log_probs, z):
+    with silent():
+        return np.asarray(-log_probs[target].sum() / divisor, dtype=z.dtype)
+
+
+def _cross_entropy_rule(target, divisor, log_probs, g, out, logits):
+    """d(sum_i -log softmax(z_i)[t_i] / divisor)/dz = (softmax(z) - onehot(t)) g / divisor over the counted
+    rows, computed as PyTorch does: the picked log-probabilities get -g/divisor, every other element exactly
+    0 (whatever g is), then log_softmax's rule (so an ignored row gets 0, or nan where its logits are).
+    softmax(z) is e^log_probs, the log-probabilities the forward pass kept (as PyTorch keeps log_softmax's
+    result), so the logits may change in place after; with create_graph=True, softmax(z - z.detach() +
+    log_probs): their value, and softmax's derivative at them."""
+    picked = zero_where(~target, expand(-g / divisor, target.shape))
+    kept = logits - logits.detach() + log_probs if isinstance(logits, Node) else log_probs  # z - z is 0
+    return (picked - softmax(kept, -1) * picked.sum(axis=-1, keepdims=True),)
+
+
+# `target`: the one-hot boolean mask of the target classes, one True per counted row (none in an ignored
+# row); `divisor`: the number of counted rows for the mean, 1 for the sum; `log_probs`: log_softmax(z)
+CROSS_ENTROPY = built_in(Op("cross_entropy", _cross_entropy_rule, on_arrays=_cross_entropy, reads=""))
 
 
 # Shape operations: they move numbers around, so their gradient moves them back.
@@ -293,20 +364,22 @@ def _reshape_rule(shape, g, out, a):
     return (g.reshape(a.shape),)
 
 
-RESHAPE = Op("reshape", _reshape_rule, on_arrays=_reshape, reads="", view=True)
+RESHAPE = built_in(Op("reshape", _reshape_rule, on_arrays=_reshape, reads="", view=True, method="reshape",
+                      function=True))
 
 
-def _transpose(axes, x):
+def _permute(axes, x):
     return x.transpose(axes)
 
 
-def _transpose_rule(axes, g, out, a):
+def _permute_rule(axes, g, out, a):
     """The gradient is permuted back by the inverse permutation."""
     inverse = tuple(np.argsort(axes).tolist())
     return (g.transpose(inverse) if isinstance(g, np.ndarray) else g.permute(inverse),)
 
 
-TRANSPOSE = Op("transpose", _transpose_rule, on_arrays=_transpose, reads="", view=True)
+PERMUTE = built_in(Op("permute", _permute_rule, on_arrays=_permute, reads="", view=True, method="permute",
+                      function=True))
 
 
 def _expand(shape, x):
@@ -318,7 +391,7 @@ def _expand_rule(shape, g, out, a):
     return (sum_to(g, a.shape),)
 
 
-EXPAND = Op("expand", _expand_rule, on_arrays=_expand, reads="")
+EXPAND = built_in(Op("expand", _expand_rule, on_arrays=_expand, reads="", method="expand"))
 
 
 # An index is numpy's, except where PyTorch lays the result out otherwise: integers mixed with index
@@ -378,13 +451,33 @@ def _index_rule(index, g, out, a):
     return (scatter_add(g, index, a.shape),)
 
 
-INDEX = Op("index", _index_rule, on_arrays=_index, reads="", view=True)  # a view for a basic index
+INDEX = built_in(Op("index", _index_rule, on_arrays=_index, reads="", view=True,
+                   dunder="getitem"))  # a view for a basic index
 
 
 def _scatter(index, shape, x):
     out = np.zeros(shape, dtype=x.dtype)
-    np.add.at(*_target(out, index), x)
+    target, index = _target(out, index)
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) and not isinstance(p, bool)
+           for p in parts):  # numpy's basic indexing (a view) takes each element at most once
+        target[index] = x
+    elif target is out and x.size and all(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts):
+        k = len(parts)  # rows, as an embedding takes: the leading k axes picked by integer arrays
+        rows = np.ravel_multi_index(np.broadcast_arrays(*parts), shape[:k], mode="wrap").ravel()  # -1 is the last
+        _add_rows(out.reshape((-1,) + shape[k:]), rows, x.reshape((rows.size,) + shape[k:]))
+    else:
+        np.add.at(target, index, x)
     return out
+
+
+def _add_rows(out, rows, x):
+    """out[rows[i]] += x[i] for each i, a row taken twice adding twice: the rows sorted and each run of
+    one row summed at once (np.add.at adds element by element, several times slower)."""
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+    starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+    out[rows[starts]] += np.add.reduceat(x[order], starts, axis=0)
 
 
 def _scatter_rule(index, shape, g, out, a):
@@ -392,7 +485,7 @@ def _scatter_rule(index, shape, g, out, a):
     return (at(g, index),)
 
 
-SCATTER = Op("scatter", _scatter_rule, on_arrays=_scatter, reads="")  # the gradient of indexing
+SCATTER = built_in(Op("scatter", _scatter_rule, on_arrays=_scatter, reads=""))  # the gradient of indexing
 
 
 def _index_put(index, x, v):
@@ -410,7 +503,7 @@ def _index_put_rule(index, g, out, x, v):
     return zero_where(written, g), sum_to(at(g, index), v.shape)
 
 
-INDEX_PUT = Op("index_put", _index_put_rule, on_arrays=_index_put, reads="")  # what `t[index] = v` records
+INDEX_PUT = built_in(Op("index_put", _index_put_rule, on_arrays=_index_put, reads="", dunder="setitem"))  # t[index] = v
 
 
 def _copy_slices(chain, base, v):
@@ -429,7 +522,7 @@ def _copy_slices_rule(chain, g, out, base, v):
 
 # what an in-place change of a view records on its base: the base rebased on the view's new value (PyTorch's
 # CopySlices); `chain` is the view's steps from its base
-COPY_SLICES = Op("copy_slices", _copy_slices_rule, on_arrays=_copy_slices, reads="")
+COPY_SLICES = built_in(Op("copy_slices", _copy_slices_rule, on_arrays=_copy_slices, reads=""))
 
 
 def _cat(dim, sizes, *xs):
@@ -447,7 +540,7 @@ def _cat_rule(dim, sizes, g, out, *inputs):
     return tuple(pieces)
 
 
-CAT = Op("cat", _cat_rule, on_arrays=_cat, reads="")
+CAT = built_in(Op("cat", _cat_rule, on_arrays=_cat, reads="", function=True))
 
 
 # Copies, conversions and selections, elementwise.
@@ -460,7 +553,7 @@ def _clone_rule(g, out, a):
     return (g,)
 
 
-CLONE = Op("clone", _clone_rule, on_arrays=_clone, reads="")
+CLONE = built_in(Op("clone", _clone_rule, on_arrays=_clone, reads="", method="clone", function=True))
 
 
 def _astype(dtype, x):
@@ -472,7 +565,7 @@ def _astype_rule(dtype, g, out, a):
     return (cast(g, a.dtype),)
 
 
-ASTYPE = Op("astype", _astype_rule, on_arrays=_astype, reads="")
+ASTYPE = built_in(Op("astype", _astype_rule, on_arrays=_astype, reads="", method="astype"))  # and `to`, `float`, ...
 
 
 def _clamp(low, high, x):
@@ -485,7 +578,8 @@ def _clamp_rule(low, high, g, out, a):
     return (zero_where(~((x >= low) & (x <= high)), g),)
 
 
-CLAMP = Op("clamp", _clamp_rule, on_arrays=_clamp, reads="{0}")
+CLAMP = built_in(Op("clamp", _clamp_rule, on_arrays=_clamp, reads="{0}", method="clamp", aliases=("clip",),
+                    function=True, inplace=True))
 
 
 def _masked_fill(keep, value, x):
@@ -497,7 +591,8 @@ def _masked_fill_rule(keep, value, g, out, a):
     return (zero_where(~keep, g),)
 
 
-MASKED_FILL = Op("masked_fill", _masked_fill_rule, on_arrays=_masked_fill, reads="")
+MASKED_FILL = built_in(Op("masked_fill", _masked_fill_rule, on_arrays=_masked_fill, reads="", method="masked_fill",
+                          function=True, inplace=True))
 
 
 def _where(condition, x, y):
@@ -509,7 +604,7 @@ def _where_rule(condition, g, out, x, y):
     return zero_where(~condition, g), zero_where(condition, g)
 
 
-WHERE = Op("where", _where_rule, on_arrays=_where, reads="")
+WHERE = built_in(Op("where", _where_rule, on_arrays=_where, reads="", function=True))
 
 
 def _maximum_rule(g, out, a, b):
@@ -519,12 +614,45 @@ def _maximum_rule(g, out, a, b):
     return zero_where(ra < rb, g) * (1.0 - tie), zero_where(rb < ra, g) * (1.0 - tie)
 
 
-MAXIMUM = Op("maximum", _maximum_rule, on_arrays=np.maximum, reads="{0} {1}")  # nan if either is
+MAXIMUM = built_in(Op("maximum", _maximum_rule, on_arrays=np.maximum, reads="{0} {1}", kind="binary", method="maximum",
+                      function=True,
+                      doc="The elementwise larger of two tensors (nan if either is); ties share the gradient."))
 
 
-TENSOR_OPS = {op.name: op for op in (
-    MATMUL, LINEAR, SUM, MEAN, VAR, STD, MAX, MAX_DIM, SQUARED_ERROR, SOFTMAX, LOG_SOFTMAX, RESHAPE, TRANSPOSE, EXPAND,
-    INDEX, SCATTER, INDEX_PUT, COPY_SLICES, CAT, CLONE, ASTYPE, CLAMP, MASKED_FILL, WHERE, MAXIMUM,
-)}  # fmt: skip
-"""The Tensor engine's own descriptions by the name of their nodes (they are not in `ops.OPS`: their
-names stay free for a user's scalar operations)."""
+
+# Comparisons: elementwise, without a gradient (their results are constants, bool), as PyTorch's.
+_COMPARE = dict(kind="compare", function=True)
+EQ = built_in(Op("==", on_arrays=np.equal, method="eq", dunder="eq", ufunc="equal", **_COMPARE, doc="x == y."))
+NE = built_in(Op("!=", on_arrays=np.not_equal, method="ne", dunder="ne", ufunc="not_equal", **_COMPARE, doc="x != y."))
+LT = built_in(Op("<", on_arrays=np.less, method="lt", dunder="lt", ufunc="less", **_COMPARE, doc="x < y."))
+LE = built_in(Op("<=", on_arrays=np.less_equal, method="le", dunder="le", ufunc="less_equal", **_COMPARE,
+                 doc="x <= y."))
+GT = built_in(Op(">", on_arrays=np.greater, method="gt", dunder="gt", ufunc="greater", **_COMPARE, doc="x > y."))
+GE = built_in(Op(">=", on_arrays=np.greater_equal, method="ge", dunder="ge", ufunc="greater_equal", **_COMPARE,
+                 doc="x >= y."))
+
+
+def composite(name: str, method: bool = True, function: bool = True) -> Op:
+    """An operation made of the ones above (its nodes are theirs): its method (or function) is written
+    by hand, checking its arguments as PyTorch does, in `glassgrad.tensor` or `glassgrad.tensor_methods`."""
+    return built_in(Op(name, method=name if method else "", function=function))
+
+
+# Composite operations, by PyTorch's names; `function`: also `glassgrad.<name>`, as `torch.<name>`.
+MIN = composite("min")  # -max(-x)
+ARGMAX = composite("argmax")
+ARGMIN = composite("argmin")
+TOPK = composite("topk")  # indexing
+ALL = composite("all")
+ANY = composite("any")
+ISCLOSE = composite("isclose")
+ALLCLOSE = composite("allclose")
+EQUAL = composite("equal")
+VIEW = composite("view", function=False)  # reshape
+FLATTEN = composite("flatten")  # reshape
+SQUEEZE = composite("squeeze")  # reshape
+UNSQUEEZE = composite("unsqueeze")  # reshape
+TRANSPOSE = composite("transpose")  # permute
+BROADCAST_TO = composite("broadcast_to")  # expand
+UNBIND = composite("unbind")  # indexing
+STACK = composite("stack", method=False)  # unsqueeze and cat

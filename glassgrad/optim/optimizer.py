@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from glassgrad.autograd import Node, data_of, enable_grad, no_grad, zero_grads
+from glassgrad.autograd import Node, data_of, enable_grad, no_grad, zero_grads, zeros_like
 
 
 def _sqrt(x: Any) -> Any:
@@ -298,14 +298,22 @@ class Adam(Optimizer):
                 p.data *= 1.0 - lr * weight_decay
             else:
                 g = g + weight_decay * p.data
-        m = state.get("exp_avg", 0.0)
-        v = state.get("exp_avg_sq", 0.0)
-        m = state["exp_avg"] = m + (1.0 - beta1) * (g - m)
-        v = state["exp_avg_sq"] = beta2 * v + (1.0 - beta2) * g * g
+        if "exp_avg" not in state:
+            state["exp_avg"], state["exp_avg_sq"] = zeros_like(g), zeros_like(g)
+        # in place where they are arrays (a float is simply replaced): the same arithmetic, fewer temporaries
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m += (1.0 - beta1) * (g - m)
+        v *= beta2
+        v += (1.0 - beta2) * g * g
+        state["exp_avg"], state["exp_avg_sq"] = m, v
         if group["amsgrad"]:
             v = state["max_exp_avg_sq"] = _maximum(state.get("max_exp_avg_sq", v), v)
-        step_size = lr / (1.0 - beta1**t)
-        p.data -= step_size * (m / (_sqrt(v) / math.sqrt(1.0 - beta2**t) + group["eps"]))
+        denominator = _sqrt(v)
+        denominator /= math.sqrt(1.0 - beta2**t)
+        denominator += group["eps"]
+        update = m / denominator
+        update *= lr / (1.0 - beta1**t)
+        p.data -= update
 
 
 class AdamW(Adam):

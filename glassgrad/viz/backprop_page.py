@@ -114,7 +114,7 @@ def _written(op: str, args: list[Name], k: int) -> tuple[str, tuple[str, ...]]:
     if found is None or found[0].precedence == ops.ATOM:
         return (f"{op}(…)" if k == 2 else f"{op}({', '.join(texts)})"), ()
     description, params = found
-    if op == "linear":  # w1·x1 + w2·x2 + b
+    if description is ops.WEIGHTED_SUM:  # w1·x1 + w2·x2 + b
         n = len(args) // 2
         products = [
             f"{_wrap(tw, w.level >= 2)}·{_wrap(tx, x.level > 2)}"

@@ -16,8 +16,8 @@ from glassgrad import ops
 from glassgrad.autograd import topological_order
 from glassgrad.engine import Value
 
-# the operations written as calls (`tanh(x)`) that a Value has as methods
-FUNCTIONS = tuple(name for name, op in ops.OPS.items() if op.precedence == ops.ATOM and hasattr(Value, name))
+# the registry's elementwise operations of one number written as calls (`tanh(x)`): a Value's methods
+FUNCTIONS = tuple(op.method for op in ops.elementwise("unary") if op.on_floats and op.precedence == ops.ATOM)
 MAX_LENGTH = 1000  # characters of a formula: bounds parsing, labels and the page
 MAX_VALUES = 200  # Values of its graph: bounds the page and Graphviz's layout (well under a second)
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}

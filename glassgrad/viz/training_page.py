@@ -247,7 +247,7 @@ class Network(Naming):
         found = ops.describe(out._op)
         if found and found[0].precedence == ops.ATOM and len(out._prev) == 1:
             return f"{out._op}({inner})"
-        return inner if out._op in ("linear", "+") else self.local[row[-1]].text
+        return inner if out._op in (ops.WEIGHTED_SUM.name, ops.ADD.name) else self.local[row[-1]].text
 
     def _loss_row(self, e: int) -> list[int]:
         """Example e's line of the loss: its prediction, its target and its squared error."""

@@ -1,0 +1,261 @@
+"""Every operation of the registry against PyTorch (float64): one case table, one oracle.
+
+The cases of an elementwise operation are made from its entry (its method, function, operator,
+numpy ufunc; on Values too when it computes on floats); every other operation has its cases in
+`CASES`, by its registry name. `test_every_operation_of_the_registry_has_a_case` fails for an
+operation registered without one, so a new operation is one entry and one line of test.
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+import pytest
+import torch
+from oracle import check, check_values, lib
+
+import glassgrad
+from glassgrad import Tensor, Value, engine, ops
+from glassgrad._tensor.tensor import _UFUNC_OPERATORS
+from glassgrad.viz import explain
+
+
+def rand(*shape: int, seed: int = 0, low: float = -2.0, high: float = 2.0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(low, high, size=shape)
+
+
+def ints(*shape: int, seed: int = 0, low: int = -3, high: int = 4) -> np.ndarray:
+    return np.random.default_rng(seed).integers(low, high, size=shape)
+
+
+class Case(NamedTuple):
+    """`f` on tensors holding `inputs` in both libraries (`theirs` on torch's, if it differs)."""
+
+    f: Callable[..., Any]
+    inputs: tuple
+    theirs: Callable[..., Any] | None = None
+    grad: bool = True
+    second: bool = False
+    tol: dict | None = None
+    values: bool = False  # on Values, one element at a time (check_values), instead of tensors
+
+
+def case(f: Callable[..., Any], *inputs: Any, **options: Any) -> Case:
+    return Case(f, inputs, **options)
+
+
+def F(x: Any) -> Any:
+    """The library's nn.functional."""
+    return lib(x).nn.functional
+
+
+POSITIVE = {"low": 0.3, "high": 3.0}
+DOMAIN = {"log": POSITIVE, "sqrt": POSITIVE, "log10": POSITIVE}  # where torch's and glassgrad's are finite
+FLOAT32 = {"rtol": 1e-6, "atol": 1e-6}
+
+
+def _unary_cases(op: ops.Op) -> list[Case]:
+    m, domain = op.method, DOMAIN.get(op.name, {})
+    x, scalar = rand(3, 4, **domain), rand(**domain)
+    made = [case(lambda t: getattr(t, m)(), x, second=op.derivative is not None),
+            case(lambda t: getattr(t, m)(), scalar),
+            case(lambda t: getattr(t, m)(), x.astype(np.float32), tol=FLOAT32)]
+    if op.function:
+        made += [case(lambda t, name=name: getattr(lib(t), name)(t), x) for name in (m, *op.aliases)]
+    if op.dunder:
+        made.append(case(getattr(operator, op.dunder), x))
+    if op.ufunc:
+        made.append(case(lambda t: getattr(np, op.ufunc)(t), x, theirs=lambda t: getattr(t, m)()))
+    if op.on_floats is not None:
+        made.append(case(getattr(operator, op.dunder) if op.dunder else lambda v: getattr(v, m)(), x[0], values=True))
+    return made
+
+
+def _binary_cases(op: ops.Op) -> list[Case]:
+    m, grad = op.method, op.derivative is not None
+    a, b = rand(3, 4, seed=1, **POSITIVE), rand(3, 4, seed=2, **POSITIVE)
+    made = [case(lambda x, y: getattr(x, m)(y), a, b, grad=grad, second=grad),
+            case(lambda x, y: getattr(x, m)(y), rand(3, 1, seed=3, **POSITIVE), rand(4, seed=4, **POSITIVE), grad=grad),
+            case(lambda x, y: getattr(x, m)(y), ints(3, 4, seed=5), ints(3, 4, seed=6, low=1), grad=False),
+            case(lambda x, y: getattr(x, m)(y), a.astype(np.float32), b.astype(np.float32), grad=grad, tol=FLOAT32)]
+    if op.function:
+        made.append(case(lambda x, y: getattr(lib(x), m)(x, y), a, b, grad=grad))
+    if op.dunder:
+        symbol = getattr(operator, op.dunder)
+        made += [case(symbol, a, b, grad=grad), case(lambda x: symbol(x, 2.5), a, grad=grad),
+                 case(lambda x: symbol(x, 2), ints(3, 4), grad=False)]
+        if op.kind == "binary":
+            made.append(case(lambda x: symbol(1.5, x), a, grad=grad))
+    if op.ufunc:
+        made.append(case(lambda x, y: getattr(np, op.ufunc)(x, y), a, b, theirs=lambda x, y: getattr(x, m)(y),
+                         grad=grad))
+        made.append(case(lambda x: getattr(np, op.ufunc)(b, x), a, theirs=lambda x: getattr(torch.tensor(b), m)(x),
+                         grad=grad))
+    if op.on_floats is not None:
+        made.append(case(getattr(operator, op.dunder), a[0], b[0], values=True))
+    return made
+
+
+def _made_from_the_entry(op: ops.Op) -> list[Case]:
+    if op.kind == "unary":
+        return _unary_cases(op)
+    if op.kind in ("binary", "compare"):
+        return _binary_cases(op)
+    return []
+
+
+X, Y = rand(3, 4, seed=1), rand(3, 4, seed=2)
+X3 = rand(2, 3, 4, seed=3)
+P = rand(3, 4, seed=4, **POSITIVE)
+
+
+def _set_row(x: Any) -> Any:
+    y = x * 1
+    y[0] = 5.0
+    y[1:, 2] = x[0, :2] * 3
+    return y
+
+
+def _through_a_view(x: Any) -> Any:
+    y = x * 2
+    row = y[1]
+    row *= 3  # y changes through its row: copy_slices, PyTorch's CopySlices
+    return y
+
+
+def _neuron(w1: Any, w2: Any, x1: Any, x2: Any, b: Any) -> Any:
+    return engine.linear([w1, w2], [x1, x2], b) if isinstance(w1, Value) else w1 * x1 + w2 * x2 + b
+
+
+CASES: dict[str, list[Case]] = {
+    "**": [case(lambda x, y: x**y, P, Y, second=True), case(lambda x, y: x.pow(y), P, Y),
+           case(lambda x, y: lib(x).pow(x, y), P, Y), case(lambda x: 2.0**x, X),
+           case(lambda x, y: np.power(x, y), P, Y, theirs=lambda x, y: x**y),
+           case(lambda x, y: x**y, P[0], Y[0], values=True)],
+    "**{k}": [case(lambda x: x**2, X, second=True), case(lambda x: x**0.5, P), case(lambda x: x**-1.5, P),
+              case(lambda x: x**3, X), case(lambda x: x**0, X), case(lambda x: x**2.5, P[0], values=True)],
+    "weighted_sum": [case(_neuron, *rand(5, 3, seed=7), values=True)],
+    "@": [case(lambda a, b: a @ b, X, rand(4, 2), second=True), case(lambda a, b: a @ b, X3, rand(4, 5)),
+          case(lambda a, b: a @ b, rand(4), rand(4, 3)), case(lambda a, b: a @ b, rand(2, 1, 3, 4), rand(5, 4, 2)),
+          case(lambda a, b: a.matmul(b), X, rand(4)), case(lambda a, b: lib(a).matmul(a, b), X, rand(4, 2)),
+          case(lambda a, b: np.matmul(a, b), X, rand(4, 2), theirs=lambda a, b: a @ b)],
+    "linear": [case(lambda x, w, b: F(x).linear(x, w, b), X3, rand(5, 4), rand(5), second=True),
+               case(lambda x, w: F(x).linear(x, w), rand(4), rand(2, 4))],
+    "sum": [case(lambda x: x.sum(), X3), case(lambda x: x.sum(1), X3), case(lambda x: x.sum((0, 2), keepdim=True), X3),
+            case(lambda x: lib(x).sum(x, -1), X3), case(lambda x: x.sum(), ints(3, 4), grad=False)],
+    "mean": [case(lambda x: x.mean(), X3), case(lambda x: x.mean(dim=-1, keepdim=True), X3),
+             case(lambda x: lib(x).mean(x, (0, 1)), X3)],
+    "var": [case(lambda x: x.var(), X3, second=True), case(lambda x: x.var(0, keepdim=True), X3),
+            case(lambda x: x.var(2, correction=0), X3), case(lambda x: lib(x).var(x, 1, unbiased=False), X3)],
+    "std": [case(lambda x: x.std(), X3), case(lambda x: x.std(1, unbiased=False), X3),
+            case(lambda x: lib(x).std(x, (0, 2)), X3)],
+    "max": [case(lambda x: x.max(), X3), case(lambda x: x.max(1), X3), case(lambda x: x.max(1, keepdim=True), X3),
+            case(lambda x: lib(x).max(x, -1), X3), case(lambda x: x.max(0).indices, X3)],
+    "max_dim": [case(lambda x: x.max(1).values, X3), case(lambda x: x.max(-1, keepdim=True).values, X3, second=True),
+                case(lambda x: lib(x).max(x, 0).values, X3), case(lambda x: x.min(2).values, X3)],
+    "squared_error": [case(lambda x, y: F(x).mse_loss(x, y), X, Y, second=True),
+                      case(lambda x, y: F(x).mse_loss(x, y, reduction="sum"), X, Y)],
+    "layer_norm": [case(lambda x, w, b: F(x).layer_norm(x, (4,), w, b), X3, rand(4), rand(4), second=True),
+                   case(lambda x: F(x).layer_norm(x, (3, 4)), X3)],
+    "softmax": [case(lambda x: x.softmax(1), X3, second=True), case(lambda x: x.softmax(dim=0), X3),
+                case(lambda x: lib(x).softmax(x, -1), X3)],
+    "log_softmax": [case(lambda x: x.log_softmax(1), X3), case(lambda x: lib(x).log_softmax(x, dim=-1), X3)],
+    "cross_entropy": [case(lambda z, t: F(z).cross_entropy(z, t), X, np.array([2, 0, 3]), second=True)],
+    "reshape": [case(lambda x: x.reshape(4, 6), X3), case(lambda x: x.reshape(-1), X3),
+                case(lambda x: lib(x).reshape(x, (6, 4)), X3)],
+    "permute": [case(lambda x: x.permute(2, 0, 1), X3), case(lambda x: lib(x).permute(x, (1, 0, 2)), X3)],
+    "expand": [case(lambda x: x.expand(2, 3, 4), rand(3, 1)), case(lambda x: x.expand(-1, 5), rand(3, 1)),
+               case(lambda x: x.expand(2, -1, -1), X)],
+    "index": [case(lambda x: x[1], X3), case(lambda x: x[:, 1:3], X3), case(lambda x: x[[0, 2, 0]], X),
+              case(lambda x: x[x > 0], X), case(lambda x: x[..., -1], X3)],
+    "scatter": [case(lambda x: x[[0, 0, 2]] ** 2, X, second=True)],  # the gradient of indexing, differentiated
+    "index_put": [case(_set_row, X, second=True)],
+    "copy_slices": [case(_through_a_view, X)],
+    "cat": [case(lambda x, y: lib(x).cat([x, y], 1), X, Y), case(lambda x, y: lib(x).cat((x, y, x)), X, Y)],
+    "clone": [case(lambda x: x.clone() * 3, X), case(lambda x: lib(x).clone(x), X)],
+    "astype": [case(lambda x: x.float() * 2, X, tol=FLOAT32), case(lambda x: x.to(lib(x).float32).double(), X),
+               case(lambda x: x.long(), X)],
+    "clamp": [case(lambda x: x.clamp(-0.5, 0.5), X), case(lambda x: x.clamp(min=0.1), X),
+              case(lambda x: lib(x).clamp(x, max=0.2), X), case(lambda x: x.clip(-1, 1), X),
+              case(lambda x: lib(x).clip(x, -1, 1), X), case(lambda x: (x * 1).clamp_(-0.5, 0.5), X)],
+    "masked_fill": [case(lambda x: x.masked_fill(x > 0, 0.0), X), case(lambda x: lib(x).masked_fill(x, x < 0, -1.0), X),
+                    case(lambda x: (x * 1).masked_fill_(x > 0.5, 2.0), X)],
+    "where": [case(lambda x, y: lib(x).where(x > 0, x, y), X, Y), case(lambda x: lib(x).where(x > 0, x, 0.5), X)],
+    "min": [case(lambda x: x.min(), X3), case(lambda x: x.min(1), X3), case(lambda x: lib(x).min(x, 0).values, X3)],
+    "argmax": [case(lambda x: x.argmax(), X3), case(lambda x: x.argmax(1), X3),
+               case(lambda x: lib(x).argmax(x, -1, keepdim=True), X3)],
+    "argmin": [case(lambda x: x.argmin(), X3), case(lambda x: lib(x).argmin(x, 2), X3)],
+    "topk": [case(lambda x: x.topk(2, dim=1), X3), case(lambda x: x.topk(3, largest=False), X3),
+             case(lambda x: lib(x).topk(x, 1), X3)],
+    "all": [case(lambda x: (x > -1).all(), X), case(lambda x: lib(x).all(x > 0), X), case(lambda x: (x > 0).all(1), X)],
+    "any": [case(lambda x: (x > 1).any(), X), case(lambda x: lib(x).any(x > 3), X), case(lambda x: (x > 0).any(0), X)],
+    "isclose": [case(lambda x: lib(x).isclose(x, x + 1e-9), X), case(lambda x: x.isclose(x * 1.1), X)],
+    "allclose": [case(lambda x: lib(x).allclose(x, x + 1e-9), X), case(lambda x: x.allclose(x + 1), X)],
+    "equal": [case(lambda x: lib(x).equal(x, x * 1), X), case(lambda x: x.equal(x + 1), X)],
+    "view": [case(lambda x: x.view(3, -1), X3), case(lambda x: x.view(24), X3)],
+    "flatten": [case(lambda x: x.flatten(), X3), case(lambda x: lib(x).flatten(x, 1), X3)],
+    "squeeze": [case(lambda x: x.squeeze(), rand(3, 1, 4)), case(lambda x: lib(x).squeeze(x, 1), rand(3, 1, 4))],
+    "unsqueeze": [case(lambda x: x.unsqueeze(1), X), case(lambda x: lib(x).unsqueeze(x, -1), X)],
+    "transpose": [case(lambda x: x.transpose(0, 2), X3), case(lambda x: lib(x).transpose(x, -1, 1), X3)],
+    "broadcast_to": [case(lambda x: x.broadcast_to((2, 3, 4)), rand(3, 1)),
+                     case(lambda x: lib(x).broadcast_to(x, (3, 4)), rand(4))],
+    "unbind": [case(lambda x: x.unbind(1), X3), case(lambda x: lib(x).unbind(x), X3)],
+    "stack": [case(lambda x, y: lib(x).stack([x, y], -1), X, Y), case(lambda x, y: lib(x).stack((x, y)), X, Y)],
+    "erf": [],  # made from its entry, as every elementwise operation's
+}
+
+
+def all_cases() -> list:
+    made = []
+    for name, op in ops.OPS.items():
+        if name not in ops._BUILT_IN:
+            continue
+        for k, c in enumerate(_made_from_the_entry(op) + CASES.get(name, [])):
+            made.append(pytest.param(c, id=f"{name}-{k}"))
+    return made
+
+
+@pytest.mark.parametrize("c", all_cases())
+def test_operation_matches_torch(c):
+    tol = c.tol or {}
+    if c.values:
+        check_values(c.f, *c.inputs, **tol)
+    else:
+        check(c.f, *c.inputs, theirs=c.theirs, grad=c.grad, second=c.second, **tol)
+
+
+def test_every_operation_of_the_registry_has_a_case():
+    built_in = [name for name in ops.OPS if name in ops._BUILT_IN]
+    missing = [name for name in built_in if not _made_from_the_entry(ops.OPS[name]) and not CASES.get(name)]
+    assert not missing, f"operations of the registry without a case in tests/test_ops.py: {missing}"
+    assert not set(CASES) - set(built_in), "cases for operations the registry does not have"
+
+
+@pytest.mark.parametrize("op", [op for op in ops.OPS.values() if op.kind], ids=lambda op: op.name)
+def test_an_elementwise_entry_makes_all_its_surfaces(op):
+    """One entry gives the Tensor method, the operator, the glassgrad function, numpy's dispatch, the
+    in-place method, and with a forward on floats the Value's method and explain's call."""
+    assert callable(getattr(Tensor, op.method)) and getattr(Tensor, op.method).__name__ == op.method
+    assert all(hasattr(Tensor, name) for name in op.names() if name != op.name)
+    assert (getattr(glassgrad, op.method, None) is not None) == op.function
+    if op.ufunc:
+        assert getattr(np, op.ufunc) in _UFUNC_OPERATORS
+    if op.on_floats is not None:
+        assert hasattr(Value, f"__{op.dunder}__" if op.dunder else op.method)
+        assert (op.method in explain.FUNCTIONS) == (op.kind == "unary" and op.precedence == ops.ATOM)
+
+
+@pytest.mark.parametrize("op", [op for op in ops.OPS.values() if op.method], ids=lambda op: op.name)
+def test_an_operation_is_a_glassgrad_function_where_it_is_a_torch_function(op):
+    for name in (op.method, *op.aliases):
+        assert op.function == callable(getattr(torch, name, None)), name
+        assert hasattr(Tensor, name) and (hasattr(glassgrad, name) == op.function)
+
+
+def test_a_function_made_from_a_method_has_its_signature():
+    assert list(inspect.signature(glassgrad.sum).parameters)[:3] == ["input", "dim", "keepdim"]
+    assert glassgrad.sum.__doc__ == Tensor.sum.__doc__ and glassgrad.sqrt.__name__ == "sqrt"
