@@ -98,7 +98,8 @@ def check_same_model(t_model, g_model, x_np, starts_with_embedding: bool, what: 
     np.testing.assert_allclose(g_out, t_out, rtol=1e-9, atol=1e-12, err_msg=what)
     assert list(g_grads) == list(t_grads), what
     for name in t_grads:
-        np.testing.assert_allclose(g_grads[name], t_grads[name], rtol=1e-9, atol=1e-12, err_msg=f"{what}: {name}")
+        # atol: a gradient that is 0 but for rounding (LayerNorm's weight after a BatchNorm) differs by ~1e-12
+        np.testing.assert_allclose(g_grads[name], t_grads[name], rtol=1e-9, atol=1e-10, err_msg=f"{what}: {name}")
 
 
 @pytest.fixture
