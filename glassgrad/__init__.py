@@ -37,13 +37,17 @@ _LAZY = {  # name here -> (module, name there)
     "to_torch": ("glassgrad.io.torch_bridge", "to_torch"),
     "from_torch": ("glassgrad.io.torch_bridge", "from_torch"),
     "device": ("glassgrad._tensor.devices", "device"),
+    "Size": ("glassgrad._tensor.printing", "Size"),
     # dtypes, under PyTorch's names and aliases
-    **{name: ("glassgrad._tensor.dtypes", name) for name in ("float32", "float64", "int64", "get_default_dtype")},
-    "set_default_dtype": ("glassgrad._tensor.dtypes", "set_default_dtype"),
+    **{
+        name: ("glassgrad._tensor.dtypes", name)
+        for name in ("dtype", "float32", "float64", "int64", "int32", "uint8", "get_default_dtype", "set_default_dtype")
+    },
     "bool": ("glassgrad._tensor.dtypes", "bool_"),
     "float": ("glassgrad._tensor.dtypes", "float32"),
     "double": ("glassgrad._tensor.dtypes", "float64"),
     "long": ("glassgrad._tensor.dtypes", "int64"),
+    "int": ("glassgrad._tensor.dtypes", "int32"),
     # making tensors
     **{
         name: ("glassgrad._tensor.creation", name)

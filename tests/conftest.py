@@ -41,9 +41,23 @@ def glassgrad(capsys):
     return run
 
 
+@pytest.fixture(autouse=True)
+def default_dtypes_restored():
+    """Each test starts with the default floating dtypes it found, glassgrad's and PyTorch's (float32):
+    a lecture script that sets float64 when it is loaded does not change the tests after it."""
+    import torch
+
+    import glassgrad
+
+    ours, theirs = glassgrad.get_default_dtype(), torch.get_default_dtype()
+    yield
+    glassgrad.set_default_dtype(ours)
+    torch.set_default_dtype(theirs)
+
+
 @pytest.fixture
 def torch_float64():
-    """PyTorch's default floating dtype made glassgrad's (float64) for one test, and restored after it."""
+    """PyTorch's default floating dtype float64 for one test (to compare with the float64 scalar engine)."""
     import torch
 
     previous = torch.get_default_dtype()

@@ -73,7 +73,7 @@ def same_default_dtype(f: Callable[..., Any]) -> Callable[..., Any]:
 
     def run(*args: Any) -> Any:
         kept = torch.get_default_dtype()
-        torch.set_default_dtype(getattr(torch, str(glassgrad.get_default_dtype())))
+        torch.set_default_dtype(getattr(torch, glassgrad.get_default_dtype().name))
         try:
             return f(*args)
         finally:

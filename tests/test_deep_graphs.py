@@ -61,7 +61,7 @@ def test_training_loops_do_not_grow_in_memory():
 
     tensor = TensorMLP(2, [8, 1], seed=0)
     tensor_opt = SGD(tensor.parameters(), lr=0.01)
-    x = Tensor(np.ones((16, 2)))
+    x = Tensor(np.ones((16, 2), np.float32))
 
     def tensor_step():
         loss = ((tensor(x) - 1.0) ** 2).mean()

@@ -12,7 +12,7 @@ import glassgrad
 from glassgrad import Value, grad
 from glassgrad.engine import linear
 
-pytestmark = pytest.mark.usefixtures("torch_float64")  # torch computes in float64 as glassgrad's Values do
+pytestmark = pytest.mark.usefixtures("torch_float64")  # PyTorch float64 for these tests only
 
 
 def same(a: float, b: float, rel: float = 1e-12, abs_: float = 1e-12) -> bool:

@@ -104,7 +104,7 @@ def test_grad_refuses_what_is_not_a_node(inputs):
 @pytest.mark.parametrize("check", [gradcheck, gradgradcheck])
 def test_gradcheck_accepts_a_single_input(check):
     assert check(lambda x: x.tanh() * x, Value(0.3))
-    t = Tensor([[0.3, -0.2], [0.1, 0.5]], requires_grad=True)
+    t = Tensor([[0.3, -0.2], [0.1, 0.5]], requires_grad=True, dtype=np.float64)
     assert check(lambda x: (x.tanh() * x).sum(), t)  # not each row of t as an input
 
 
@@ -147,7 +147,7 @@ def test_tensor_backward_with_a_tensor_gradient_keeps_it_in_the_graph():
 
 @pytest.mark.parametrize("engine_kind", ["Value", "Tensor"])
 def test_grad_with_grad_output_node_and_create_graph(engine_kind):
-    make = Value if engine_kind == "Value" else (lambda a: Tensor(a, requires_grad=True))
+    make = Value if engine_kind == "Value" else (lambda a: Tensor(a, requires_grad=True, dtype=np.float64))
     x, v = make(0.7), make(-1.5)
     (g,) = glassgrad.grad(x.tanh(), [x], grad_output=v, create_graph=True)
     tx, tv = (torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (0.7, -1.5))
@@ -158,7 +158,7 @@ def test_grad_with_grad_output_node_and_create_graph(engine_kind):
 
 def test_a_tensor_gradient_of_another_dtype_is_converted_and_kept_in_the_graph():
     x = Tensor([1.0, 2.0], requires_grad=True, dtype=np.float32)
-    v = Tensor([1.0, 1.0], requires_grad=True)  # float64
+    v = Tensor([1.0, 1.0], requires_grad=True, dtype=np.float64)
     (x * x).backward(gradient=v, create_graph=True)
     assert x.grad.dtype == np.float32
     x.grad.sum().backward()
@@ -354,7 +354,7 @@ def test_integers_too_big_for_a_float_are_a_value_error_naming_the_size(make):
 def test_scalar_sigmoid_is_torchs(x):
     expected = torch.tensor(x, dtype=torch.float64).sigmoid().item()
     assert Value(x).sigmoid().data == pytest.approx(expected, rel=1e-15, abs=0.0)
-    assert Tensor([x]).sigmoid().item() == pytest.approx(expected, rel=1e-15, abs=0.0)
+    assert Tensor([x], dtype=np.float64).sigmoid().item() == pytest.approx(expected, rel=1e-15, abs=0.0)
 
 
 # --- empty sizes, wrong shapes ---------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def files(tmp_path, monkeypatch):
     np.savez("tampered.npz", **arrays)
     with zipfile.ZipFile("model.npz") as z, zipfile.ZipFile("huge.npz", "w") as huge:
         for name in z.namelist():  # 0.weight's .npy header claims 10**12 numbers; 48 bytes follow
-            header = {"descr": "<f8", "fortran_order": False, "shape": (10**12,)}
+            header = {"descr": "<f4", "fortran_order": False, "shape": (10**12,)}
             claim = io.BytesIO()
             np.lib.format.write_array_header_1_0(claim, header)
             huge.writestr(name, claim.getvalue() + bytes(48) if name == "0.weight.npy" else z.read(name))

@@ -381,7 +381,7 @@ def test_tensor_relu_and_power_gradients_switch_off_exactly_like_torch():
     (tx.relu() * np.inf).sum().backward()
     np.testing.assert_array_equal(x.grad, tx.grad.numpy())  # [0, 0, 0, inf, nan], was nan where off
     for a0, b0, g in [(0.0, 2.0, np.inf), (1e-300, 1e300, 1e300), (2.0, 0.0, np.nan)]:
-        a, b = Tensor([a0], requires_grad=True), Tensor([b0], requires_grad=True)
+        a, b = (Tensor([v], requires_grad=True, dtype=np.float64) for v in (a0, b0))
         ta, tb = (torch.tensor([v], dtype=torch.float64, requires_grad=True) for v in (a0, b0))
         (a**b * g).sum().backward()
         (ta**tb * g).sum().backward()
@@ -394,7 +394,7 @@ def test_tensor_relu_and_power_gradients_switch_off_exactly_like_torch():
 
 def test_tensor_division_gradient_underflows_like_torch():
     # torch: -g * ((a / b) / b); (-g * out) / b gives -3e-300 here where torch gives -0
-    b = Tensor([1e300], requires_grad=True)
+    b = Tensor([1e300], requires_grad=True, dtype=np.float64)
     (3.0 / b * 1e300).sum().backward()
     assert b.grad.tolist() == [-0.0]
 

@@ -12,6 +12,8 @@ import torch
 import glassgrad as gg
 from glassgrad._tensor.tensor import Tensor
 
+pytestmark = pytest.mark.usefixtures("torch_float64")  # PyTorch float64 (the examples loaded here set it too)
+
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(4, 5))
 W = RNG.normal(size=(5, 3))
@@ -153,7 +155,8 @@ OPERATORS = [operator.add, operator.sub, operator.mul, operator.truediv, operato
 @pytest.mark.parametrize("f", OPERATORS, ids=lambda f: f.__name__)
 def test_an_ndarray_on_the_left_gives_torchs_tensor(f):
     left = np.array([0.5, 2.0, 1.5])
-    x, tx = gg.tensor([1.5, 2.0, 0.5], requires_grad=True), torch.tensor([1.5, 2.0, 0.5], requires_grad=True)
+    x = gg.tensor([1.5, 2.0, 0.5], dtype=gg.float64, requires_grad=True)  # as torch's here (float64 by default)
+    tx = torch.tensor([1.5, 2.0, 0.5], requires_grad=True)
     out, tout = f(left, x), f(torch.tensor(left), tx)
     assert isinstance(out, Tensor)
     np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-15)
@@ -213,9 +216,9 @@ INPLACE = {
     "sum of a changed input": "y = x * 1; loss = y.sum(); y *= 2",
     "sigmoid's result changed": "z = (x * 1).sigmoid(); z += 1; loss = z.sum()",
     "relu of a zeroed input": "y = x * 1; z = y.relu(); y.zero_(); loss = z.sum()",
-    "mul by a constant that changes": "w = m.ones(3); y = x * w; w += 1; loss = y.sum()",
+    "mul by a constant that changes": "w = m.ones(3, dtype=m.float64); y = x * w; w += 1; loss = y.sum()",
     "a constant times a changed input": "y = x * 1; z = y * m.ones(3); y += 1; loss = z.sum()",
-    "matmul of a changed input": "y = x * 1; z = y @ m.ones((3, 2)); y += 1; loss = z.sum()",
+    "matmul of a changed input": "y = x * 1; z = y @ m.ones((3, 2), dtype=m.float64); y += 1; loss = z.sum()",
     "divided by a number": "y = x * 1; z = y / 2; y += 1; loss = z.sum()",
     "a number divided by it": "y = x * 1; z = m.ones(3) / y; y += 1; loss = z.sum()",
     "squared": "y = x * 1; z = y**2; y += 1; loss = z.sum()",
@@ -227,7 +230,7 @@ INPLACE = {
 
 
 def _run(code, m):
-    x = m.tensor([0.5, 1.5, 0.8], requires_grad=True)
+    x = m.tensor([0.5, 1.5, 0.8], dtype=m.float64, requires_grad=True)
     scope = {"m": m, "x": x}
     exec(code, scope)
     try:

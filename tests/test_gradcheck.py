@@ -217,7 +217,7 @@ def test_tensor_operations(fn, makers):
 
 
 def test_tensor_constant_inputs_are_not_checked():
-    a, c = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, -1.0])
+    a, c = Tensor([1.0, 2.0], requires_grad=True, dtype=np.float64), Tensor([3.0, -1.0])
     assert gradcheck(lambda a, c: (a * c).sum(), [a, c])
 
 
@@ -252,4 +252,4 @@ def test_gradcheck_refuses_inputs_it_cannot_check():
     with pytest.raises(TypeError, match="input 0 is float 2.0; expected a Value or a Tensor"):
         gradcheck(lambda x: x * x, [2.0])
     with pytest.raises(ValueError, match="no input requires a gradient"):
-        gradcheck(lambda x: (x * x).sum(), [Tensor([1.0, 2.0])])
+        gradcheck(lambda x: (x * x).sum(), [Tensor([1.0, 2.0], dtype=np.float64)])

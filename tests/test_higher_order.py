@@ -205,7 +205,7 @@ def test_tensor_power_with_a_tensor_exponent_both_sides():
 
 
 def test_hessian_vector_product_of_a_tensor_mlp_loss_matches_torch():
-    model = TensorMLP(3, [5, 4, 2], activation="tanh", seed=1)
+    model = TensorMLP(3, [5, 4, 2], activation="tanh", seed=1, dtype=np.float64)
     rng = np.random.default_rng(5)
     x, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
     v = [rng.normal(size=p.shape) for p in model.parameters()]

@@ -34,7 +34,7 @@ def npy(shape: tuple, descr: str = "<f8", data: bytes = b"", fortran: bool = Fal
 
 def members(tmp_path: Path) -> dict[str, bytes]:
     """The entries of a genuine tensor model file: header.npy, 0.weight.npy (3, 2), 0.bias.npy, 2.weight.npy ..."""
-    path = glassgrad.save(MLP(2, [3, 1], seed=0), tmp_path / "good.npz")
+    path = glassgrad.save(MLP(2, [3, 1], seed=0, dtype=np.float64), tmp_path / "good.npz")
     with zipfile.ZipFile(path) as z:
         return {name: z.read(name) for name in z.namelist()}
 

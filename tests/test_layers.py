@@ -38,7 +38,7 @@ def test_linear_shapes_and_parameters():
 
 
 def test_linear_computes_x_w_transpose_plus_b():
-    layer = Linear(3, 2, seed=1)
+    layer = Linear(3, 2, seed=1, dtype=np.float64)
     x = np.arange(12.0).reshape(4, 3)
     np.testing.assert_allclose(layer(x).data, x @ layer.weight.data.T + layer.bias.data, rtol=1e-15)
     assert layer(Tensor(x[0])).shape == (2,)
@@ -110,7 +110,7 @@ def _torch_copy(model: MLP) -> torch.nn.Sequential:
 def test_training_steps_with_cross_entropy_and_sgd_match_torch(activation):
     rng = np.random.default_rng(3)
     x, y = rng.normal(size=(32, 5)), rng.integers(0, 4, size=32)
-    model = MLP(5, [16, 12, 4], activation=activation, seed=11)
+    model = MLP(5, [16, 12, 4], activation=activation, seed=11, dtype=np.float64)
     reference = _torch_copy(model)
     lr = 0.5
     for step in range(6):
@@ -131,7 +131,8 @@ def test_training_steps_with_cross_entropy_and_sgd_match_torch(activation):
     for p, q in zip(model.parameters(), reference.parameters(), strict=True):
         np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=0, atol=1e-9)
     assert not np.allclose(
-        model.parameters()[0].data, MLP(5, [16, 12, 4], activation=activation, seed=11).parameters()[0].data
+        model.parameters()[0].data,
+        MLP(5, [16, 12, 4], activation=activation, seed=11, dtype=np.float64).parameters()[0].data,
     )
 
 
@@ -167,10 +168,11 @@ def test_a_layer_converts_arrays_and_lists_to_its_dtype_and_refuses_a_tensor_of_
     with pytest.raises(ValueError) as error:
         model(Tensor(x))
     message = str(error.value)
-    assert "float32 weights but got a float64 Tensor" in message and "x.astype(np.float32)" in message
+    assert "glassgrad.float32 weights but got a glassgrad.float64 Tensor" in message
+    assert "x.astype(np.float32)" in message
     assert "dtype=np.float64" in message
-    with pytest.raises(ValueError, match="float64 weights but got a float32 Tensor"):
-        MLP(3, [2], seed=0)(Tensor(x, dtype=np.float32))
+    with pytest.raises(ValueError, match="float64 weights but got a glassgrad.float32 Tensor"):
+        MLP(3, [2], seed=0, dtype=np.float64)(Tensor(x, dtype=np.float32))
     with pytest.raises(RuntimeError, match="same dtype"):
         torch.nn.Linear(3, 2, dtype=torch.float32)(torch.tensor(x))  # PyTorch refuses too
     out = model(Tensor(x).astype(np.float32))
@@ -181,7 +183,7 @@ def test_a_layer_converts_arrays_and_lists_to_its_dtype_and_refuses_a_tensor_of_
 
 def test_float32_parameter_grads_stay_float32_after_mixing_with_float64():
     w = Tensor(np.ones(3), requires_grad=True, dtype=np.float32)
-    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True, dtype=np.float64)
     y = (w * x + x @ w + w / x).sum()
     assert y.dtype == np.float64  # as PyTorch: float32 with float64 gives float64
     y.backward()

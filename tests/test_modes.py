@@ -111,7 +111,7 @@ def test_anomaly_in_backward_nan():
 
 
 def test_tensor_anomaly_in_forward():
-    x = Tensor([1.0, 0.0, 2.0], requires_grad=True)
+    x = Tensor([1.0, 0.0, 2.0], requires_grad=True, dtype=np.float64)
     with glassgrad.detect_anomaly(), pytest.raises(FloatingPointError) as info:
         where = here()
         x.log()
@@ -160,7 +160,7 @@ class TensorEngine:
 
     @staticmethod
     def leaf(v):
-        return Tensor(v, requires_grad=True)
+        return Tensor(v, requires_grad=True, dtype=np.float64)  # the Value engine's twin, in float64
 
     @staticmethod
     def number(x):

@@ -14,7 +14,7 @@ from glassgrad.autograd import topological_order
 from glassgrad.data import LECTURE_XS, LECTURE_YS, make_moons
 from glassgrad.nn import MLP, Layer, Neuron
 
-pytestmark = pytest.mark.usefixtures("torch_float64")  # torch computes in float64 as glassgrad's Values do
+pytestmark = pytest.mark.usefixtures("torch_float64")  # PyTorch float64 for these tests only
 
 
 def test_parameter_order_is_layer_neuron_weights_then_bias():
@@ -226,7 +226,7 @@ def test_unfused_neurons_are_micrographs_graph_with_the_same_numbers_to_the_last
     assert [p.data for p in fused.parameters()] == [p.data for p in unfused.parameters()]
     out = unfused([Value(x) for x in LECTURE_XS[0]])
     assert [v._op for v in topological_order(out)].count("*") == 3 * 4 + 4 * 4 + 4
-    assert not any(v._op == "weighted_sum" for v in topological_order(out))
+    assert not any(v._op == "linear" for v in topological_order(out))
 
 
 def test_unfused_mlp_matches_micrograd_node_for_node_and_bit_for_bit():

@@ -24,7 +24,8 @@ def plain(x):
     if isinstance(x, (glassgrad.Tensor, torch.Tensor)):
         kind = "parameter" if isinstance(x, (gnn.Parameter, torch.nn.Parameter)) else "tensor"
         numbers = np.asarray(x.detach().numpy()).tolist()
-        return (kind, str(x.dtype).removeprefix("torch."), tuple(x.shape), x.requires_grad, repr(numbers))
+        dtype = str(x.dtype).removeprefix("torch.").removeprefix("glassgrad.")
+        return (kind, dtype, tuple(x.shape), x.requires_grad, repr(numbers))
     if isinstance(x, dict):
         return (type(x).__name__, [(k, plain(v)) for k, v in x.items()])
     if isinstance(x, (list, tuple)):
@@ -67,7 +68,7 @@ def values(t):
 
 
 @pytest.mark.parametrize("name", list(values(glassgrad)))
-def test_a_round_trip_gives_what_torchs_round_trip_gives(tmp_path, name, torch_float64):
+def test_a_round_trip_gives_what_torchs_round_trip_gives(tmp_path, name):
     theirs = values(torch)[name]
     torch.save(theirs, tmp_path / "theirs.pt")
     expected = torch.load(tmp_path / "theirs.pt")

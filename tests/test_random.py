@@ -83,11 +83,11 @@ def test_the_default_generator_and_manual_seed():
         assert glassgrad.manual_seed(seed) is glassgrad.default_generator
         torch.manual_seed(seed)
         assert glassgrad.initial_seed() == torch.initial_seed() == seed
-        assert_same(glassgrad.randn(40, dtype=glassgrad.float32), torch.randn(40))
-        assert_same(glassgrad.rand(3, 3, dtype=glassgrad.float32), torch.rand(3, 3))
+        assert_same(glassgrad.randn(40), torch.randn(40))  # the default dtype: float32 in both
+        assert_same(glassgrad.rand(3, 3), torch.rand(3, 3))
         assert_same(glassgrad.randint(10, (6,)), torch.randint(10, (6,)))
         assert_same(glassgrad.randperm(9), torch.randperm(9))
-        assert_same(glassgrad.randn(2, 3, dtype=glassgrad.float32), torch.randn(2, 3))
+        assert_same(glassgrad.randn(2, 3), torch.randn(2, 3))
         assert_same_state(glassgrad.default_generator, torch.default_generator)
     g = glassgrad.Generator()
     assert g.initial_seed() == torch.Generator().initial_seed() and str(g.device) == "cpu"
@@ -149,7 +149,7 @@ def test_multinomial(shape, num_samples, replacement, dtype):
 def test_the_bigram_lectures_draw():
     """Lecture 1: three probabilities from rand, then 100 samples from them."""
     g, t = pair(2147483647)
-    p, tp = glassgrad.rand(3, generator=g, dtype=glassgrad.float32), torch.rand(3, generator=t)
+    p, tp = glassgrad.rand(3, generator=g), torch.rand(3, generator=t)
     assert_same(p, tp)
     assert_same(
         glassgrad.multinomial(p / p.sum(), num_samples=100, replacement=True, generator=g),
@@ -232,7 +232,7 @@ def test_bernoulli_of_probabilities(dtype):
 def test_states_move_between_the_libraries():
     g, t = pair(99)
     for _ in range(3):
-        assert_same(glassgrad.randn(5, generator=g, dtype=glassgrad.float32), torch.randn(5, generator=t))  # keeps one
+        assert_same(glassgrad.randn(5, generator=g), torch.randn(5, generator=t))  # keeps one normal
         state = g.get_state()
         assert state.dtype == np.uint8 and state.shape == (5056,)
         assert_same_state(g, t)
@@ -240,13 +240,13 @@ def test_states_move_between_the_libraries():
         back = glassgrad.Generator().set_state(t.get_state())
         assert back.initial_seed() == copy.initial_seed() == 99
         for ours, theirs in ((g, t), (back, copy)):
-            assert_same(glassgrad.randn(3, generator=ours, dtype=glassgrad.float32), torch.randn(3, generator=theirs))
+            assert_same(glassgrad.randn(3, generator=ours), torch.randn(3, generator=theirs))
     glassgrad.manual_seed(5)
     torch.manual_seed(5)
     saved, expected = glassgrad.get_rng_state(), torch.rand(4)
-    assert_same(glassgrad.rand(4, dtype=glassgrad.float32), expected)
+    assert_same(glassgrad.rand(4), expected)
     glassgrad.set_rng_state(saved)
-    assert_same(glassgrad.rand(4, dtype=glassgrad.float32), expected)
+    assert_same(glassgrad.rand(4), expected)
 
 
 def test_seeds_as_pytorch_takes_them():
@@ -279,6 +279,8 @@ def test_bad_arguments_say_what_was_expected():
         glassgrad.Generator().set_state(np.zeros(10, np.uint8))
     with pytest.raises(ValueError, match="multinomial: cannot draw 3 samples without replacement from 2 categories"):
         glassgrad.multinomial(glassgrad.tensor([1.0, 1.0, 0.0]), 3)
+    with pytest.raises(ValueError, match="multinomial: weights must be finite and non-negative"):
+        glassgrad.multinomial(glassgrad.tensor([1.0, -1.0]), 1)
     with pytest.raises(TypeError, match="multinomial: expected floating weights"):
         glassgrad.multinomial(glassgrad.tensor([1, 2]), 1)
     with pytest.raises(RuntimeError, match="Generator: device 'cuda' is not available: glassgrad runs on the CPU only"):

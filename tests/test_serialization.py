@@ -44,12 +44,15 @@ def _run(model, x):
 @pytest.mark.parametrize(
     "model",
     [
-        MLP(2, [8, 8, 3], activation="tanh", output_activation="sigmoid", seed=0),
-        MLP(2, [4, 1], activation=None, seed=1),
+        MLP(2, [8, 8, 3], activation="tanh", output_activation="sigmoid", seed=0, dtype=np.float64),
+        MLP(2, [4, 1], activation=None, seed=1),  # the default dtype, float32
         MLP(2, [5, 2], seed=2, dtype=np.float32),
-        Sequential(Linear(2, 4, bias=False, seed=3), Sigmoid(), Linear(4, 3, seed=4), ReLU(), Tanh()),
-        Sequential(Linear(2, 3, seed=5, dtype=np.float32), Tanh(), Linear(3, 2, bias=False, seed=6)),
-        Linear(2, 6, seed=7),
+        Sequential(
+            Linear(2, 4, bias=False, seed=3, dtype=np.float64), Sigmoid(), Linear(4, 3, seed=4, dtype=np.float64),
+            ReLU(), Tanh(),
+        ),
+        Sequential(Linear(2, 3, seed=5, dtype=np.float32), Tanh(), Linear(3, 2, bias=False, seed=6, dtype=np.float64)),
+        Linear(2, 6, seed=7, dtype=np.float64),
         Linear(2, 1, bias=False, seed=8, dtype=np.float32),
     ],
     ids=repr,
@@ -61,7 +64,9 @@ def test_round_trip_keeps_type_layers_dtypes_and_exact_weights(tmp_path, model):
 
 
 def test_the_file_is_a_documented_npz_with_a_json_header(tmp_path):
-    model = Sequential(Linear(2, 3, bias=False, seed=0, dtype=np.float32), ReLU(), Linear(3, 1, seed=1))
+    model = Sequential(
+        Linear(2, 3, bias=False, seed=0, dtype=np.float32), ReLU(), Linear(3, 1, seed=1, dtype=np.float64)
+    )
     path = glassgrad.save(model, tmp_path / "m.npz")
     assert sorted(zipfile.ZipFile(path).namelist()) == ["0.weight.npy", "2.bias.npy", "2.weight.npy", "header.npy"]
     with np.load(path, allow_pickle=False) as archive:
@@ -86,7 +91,7 @@ def test_the_file_is_a_documented_npz_with_a_json_header(tmp_path):
 
 
 def _saved(tmp_path):
-    model = MLP(2, [3, 1], activation="tanh", seed=0)
+    model = MLP(2, [3, 1], activation="tanh", seed=0, dtype=np.float64)
     return glassgrad.save(model, tmp_path / "m.npz")
 
 

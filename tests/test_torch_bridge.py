@@ -58,9 +58,12 @@ def _neuron_major(linear):
 @pytest.mark.parametrize(
     "model",
     [
-        MLP(3, [16, 16, 4], activation="tanh", output_activation="sigmoid", seed=0),
-        MLP(3, [8, 1], seed=1),
-        Sequential(Linear(3, 5, bias=False, seed=2), Sigmoid(), Linear(5, 2, seed=3), ReLU(), Tanh()),
+        MLP(3, [16, 16, 4], activation="tanh", output_activation="sigmoid", seed=0, dtype=np.float64),
+        MLP(3, [8, 1], seed=1, dtype=np.float64),
+        Sequential(
+            Linear(3, 5, bias=False, seed=2, dtype=np.float64), Sigmoid(), Linear(5, 2, seed=3, dtype=np.float64),
+            ReLU(), Tanh(),
+        ),
     ],
     ids=repr,
 )
@@ -86,12 +89,12 @@ def test_float32_model_gives_float32_module_and_mixed_gives_float64():
         assert np.array_equal(p.data, q.detach().numpy())
     x = X.astype(np.float32)
     np.testing.assert_allclose(module(torch.tensor(x)).detach().numpy(), model(x).data, rtol=1e-6, atol=1e-6)
-    mixed = Sequential(Linear(3, 2, seed=0, dtype=np.float32), Linear(2, 1, seed=1))
+    mixed = Sequential(Linear(3, 2, seed=0, dtype=np.float32), Linear(2, 1, seed=1, dtype=np.float64))
     assert [p.dtype for p in glassgrad.to_torch(mixed).parameters()] == [torch.float64] * 4
 
 
 def test_a_lone_linear_becomes_a_torch_linear():
-    layer = Linear(3, 2, bias=False, seed=0)
+    layer = Linear(3, 2, bias=False, seed=0, dtype=np.float64)
     module = glassgrad.to_torch(layer)
     assert type(module) is torch.nn.Linear and module.bias is None
     assert np.array_equal(module.weight.detach().numpy(), layer.weight.data)

@@ -17,8 +17,9 @@ import torch
 
 import glassgrad
 
-DTYPES = ("float32", "float64", "int64", "bool")
-VALUES = {"float32": [0.5, 1.5, 2.0], "float64": [1.25, 0.75, 3.0], "int64": [1, 2, 3], "bool": [True, False, True]}
+DTYPES = ("float32", "float64", "int64", "int32", "uint8", "bool")
+VALUES = {"float32": [0.5, 1.5, 2.0], "float64": [1.25, 0.75, 3.0], "int64": [1, 2, 3], "int32": [3, 1, 2],
+          "uint8": [2, 3, 1], "bool": [True, False, True]}
 SCALARS = {"py float": 2.5, "py int": 2, "py bool": True}
 OPERANDS = [(d, shape) for d in DTYPES for shape in ("1-d", "0-d")] + list(SCALARS)
 OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "**": operator.pow,
@@ -79,7 +80,7 @@ def outcome(f, lib, operands):
 
 def _name(dtype) -> str:
     """A dtype's name, torch's or numpy's: float32, float64, int64 or bool."""
-    return str(dtype).removeprefix("torch.")
+    return str(dtype).removeprefix("torch.").removeprefix("glassgrad.")
 
 
 def agree(got, expected, what):
@@ -129,7 +130,7 @@ def test_binary_operations_promote_as_torch(op, default_dtype):
 
 @pytest.mark.parametrize("op", list(UNARY))
 def test_functions_of_each_dtype_as_torch(op, default_dtype):
-    for operand in OPERANDS[:8]:
+    for operand in OPERANDS[: 2 * len(DTYPES)]:
         what = f"{op} of {operand} (default {default_dtype})"
         agree(outcome(UNARY[op], glassgrad, (operand,)), outcome(UNARY[op], torch, (operand,)), what)
 
@@ -153,7 +154,7 @@ def change_in_place(lib, op: str, target, operand):
 def test_inplace_keeps_the_tensors_dtype_as_torch(op, default_dtype):
     """Each dtype changed in place by each operand: it keeps its dtype, and y's leaf and the operand get
     gradients of their own dtypes, or both refuse."""
-    for target, operand in itertools.product(OPERANDS[:8], OPERANDS):
+    for target, operand in itertools.product(OPERANDS[: 2 * len(DTYPES)], OPERANDS):
         results = []
         for lib in (glassgrad, torch):
             try:

@@ -15,7 +15,7 @@ from glassgrad.apps.training import MOONS_ALPHA, moons_data, moons_lr, run_demo,
 from glassgrad.io import serialization
 from glassgrad.nn import MLP
 
-pytestmark = pytest.mark.usefixtures("torch_float64")  # torch computes in float64 as glassgrad's Values do
+pytestmark = pytest.mark.usefixtures("torch_float64")  # PyTorch float64 for these tests only
 
 
 def layer_major(model: MLP) -> list[float]:

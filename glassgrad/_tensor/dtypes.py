@@ -1,9 +1,11 @@
-"""Data types under PyTorch's names: `glassgrad.float64`, `glassgrad.long`, `glassgrad.bool`, ...
+"""Data types under PyTorch's names: `glassgrad.float32`, `glassgrad.int32`, `glassgrad.long`, `glassgrad.bool`, ...
 
-They are numpy's dtype objects themselves, so `t.dtype == glassgrad.float64` holds and numpy's
-`dtype=np.float64` is accepted wherever a glassgrad dtype is. The aliases PyTorch has (`float`,
-`double`, `long`) are given by `glassgrad/__init__.py`, so this module does not shadow Python's
-`float` and `bool`.
+Each is a `glassgrad.dtype` that reads as PyTorch's does (`repr(glassgrad.float32)` is
+`glassgrad.float32`) and stands for one numpy dtype: it equals it (`t.dtype == np.float32`), hashes
+as it, and numpy takes it wherever a dtype goes (`np.zeros(3, glassgrad.float32)`, through its
+`dtype` attribute), so numpy's `dtype=np.float64` is accepted wherever a glassgrad dtype is too.
+The default floating dtype is float32, PyTorch's; the aliases PyTorch has (`float`, `double`,
+`long`, `int`) are given by `glassgrad/__init__.py`, so this module does not shadow Python's names.
 """
 
 from __future__ import annotations
@@ -13,34 +15,90 @@ from typing import Any
 
 import numpy as np
 
-float32 = np.dtype(np.float32)
-float64 = np.dtype(np.float64)
-int64 = np.dtype(np.int64)
-bool_ = np.dtype(np.bool_)
 
-SUPPORTED = (float32, float64, int64, bool_)
+class dtype:  # noqa: N801 - PyTorch's name
+    """A tensor's element type, as `torch.dtype`: `glassgrad.float32`, `glassgrad.int64`, ..."""
+
+    __slots__ = ("dtype", "_name")
+
+    def __init__(self, numpy_dtype: Any, name: str) -> None:
+        self.dtype = np.dtype(numpy_dtype)  # the numpy dtype; numpy reads this attribute
+        self._name = name
+
+    @property
+    def is_floating_point(self) -> bool:
+        """True for float32 and float64."""
+        return self.dtype.kind == "f"
+
+    @property
+    def is_signed(self) -> bool:
+        """True unless the type is unsigned (uint8, bool)."""
+        return self.dtype.kind in "fi"
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self.dtype.itemsize
+
+    def __getattr__(self, name: str) -> Any:
+        """numpy's attributes (`kind`, `name`, `char`, ...) for code that treats it as numpy's dtype."""
+        if name.startswith("_") or name == "dtype":  # not yet set (a copy being made)
+            raise AttributeError(name)
+        return getattr(self.dtype, name)
+
+    def __repr__(self) -> str:
+        return f"glassgrad.{self._name}"
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, dtype):
+            return self.dtype == other.dtype
+        if other is None:  # np.dtype(None) is float64
+            return False
+        try:
+            return self.dtype == np.dtype(other)
+        except (TypeError, ValueError):
+            return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.dtype)
+
+
+float32 = dtype(np.float32, "float32")
+float64 = dtype(np.float64, "float64")
+int64 = dtype(np.int64, "int64")
+int32 = dtype(np.int32, "int32")
+uint8 = dtype(np.uint8, "uint8")
+bool_ = dtype(np.bool_, "bool")
+
+SUPPORTED = (float32, float64, int64, int32, uint8, bool_)
 FLOATING = (float32, float64)
-_NAMES = "glassgrad.float32, float64, int64 or bool"
+NAMES = "glassgrad.float32, float64, int64, int32, uint8 or bool"  # for error messages
+_BY_NUMPY = {d.dtype: d for d in SUPPORTED}
 
-_default = [float64]  # glassgrad's default floating dtype (PyTorch's is float32)
+_default = [float32]  # the default floating dtype, PyTorch's
+
+
+def public(numpy_dtype: np.dtype) -> dtype | np.dtype:
+    """The glassgrad dtype of an array's numpy dtype (numpy's own for a type glassgrad does not name)."""
+    return _BY_NUMPY.get(numpy_dtype, numpy_dtype)
 
 
 def to_dtype(dtype: Any, where: str) -> np.dtype:
     """`dtype` as one of the supported numpy dtypes; Python's float, int and bool as PyTorch reads them."""
     python = {float: float64, int: int64, bool: bool_}
     if isinstance(dtype, type) and dtype in python:
-        return python[dtype]
+        return python[dtype].dtype
     try:
         resolved = np.dtype(dtype)
     except TypeError:
         resolved = None
-    if dtype is None or resolved is None or resolved not in SUPPORTED:  # np.dtype == None is float64 == None
-        raise TypeError(f"{where}: dtype={dtype!r} is not supported; expected {_NAMES}")
+    if dtype is None or resolved is None or resolved not in _BY_NUMPY:  # np.dtype(None) is float64
+        raise TypeError(f"{where}: dtype={dtype!r} is not supported; expected {NAMES}")
     return resolved
 
 
-def get_default_dtype() -> np.dtype:
-    """The dtype of floating tensors made from Python numbers: float64 unless `set_default_dtype` changed it."""
+def get_default_dtype() -> dtype:
+    """The dtype of floating tensors made from Python numbers: float32 unless `set_default_dtype` changed it."""
     return _default[0]
 
 
@@ -48,24 +106,41 @@ def set_default_dtype(dtype: Any) -> None:
     """Make `dtype` (float32 or float64) the dtype of new floating tensors, as `torch.set_default_dtype`."""
     resolved = to_dtype(dtype, "set_default_dtype")
     if resolved not in FLOATING:
-        raise TypeError(f"set_default_dtype: only floating dtypes can be the default, got {resolved}")
-    _default[0] = resolved
+        raise TypeError(f"set_default_dtype: only floating dtypes can be the default, got {public(resolved)}")
+    _default[0] = public(resolved)
 
 
-def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
-    """The dtype of an operation of two tensors of dtypes a and b, as PyTorch: bool < int64 < float32 <
-    float64, and a floating dtype wins over an integer one whatever its size (numpy gives int64 and
-    float32 float64; PyTorch float32)."""
-    if a == b:
-        return a
-    if a.kind == "f" and b.kind == "f":
-        return float64
-    if a.kind == "f" or b.kind == "f":
-        return a if a.kind == "f" else b
-    return int64
+def check_requires_grad(dtype: Any, requires_grad: bool, where: str) -> None:
+    """RuntimeError, as PyTorch's, if a tensor of `dtype` is to require a gradient but is not floating:
+    the one check every constructor and `requires_grad_` make."""
+    if requires_grad and dtype not in FLOATING:
+        raise RuntimeError(
+            f"{where}: only floating tensors can require gradients, got dtype {np.dtype(dtype).name}; "
+            "pass dtype=glassgrad.float32 or float64 (or call .float())"
+        )
 
 
-def result_type(*operands: Any) -> np.dtype:
+def promote_types(a: Any, b: Any) -> dtype:
+    """The dtype of an operation of two tensors of dtypes a and b, as PyTorch: numpy's promotion, except
+    that a floating dtype wins over an integer one whatever its size (numpy gives int64 and float32
+    float64; PyTorch float32)."""
+    a, b = np.dtype(a), np.dtype(b)
+    if (a.kind == "f") != (b.kind == "f"):
+        return public(a if a.kind == "f" else b)
+    return public(np.promote_types(a, b))
+
+
+def can_cast(source: Any, target: Any) -> bool:
+    """Whether an in-place operation may write a result of dtype `source` into a tensor of dtype `target`,
+    as PyTorch: not a floating result into an integer or bool tensor, nor a non-bool one into a bool
+    tensor (integers of any width go into each other: uint8 += int64 wraps, as in PyTorch)."""
+    source, target = np.dtype(source), np.dtype(target)
+    if source.kind == "f":
+        return target.kind == "f"
+    return source.kind == "b" or target.kind != "b"
+
+
+def result_type(*operands: Any) -> dtype:
     """The dtype PyTorch gives an operation of `operands`: tensors (anything with `dtype` and `ndim`) and
     Python numbers. Tensors with dimensions decide, unless a 0-d tensor or a number is of a higher
     category (bool < integer < floating): then the 0-d tensors of that category decide, else the
@@ -86,11 +161,11 @@ def result_type(*operands: Any) -> np.dtype:
     return _combine(dimensioned, _combine(zero_dim, number))
 
 
-def _promote(a: np.dtype | None, b: np.dtype) -> np.dtype:
+def _promote(a: dtype | None, b: dtype) -> dtype:
     return b if a is None else promote_types(a, b)
 
 
-def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
+def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
     """`higher`'s dtype (a group of operands that takes precedence), unless `lower`'s is of a higher category."""
     if higher is None or lower is None:
         return lower if higher is None else higher

@@ -31,9 +31,22 @@ import numpy as np
 
 from glassgrad._tensor.devices import CPU, not_available, target_dtype
 from glassgrad._tensor.devices import device as device_type
-from glassgrad._tensor.dtypes import FLOATING, SUPPORTED, bool_, get_default_dtype, result_type
-from glassgrad.autograd import Node, backpropagate, data_of, enable_grad, is_grad_enabled
-from glassgrad.ops import DIV, MUL, POW, POW_K, Op, describe
+from glassgrad._tensor.dtypes import (
+    FLOATING,
+    NAMES,
+    SUPPORTED,
+    bool_,
+    can_cast,
+    check_requires_grad,
+    get_default_dtype,
+    public,
+    result_type,
+)
+from glassgrad._tensor.printing import Size, tensor_repr
+from glassgrad.autograd import MANY, Node, data_of, enable_grad, is_grad_enabled, slots
+from glassgrad.autograd.node import inplace_clock as _clock
+from glassgrad.autograd.node import tick_inplace_clock
+from glassgrad.ops import DIV, MUL, POW, POW_K, Op, backward_name, describe, silent
 from glassgrad.ops.tensor_ops import (
     ASTYPE,
     CAT,
@@ -65,6 +78,8 @@ from glassgrad.ops.tensor_ops import (
     torch_index,
 )
 
+_FLOAT_DTYPES = FLOATING
+_DTYPES = SUPPORTED
 _ACCEPTED = "real numbers (bool, int or float) as a number, nested lists, a numpy array or a Tensor"
 
 
@@ -78,13 +93,13 @@ def _is_dtype(dtype: Any, allowed: Any) -> bool:
             return False
 
 
-def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """A fresh array of `data`: float32/float64 kept, other real numbers made float64, unless `dtype`
-    asks for float32, float64, int64 or bool."""
+def _as_array(data: Any, dtype: Any = None, floating: Any = np.float64) -> np.ndarray:
+    """A fresh array of `data`: float32/float64 arrays kept, other real numbers made `floating`, unless
+    `dtype` asks for one of the supported dtypes."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None and not _is_dtype(dtype, SUPPORTED):
-        raise TypeError(f"Tensor(dtype={dtype!r}): expected glassgrad.float32, float64, int64 or bool")
+    if dtype is not None and not _is_dtype(dtype, _DTYPES):
+        raise TypeError(f"Tensor(dtype={dtype!r}): expected {NAMES}")
     try:
         array = np.asarray(data)
     except (TypeError, ValueError, OverflowError) as error:
@@ -99,8 +114,13 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Tensor(data): got {type(data).__name__} of dtype {array.dtype}; expected {_ACCEPTED}")
     if dtype is None:
-        dtype = array.dtype if array.dtype in FLOATING else np.float64
+        dtype = array.dtype if array.dtype in _FLOAT_DTYPES and _numpy_floats(data) else floating
     return np.array(array, dtype=dtype)
+
+
+def _numpy_floats(data: Any) -> bool:
+    """True for numbers that come with a numpy float dtype of their own (an array, a numpy float)."""
+    return isinstance(data, (np.ndarray, np.floating, Tensor))
 
 
 def _real(x: Any, what: str) -> float:
@@ -196,9 +216,6 @@ class TopK(NamedTuple):
     indices: Tensor
 
 
-_node_result = Node.result.__func__
-_node_result2 = Node.result2.__func__
-_clock = [0]  # in-place changes so far: a node made at clock c must not see an input changed after c
 _recorded = [0]  # recorded in-place changes so far: while 0, no view's history can be out of date
 
 
@@ -214,6 +231,8 @@ class Tensor(Node):
     # its last recorded in-place change (see `_inplace`); (base, steps) of a view (see `Op.view`)
     __slots__ = ("_version", "_born", "_was", "_view")
     __hash__ = Node.__hash__  # identity: the backward pass keys its dictionaries by node, whatever `==` means
+    versioned = True  # changed in place: results are stamped with the in-place clock (see `_inplace`)
+    quiet = silent  # a backward pass gives inf and nan as results, as PyTorch, not numpy's warnings
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, out: Any = None, **kwargs: Any) -> Any:
         """numpy meeting a Tensor. Into an array (`ndarray += tensor`, `out=` arrays, `np.add.at`)
@@ -237,17 +256,13 @@ class Tensor(Node):
                 )
         return getattr(ufunc, method)(*(data_of(x) for x in inputs), **kwargs)
 
-    @classmethod
-    def result(cls, data: Any, inputs: tuple, op: str, rule: Any) -> Tensor:
-        """A node as `Node.result` makes it, stamped with the in-place clock once anything was changed in place
-        (and made from its inputs' present histories once a recorded in-place change was made: see `_refresh`)."""
+    @staticmethod
+    def _refresh_inputs(a: Any, b: Any) -> None:
+        """Before the factory makes a node of `a` (and `b`), once a recorded in-place change was made:
+        each input made from its present history (see `_refresh`)."""
         if _recorded[0]:
-            for x in inputs:
+            for x in (a if b is MANY else (a,) if b is None else (a, b)):
                 _refresh(x)
-        out = _node_result(cls, data, inputs, op, rule)
-        if _clock[0]:
-            out._born = _clock[0]
-        return out
 
     @classmethod
     def aligned(cls, inputs: tuple, op: str, rule: Any) -> tuple[tuple, Any]:
@@ -263,22 +278,9 @@ class Tensor(Node):
                 rule = partial(_summed_back, rule)
         return inputs, rule
 
-    @classmethod
-    def result2(cls, data: Any, a: Any, b: Any, op: str, rule: Any) -> Tensor:
-        """`result` for one or two inputs, stamped in the same way."""
-        if _recorded[0]:
-            _refresh(a)
-            if b is not None:
-                _refresh(b)
-        out = _node_result2(cls, data, a, b, op, rule)
-        if _clock[0]:
-            out._born = _clock[0]
-        return out
-
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
-        if dtype is None and not isinstance(data, (np.ndarray, np.generic, Tensor)):
-            dtype = get_default_dtype()  # numbers and lists: the default dtype, as torch.Tensor
-        self.data = _as_array(data, dtype)
+        self.data = _as_array(data, dtype, get_default_dtype())  # Python numbers: float32, as torch.Tensor
+        check_requires_grad(self.data.dtype, requires_grad, type(self).__name__)
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.label = label
@@ -309,23 +311,23 @@ class Tensor(Node):
         return _constant(self.data)
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+    def shape(self) -> Size:
+        """The length of each axis, as PyTorch's `torch.Size`: `glassgrad.Size([27, 27])`, a tuple."""
+        return Size(self.data.shape)
 
     @property
-    def dtype(self) -> np.dtype:
-        return self.data.dtype
+    def dtype(self) -> Any:
+        """The element type, as PyTorch names it (`glassgrad.float32`); it equals numpy's dtype."""
+        return public(self.data.dtype)
 
     @property
     def ndim(self) -> int:
         return self.data.ndim
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
-        extra = "" if self.dtype == np.float64 else f", dtype={self.dtype}"
-        if self.requires_grad:
-            extra += f", grad_fn={self._op}" if self._op else ", requires_grad=True"
-        return f"Tensor({body}{extra})"
+        """PyTorch's text: `tensor([1., 2.], requires_grad=True)` (see `glassgrad/_tensor/printing.py`)."""
+        made_by = backward_name(self._op) if self._rule is not None and self.requires_grad else None
+        return tensor_repr(self.data, self.requires_grad, made_by)
 
     def __len__(self) -> int:
         """The length of the first axis; a 0-d tensor has none (TypeError, as numpy and PyTorch)."""
@@ -354,7 +356,7 @@ class Tensor(Node):
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number (int for int64, bool for bool)."""
         if self.data.size != 1:
-            raise ValueError(f"item: only a one-element tensor has an item, this one has shape {self.shape}")
+            raise ValueError(f"item: only a one-element tensor has an item, this one has shape {tuple(self.shape)}")
         return self.data.reshape(()).item()
 
     def numpy(self) -> np.ndarray:
@@ -366,10 +368,10 @@ class Tensor(Node):
         return self.data.tolist()
 
     def astype(self, dtype: Any) -> Tensor:
-        """The same numbers as `dtype` (float32, float64, int64 or bool). Between floating dtypes the
+        """The same numbers as `dtype` (float32, float64, int64, int32, uint8 or bool). Between floating dtypes the
         gradient is converted back; an integer or boolean result is a constant, as in PyTorch."""
-        if dtype is None or not _is_dtype(dtype, SUPPORTED):
-            raise TypeError(f"astype({dtype!r}): expected glassgrad.float32, float64, int64 or bool")
+        if dtype is None or not _is_dtype(dtype, _DTYPES):
+            raise TypeError(f"astype({dtype!r}): expected {NAMES}")
         dtype = np.dtype(dtype)
         if dtype == self.dtype:
             return self
@@ -412,8 +414,12 @@ class Tensor(Node):
         return self.astype(np.int64)
 
     def int(self) -> Tensor:
-        """As int64: glassgrad has one integer dtype (PyTorch's `int()` gives int32)."""
-        return self.astype(np.int64)
+        """As int32 (truncating toward zero), a constant."""
+        return self.astype(np.int32)
+
+    def byte(self) -> Tensor:
+        """As uint8, a constant."""
+        return self.astype(np.uint8)
 
     def bool(self) -> Tensor:
         """As bool: True where nonzero."""
@@ -435,19 +441,19 @@ class Tensor(Node):
         if self.data.size == 1 and self.ndim == 0:
             return format(self.item(), spec)
         if spec:
-            raise TypeError(f"format spec {spec!r} needs a one-element (0-d) tensor, got shape {self.shape}")
+            raise TypeError(f"format spec {spec!r} needs a one-element (0-d) tensor, got shape {tuple(self.shape)}")
         return str(self)
 
     def _number(self, who: str) -> Any:
         if self.data.size != 1:
             raise TypeError(
-                f"{who}(): only a one-element tensor can be converted to a Python number, got shape {self.shape}"
+                f"{who}(): only a one-element tensor can be converted to a Python number, got shape {tuple(self.shape)}"
             )
         return self.data.reshape(()).item()
 
     # The shape, in PyTorch's words.
-    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
-        """The shape, or the length of axis `dim`."""
+    def size(self, dim: int | None = None) -> Size | int:
+        """The shape (a `glassgrad.Size`), or the length of axis `dim`."""
         if dim is None:
             return self.shape
         one = _axis(dim, self.ndim, "size")
@@ -472,8 +478,7 @@ class Tensor(Node):
             raise RuntimeError(
                 "requires_grad_: only a leaf's requires_grad can be changed; use .detach() for a new leaf"
             )
-        if requires_grad and self.dtype not in FLOATING:
-            raise RuntimeError(f"requires_grad_: only floating tensors can require gradients, this one is {self.dtype}")
+        check_requires_grad(self.data.dtype, requires_grad, "requires_grad_")
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -497,7 +502,7 @@ class Tensor(Node):
             return _constant(np.asarray(np.power(self.data.astype(np.int64), int(other)).astype(dtype)))
         x = self if self.dtype == dtype else self.astype(dtype)
         name, rule = POW_K.bound(k)
-        return _result2(POW_K.on_arrays(k, x.data), x, None, name, rule)
+        return _result(POW_K.on_arrays(k, x.data), x, None, name, rule)
 
     def __rpow__(self, other: Any) -> Tensor:
         return _power(_operand(other, self), self)
@@ -541,8 +546,11 @@ class Tensor(Node):
                 _refuse_overlap(self.data, value.data, "setitem", full=True)
             else:
                 written = self.data[index]
-                with contextlib.suppress(ValueError):  # a value of a wrong shape is refused below
-                    _refuse_overlap(written, np.broadcast_to(value.data, written.shape), "setitem")
+                if np.may_share_memory(written, value.data):  # (the check costs less than broadcasting)
+                    with contextlib.suppress(ValueError):  # a value of a wrong shape is refused below
+                        same = value.data.shape == written.shape
+                        _refuse_overlap(written, value.data if same else np.broadcast_to(value.data, written.shape),
+                                        "setitem")
         self._inplace("setitem", lambda x, v: _index_put(x, index, v), value, cast=True)
 
     def zero_(self) -> Tensor:
@@ -579,9 +587,10 @@ class Tensor(Node):
         new = compute(source, operand)
         if new.shape != self.shape:
             raise RuntimeError(
-                f"{op}: the result has shape {new.shape} but the tensor changed in place has shape {self.shape}"
+                f"{op}: the result has shape {tuple(new.shape)} but the tensor changed in place has shape "
+                f"{tuple(self.shape)}"
             )
-        if not cast and not np.can_cast(new.dtype, self.dtype, "same_kind"):
+        if not cast and not can_cast(new.dtype, self.dtype):
             raise RuntimeError(f"{op}: the result's dtype {new.dtype} can't be cast to the tensor's dtype {self.dtype}")
         if recording and new.dtype != self.dtype and new.dtype in FLOATING:  # computed in the promoted dtype, as
             new = new.astype(self.dtype)  # PyTorch, and kept in self's: an astype node converts the gradient back
@@ -593,7 +602,7 @@ class Tensor(Node):
                 np.copyto(self.data, new.data, casting="unsafe")
             else:
                 self.data = new.data.astype(self.dtype)
-            _clock[0] += 1
+            tick_inplace_clock()
             _note_storage_change(self, op)
         self._version = (_clock[0], op)
         if recording:
@@ -641,7 +650,8 @@ class Tensor(Node):
         except ValueError:
             fits = False
         if not fits:
-            raise ValueError(f"masked_fill: a mask of shape {drop.shape} for a tensor of shape {self.shape}")
+            shapes = f"{tuple(drop.shape)} for a tensor of shape {tuple(self.shape)}"
+            raise ValueError(f"masked_fill: a mask of shape {shapes}")
         keep = ~drop  # as small as the mask is: numpy broadcasts it
         value = np.asarray(_real(value, "masked_fill: the value"), dtype=self.dtype)
         return _apply(MASKED_FILL, (self,), keep, value)
@@ -650,7 +660,8 @@ class Tensor(Node):
     def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """The sum over `dim` (all axes when None)."""
         axis, keepdims = _reduction(dim, keepdim, axis, keepdims, self.ndim, "sum")
-        return _apply(SUM, (self,), axis, keepdims)
+        x = self if self.dtype in FLOATING else self.astype(np.int64)  # integers and bools sum as int64, as PyTorch
+        return _apply(SUM, (x,), axis, keepdims)
 
     def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """The sum over `dim` divided by the number of elements summed."""
@@ -693,8 +704,8 @@ class Tensor(Node):
         one_axis = isinstance(axis, (int, np.integer))
         axis, keepdims = _reduction(None, keepdim, axis, keepdims, self.ndim, "max")
         if self.data.size == 0 and (axis is None or any(self.shape[a] == 0 for a in axis)):
-            raise ValueError(f"max: the tensor of shape {self.shape} is empty along the axes reduced; a maximum needs "
-                             "at least one element")
+            raise ValueError(f"max: the tensor of shape {tuple(self.shape)} is empty along the axes reduced; a "
+                             "maximum needs at least one element")
         if one_axis and axis:  # PyTorch's max(dim): to the arg-max, which its derivative reads
             return _apply(MAX_DIM, (self,), axis, keepdims, np.expand_dims(self.data.argmax(axis=axis[0]), axis[0]))
         return _apply(MAX, (self,), axis, keepdims)
@@ -767,7 +778,7 @@ class Tensor(Node):
         try:
             return _apply(RESHAPE, (self,), shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} into {shape}") from None
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {tuple(self.shape)} into {shape}") from None
 
     def view(self, *shape: Any) -> Tensor:
         """The same numbers in a new shape (one dimension may be -1): `reshape` (glassgrad always copies
@@ -780,7 +791,9 @@ class Tensor(Node):
             return self.reshape(1)
         (start,), (end,) = _axes(start_dim, self.ndim, "flatten"), _axes(end_dim, self.ndim, "flatten")
         if start > end:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+            raise ValueError(
+                f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(self.shape)}"
+            )
         merged = math.prod(self.shape[start : end + 1])  # not -1: it cannot be inferred when a size is 0
         return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1 :])
 
@@ -803,7 +816,9 @@ class Tensor(Node):
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         if len(dims) != self.ndim:
-            raise ValueError(f"permute: {len(dims)} dims {dims} for a tensor of {self.ndim} dimensions {self.shape}")
+            raise ValueError(
+                f"permute: {len(dims)} dims {dims} for a tensor of {self.ndim} dimensions {tuple(self.shape)}"
+            )
         axes = _axes(dims, self.ndim, "permute")
         return _apply(PERMUTE, (self,), axes)
 
@@ -822,7 +837,9 @@ class Tensor(Node):
             order[d0], order[d1] = order[d1], order[d0]
             return self.permute(order)
         if sorted(_axes(axes, self.ndim, "transpose")) != list(range(self.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of {self.shape}")
+            raise ValueError(
+                f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of {tuple(self.shape)}"
+            )
         return self.permute(axes)
 
     @property
@@ -834,7 +851,7 @@ class Tensor(Node):
     def mT(self) -> Tensor:
         """The last two axes swapped: the transpose of each matrix in a batch."""
         if self.ndim < 2:
-            raise ValueError(f"mT: needs at least 2 dimensions, got shape {self.shape}")
+            raise ValueError(f"mT: needs at least 2 dimensions, got shape {tuple(self.shape)}")
         return self.transpose(-2, -1)
 
     def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
@@ -843,7 +860,7 @@ class Tensor(Node):
         try:
             return _apply(EXPAND, (self,), shape)
         except ValueError:
-            raise ValueError(f"broadcast_to: cannot broadcast shape {self.shape} to {tuple(shape)}") from None
+            raise ValueError(f"broadcast_to: cannot broadcast shape {tuple(self.shape)} to {tuple(shape)}") from None
 
     def __getitem__(self, index: Any) -> Tensor:
         """Indexing as numpy and PyTorch: integers, slices, integer arrays (a row may be picked many
@@ -852,7 +869,7 @@ class Tensor(Node):
         try:
             return _apply(INDEX, (self,), index)
         except IndexError as error:
-            raise IndexError(f"index: {error} (tensor of shape {self.shape})") from None
+            raise IndexError(f"index: {error} (tensor of shape {tuple(self.shape)})") from None
 
     def _applied(self, op: Op, *params: Any) -> Tensor:
         """The node of `op` (a description of `glassgrad.tensor_ops`) of self: how a derivative rule
@@ -864,7 +881,7 @@ class Tensor(Node):
         if gradient is None:
             if self.data.size != 1:
                 raise ValueError(
-                    f"{who}: a tensor of shape {self.shape} needs an explicit gradient; only a one-element "
+                    f"{who}: a tensor of shape {tuple(self.shape)} needs an explicit gradient; only a one-element "
                     "tensor gets the implicit gradient 1 (reduce it first, e.g. with .sum())"
                 )
             seed = np.ones_like(self.data)
@@ -873,27 +890,11 @@ class Tensor(Node):
         else:
             seed = _as_array(gradient, self.dtype)
         if seed.shape != self.shape:
-            raise ValueError(f"{who}: gradient of shape {seed.shape} for a tensor of shape {self.shape}")
+            raise ValueError(f"{who}: gradient of shape {tuple(seed.shape)} for a tensor of shape {tuple(self.shape)}")
         return _constant(seed) if create_graph and not isinstance(seed, Tensor) else seed
 
     def _zeros(self) -> Tensor:
         return _constant(np.zeros_like(self.data))
-
-    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
-        """Add d(self)/d(node) to `grad` of every node this tensor depends on.
-
-        `gradient` is the upstream gradient (self's shape); without it self must have one element
-        and it is 1. Gradients accumulate: zero them between steps. With `create_graph=True` each
-        `grad` is a Tensor whose graph can be differentiated again.
-        """
-        if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad (no input has requires_grad=True)")
-        self._check_inplace("backward")
-        seed = self._seed(gradient, create_graph, "backward")
-        with np.errstate(all="ignore"):
-            grads = backpropagate(self, seed, create_graph, into_grad=True)
-        if not create_graph:
-            _wrap_grads(grads)
 
     def _check_inplace(self, who: str) -> None:
         """Refuse (RuntimeError) a backward pass from self through numbers changed in place: see `_check_versions`."""
@@ -918,32 +919,31 @@ class Tensor(Node):
             wrapped.append(g)
         return wrapped
 
-
-def _wrap_grads(reached: dict) -> None:
-    """Make each `.grad` array the backward pass left a Tensor that requires no gradient. A leaf's gets
-    an array of its own, writable (an optimizer may change it in place); an intermediate result's a
-    read-only view (no copy), as the backward pass may have given one array to several nodes: an
-    in-place operation on that Tensor then replaces its array instead of writing into the shared one."""
-    shared = set()
-    for node in reached:  # each node before its inputs (the pass's order), which may have received its very array
-        g = node.grad
-        if isinstance(g, np.generic):  # a 0-d gradient numpy computed as a scalar
-            g = np.array(g)
-        elif type(g) is not np.ndarray:
-            continue
-        if node._rule is None:
-            if g.base is not None or id(g) in shared or not g.flags.writeable:
+    @staticmethod
+    def _settle(reached: dict) -> None:
+        """Make each `.grad` array the backward pass left a Tensor that requires no gradient. A leaf's gets
+        an array of its own, writable (an optimizer may change it in place); an intermediate result's a
+        read-only view (no copy), as the backward pass may have given one array to several nodes: an
+        in-place operation on that Tensor then replaces its array instead of writing into the shared one."""
+        shared = set()
+        for node in reached:  # each node before its inputs (the pass's order), which may have received its very array
+            g = node.grad
+            if isinstance(g, np.generic):  # a 0-d gradient numpy computed as a scalar
                 g = np.array(g)
-        else:
-            shared.add(id(g))
-            g = g.view()
-            g.flags.writeable = False
-        node.grad = _constant(g)
+            elif type(g) is not np.ndarray:
+                continue
+            if node._rule is None:
+                if g.base is not None or id(g) in shared or not g.flags.writeable:
+                    g = np.array(g)
+            else:
+                shared.add(id(g))
+                g = g.view()
+                g.flags.writeable = False
+            node.grad = _constant(g)
 
 
 _new = object.__new__
 _result = Tensor.result
-_result2 = Tensor.result2
 
 
 _UFUNC_OPERATORS: dict[np.ufunc, Any] = {}  # numpy functions that are a Tensor operator or method (the registry)
@@ -957,14 +957,14 @@ def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Te
     if need is not None and not all(need):
         rule = partial(rule, need=need)
     if len(inputs) == 1:
-        out = _result2(op.on_arrays(*params, inputs[0].data), inputs[0], None, op.name, rule)
+        out = _result(op.on_arrays(*params, inputs[0].data), inputs[0], None, op.name, rule)
         if op.view:
             _link_view(out, inputs[0], op, params)
         return out
     if len(inputs) == 2:
         a, b = inputs
-        return _result2(op.on_arrays(*params, a.data, b.data), a, b, op.name, rule)
-    return _result(op.on_arrays(*params, *[x.data for x in inputs]), inputs, op.name, rule)
+        return _result(op.on_arrays(*params, a.data, b.data), a, b, op.name, rule)
+    return _result(op.on_arrays(*params, *[x.data for x in inputs]), *slots(inputs), op.name, rule)
 
 
 _SHARES_ON_NEED = (MUL, DIV)  # the elementwise rules that take `need`, as the matrix products' do
@@ -976,7 +976,7 @@ def _unary(op: Op, a: Tensor) -> Tensor:
         _no_bools(op, a)
         if op.floating:  # exp of an integer tensor is of the default dtype, as PyTorch
             a = _constant(a.data.astype(get_default_dtype()))
-    return _result2(op.on_arrays(a.data), a, None, op.name, op.derivative)
+    return _result(op.on_arrays(a.data), a, None, op.name, op.derivative)
 
 
 _NO_BOOLS = {"-": "subtraction, the `-` operator, with", "neg": "negation, the `-` operator, on", "abs": "abs of",
@@ -1009,7 +1009,7 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     if a.dtype != b.dtype or a.dtype not in FLOATING or a.shape != b.shape and not _is_number(a) and not _is_number(b):
         _no_bools(op, a, b)
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
-    return _result2(op.on_arrays(a.data, b.data), a, b, op.name, rule)
+    return _result(op.on_arrays(a.data, b.data), a, b, op.name, rule)
 
 
 def _promoted(inputs: tuple, floating: bool = False) -> tuple:
@@ -1064,7 +1064,8 @@ def _broadcast_shape(shapes: list[tuple[int, ...]], op: str) -> tuple[int, ...]:
     for axis in range(-ndim, 0):
         sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
         if len(sizes) > 1:
-            raise ValueError(f"{op}: shapes {' and '.join(map(str, shapes))} do not match (cannot broadcast)")
+            named = " and ".join(str(tuple(s)) for s in shapes)
+            raise ValueError(f"{op}: shapes {named} do not match (cannot broadcast)")
         result.append(sizes.pop() if sizes else 1)
     return tuple(result)
 
@@ -1078,6 +1079,9 @@ def _operand(x: Any, like: Tensor) -> Tensor:
         return _constant(np.asarray(x, dtype=like.dtype))
     if isinstance(x, (numbers.Real, np.bool_)):
         dtype = result_type(like, x)
+        if dtype.kind in "iu" and isinstance(x, numbers.Integral) and not np.iinfo(dtype).min <= x <= np.iinfo(
+                dtype).max:
+            dtype = np.int64  # a number outside an integer tensor's range
         return _constant(np.asarray(_real(x, "operand") if dtype in FLOATING else x, dtype=dtype))
     if isinstance(x, (np.ndarray, list, tuple)):
         array = np.asarray(x)
@@ -1139,11 +1143,13 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
     if a.dtype != b.dtype:
         a, b = _promoted((a, b))
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"@: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+        raise ValueError(
+            f"@: both operands need at least one dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     try:
         return _apply(MATMUL, (a, b), need=(a.requires_grad, b.requires_grad))
     except ValueError:
-        raise ValueError(f"@: shapes {a.shape} and {b.shape} do not match for a matrix product") from None
+        raise ValueError(f"@: shapes {tuple(a.shape)} and {tuple(b.shape)} do not match for a matrix product") from None
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -1160,15 +1166,17 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         if t is not None and t.dtype != x.dtype:
             raise ValueError(
                 f"linear: the input is {x.dtype} but the layer's weights are {t.dtype}; convert the input "
-                f"with x.astype(np.{t.dtype}), or make the layer with dtype=np.{x.dtype}"
+                f"with x.astype(np.{t.dtype.name}), or make the layer with dtype=np.{x.dtype.name}"
             )
     if weight.ndim != 2:
-        raise ValueError(f"linear: the weight must have shape (outputs, inputs), got {weight.shape}")
+        raise ValueError(f"linear: the weight must have shape (outputs, inputs), got {tuple(weight.shape)}")
     if bias is not None and bias.shape != weight.shape[:1]:
-        raise ValueError(f"linear: the bias must have shape {weight.shape[:1]} (one per output), got {bias.shape}")
+        raise ValueError(
+            f"linear: the bias must have shape {tuple(weight.shape[:1])} (one per output), got {tuple(bias.shape)}"
+        )
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(
-            f"linear: input has width {x.shape[-1] if x.ndim else 0} (shape {x.shape}) "
+            f"linear: input has width {x.shape[-1] if x.ndim else 0} (shape {tuple(x.shape)}) "
             f"but the layer takes {weight.shape[1]}"
         )
     inputs = (x, weight) if bias is None else (x, weight, bias)
@@ -1184,14 +1192,14 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         raise TypeError(f"cross_entropy: the logits must be a Tensor, got {type(logits).__name__}")
     t = np.asarray(data_of(targets))
     if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {logits.shape}")
+        raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {tuple(logits.shape)}")
     if t.size and t.dtype.kind not in "iuf":
         raise ValueError(f"cross_entropy: targets must be integer class numbers, got {t.dtype} ({targets!r:.60})")
-    with np.errstate(all="ignore"):
+    with silent():
         whole = t.dtype.kind in "iu" or bool(np.all(np.isfinite(t) & (t == np.round(t)) & (np.abs(t) < 2.0**62)))
     if t.shape != logits.shape[:1] or not whole:
         raise ValueError(
-            f"cross_entropy: targets of shape {t.shape} for logits of shape {logits.shape}; "
+            f"cross_entropy: targets of shape {tuple(t.shape)} for logits of shape {tuple(logits.shape)}; "
             "expected one integer class per row"
         )
     t = t.astype(np.intp)
@@ -1231,7 +1239,7 @@ def layer_norm(
     )
     k = len(shape)
     if not isinstance(x, Tensor) or not k or x.ndim < k or x.shape[x.ndim - k :] != shape:
-        got = x.shape if isinstance(x, Tensor) else type(x).__name__
+        got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), got {got}")
     inputs, affine = [x], ""
     for name, p in (("w", weight), ("b", bias)):
@@ -1241,7 +1249,7 @@ def layer_norm(
         if not isinstance(p, Tensor):
             raise TypeError(f"layer_norm: the {what} must be a Tensor (or None), got {type(p).__name__}")
         if p.shape != shape:
-            raise ValueError(f"layer_norm: {what} has shape {p.shape}, expected normalized_shape {shape}")
+            raise ValueError(f"layer_norm: {what} has shape {tuple(p.shape)}, expected normalized_shape {shape}")
         if p.dtype != x.dtype:
             raise ValueError(f"layer_norm: the {what} is {p.dtype} but the input is {x.dtype}")
         inputs.append(p)
@@ -1257,13 +1265,14 @@ def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:
     try:
         return _constant(np.asarray(compare(a.data, data_of(b))))
     except ValueError:
-        raise ValueError(f"{op}: shapes {a.shape} and {np.shape(data_of(b))} do not match (cannot broadcast)") from None
+        shapes = f"{tuple(a.shape)} and {np.shape(data_of(b))}"
+        raise ValueError(f"{op}: shapes {shapes} do not match (cannot broadcast)") from None
 
 
 def _arg(find: Any, a: Tensor, dim: int | None, keepdim: bool, who: str) -> Tensor:
     one = None if dim is None else _axis(dim, a.ndim, who)
     if a.data.size == 0 and (one is None or a.shape[one] == 0):
-        raise ValueError(f"{who}: the tensor of shape {a.shape} is empty along the axis searched")
+        raise ValueError(f"{who}: the tensor of shape {tuple(a.shape)} is empty along the axis searched")
     if one is None:  # over all elements (or the only element of a 0-d tensor)
         return _constant(np.asarray(find(a.data), dtype=np.int64))
     return _constant(np.asarray(find(a.data, axis=one, keepdims=keepdim), dtype=np.int64))
@@ -1277,11 +1286,11 @@ def _index_put(x: Tensor, index: Any, value: Any) -> Tensor:
     try:
         return _apply(INDEX_PUT, (x, v), index)
     except IndexError as error:
-        raise IndexError(f"setitem: {error} (tensor of shape {x.shape})") from None
+        raise IndexError(f"setitem: {error} (tensor of shape {tuple(x.shape)})") from None
     except ValueError:
         raise ValueError(
-            f"setitem: a value of shape {v.shape} cannot be written to the indexed elements "
-            f"of shape {np.shape(x.data[index])} (tensor of shape {x.shape})"
+            f"setitem: a value of shape {tuple(v.shape)} cannot be written to the indexed elements "
+            f"of shape {np.shape(x.data[index])} (tensor of shape {tuple(x.shape)})"
         ) from None
 
 
@@ -1463,7 +1472,8 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     try:
         shape = np.broadcast_shapes(c.shape, x.shape, y.shape)
     except ValueError:
-        raise ValueError(f"where: shapes {c.shape}, {x.shape} and {y.shape} do not match (cannot broadcast)") from None
+        shapes = f"{tuple(c.shape)}, {tuple(x.shape)} and {tuple(y.shape)}"
+        raise ValueError(f"where: shapes {shapes} do not match (cannot broadcast)") from None
     x, y, c = _broadcast(x, shape), _broadcast(y, shape), np.broadcast_to(c, shape)
     return _apply(WHERE, (x, y), c)
 
@@ -1482,7 +1492,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     try:
         return _apply(CAT, tuple(tensors), one, tuple(t.shape[one] for t in tensors))
     except ValueError:
-        shapes = ", ".join(str(t.shape) for t in tensors)
+        shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
         raise ValueError(f"cat: shapes {shapes} must agree in every dimension but {one}") from None
 
 

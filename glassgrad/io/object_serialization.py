@@ -38,7 +38,7 @@ from glassgrad.nn.parameter import Parameter
 
 KIND = "object"
 MAX_DEPTH = 64  # containers inside containers: far deeper than any state dict or checkpoint
-_DTYPES = {str(dtype): dtype for dtype in SUPPORTED}
+_DTYPES = {dtype.name: dtype for dtype in SUPPORTED}  # numpy's names in the file: "float32", "bool"
 _SCALARS = {"str": str, "int": int, "bool": bool}
 KINDS = {"tensor", "dict", "list", "tuple", "float", "none", *_SCALARS}
 _EXPECTED = "tensors, numbers, strings, None, and dicts, lists and tuples of them"
@@ -62,7 +62,7 @@ def _encode(x: Any, at: str, arrays: dict[str, np.ndarray], names: dict[int, str
     if isinstance(x, Tensor):
         name = names.setdefault(id(x.data), f"t{len(names)}")
         arrays[name] = x.data
-        return {"tensor": name, "dtype": str(x.dtype), "shape": list(x.shape), "requires_grad": x.requires_grad,
+        return {"tensor": name, "dtype": x.data.dtype.name, "shape": list(x.shape), "requires_grad": x.requires_grad,
                 "parameter": isinstance(x, Parameter)}
     if x is None:
         return {"none": None}

@@ -87,7 +87,8 @@ def save(model: Any, path: str | Path) -> Path:
             check_linear_arrays(module.weight.data, None if module.bias is None else module.bias.data, f"layer {i}")
             for part in ("weight", "bias"):
                 tensor = getattr(module, part)
-                specs[-1][part] = None if tensor is None else {"shape": list(tensor.shape), "dtype": str(tensor.dtype)}
+                spec = None if tensor is None else {"shape": list(tensor.shape), "dtype": tensor.data.dtype.name}
+                specs[-1][part] = spec
                 if tensor is not None:
                     if not np.isfinite(tensor.data).all():
                         raise ValueError(f"layer {i}: {part} contains NaN or inf; such a file could not be loaded")

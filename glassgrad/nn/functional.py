@@ -43,7 +43,8 @@ def _class_targets(input: Tensor, target: Any, ignore_index: int, where: str) ->
     t = _indices(target, where)
     if input.ndim != 2 or t.shape != input.shape[:1]:
         raise ValueError(
-            f"{where}: expected input of shape (N, C) and target of shape (N,), got {input.shape} and {t.shape}"
+            f"{where}: expected input of shape (N, C) and target of shape (N,), got {tuple(input.shape)} and "
+            f"{tuple(t.shape)}"
         )
     keep = np.flatnonzero(t != ignore_index)
     kept = t[keep]
@@ -84,7 +85,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     shape = getattr(target, "shape", np.shape(target))
     if tuple(shape) != input.shape:
         raise ValueError(
-            f"mse_loss: input of shape {input.shape} and target of shape {tuple(shape)} differ; "
+            f"mse_loss: input of shape {tuple(input.shape)} and target of shape {tuple(shape)} differ; "
             "broadcasting them would compare the wrong pairs"
         )
     return _reduce(call(tensor_ops.SQUARED_ERROR, input, target), reduction, "mse_loss")

@@ -19,10 +19,10 @@ import numpy as np
 
 from glassgrad._tensor.dtypes import get_default_dtype, to_dtype
 from glassgrad._tensor.generator import Generator, generator_for
-from glassgrad._tensor.random import normal, uniform
 from glassgrad._tensor.tensor import Tensor, linear
 from glassgrad.autograd import no_grad
 from glassgrad.nn import functional as F
+from glassgrad.nn import init
 from glassgrad.nn.module import Module, hidden_activation
 from glassgrad.nn.parameter import Parameter
 
@@ -51,15 +51,13 @@ class Linear(Module):
         dtype = _float_dtype(dtype, "Linear")
         generator = generator_for(seed, "Linear")
         self.in_features, self.out_features = in_features, out_features
-        # 1/sqrt(in_features), computed as PyTorch's kaiming_uniform_(a=sqrt(5)) does, to its last bit
-        gain = math.sqrt(2.0 / (1 + math.sqrt(5) ** 2))
-        weight_bound = math.sqrt(3.0) * (gain / math.sqrt(in_features))
-        bound = 1 / math.sqrt(in_features)
-        weight = np.empty((out_features, in_features), dtype)
-        self.weight = Parameter(uniform(weight, -weight_bound, weight_bound, generator))
+        self.weight = Parameter(np.empty((out_features, in_features), dtype))
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)  # PyTorch's: ±1/sqrt(in_features)
         self.weight.label = "weight"
         if bias:
-            self.bias = Parameter(uniform(np.empty(out_features, dtype), -bound, bound, generator))
+            bound = 1 / math.sqrt(in_features)
+            self.bias = Parameter(np.empty(out_features, dtype))
+            init.uniform_(self.bias, -bound, bound, generator)
             self.bias.label = "bias"
         else:
             self.register_parameter("bias", None)
@@ -82,12 +80,14 @@ class Linear(Module):
         elif x.dtype != self.weight.dtype:
             raise ValueError(
                 f"{self!r} has {self.weight.dtype} weights but got a {x.dtype} Tensor; convert it with "
-                f"x.astype(np.{self.weight.dtype}) (or pass a numpy array, which the layer converts), "
-                f"or make the layer with dtype=np.{x.dtype}"
+                f"x.astype(np.{self.weight.dtype.name}) (or pass a numpy array, which the layer converts), "
+                f"or make the layer with dtype=np.{x.dtype.name}"
             )
         width = x.shape[-1] if x.ndim else 0
         if width != self.in_features:
-            raise ValueError(f"{self!r} takes inputs of width {self.in_features}, got width {width} (shape {x.shape})")
+            raise ValueError(
+                f"{self!r} takes inputs of width {self.in_features}, got width {width} (shape {tuple(x.shape)})"
+            )
         return linear(x, self.weight, self.bias)
 
     def __repr__(self) -> str:
@@ -115,8 +115,8 @@ class Embedding(Module):
         _check_size("Embedding", "embedding_dim", embedding_dim)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = F.padding_row(padding_idx, num_embeddings)
-        data = np.empty((num_embeddings, embedding_dim), _float_dtype(dtype, "Embedding"))
-        self.weight = Parameter(normal(data, 0.0, 1.0, generator_for(seed, "Embedding")))
+        self.weight = Parameter(np.empty((num_embeddings, embedding_dim), _float_dtype(dtype, "Embedding")))
+        init.normal_(self.weight, generator=generator_for(seed, "Embedding"))
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0.0
 
@@ -348,11 +348,13 @@ def as_mlp(modules: list[Module]) -> MLP | None:
 
 def mlp_from_scalar(model: Any) -> MLP:
     """The same network as a scalar `glassgrad.nn.MLP`, as a Tensor `MLP`: neuron j's weights become
-    row j of a layer's matrix."""
+    row j of a layer's matrix, in float64 as the scalar engine's numbers."""
     per_layer = [layer.neurons[0].activation for layer in model.layers]
     sizes = [len(layer.neurons) for layer in model.layers]
     nin = len(model.layers[0].neurons[0].w)
-    twin = MLP(nin, sizes, activation=hidden_activation(per_layer, "mlp_from_scalar"), output_activation=per_layer[-1])
+    activation = hidden_activation(per_layer, "mlp_from_scalar")
+    # seed=0: the weights are replaced below, so they are not drawn from the default generator's stream
+    twin = MLP(nin, sizes, activation=activation, output_activation=per_layer[-1], seed=0, dtype=np.float64)
     linears = [m for m in twin if isinstance(m, Linear)]
     for layer, twin_layer in zip(model.layers, linears):
         twin_layer.weight.data[...] = [[w.data for w in n.w] for n in layer.neurons]

@@ -260,7 +260,9 @@ class Module:
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy the arrays of `state_dict` (Tensors, numpy or torch arrays) into this model's parameters
         and buffers, in place; with `strict`, its keys must be exactly this model's."""
-        import numpy as np
+        import numpy as np  # here, not at the top: a scalar model never needs it
+
+        from glassgrad._tensor.printing import Size
 
         own = self.state_dict()
         missing = [key for key in own if key not in state_dict]
@@ -275,7 +277,7 @@ class Module:
                 arrays[key] = np.asarray(value.detach().cpu().numpy() if hasattr(value, "cpu") else value)
                 if arrays[key].shape != target.shape:
                     errors.append(
-                        f"size mismatch for {key}: copying a param with shape {arrays[key].shape} from the "
+                        f"size mismatch for {key}: copying a param with shape {Size(arrays[key].shape)} from the "
                         f"state_dict, the shape in the current model is {target.shape}"
                     )
         if errors:

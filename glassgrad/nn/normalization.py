@@ -58,7 +58,7 @@ class BatchNorm1d(Module):
     def forward(self, x: Tensor) -> Tensor:
         c = self.num_features
         if not isinstance(x, Tensor) or x.ndim not in (2, 3) or x.shape[1] != c:
-            shape = x.shape if isinstance(x, Tensor) else type(x).__name__
+            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
             raise ValueError(f"BatchNorm1d({c}): expected input of shape (N, {c}) or (N, {c}, L), got {shape}")
         axes = (0,) if x.ndim == 2 else (0, 2)
         shape = (1, c) if x.ndim == 2 else (1, c, 1)

@@ -26,10 +26,26 @@ from dataclasses import dataclass
 from functools import cache, lru_cache, partial
 from typing import Any
 
-import numpy as np
-
-from glassgrad.autograd import Node, data_of, zeros_like
+from glassgrad.autograd import Node, data_of, slots, zeros_like
 from glassgrad.ops import floatmath
+
+
+class LazyNumpy:
+    """Stands for numpy in a module's globals (`np = LazyNumpy(globals())`) until an attribute is
+    first read, then puts numpy itself there: the module reads `np.x` as usual, at full speed after
+    the first time, and numpy is imported only when an array is met (Values never need it)."""
+
+    def __init__(self, namespace: dict) -> None:
+        self._namespace = namespace
+
+    def __getattr__(self, name: str) -> Any:
+        import numpy
+
+        self._namespace["np"] = numpy
+        return getattr(numpy, name)
+
+
+np = LazyNumpy(globals())
 
 ATOM = 5  # the precedence of a name or a call: never needs parentheses
 
@@ -66,6 +82,8 @@ class Op:
 
     `floating`: the result is floating whatever the inputs (true division, exp, log, ...): the Tensor
     engine converts integer and boolean inputs to the default dtype first, as PyTorch.
+
+    `backward` is PyTorch's name for such a node, which a tensor's repr shows: `grad_fn=<AddBackward0>`.
     """
 
     name: str
@@ -87,6 +105,7 @@ class Op:
     view: bool = False
     floating: bool = False
     doc: str = ""  # what the operation computes, in one line: the docstring of the methods made from it
+    backward: str = ""  # PyTorch's name for the node (a tensor's `grad_fn=<...>`), e.g. AddBackward0
 
     def names(self) -> tuple[str, ...]:
         """Every name this operation is reached by: its nodes', its methods' and its operator's."""
@@ -190,6 +209,13 @@ def describe(name: str) -> tuple[Op, tuple[float, ...]] | None:
     return None
 
 
+def backward_name(name: str) -> str:
+    """PyTorch's name for a node named `name` (its `grad_fn`, as a tensor's repr shows it): the
+    description's `backward`, or the name and "Backward" for a user's operation."""
+    known = describe(name)
+    return known[0].backward if known is not None and known[0].backward else f"{name}Backward"
+
+
 def rule_of(name: str) -> Callable[..., Sequence[Any]] | None:
     """The derivative rule for a Value's nodes named `name`, with its parameters bound; None if no
     operation of that name computes on floats."""
@@ -260,7 +286,7 @@ def log(x: Any) -> Any:
 def zero_where(drop: Any, x: Any) -> Any:
     """x with exact zeros where `drop` is true, even where x is inf or nan: how a rule switches a
     gradient off (multiplying by a 0/1 mask would turn inf * 0 into nan)."""
-    if isinstance(drop, (bool, np.bool_)):
+    if type(drop) is bool or isinstance(drop, np.bool_):  # (a float's comparison: no numpy needed)
         return zeros_like(x) if drop else x
     if not drop.any():
         return x
@@ -274,54 +300,70 @@ def zero_where(drop: Any, x: Any) -> Any:
     return (bits & (drop.astype(bits.dtype) - 1)).view(x.dtype)
 
 
-try:  # numpy 2 keeps its floating-point error modes in a context variable; set directly, it costs a
-    # third of `np.errstate`, which an operation of small tensors would pay every time
-    from numpy._core._ufunc_config import _extobj_contextvar as _modes
-    from numpy._core._ufunc_config import _make_extobj
+_SILENT: list = []  # once numpy is met: (its context variable of error modes, the silent modes), or None
 
-    _SILENT = _make_extobj(all="ignore")
-except ImportError:  # pragma: no cover - another numpy's internals
-    _modes = None
+
+def _silent_modes() -> tuple | None:
+    """numpy 2 keeps its floating-point error modes in a context variable; set directly, it costs a
+    third of `np.errstate`, which an operation of small tensors would pay every time."""
+    if not _SILENT:
+        try:
+            from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
+
+            _SILENT.append((_extobj_contextvar, _make_extobj(all="ignore")))
+        except ImportError:  # pragma: no cover - another numpy's internals
+            _SILENT.append(None)
+    return _SILENT[0]
 
 
 class silent:
-    """`with silent():` numpy gives inf and nan without warnings, as PyTorch does: `np.errstate(all="ignore")`."""
+    """`with silent():` numpy gives inf and nan without warnings, as PyTorch does: `np.errstate(all="ignore")`.
+    The one place that sets numpy's error state: forwards on arrays and every backward pass of Tensors run in it."""
 
-    __slots__ = ("_token",)
+    __slots__ = ("_token", "_modes")
 
     def __enter__(self) -> None:
-        if _modes is None:  # pragma: no cover
+        self._modes = modes = _silent_modes()
+        if modes is None:  # pragma: no cover
             self._token = np.errstate(all="ignore")
             self._token.__enter__()
         else:
-            self._token = _modes.set(_SILENT)
+            self._token = modes[0].set(modes[1])
 
     def __exit__(self, *exc: object) -> None:
-        if _modes is None:  # pragma: no cover
+        if self._modes is None:  # pragma: no cover
             self._token.__exit__(*exc)
         else:
-            _modes.reset(self._token)
+            self._modes[0].reset(self._token)
 
 
-def _quiet(f: Callable[..., Any]) -> Callable[..., Any]:
-    """`f` on arrays, giving inf and nan as PyTorch does instead of numpy's warnings."""
-    if _modes is None:  # pragma: no cover
+def _quiet(name: str) -> Callable[..., Any]:
+    """numpy's function `name` as an operation's forward on arrays, giving inf and nan as PyTorch
+    does instead of numpy's warnings; looked up when called, so describing it needs no numpy."""
 
-        def quiet(*args: Any) -> Any:
+    def quiet(*args: Any) -> Any:
+        modes = _SILENT[0] if _SILENT else _silent_modes()
+        if modes is None:  # pragma: no cover
             with silent():
-                return f(*args)
+                return getattr(np, name)(*args)
+        token = modes[0].set(modes[1])  # `silent()`, written out: it runs for every elementwise operation
+        try:
+            return getattr(np, name)(*args)
+        finally:
+            modes[0].reset(token)
 
-    else:
-
-        def quiet(*args: Any) -> Any:
-            token = _modes.set(_SILENT)  # `silent()`, written out: it runs for every elementwise operation
-            try:
-                return f(*args)
-            finally:
-                _modes.reset(token)
-
-    quiet.__name__ = getattr(f, "__name__", "quiet")
+    quiet.__name__ = name
     return quiet
+
+
+def numpy_function(name: str) -> Callable[..., Any]:
+    """numpy's function `name`, looked up when called (an operation's forward that cannot warn)."""
+
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        return getattr(np, name)(*args, **kwargs)
+
+    forward.__name__ = name
+    return forward
 
 
 def _power_rule(g, out, a, b):
@@ -358,8 +400,8 @@ def _relu(x: Any) -> Any:
     return out.copy() if out is x else out  # a result of its own: changing x in place must not change it
 
 
-def _sigmoid_array(x: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
+def _sigmoid_array(x: Any) -> Any:
+    with silent():
         return 1.0 / (1.0 + np.exp(-x))
 
 
@@ -420,68 +462,75 @@ def _weighted_sum_reads(k: int, n: int) -> str:
 # The elementwise operations: name, derivative rule, forward on floats (None: the Tensor engine's
 # only) and on arrays, how the pictures write it, what the rule reads, then the surfaces.
 _SCALAR = dict(kind="binary", function=True, inplace=True)
-ADD = built_in(Op("+", lambda g, out, a, b: (g, g), float.__add__, _quiet(np.add),
+ADD = built_in(Op("+", lambda g, out, a, b: (g, g), float.__add__, _quiet("add"),
                   formula="{0} + {1}", local=("1", "1"), precedence=1, word="add", reads="",
-                  method="add", dunder="add", ufunc="add", **_SCALAR, doc="x + y."))
-SUB = built_in(Op("-", lambda g, out, a, b: (g, -g), float.__sub__, _quiet(np.subtract),
+                  method="add", dunder="add", ufunc="add", **_SCALAR, doc="x + y.", backward="AddBackward0"))
+SUB = built_in(Op("-", lambda g, out, a, b: (g, -g), float.__sub__, _quiet("subtract"),
                   formula="{0} − {1}", local=("1", "−1"), precedence=1, word="sub", reads="",
-                  method="sub", dunder="sub", ufunc="subtract", **_SCALAR, doc="x - y."))
+                  method="sub", dunder="sub", ufunc="subtract", **_SCALAR, doc="x - y.", backward="SubBackward0"))
 # `need` (bound by the Tensor engine when an input is a constant) says which shares to compute at all
 MUL = built_in(Op("*", lambda g, out, a, b, need=(True, True): (g * b if need[0] else None,
                                                                   g * a if need[1] else None),
-                  float.__mul__, _quiet(np.multiply),
+                  float.__mul__, _quiet("multiply"),
                   formula="{0} × {1}", local=("{1}", "{0}"), precedence=2, word="mul", reads=("{1}", "{0}"),
-                  method="mul", dunder="mul", ufunc="multiply", **_SCALAR, doc="x * y."))
+                  method="mul", dunder="mul", ufunc="multiply", **_SCALAR, doc="x * y.", backward="MulBackward0"))
 DIV = built_in(Op("/", lambda g, out, a, b, need=(True, True): (div(g, b) if need[0] else None,
                                                                   -g * div(div(a, b), b) if need[1] else None),
-                  floatmath.div, _quiet(np.divide),
+                  floatmath.div, _quiet("divide"),
                   formula="{0} / {1}", local=("1/{1}", "−{0}/{1}²"), precedence=2, word="div",  # as PyTorch: d/db
                   reads=("{1}", "{0} {1}"), method="div", dunder="truediv", ufunc="divide", **_SCALAR,  # from a, b
-                  floating=True, doc="x / y (true division)."))
+                  floating=True, doc="x / y (true division).", backward="DivBackward0"))
 # x ** y of two nodes; x ** k for a number k is the operation below, so `pow` and `**` are written
 # by hand (Value.__pow__, Tensor.__pow__) to pick one of the two
-POW = built_in(Op("**", _power_rule, floatmath.power, _quiet(np.power),
+POW = built_in(Op("**", _power_rule, floatmath.power, _quiet("power"),
                   formula="{0} ** {1}", local=("{1}·{0}^({1} − 1)", "{out}·ln {0}"), precedence=4, word="pow",
                   reads=("{0} {1}", "{0} {1} {out}"), method="pow", dunder="pow", function=True, ufunc="power",
-                  doc="x ** y."))
+                  doc="x ** y.", backward="PowBackward1"))
 POW_K = built_in(Op("**{k}", _power_by_constant_rule, lambda k, x: power_by(x, k), lambda k, x: power_by(x, k),
-                    formula="{0} ** {k}", local=("{k}·{0}^({k} − 1)",), precedence=4, word="pow", reads="{0}"))
-NEG = built_in(Op("neg", lambda g, out, a: (-g,), float.__neg__, np.negative,
+                    formula="{0} ** {k}", local=("{k}·{0}^({k} − 1)",), precedence=4, word="pow", reads="{0}",
+                    backward="PowBackward0"))
+NEG = built_in(Op("neg", lambda g, out, a: (-g,), float.__neg__, numpy_function("negative"),
                   formula="−{0}", local=("−1",), precedence=3, word="neg", reads="",
-                  kind="unary", method="neg", dunder="neg", function=True, ufunc="negative", doc="-x."))
+                  kind="unary", method="neg", dunder="neg", function=True, ufunc="negative", doc="-x.",
+                  backward="NegBackward0"))
 _UNARY = dict(kind="unary", function=True)
 _FLOATING = dict(_UNARY, floating=True)  # of an integer or bool tensor, the default dtype
-EXP = built_in(Op("exp", lambda g, out, a: (g * out,), floatmath.exp, _quiet(np.exp),
+EXP = built_in(Op("exp", lambda g, out, a: (g * out,), floatmath.exp, _quiet("exp"),
                   formula="exp({0})", local=("{out}",), reads="{out}", method="exp", ufunc="exp", **_FLOATING,
-                  doc="e^x."))
-LOG = built_in(Op("log", lambda g, out, a: (div(g, a),), floatmath.log, _quiet(np.log),
+                  doc="e^x.", backward="ExpBackward0"))
+LOG = built_in(Op("log", lambda g, out, a: (div(g, a),), floatmath.log, _quiet("log"),
                   formula="log({0})", local=("1/{0}",), reads="{0}", method="log", ufunc="log", **_FLOATING,
-                  doc="ln x (natural logarithm); -inf at 0, nan below."))
-TANH = built_in(Op("tanh", lambda g, out, a: (g * (1.0 - out * out),), floatmath.tanh, _quiet(np.tanh),
+                  doc="ln x (natural logarithm); -inf at 0, nan below.", backward="LogBackward0"))
+TANH = built_in(Op("tanh", lambda g, out, a: (g * (1.0 - out * out),), floatmath.tanh, _quiet("tanh"),
                    formula="tanh({0})", local=("1 − {out}²",), reads="{out}", method="tanh", ufunc="tanh", **_FLOATING,
-                   doc="tanh x = (e^2x - 1) / (e^2x + 1)."))
+                   doc="tanh x = (e^2x - 1) / (e^2x + 1).", backward="TanhBackward0"))
 RELU = built_in(Op("relu", lambda g, out, a: (zero_where(data_of(out) <= 0, g),), _relu, _relu,  # g where out > 0
                    formula="relu({0})", local=("1 if {out} > 0 else 0",), reads="{out}",  # or is nan, as PyTorch
-                   method="relu", **_UNARY, doc="max(x, 0) as PyTorch: nan stays nan and -0.0 stays -0.0."))
+                   method="relu", **_UNARY, doc="max(x, 0) as PyTorch: nan stays nan and -0.0 stays -0.0.",
+                   backward="ReluBackward0"))
 SIGMOID = built_in(Op("sigmoid", lambda g, out, a: (g * (1.0 - out) * out,), floatmath.sigmoid, _sigmoid_array,
                       formula="sigmoid({0})", local=("{out}·(1 − {out})",), reads="{out}", method="sigmoid",
-                      **_FLOATING, doc="1 / (1 + e^-x)."))
-SQRT = built_in(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _quiet(np.sqrt),
+                      **_FLOATING, doc="1 / (1 + e^-x).", backward="SigmoidBackward0"))
+SQRT = built_in(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _quiet("sqrt"),
                    formula="√{0}", local=("1/(2√{0})",), reads="{out}", method="sqrt", ufunc="sqrt", **_FLOATING,
-                   doc="√x."))
-ABS = built_in(Op("abs", lambda g, out, a: (g * _sign(data_of(a)),), None, np.abs,
+                   doc="√x.", backward="SqrtBackward0"))
+ABS = built_in(Op("abs", lambda g, out, a: (g * _sign(data_of(a)),), None, numpy_function("abs"),
                   formula="|{0}|", local=("sign({0})",), reads="{0}", method="abs", aliases=("absolute",),
-                  dunder="abs", ufunc="absolute", **_UNARY, doc="|x|; its derivative at 0 is 0, as PyTorch's."))
-SIN = built_in(Op("sin", lambda g, out, a: (g * _cos(a),), None, _quiet(np.sin), formula="sin({0})",
-                  local=("cos {0}",), reads="{0}", method="sin", ufunc="sin", **_FLOATING, doc="sin x."))
-COS = built_in(Op("cos", lambda g, out, a: (-g * _sin(a),), None, _quiet(np.cos), formula="cos({0})",
-                  local=("−sin {0}",), reads="{0}", method="cos", ufunc="cos", **_FLOATING, doc="cos x."))
-LOG10 = built_in(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), None, _quiet(np.log10),
+                  dunder="abs", ufunc="absolute", **_UNARY, doc="|x|; its derivative at 0 is 0, as PyTorch's.",
+                  backward="AbsBackward0"))
+SIN = built_in(Op("sin", lambda g, out, a: (g * _cos(a),), None, _quiet("sin"), formula="sin({0})",
+                  local=("cos {0}",), reads="{0}", method="sin", ufunc="sin", **_FLOATING, doc="sin x.",
+                  backward="SinBackward0"))
+COS = built_in(Op("cos", lambda g, out, a: (-g * _sin(a),), None, _quiet("cos"), formula="cos({0})",
+                  local=("−sin {0}",), reads="{0}", method="cos", ufunc="cos", **_FLOATING, doc="cos x.",
+                  backward="CosBackward0"))
+LOG10 = built_in(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), None, _quiet("log10"),
                     formula="log10({0})", local=("1/({0} ln 10)",), reads="{0}", method="log10", ufunc="log10",
-                    **_FLOATING, doc="log10 x = ln x / ln 10."))
+                    **_FLOATING, doc="log10 x = ln x / ln 10.", backward="Log10Backward0"))
 ERF = built_in(Op("erf", lambda g, out, a: (g * (2.0 / math.sqrt(math.pi)) * _gaussian(a),), None, _erf,
                   formula="erf({0})", local=("2/√π·e^(−{0}²)",), reads="{0}", method="erf", **_FLOATING,
-                  doc="erf x = 2/√π ∫₀ˣ e^(-t²) dt; the normal distribution function is (1 + erf(x/√2)) / 2."))
+                  doc="erf x = 2/√π ∫₀ˣ e^(-t²) dt; the normal distribution function is (1 + erf(x/√2)) / 2.",
+                  backward="ErfBackward0"))
 # a neuron's weighted sum w.x + b as one node (the scalar engine's `engine.linear`; inputs w_1..w_n,
 # x_1..x_n, b); the Tensor engine's layer x W^T + b is `linear` (tensor_ops)
 WEIGHTED_SUM = built_in(Op("weighted_sum", _weighted_sum, _weighted_sum_forward, None, formula=_weighted_sum_formula,
@@ -551,7 +600,7 @@ def call(op: Op, *inputs: Any, params: tuple = ()) -> Any:
     nodes, rule = engine.aligned(tuple(engine.constant(x, name, like) for x in inputs), name, rule)
     forward = op.on_floats if engine.holds_floats else op.on_arrays
     data = forward(*params, *(x.data for x in nodes))
-    return engine.result(engine.raw(data, name), nodes, name, rule)
+    return engine.result(engine.raw(data, name), *slots(nodes), name, rule)
 
 
 from glassgrad.ops import tensor_ops  # noqa: E402, F401  (the Tensor's own operations join the registry)

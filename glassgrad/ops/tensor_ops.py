@@ -20,10 +20,10 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from glassgrad.autograd import Node, data_of
-from glassgrad.ops import Op, built_in, div, floatmath, silent, zero_where
+from glassgrad.ops import LazyNumpy, Op, built_in, div, floatmath, numpy_function, silent, zero_where
+
+np = LazyNumpy(globals())  # numpy itself from the first array on
 
 
 # Functions the derivative rules use: each works on an array (plain backward pass) and on a Tensor
@@ -125,7 +125,7 @@ def _matmul_rule(g, out, a, b, need=(True, True)):
 
 
 MATMUL = built_in(Op("@", _matmul_rule, on_arrays=_matmul, formula="{0} @ {1}", precedence=2, reads=("{1}", "{0}"),
-                     method="matmul", dunder="matmul", function=True, ufunc="matmul"))
+                     method="matmul", dunder="matmul", function=True, ufunc="matmul", backward="MmBackward0"))
 
 
 def _linear(x, w, b=None):
@@ -144,7 +144,8 @@ def _linear_rule(g, out, x, w, b=None, need=(True, True, True)):
     return (dx, dw) if b is None else (dx, dw, g2.sum(axis=0) if need[2] else None)
 
 
-LINEAR = built_in(Op("linear", _linear_rule, on_arrays=_linear, reads=("{1}", "{0}", "")))  # nn.functional.linear
+LINEAR = built_in(Op("linear", _linear_rule, on_arrays=_linear, reads=("{1}", "{0}", ""),
+                     backward="AddmmBackward0"))  # nn.functional.linear
 
 
 # Reductions over `axis` (a tuple of axes, or None for all), keeping the reduced axes as 1 or not.
@@ -158,7 +159,7 @@ def _sum_rule(axis, keepdims, g, out, a):
     return (_spread(g, a.shape, axis, keepdims),)
 
 
-SUM = built_in(Op("sum", _sum_rule, on_arrays=_sum, reads="", method="sum", function=True))
+SUM = built_in(Op("sum", _sum_rule, on_arrays=_sum, reads="", method="sum", function=True, backward="SumBackward0"))
 
 
 def _mean(axis, keepdims, n, x):
@@ -171,7 +172,8 @@ def _mean_rule(axis, keepdims, n, g, out, a):
     return (_spread(g / n, a.shape, axis, keepdims),)
 
 
-MEAN = built_in(Op("mean", _mean_rule, on_arrays=_mean, reads="", method="mean", function=True))
+MEAN = built_in(Op("mean", _mean_rule, on_arrays=_mean, reads="", method="mean", function=True,
+                   backward="MeanBackward0"))
 
 
 def _centred(x, axis):
@@ -193,7 +195,7 @@ def _var_rule(axis, keepdims, d, g, out, a):
     return (_spread(g, a.shape, axis, keepdims) * floatmath.div(2.0, d) * _centred(a, axis),)
 
 
-VAR = built_in(Op("var", _var_rule, on_arrays=_var, reads="{0}", method="var", function=True))
+VAR = built_in(Op("var", _var_rule, on_arrays=_var, reads="{0}", method="var", function=True, backward="VarBackward0"))
 
 
 def _std(axis, keepdims, d, x):
@@ -207,7 +209,8 @@ def _std_rule(axis, keepdims, d, g, out, a):
     return _var_rule(axis, keepdims, d, zero_where(data_of(out) == 0, div(g, 2.0 * out)), out, a)
 
 
-STD = built_in(Op("std", _std_rule, on_arrays=_std, reads="{0} {out}", method="std", function=True))
+STD = built_in(Op("std", _std_rule, on_arrays=_std, reads="{0} {out}", method="std", function=True,
+                  backward="StdBackward0"))
 
 
 def _max(axis, keepdims, x):
@@ -226,7 +229,8 @@ def _max_rule(axis, keepdims, g, out, a):
 
 
 # `min` is -max(-x), `amax` max over a tuple of axes (below), max(dim) `max_dim`
-MAX = built_in(Op("max", _max_rule, on_arrays=_max, reads="{0} {out}", method="max", function=True))
+MAX = built_in(Op("max", _max_rule, on_arrays=_max, reads="{0} {out}", method="max", function=True,
+                  backward="MaxBackward1"))
 
 
 # The maximum along one axis, PyTorch's max(dim): `where` is the arg-max of each row (the first, or the
@@ -245,7 +249,7 @@ def _max_dim_rule(axis, keepdims, where, g, out, a):
     return (zero_where(~mask, _spread(g, a.shape, axis, keepdims)),)
 
 
-MAX_DIM = built_in(Op("max_dim", _max_dim_rule, on_arrays=_max_dim, reads=""))
+MAX_DIM = built_in(Op("max_dim", _max_dim_rule, on_arrays=_max_dim, reads="", backward="MaxBackward0"))
 
 
 def _squared_error(a, b):
@@ -261,7 +265,8 @@ def _squared_error_rule(g, out, a, b):
 
 
 # mse_loss's elementwise part
-SQUARED_ERROR = built_in(Op("squared_error", _squared_error_rule, on_arrays=_squared_error, reads="{0} {1}"))
+SQUARED_ERROR = built_in(Op("squared_error", _squared_error_rule, on_arrays=_squared_error, reads="{0} {1}",
+                            backward="MseLossBackward0"))
 
 
 # Softmax along one axis, computed from x - max x so that it cannot overflow.
@@ -280,7 +285,8 @@ def _softmax_rule(axis, g, out, a):
     return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
 
-SOFTMAX = built_in(Op("softmax", _softmax_rule, on_arrays=_softmax, reads="{out}", method="softmax", function=True))
+SOFTMAX = built_in(Op("softmax", _softmax_rule, on_arrays=_softmax, reads="{out}", method="softmax", function=True,
+                      backward="SoftmaxBackward0"))
 
 
 def _log_softmax(axis, x):
@@ -295,7 +301,7 @@ def _log_softmax_rule(axis, g, out, a):
 
 
 LOG_SOFTMAX = built_in(Op("log_softmax", _log_softmax_rule, on_arrays=_log_softmax, reads="{out}", method="log_softmax",
-                          function=True))
+                          function=True, backward="LogSoftmaxBackward0"))
 
 
 def _normalized(axes, eps, x):
@@ -329,7 +335,8 @@ def _layer_norm_reads(k: int, n: int) -> str:
     return "{0}" if n == 1 else "{0} {1}"
 
 
-LAYER_NORM = built_in(Op("layer_norm", _layer_norm_rule, on_arrays=_layer_norm, reads=_layer_norm_reads))
+LAYER_NORM = built_in(Op("layer_norm", _layer_norm_rule, on_arrays=_layer_norm, reads=_layer_norm_reads,
+                         backward="NativeLayerNormBackward0"))
 
 
 def _cross_entropy(target, divisor, log_probs, z):
@@ -351,7 +358,8 @@ def _cross_entropy_rule(target, divisor, log_probs, g, out, logits):
 
 # `target`: the one-hot boolean mask of the target classes, one True per counted row (none in an ignored
 # row); `divisor`: the number of counted rows for the mean, 1 for the sum; `log_probs`: log_softmax(z)
-CROSS_ENTROPY = built_in(Op("cross_entropy", _cross_entropy_rule, on_arrays=_cross_entropy, reads=""))
+CROSS_ENTROPY = built_in(Op("cross_entropy", _cross_entropy_rule, on_arrays=_cross_entropy, reads="",
+                            backward="NllLossBackward0"))
 
 
 # Shape operations: they move numbers around, so their gradient moves them back.
@@ -365,7 +373,7 @@ def _reshape_rule(shape, g, out, a):
 
 
 RESHAPE = built_in(Op("reshape", _reshape_rule, on_arrays=_reshape, reads="", view=True, method="reshape",
-                      function=True))
+                      function=True, backward="ViewBackward0"))
 
 
 def _permute(axes, x):
@@ -379,7 +387,7 @@ def _permute_rule(axes, g, out, a):
 
 
 PERMUTE = built_in(Op("permute", _permute_rule, on_arrays=_permute, reads="", view=True, method="permute",
-                      function=True))
+                      function=True, backward="PermuteBackward0"))
 
 
 def _expand(shape, x):
@@ -391,7 +399,7 @@ def _expand_rule(shape, g, out, a):
     return (sum_to(g, a.shape),)
 
 
-EXPAND = built_in(Op("expand", _expand_rule, on_arrays=_expand, reads="", method="expand"))
+EXPAND = built_in(Op("expand", _expand_rule, on_arrays=_expand, reads="", method="expand", backward="ExpandBackward0"))
 
 
 # An index is numpy's, except where PyTorch lays the result out otherwise: integers mixed with index
@@ -452,7 +460,7 @@ def _index_rule(index, g, out, a):
 
 
 INDEX = built_in(Op("index", _index_rule, on_arrays=_index, reads="", view=True,
-                   dunder="getitem"))  # a view for a basic index
+                   dunder="getitem", backward="IndexBackward0"))  # a view for a basic index
 
 
 def _scatter(index, shape, x):
@@ -503,7 +511,8 @@ def _index_put_rule(index, g, out, x, v):
     return zero_where(written, g), sum_to(at(g, index), v.shape)
 
 
-INDEX_PUT = built_in(Op("index_put", _index_put_rule, on_arrays=_index_put, reads="", dunder="setitem"))  # t[index] = v
+INDEX_PUT = built_in(Op("index_put", _index_put_rule, on_arrays=_index_put, reads="", dunder="setitem",
+                        backward="IndexPutBackward0"))  # t[index] = v
 
 
 def _copy_slices(chain, base, v):
@@ -522,7 +531,7 @@ def _copy_slices_rule(chain, g, out, base, v):
 
 # what an in-place change of a view records on its base: the base rebased on the view's new value (PyTorch's
 # CopySlices); `chain` is the view's steps from its base
-COPY_SLICES = built_in(Op("copy_slices", _copy_slices_rule, on_arrays=_copy_slices, reads=""))
+COPY_SLICES = built_in(Op("copy_slices", _copy_slices_rule, on_arrays=_copy_slices, reads="", backward="CopySlices"))
 
 
 def _cat(dim, sizes, *xs):
@@ -540,7 +549,7 @@ def _cat_rule(dim, sizes, g, out, *inputs):
     return tuple(pieces)
 
 
-CAT = built_in(Op("cat", _cat_rule, on_arrays=_cat, reads="", function=True))
+CAT = built_in(Op("cat", _cat_rule, on_arrays=_cat, reads="", function=True, backward="CatBackward0"))
 
 
 # Copies, conversions and selections, elementwise.
@@ -553,7 +562,8 @@ def _clone_rule(g, out, a):
     return (g,)
 
 
-CLONE = built_in(Op("clone", _clone_rule, on_arrays=_clone, reads="", method="clone", function=True))
+CLONE = built_in(Op("clone", _clone_rule, on_arrays=_clone, reads="", method="clone", function=True,
+                    backward="CloneBackward0"))
 
 
 def _astype(dtype, x):
@@ -565,7 +575,8 @@ def _astype_rule(dtype, g, out, a):
     return (cast(g, a.dtype),)
 
 
-ASTYPE = built_in(Op("astype", _astype_rule, on_arrays=_astype, reads="", method="astype"))  # and `to`, `float`, ...
+ASTYPE = built_in(Op("astype", _astype_rule, on_arrays=_astype, reads="", method="astype",
+                     backward="ToCopyBackward0"))  # and `to`, `float`, ...
 
 
 def _clamp(low, high, x):
@@ -579,7 +590,7 @@ def _clamp_rule(low, high, g, out, a):
 
 
 CLAMP = built_in(Op("clamp", _clamp_rule, on_arrays=_clamp, reads="{0}", method="clamp", aliases=("clip",),
-                    function=True, inplace=True))
+                    function=True, inplace=True, backward="ClampBackward1"))
 
 
 def _masked_fill(keep, value, x):
@@ -592,7 +603,7 @@ def _masked_fill_rule(keep, value, g, out, a):
 
 
 MASKED_FILL = built_in(Op("masked_fill", _masked_fill_rule, on_arrays=_masked_fill, reads="", method="masked_fill",
-                          function=True, inplace=True))
+                          function=True, inplace=True, backward="MaskedFillBackward0"))
 
 
 def _where(condition, x, y):
@@ -604,7 +615,7 @@ def _where_rule(condition, g, out, x, y):
     return zero_where(~condition, g), zero_where(condition, g)
 
 
-WHERE = built_in(Op("where", _where_rule, on_arrays=_where, reads="", function=True))
+WHERE = built_in(Op("where", _where_rule, on_arrays=_where, reads="", function=True, backward="WhereBackward0"))
 
 
 def _maximum_rule(g, out, a, b):
@@ -614,21 +625,27 @@ def _maximum_rule(g, out, a, b):
     return zero_where(ra < rb, g) * (1.0 - tie), zero_where(rb < ra, g) * (1.0 - tie)
 
 
-MAXIMUM = built_in(Op("maximum", _maximum_rule, on_arrays=np.maximum, reads="{0} {1}", kind="binary", method="maximum",
-                      function=True,
-                      doc="The elementwise larger of two tensors (nan if either is); ties share the gradient."))
+MAXIMUM = built_in(Op("maximum", _maximum_rule, on_arrays=numpy_function("maximum"), reads="{0} {1}",
+                      kind="binary", method="maximum", function=True,
+                      doc="The elementwise larger of two tensors (nan if either is); ties share the gradient.",
+                      backward="MaximumBackward0"))
 
 
 
 # Comparisons: elementwise, without a gradient (their results are constants, bool), as PyTorch's.
 _COMPARE = dict(kind="compare", function=True)
-EQ = built_in(Op("==", on_arrays=np.equal, method="eq", dunder="eq", ufunc="equal", **_COMPARE, doc="x == y."))
-NE = built_in(Op("!=", on_arrays=np.not_equal, method="ne", dunder="ne", ufunc="not_equal", **_COMPARE, doc="x != y."))
-LT = built_in(Op("<", on_arrays=np.less, method="lt", dunder="lt", ufunc="less", **_COMPARE, doc="x < y."))
-LE = built_in(Op("<=", on_arrays=np.less_equal, method="le", dunder="le", ufunc="less_equal", **_COMPARE,
+EQ = built_in(Op("==", on_arrays=numpy_function("equal"), method="eq", dunder="eq", ufunc="equal", **_COMPARE,
+                 doc="x == y."))
+NE = built_in(Op("!=", on_arrays=numpy_function("not_equal"), method="ne", dunder="ne", ufunc="not_equal", **_COMPARE,
+                 doc="x != y."))
+LT = built_in(Op("<", on_arrays=numpy_function("less"), method="lt", dunder="lt", ufunc="less", **_COMPARE,
+                 doc="x < y."))
+LE = built_in(Op("<=", on_arrays=numpy_function("less_equal"), method="le", dunder="le", ufunc="less_equal", **_COMPARE,
                  doc="x <= y."))
-GT = built_in(Op(">", on_arrays=np.greater, method="gt", dunder="gt", ufunc="greater", **_COMPARE, doc="x > y."))
-GE = built_in(Op(">=", on_arrays=np.greater_equal, method="ge", dunder="ge", ufunc="greater_equal", **_COMPARE,
+GT = built_in(Op(">", on_arrays=numpy_function("greater"), method="gt", dunder="gt", ufunc="greater", **_COMPARE,
+                 doc="x > y."))
+GE = built_in(Op(">=", on_arrays=numpy_function("greater_equal"), method="ge", dunder="ge",
+                 ufunc="greater_equal", **_COMPARE,
                  doc="x >= y."))
 
 
