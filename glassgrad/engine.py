@@ -56,6 +56,15 @@ def _as_float(x: Any, what: str, expected: str = "a real number (int or float)")
     raise TypeError(f"{what}: got {type(x).__name__} {x!r:.60}; expected {expected}")
 
 
+def _number(v: Value) -> float:
+    """v's data as a float, made one in place if code assigned it another number, as micrograd's does
+    (`p.data = 0`, `Value(0)`'s int): any real number micrograd takes keeps working; anything else is
+    refused here, naming it."""
+    if type(v.data) is not float:
+        v.data = _as_float(v.data, "Value.data (assigned)")
+    return v.data
+
+
 def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
     """The Value operator for `op`, a binary operation: `a op b`, or `b op a` when `reflected`
     (`2 * a` calls `a.__rmul__(2)`); a number on either side becomes a leaf Value."""
@@ -66,7 +75,10 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
             other = Value.constant(other, name)
         if reflected:
             self, other = other, self
-        return _result(forward(self.data, other.data), self, other, name, rule)
+        a, b = self.data, other.data
+        if type(a) is not float or type(b) is not float:
+            a, b = _number(self), _number(other)
+        return _result(forward(a, b), self, other, name, rule)
 
     operator.__name__ = f"{op.word or name}"
     return operator
@@ -77,7 +89,8 @@ def _unary(op: Op, name: str) -> Callable[[Value], Value]:
     forward, op_name, rule = op.on_floats, op.name, op.derivative
 
     def method(self: Value) -> Value:
-        return _result(forward(self.data), self, None, op_name, rule)
+        a = self.data
+        return _result(forward(a if type(a) is float else _number(self)), self, None, op_name, rule)
 
     method.__name__, method.__doc__ = name, op.doc
     return method
@@ -133,7 +146,7 @@ class Value(Node):
             return _power(self, other)
         k = _as_float(other, "unsupported exponent for **", "a real number (int or float) or a Value")
         name, rule = POW_K.bound(k)
-        return _result(POW_K.on_floats(k, self.data), self, None, name, rule)
+        return _result(POW_K.on_floats(k, _number(self)), self, None, name, rule)
 
     def _seed(self, gradient: Any, create_graph: bool, who: str) -> Value | float:
         if isinstance(gradient, Value):
@@ -231,4 +244,4 @@ def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
     inputs = (*(v if type(v) is Value else Value.constant(v, "linear") for v in w),
               *(Value.constant(xi, "linear") for xi in x), b if type(b) is Value else Value.constant(b, "linear"))
     forward, name, rule = WEIGHTED_SUM.on_floats, WEIGHTED_SUM.name, WEIGHTED_SUM.derivative
-    return _result(forward(*[v.data for v in inputs]), *slots(inputs), name, rule)
+    return _result(forward(*[_number(v) for v in inputs]), *slots(inputs), name, rule)

@@ -4,10 +4,14 @@ The commands run in this process (the `glassgrad` fixture); the first test runs 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_help_lists_the_commands():
@@ -85,3 +89,19 @@ def test_resuming_a_scalar_model_of_the_wrong_shape(glassgrad, tmp_path):
         result = glassgrad("train", "moons", "--engine", engine, "--resume", str(path), "--out", str(tmp_path))
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert "does not map 2 inputs to 1 outputs" in result.stderr
+
+
+@pytest.mark.parametrize("command", [
+    ["explain", "--full", "+".join(f"x{k}*x{k}" for k in range(60)), *[f"x{k}={k}" for k in range(60)]],
+    ["--help"], ["explain", "--help"], ["--version"], ["explain", "x*", "x=1"],
+], ids=["explain", "--help", "explain --help", "--version", "a bad formula"])
+def test_output_into_a_pipe_already_closed_stops_quietly(tmp_path, command):
+    """`glassgrad explain ... | head -1`: the reader is gone before glassgrad writes; no 'Broken pipe' error
+    and no traceback, as command-line tools, whatever the command prints."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    process = subprocess.Popen([sys.executable, "-m", "glassgrad", *command], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, cwd=tmp_path, env=env)
+    process.stdout.close()  # as head does, here before the first line
+    stderr = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert "Broken pipe" not in stderr and "Traceback" not in stderr and "Exception" not in stderr, stderr

@@ -217,7 +217,7 @@ INPLACE = {
     "sum of a changed input": "y = x * 1; loss = y.sum(); y *= 2",
     "sigmoid's result changed": "z = (x * 1).sigmoid(); z += 1; loss = z.sum()",
     "relu of a zeroed input": "y = x * 1; z = y.relu(); y.zero_(); loss = z.sum()",
-    "mul by a constant that changes": "w = m.ones(3); y = x * w; w += 1; loss = y.sum()",
+    "mul by a constant that changes": "w = m.ones(3, dtype=m.float64); y = x * w; w += 1; loss = y.sum()",
     "a constant times a changed input": "y = x * 1; z = y * m.ones(3); y += 1; loss = z.sum()",
     "matmul of a changed input": "y = x * 1; z = y @ m.ones((3, 2), dtype=m.float64); y += 1; loss = z.sum()",
     "divided by a number": "y = x * 1; z = y / 2; y += 1; loss = z.sum()",

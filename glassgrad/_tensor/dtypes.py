@@ -10,6 +10,7 @@ The default floating dtype is float32, PyTorch's; the aliases PyTorch has (`floa
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -117,3 +118,57 @@ def check_requires_grad(dtype: Any, requires_grad: bool, where: str) -> None:
             f"{where}: only floating tensors can require gradients, got dtype {np.dtype(dtype).name}; "
             "pass dtype=glassgrad.float32 or float64 (or call .float())"
         )
+
+
+def promote_types(a: Any, b: Any) -> dtype:
+    """The dtype of an operation of two tensors of dtypes a and b, as PyTorch: numpy's promotion, except
+    that a floating dtype wins over an integer one whatever its size (numpy gives int64 and float32
+    float64; PyTorch float32)."""
+    a, b = np.dtype(a), np.dtype(b)
+    if (a.kind == "f") != (b.kind == "f"):
+        return public(a if a.kind == "f" else b)
+    return public(np.promote_types(a, b))
+
+
+def can_cast(source: Any, target: Any) -> bool:
+    """Whether an in-place operation may write a result of dtype `source` into a tensor of dtype `target`,
+    as PyTorch: not a floating result into an integer or bool tensor, nor a non-bool one into a bool
+    tensor (integers of any width go into each other: uint8 += int64 wraps, as in PyTorch)."""
+    source, target = np.dtype(source), np.dtype(target)
+    if source.kind == "f":
+        return target.kind == "f"
+    return source.kind == "b" or target.kind != "b"
+
+
+def result_type(*operands: Any) -> dtype:
+    """The dtype PyTorch gives an operation of `operands`: tensors (anything with `dtype` and `ndim`) and
+    Python numbers. Tensors with dimensions decide, unless a 0-d tensor or a number is of a higher
+    category (bool < integer < floating): then the 0-d tensors of that category decide, else the
+    numbers, a float being the default dtype (so float32 * 2.5 and float32 + a 0-d float64 tensor stay
+    float32, and int64 * 2.5 is the default dtype)."""
+    dimensioned = zero_dim = number = None
+    for x in operands:
+        if isinstance(x, (bool, np.bool_)):
+            number = _promote(number, bool_)
+        elif isinstance(x, numbers.Integral):
+            number = _promote(number, int64)
+        elif isinstance(x, numbers.Real):
+            number = _promote(number, get_default_dtype())
+        elif x.ndim:
+            dimensioned = _promote(dimensioned, x.dtype)
+        else:
+            zero_dim = _promote(zero_dim, x.dtype)
+    return _combine(dimensioned, _combine(zero_dim, number))
+
+
+def _promote(a: dtype | None, b: dtype) -> dtype:
+    return b if a is None else promote_types(a, b)
+
+
+def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
+    """`higher`'s dtype (a group of operands that takes precedence), unless `lower`'s is of a higher category."""
+    if higher is None or lower is None:
+        return lower if higher is None else higher
+    if higher.kind == "f":
+        return higher
+    return promote_types(higher, lower) if higher.kind == "b" or lower.kind == "f" else higher

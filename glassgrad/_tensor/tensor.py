@@ -31,7 +31,17 @@ import numpy as np
 
 from glassgrad._tensor.devices import CPU, not_available, target_dtype
 from glassgrad._tensor.devices import device as device_type
-from glassgrad._tensor.dtypes import FLOATING, NAMES, SUPPORTED, check_requires_grad, get_default_dtype, public
+from glassgrad._tensor.dtypes import (
+    FLOATING,
+    NAMES,
+    SUPPORTED,
+    bool_,
+    can_cast,
+    check_requires_grad,
+    get_default_dtype,
+    public,
+    result_type,
+)
 from glassgrad._tensor.printing import Size, tensor_repr
 from glassgrad.autograd import MANY, Node, data_of, enable_grad, is_grad_enabled, slots
 from glassgrad.autograd.node import inplace_clock as _clock
@@ -53,6 +63,7 @@ from glassgrad.ops.tensor_ops import (
     MASKED_FILL,
     MATMUL,
     MAX,
+    MAX_DIM,
     MEAN,
     PERMUTE,
     RESHAPE,
@@ -121,10 +132,17 @@ def _real(x: Any, what: str) -> float:
 
 
 def _bound(x: Any, which: str) -> Any:
-    """A bound of clamp: a number as a float, a Tensor or an array as its (float) numbers."""
-    if isinstance(x, (numbers.Real, np.bool_)):
+    """A bound of clamp: an integer (or bool) as it is, another number as a float, a Tensor or an array as
+    its numbers."""
+    if isinstance(x, (bool, np.bool_)) or isinstance(x, numbers.Integral) and -(2**63) <= int(x) < 2**63:
+        return x
+    if isinstance(x, numbers.Real):
         return _real(x, f"clamp: {which}")
-    return _as_array(data_of(x))
+    array = np.asarray(data_of(x))
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"clamp: {which}: got {type(x).__name__} of dtype {array.dtype}; expected a real number "
+                        "or a real tensor")
+    return array
 
 
 def _integer(n: Any, what: str) -> int:
@@ -246,14 +264,11 @@ class Tensor(Node):
 
     @classmethod
     def aligned(cls, inputs: tuple, op: str, rule: Any) -> tuple[tuple, Any]:
-        """`inputs` and `rule` fit for one elementwise operation: an input that needs a gradient and
-        has a narrower dtype is converted (by an `astype` node, so its gradient keeps its dtype);
+        """`inputs` and `rule` fit for one elementwise operation: inputs are converted to PyTorch's result
+        dtype (`_promoted`: an `astype` node for one that needs a gradient, so its gradient keeps its dtype);
         inputs of different shapes are broadcast by numpy, and the rule's shares are summed back to
         each input's own shape (`sum_to`, the derivative of broadcasting)."""
-        dtypes = {x.dtype for x in inputs}
-        if len(dtypes) > 1:
-            dtype = np.result_type(*dtypes)
-            inputs = tuple(x if x.dtype == dtype or not x.requires_grad else x.astype(dtype) for x in inputs)
+        inputs = _promoted(inputs, _floating(op))
         shapes = {x.shape for x in inputs}
         if len(shapes) > 1:
             shape = _broadcast_shape([x.shape for x in inputs], op)
@@ -476,13 +491,19 @@ class Tensor(Node):
     # numbers and arrays act as constants. `**` picks x ** y or x ** k for a number k.
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, (Tensor, np.ndarray, list, tuple)):
-            return _binary(POW, self, other)
+            return _power(self, _operand(other, self))
         k = _real(other, "unsupported exponent for **")
+        dtype = result_type(self, other)
+        if dtype not in FLOATING:  # integers (or bools) to an integer power stay so, as PyTorch (a constant)
+            if k < 0:
+                raise RuntimeError("**: integers to negative integer powers are not allowed (as PyTorch)")
+            return _constant(np.asarray(np.power(self.data.astype(np.int64), int(other)).astype(dtype)))
+        x = self if self.dtype == dtype else self.astype(dtype)
         name, rule = POW_K.bound(k)
-        return _result(POW_K.on_arrays(k, self.data), self, None, name, rule)
+        return _result(POW_K.on_arrays(k, x.data), x, None, name, rule)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _binary(POW, _operand(other, self), self)
+        return _power(_operand(other, self), self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return _matmul(self, other if isinstance(other, Tensor) else _operand(other, self))
@@ -566,8 +587,10 @@ class Tensor(Node):
                 f"{op}: the result has shape {tuple(new.shape)} but the tensor changed in place has shape "
                 f"{tuple(self.shape)}"
             )
-        if not cast and not np.can_cast(new.dtype, self.dtype, "same_kind"):
+        if not cast and not can_cast(new.dtype, self.dtype):
             raise RuntimeError(f"{op}: the result's dtype {new.dtype} can't be cast to the tensor's dtype {self.dtype}")
+        if recording and new.dtype != self.dtype and new.dtype in FLOATING:  # computed in the promoted dtype, as
+            new = new.astype(self.dtype)  # PyTorch, and kept in self's: an astype node converts the gradient back
         if recording and view is not None:  # the base changes (and with it self's numbers), recorded
             base, steps = view
             base._inplace(op, lambda b, v: _apply(COPY_SLICES, (b, v), steps), new)
@@ -605,8 +628,10 @@ class Tensor(Node):
         """x limited to [min, max] (either may be None); the gradient flows where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clamp: give min=, max= or both")
-        low, high = (-np.inf if min is None else _bound(min, "min"), np.inf if max is None else _bound(max, "max"))
-        return _apply(CLAMP, (self,), low, high)
+        bounds = {which: _bound(b, which) for which, b in (("min", min), ("max", max)) if b is not None}
+        dtype = result_type(self, *bounds.values())  # an integer tensor and a float bound: the default dtype
+        x = self if self.dtype == dtype else self.astype(dtype)
+        return _apply(CLAMP, (x,), bounds.get("min", -np.inf), bounds.get("max", np.inf))
 
     def pow(self, exponent: Any) -> Tensor:
         """x ** exponent."""
@@ -639,10 +664,12 @@ class Tensor(Node):
     def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """The sum over `dim` (all axes when None)."""
         axis, keepdims = _reduction(dim, keepdim, axis, keepdims, self.ndim, "sum")
-        return _apply(SUM, (self,), axis, keepdims)
+        x = self if self.dtype in FLOATING else self.astype(np.int64)  # integers and bools sum as int64, as PyTorch
+        return _apply(SUM, (x,), axis, keepdims)
 
     def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """The sum over `dim` divided by the number of elements summed."""
+        _floating_only(self, "mean")
         axis, keepdims = _reduction(dim, keepdim, axis, keepdims, self.ndim, "mean")
         n = math.prod(self.shape[a] for a in (range(self.ndim) if axis is None else axis))
         return _apply(MEAN, (self,), axis, keepdims, n)
@@ -664,6 +691,7 @@ class Tensor(Node):
         """The parameters of var and std: (axes, keepdim, n - correction)."""
         if unbiased is not None and correction is not None:
             raise ValueError(f"{who}: give unbiased= or correction=, not both")
+        _floating_only(self, who)
         c = correction if correction is not None else (0 if unbiased is False else 1)
         axis, keepdim = _reduction(dim, keepdim, None, None, self.ndim, who)
         n = math.prod(self.shape[a] for a in (range(self.ndim) if axis is None else axis))
@@ -679,11 +707,12 @@ class Tensor(Node):
             return MaxMin(values, self.argmax(one, keepdim))
         one_axis = isinstance(axis, (int, np.integer))
         axis, keepdims = _reduction(None, keepdim, axis, keepdims, self.ndim, "max")
-        if self.data.size == 0:
-            raise ValueError(
-                f"max: the tensor of shape {tuple(self.shape)} is empty; a maximum needs at least one element"
-            )
-        return _apply(MAX, (self,), axis, keepdims, bool(one_axis and axis))
+        if self.data.size == 0 and (axis is None or any(self.shape[a] == 0 for a in axis)):
+            raise ValueError(f"max: the tensor of shape {tuple(self.shape)} is empty along the axes reduced; a "
+                             "maximum needs at least one element")
+        if one_axis and axis:  # PyTorch's max(dim): to the arg-max, which its derivative reads
+            return _apply(MAX_DIM, (self,), axis, keepdims, np.expand_dims(self.data.argmax(axis=axis[0]), axis[0]))
+        return _apply(MAX, (self,), axis, keepdims)
 
     def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Any:
         """The smallest element: -max(-x), with max's conventions."""
@@ -702,11 +731,13 @@ class Tensor(Node):
 
     def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """e^x / sum(e^x) along `dim` (numpy's `axis=` too), computed as e^(x - max x) so that it cannot overflow."""
+        _floating_only(self, "softmax")
         axis = _axis(dim if axis is None else axis, self.ndim, "softmax")
         return _apply(SOFTMAX, (self,), axis)
 
     def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """x - log(sum(e^x)) along `dim` (numpy's `axis=` too), computed from x - max x so that it cannot overflow."""
+        _floating_only(self, "log_softmax")
         axis = _axis(dim if axis is None else axis, self.ndim, "log_softmax")
         return _apply(LOG_SOFTMAX, (self,), axis)
 
@@ -750,7 +781,8 @@ class Tensor(Node):
             raise ValueError(
                 f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(self.shape)}"
             )
-        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
+        merged = math.prod(self.shape[start : end + 1])  # not -1: it cannot be inferred when a size is 0
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1 :])
 
     def squeeze(self, dim: Any = None) -> Tensor:
         """Axes of length 1 removed (only those of `dim`, an axis or a tuple of them, that have length 1)."""
@@ -924,25 +956,75 @@ _SHARES_ON_NEED = (MUL, DIV)  # the elementwise rules that take `need`, as the m
 
 
 def _unary(op: Op, a: Tensor) -> Tensor:
+    """`op` of a as a node (an integer or bool tensor converted to the default dtype if `op.floating`)."""
+    if a.dtype not in FLOATING:
+        _no_bools(op, a)
+        if op.floating:  # exp of an integer tensor is of the default dtype, as PyTorch
+            a = _constant(a.data.astype(get_default_dtype()))
     return _result(op.on_arrays(a.data), a, None, op.name, op.derivative)
 
 
+_NO_BOOLS = {"-": "subtraction, the `-` operator, with", "neg": "negation, the `-` operator, on", "abs": "abs of",
+             "relu": "relu of", "@": "a matrix product of"}  # operations PyTorch has no kernel of bool tensors for
+
+
+def _no_bools(op: Op, *xs: Any) -> None:
+    """Refuse, as PyTorch, an operation of `_NO_BOOLS` of a bool tensor (or a Python bool)."""
+    if op.name in _NO_BOOLS and any(isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) == bool_ for x in xs):
+        raise RuntimeError(f"{_NO_BOOLS[op.name]} a bool tensor is not supported (as PyTorch); convert it with "
+                           ".long() or .float() first")
+
+
+def _reflected(op: Op, a: Tensor, other: Any) -> Tensor:
+    """`other op a` for `a.__r<op>__(other)`: `2 - t`."""
+    _no_bools(op, other)
+    return _binary(op, _operand(other, a), a)
+
+
 def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
-    """`a op b` as a node. Inputs of different dtypes are converted to the wider one (by an `astype`
-    node, so the narrower input's gradient keeps its dtype). Inputs of different shapes are
+    """`a op b` as a node. Inputs of different dtypes are converted to PyTorch's result dtype (by an
+    `astype` node, so each input's gradient keeps its dtype). Inputs of different shapes are
     broadcast by numpy, and the node's rule sums each share back to its input's shape (`sum_to`)."""
     if not isinstance(b, Tensor):
+        _no_bools(op, b)
         b = _operand(b, a)
-    if op is DIV and a.dtype.kind in "biu" and b.dtype.kind in "biu":  # true division: the default float dtype
-        a, b = a.astype(get_default_dtype()), b.astype(get_default_dtype())
-    elif (a.dtype.kind == "f") != (b.dtype.kind == "f"):  # integers with floats: the floats' dtype, as PyTorch
-        a, b = (a, b.astype(a.dtype)) if a.dtype.kind == "f" else (a.astype(b.dtype), b)
     rule = op.derivative
     if op in _SHARES_ON_NEED and not (a.requires_grad and b.requires_grad):  # a constant's share is not computed
         rule = partial(rule, need=(a.requires_grad, b.requires_grad))
-    if a.dtype != b.dtype or a.shape != b.shape and not _is_number(a) and not _is_number(b):
+    if a.dtype != b.dtype or a.dtype not in FLOATING or a.shape != b.shape and not _is_number(a) and not _is_number(b):
+        _no_bools(op, a, b)
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
     return _result(op.on_arrays(a.data, b.data), a, b, op.name, rule)
+
+
+def _promoted(inputs: tuple, floating: bool = False) -> tuple:
+    """`inputs` in the dtype PyTorch computes an operation of them in (`result_type`; the default dtype when
+    the operation's result is `floating` and they are integers or bools). An input that needs a gradient is
+    converted by an `astype` node, so that its gradient keeps its own dtype."""
+    dtype = result_type(*inputs)
+    if floating and dtype not in FLOATING:
+        dtype = get_default_dtype()
+    return tuple(x if x.dtype == dtype else x.astype(dtype) for x in inputs)
+
+
+def _floating(name: str) -> bool:
+    """Whether the operation that names its nodes `name` always gives a floating result (`Op.floating`)."""
+    op = _description(name)
+    return op is not None and op.floating
+
+
+def _power(a: Tensor, b: Tensor) -> Tensor:
+    """a ** b of two tensors, in PyTorch's result dtype (bools have none, as in PyTorch)."""
+    if result_type(a, b) == bool_:
+        raise RuntimeError("**: a bool tensor to a bool tensor's power is not supported (as PyTorch); "
+                           "convert them with .long() or .float() first")
+    return _binary(POW, a, b)
+
+
+def _floating_only(x: Tensor, who: str) -> None:
+    if x.dtype not in FLOATING:
+        raise RuntimeError(f"{who}: needs a floating tensor, got {x.dtype} (as PyTorch); convert it with .float() or "
+                           ".double() first")
 
 
 def _summed_back(rule: Any, g, out, *inputs):
@@ -974,23 +1056,18 @@ def _broadcast_shape(shapes: list[tuple[int, ...]], op: str) -> tuple[int, ...]:
 
 
 def _operand(x: Any, like: Tensor) -> Tensor:
-    """The other side of an operator as a constant leaf: numbers take `like`'s dtype."""
+    """The other side of an operator as a constant leaf: a number in the dtype PyTorch gives `like` and it
+    (`like`'s, unless the number is of a higher category: an integer tensor and a float make the default dtype)."""
     if isinstance(x, Tensor):
         return x
     if type(x) is float and like.dtype.kind == "f":  # the common case, without the abstract-class checks below
         return _constant(np.asarray(x, dtype=like.dtype))
     if isinstance(x, (numbers.Real, np.bool_)):
-        if like.dtype.kind in "biu":  # as PyTorch: an integer number keeps an integer tensor's dtype (a bool
-            # tensor's becomes int64), a float number makes the default floating dtype
-            if isinstance(x, (bool, np.bool_)):
-                kind = like.dtype
-            elif isinstance(x, numbers.Integral):  # (one outside the dtype's range: int64)
-                fits = like.dtype.kind != "b" and np.iinfo(like.dtype).min <= x <= np.iinfo(like.dtype).max
-                kind = like.dtype if fits else np.int64
-            else:
-                kind = get_default_dtype()
-            return _constant(np.asarray(x, dtype=kind))
-        return _constant(np.asarray(_real(x, "operand"), dtype=like.dtype))
+        dtype = result_type(like, x)
+        if dtype.kind in "iu" and isinstance(x, numbers.Integral) and not np.iinfo(dtype).min <= x <= np.iinfo(
+                dtype).max:
+            dtype = np.int64  # a number outside an integer tensor's range
+        return _constant(np.asarray(_real(x, "operand") if dtype in FLOATING else x, dtype=dtype))
     if isinstance(x, (np.ndarray, list, tuple)):
         array = np.asarray(x)
         if array.dtype.kind in "biu":
@@ -1047,9 +1124,9 @@ def _index_part(part: Any) -> Any:
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
     """a @ b as a node; its rule computes only the shares of inputs that require a gradient."""
+    _no_bools(MATMUL, a, b)
     if a.dtype != b.dtype:
-        dtype = np.promote_types(a.dtype, b.dtype)
-        a, b = a.astype(dtype), b.astype(dtype)
+        a, b = _promoted((a, b))
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(
             f"@: both operands need at least one dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
@@ -1123,11 +1200,13 @@ def checked_cross_entropy(
     logits: Tensor, classes: np.ndarray, rows: np.ndarray | None = None, reduction: str = "mean"
 ) -> Tensor:
     """`cross_entropy` of logits (n, classes) and integer classes already checked to be in range, as one
-    node: for every row, or only for `rows` (the others ignored); their mean, or their sum."""
+    node: for every row, or only for `rows` (the others ignored); their mean, or their sum. The
+    log-probabilities are computed first and kept by the node, as PyTorch keeps log_softmax's result:
+    its derivative reads them, not the logits."""
     target = np.zeros(logits.shape, dtype=bool)
     target[np.arange(len(classes)) if rows is None else rows, classes] = True
     divisor = len(classes) if reduction == "mean" else 1
-    return _apply(CROSS_ENTROPY, (logits,), target, rows, divisor)
+    return _apply(CROSS_ENTROPY, (logits,), target, divisor, LOG_SOFTMAX.on_arrays(1, logits.data))
 
 
 def layer_norm(
@@ -1176,12 +1255,10 @@ def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:
 
 
 def _arg(find: Any, a: Tensor, dim: int | None, keepdim: bool, who: str) -> Tensor:
-    if a.data.size == 0:
-        raise ValueError(f"{who}: the tensor of shape {tuple(a.shape)} is empty")
-    if dim is None:
-        return _constant(np.asarray(find(a.data), dtype=np.int64))
-    one = _axis(dim, a.ndim, who)
-    if one is None:  # a 0-d tensor: its only element
+    one = None if dim is None else _axis(dim, a.ndim, who)
+    if a.data.size == 0 and (one is None or a.shape[one] == 0):
+        raise ValueError(f"{who}: the tensor of shape {tuple(a.shape)} is empty along the axis searched")
+    if one is None:  # over all elements (or the only element of a 0-d tensor)
         return _constant(np.asarray(find(a.data), dtype=np.int64))
     return _constant(np.asarray(find(a.data, axis=one, keepdims=keepdim), dtype=np.int64))
 
@@ -1376,10 +1453,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
     if like is None:
         like = Tensor(input)
-    x, y = _operand(input, like), _operand(other, like)
-    if x.dtype != y.dtype:
-        dtype = np.promote_types(x.dtype, y.dtype)
-        x, y = x.astype(dtype), y.astype(dtype)
+    x, y = _promoted((_operand(input, like), _operand(other, like)))
     try:
         shape = np.broadcast_shapes(c.shape, x.shape, y.shape)
     except ValueError:
@@ -1396,9 +1470,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     if any(t.ndim == 0 for t in tensors):
         raise ValueError("cat: a 0-d tensor cannot be concatenated (it has no dimension to join along)")
+    tensors = _promoted(tuple(tensors))
+    if any(t.shape != (0,) for t in tensors):  # PyTorch skips a legacy empty tensor, tensor([]), beside others
+        tensors = tuple(t for t in tensors if t.shape != (0,))
     one = _axis(dim, tensors[0].ndim, "cat")
-    dtype = np.result_type(*(t.dtype for t in tensors))
-    tensors = [t.astype(dtype) for t in tensors]
     try:
         return _apply(CAT, tuple(tensors), one, tuple(t.shape[one] for t in tensors))
     except ValueError:

@@ -31,8 +31,9 @@ from glassgrad._tensor.tensor import (
     _integer,
     _operand,
     _reduction,
-    _result,
+    _reflected,
     _sizes,
+    _unary,
     cat,
     stack,
     where,
@@ -44,16 +45,16 @@ from glassgrad.ops.scans import CUMSUM, NORM, PROD
 __all__ = ["cat", "stack", "where"]  # the functions of several tensors: `glassgrad.cat`, ...
 
 
-def _unary(op: Op) -> Callable[[Tensor], Tensor]:
-    forward, name, rule = op.on_arrays, op.name, op.derivative
-    if rule is None:  # no gradient: a constant
+def _unary_method(op: Op) -> Callable[[Tensor], Tensor]:
+    if op.derivative is None:  # no gradient: a constant
+        forward = op.on_arrays
 
         def method(self: Tensor) -> Tensor:
             return _constant(np.asarray(forward(self.data)))
     else:
 
         def method(self: Tensor) -> Tensor:
-            return _result(forward(self.data), self, None, name, rule)
+            return _unary(op, self)
 
     return method
 
@@ -66,7 +67,7 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable[[Tensor, Any], T
             return lambda self, other: _compare(forward, _operand(other, self), self, name)
         return lambda self, other: _compare(forward, self, other, name)
     if reflected:
-        return lambda self, other: _binary(op, _operand(other, self), self)
+        return lambda self, other: _reflected(op, self, other)
     return lambda self, other: _binary(op, self, other)
 
 
@@ -96,9 +97,9 @@ def _install(op: Op) -> None:
     else the hand-written ones (the class's own, or this module's function of that name)."""
     made: dict[str, Callable[..., Any]] = {}
     if op.kind == "unary":
-        made[op.method] = _unary(op)
+        made[op.method] = _unary_method(op)
         if op.dunder:
-            made[f"__{op.dunder}__"] = _unary(op)
+            made[f"__{op.dunder}__"] = _unary_method(op)
     elif op.kind in ("binary", "compare"):
         made[op.method] = _binary_method(op)
         if op.dunder:

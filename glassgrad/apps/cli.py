@@ -4,6 +4,7 @@ the work is done by `training`, `digits`, `explain` and `training_page`."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -244,9 +245,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = parser().parse_args(argv)
     try:
+        args = parser().parse_args(argv)  # --help prints too
         return args.run(args)
+    except BrokenPipeError:  # the reader went away (`glassgrad explain ... | head`): stop quietly, as cat does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush of stdout is silent
+        return 128 + 13  # the shell's status of a command that SIGPIPE stopped
     except (ValueError, OSError) as error:  # bad input or an unusable path: one line, not a traceback
         print(f"glassgrad {args.command}: error: {error}", file=sys.stderr)
         return 1 if isinstance(error, OSError) and not isinstance(error, FileNotFoundError) else 2

@@ -8,6 +8,7 @@ dropout, layer normalisation, embedding lookup and attention.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from glassgrad._tensor.creation import wrap
 from glassgrad._tensor.dtypes import int64
 from glassgrad._tensor.random import bernoulli_
 from glassgrad._tensor.tensor import Tensor
-from glassgrad.ops import tensor_ops
+from glassgrad.ops import call, tensor_ops
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -58,19 +59,25 @@ def nll_loss(input: Tensor, target: Any, ignore_index: int = -100, reduction: st
     """-input[i, target_i] averaged (or summed) over the rows whose target is not `ignore_index`:
     the negative log-likelihood, given log-probabilities of shape (N, C)."""
     rows, classes = _class_targets(input, target, ignore_index, "nll_loss")
-    if reduction == "none":
-        return tensor_ops.scatter_add(-input[rows, classes], rows, input.shape[:1])  # 0 for an ignored row
-    return _reduce(-input[rows, classes], reduction, "nll_loss")
+    return _picked(input, rows, classes, reduction, "nll_loss")
 
 
 def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """mean_i -log softmax(input_i)[target_i] over the rows whose target is not `ignore_index`:
-    the loss of a classifier from its logits (N, C) and integer classes (N,)."""
+    the loss of a classifier from its logits (N, C) and integer classes (N,). Its derivative reads the
+    log-probabilities (log_softmax's result, as PyTorch's), not the logits, which may then change in place."""
     rows, classes = _class_targets(input, target, ignore_index, "cross_entropy")
     if reduction in ("mean", "sum"):  # one node, with the fused softmax - onehot rule
         every = len(rows) == input.shape[0]
         return _tensor.checked_cross_entropy(input, classes, None if every else rows, reduction)
-    return nll_loss(log_softmax(input, dim=1), target, ignore_index, reduction)
+    return _picked(log_softmax(input, dim=1), rows, classes, reduction, "cross_entropy")
+
+
+def _picked(log_probs: Tensor, rows: np.ndarray, classes: np.ndarray, reduction: str, who: str) -> Tensor:
+    """-log_probs[row, class] for the rows kept, reduced; with reduction="none", 0 for an ignored row."""
+    if reduction == "none":
+        return tensor_ops.scatter_add(-log_probs[rows, classes], rows, log_probs.shape[:1])
+    return _reduce(-log_probs[rows, classes], reduction, who)
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -81,7 +88,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
             f"mse_loss: input of shape {tuple(input.shape)} and target of shape {tuple(shape)} differ; "
             "broadcasting them would compare the wrong pairs"
         )
-    return _reduce((input - target) ** 2, reduction, "mse_loss")
+    return _reduce(call(tensor_ops.SQUARED_ERROR, input, target), reduction, "mse_loss")
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -175,9 +182,20 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return input * wrap(noise)
 
 
-def embedding(input: Any, weight: Tensor) -> Tensor:
+def padding_row(padding_idx: Any, rows: int) -> int | None:
+    """`padding_idx` of a table of `rows` rows as a row number (negative counts from the end), checked."""
+    if padding_idx is None:
+        return None
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, numbers.Integral):
+        raise TypeError(f"Embedding: padding_idx must be an integer, got {type(padding_idx).__name__}")
+    if not -rows <= padding_idx < rows:
+        raise ValueError(f"Embedding: padding_idx {padding_idx} must be within the {rows} rows (-{rows} to {rows - 1})")
+    return int(padding_idx) % rows
+
+
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Row i of `weight` (num_embeddings, embedding_dim) for each index i of `input` (int64): the result
-    has `input`'s shape and one more axis, of size embedding_dim."""
+    has `input`'s shape and one more axis, of size embedding_dim. The row `padding_idx` gets no gradient."""
     array = np.asarray(input.data if isinstance(input, Tensor) else input)
     if array.dtype.kind not in "iu":
         raise TypeError(f"Embedding: expected integer (int64) indices, got {array.dtype}; convert with .long()")
@@ -185,7 +203,10 @@ def embedding(input: Any, weight: Tensor) -> Tensor:
     if array.size and (array.min() < 0 or array.max() >= rows):
         bad = array.max() if array.max() >= rows else array.min()
         raise IndexError(f"Embedding: index {bad} is out of range for a table of {rows} rows")
-    return weight[array]
+    padding = padding_row(padding_idx, rows)
+    if padding is None or not (array == padding).any():
+        return weight[array]
+    return _tensor.where((array == padding)[..., None], weight.detach()[array], weight[array])
 
 
 def scaled_dot_product_attention(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -105,21 +105,27 @@ class Embedding(Module):
     """A lookup table: row i of `weight` (num_embeddings, embedding_dim) is the vector of index i.
 
     `weight` starts standard normal, as `torch.nn.Embedding`; the input is a tensor of int64 indices
-    and the result has one more axis, of size embedding_dim.
+    and the result has one more axis, of size embedding_dim. The row `padding_idx` (PyTorch's third
+    argument; negative counts from the end) starts at zero and gets no gradient.
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, seed: Seed = None, dtype: Any = None) -> None:
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, *,
+                 seed: Seed = None, dtype: Any = None) -> None:
         _check_size("Embedding", "num_embeddings", num_embeddings)
         _check_size("Embedding", "embedding_dim", embedding_dim)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = F.padding_row(padding_idx, num_embeddings)
         self.weight = Parameter(np.empty((num_embeddings, embedding_dim), _float_dtype(dtype, "Embedding")))
         init.normal_(self.weight, generator=generator_for(seed, "Embedding"))
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0.0
 
     def forward(self, indices: Tensor | Any) -> Tensor:
-        return F.embedding(indices, self.weight)
+        return F.embedding(indices, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
 
 
 class Flatten(Module):
@@ -129,14 +135,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim == 0:
-            return x.reshape(1)
-        start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
-        if start > end:
-            raise ValueError(
-                f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} for shape {tuple(x.shape)}"
-            )
-        return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1 :])
+        return x.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -200,11 +199,22 @@ ACTIVATIONS: dict[str | None, type[Module] | None] = {"relu": ReLU, "tanh": Tanh
 
 
 class Sequential(Module):
-    """Modules applied one after another: f_n(... f_2(f_1(x))). They are its children "0", "1", ..."""
+    """Modules applied one after another: f_n(... f_2(f_1(x))). They are its children "0", "1", ...,
+    or the names of a dict given instead (`Sequential(OrderedDict(fc=..., act=...))`), as PyTorch."""
 
     def __init__(self, *modules: Module) -> None:
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            for name, module in modules[0].items():
+                self._check(module)
+                self.add_module(name, module)
+            return
         for module in modules:
             self.append(module)
+
+    @staticmethod
+    def _check(module: Any) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: {type(module).__name__} is not a Module")
 
     def forward(self, x: Tensor | Any) -> Tensor:
         for module in self._modules.values():
@@ -213,20 +223,18 @@ class Sequential(Module):
 
     def append(self, module: Module) -> Sequential:
         """Add `module` at the end."""
-        if not isinstance(module, Module):
-            raise TypeError(f"Sequential: {type(module).__name__} is not a Module")
+        self._check(module)
         self.add_module(str(len(self._modules)), module)
         return self
 
     def __getitem__(self, i: int | slice) -> Module:
-        layers = list(self._modules.values())
+        """The module at `i`; a slice is a Sequential of those modules under their own names, as PyTorch."""
         if isinstance(i, slice):
-            return Sequential(*layers[i])
-        return layers[i]
+            return type(self)(dict(list(self._modules.items())[i]))
+        return list(self._modules.values())[i]
 
     def __setitem__(self, i: int, module: Module) -> None:
-        if not isinstance(module, Module):
-            raise TypeError(f"Sequential: {type(module).__name__} is not a Module")
+        self._check(module)
         key = list(self._modules)[i]
         self.add_module(key, module)
 

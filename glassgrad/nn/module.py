@@ -143,13 +143,14 @@ class Module:
         """Each direct sub-module."""
         return (module for _, module in self.named_children())
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """(dotted name, module) for this module (named `prefix`) and every module inside it, each once."""
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) for this module (named `prefix`) and every module inside it: each once, or
+        under each of its names when a module is shared and not `remove_duplicate` (as PyTorch)."""
         seen: set[int] = set()
         stack = [(prefix, self)]
         while stack:
             name, module = stack.pop()
-            if id(module) in seen:
+            if remove_duplicate and id(module) in seen:
                 continue
             seen.add(id(module))
             yield name, module
@@ -243,10 +244,10 @@ class Module:
         return self
 
     def state_dict(self) -> OrderedDict[str, Any]:
-        """Every parameter and persistent buffer by dotted name, detached (sharing their arrays):
-        the same keys, shapes and layouts as the PyTorch twin of this model."""
+        """Every parameter and persistent buffer by dotted name, detached (sharing their arrays): the same
+        keys, shapes and layouts as the PyTorch twin of this model (a shared module under each of its names)."""
         state: OrderedDict[str, Any] = OrderedDict()
-        for name, module in self.named_modules():
+        for name, module in self.named_modules(remove_duplicate=False):
             prefix = f"{name}." if name else ""
             for key, p in module._parameters.items():
                 if p is not None:

@@ -80,6 +80,9 @@ class Op:
     basic indexing), as PyTorch's views: an in-place change of the one changes the other, and the
     input's history is rebased on the change (see `Tensor._inplace`).
 
+    `floating`: the result is floating whatever the inputs (true division, exp, log, ...): the Tensor
+    engine converts integer and boolean inputs to the default dtype first, as PyTorch.
+
     `backward` is PyTorch's name for such a node, which a tensor's repr shows: `grad_fn=<AddBackward0>`.
     """
 
@@ -100,6 +103,7 @@ class Op:
     ufunc: str = ""
     inplace: bool = False
     view: bool = False
+    floating: bool = False
     doc: str = ""  # what the operation computes, in one line: the docstring of the methods made from it
     backward: str = ""  # PyTorch's name for the node (a tensor's `grad_fn=<...>`), e.g. AddBackward0
 
@@ -372,9 +376,15 @@ def _power_rule(g, out, a, b):
     rb, ra = data_of(b), data_of(a)
     b_zero = rb == 0
     off = (ra == 0) & (rb >= 0)
-    da = zero_where(b_zero, g * (b * power(a, b - (1.0 - b_zero))))
-    db = g * zero_where(off, out * log(a + off * 1.0))
+    da = zero_where(b_zero, g * (b * power(a, b - _numbers(rb != 0, rb))))
+    db = g * zero_where(off, out * log(a + _numbers(off, ra)))
     return da, db
+
+
+def _numbers(mask: Any, like: Any) -> Any:
+    """A boolean mask as 1.0 and 0.0 in the dtype of `like` (a float, or an array), so that a rule keeps its
+    input's dtype (numpy would make a float32 rule's `x + mask * 1.0` float64)."""
+    return float(mask) if type(like) is float else mask.astype(like.dtype)
 
 
 def _power_by_constant_rule(k: float, g, out, a):
@@ -469,7 +479,7 @@ DIV = built_in(Op("/", lambda g, out, a, b, need=(True, True): (div(g, b) if nee
                   floatmath.div, _quiet("divide"),
                   formula="{0} / {1}", local=("1/{1}", "−{0}/{1}²"), precedence=2, word="div",  # as PyTorch: d/db
                   reads=("{1}", "{0} {1}"), method="div", dunder="truediv", ufunc="divide", **_SCALAR,  # from a, b
-                  doc="x / y (true division).", backward="DivBackward0"))
+                  floating=True, doc="x / y (true division).", backward="DivBackward0"))
 # x ** y of two nodes; x ** k for a number k is the operation below, so `pow` and `**` are written
 # by hand (Value.__pow__, Tensor.__pow__) to pick one of the two
 POW = built_in(Op("**", _power_rule, floatmath.power, _quiet("power"),
@@ -484,14 +494,15 @@ NEG = built_in(Op("neg", lambda g, out, a: (-g,), float.__neg__, numpy_function(
                   kind="unary", method="neg", dunder="neg", function=True, ufunc="negative", doc="-x.",
                   backward="NegBackward0"))
 _UNARY = dict(kind="unary", function=True)
+_FLOATING = dict(_UNARY, floating=True)  # of an integer or bool tensor, the default dtype
 EXP = built_in(Op("exp", lambda g, out, a: (g * out,), floatmath.exp, _quiet("exp"),
-                  formula="exp({0})", local=("{out}",), reads="{out}", method="exp", ufunc="exp", **_UNARY, doc="e^x.",
-                  backward="ExpBackward0"))
+                  formula="exp({0})", local=("{out}",), reads="{out}", method="exp", ufunc="exp", **_FLOATING,
+                  doc="e^x.", backward="ExpBackward0"))
 LOG = built_in(Op("log", lambda g, out, a: (div(g, a),), floatmath.log, _quiet("log"),
-                  formula="log({0})", local=("1/{0}",), reads="{0}", method="log", ufunc="log", **_UNARY,
+                  formula="log({0})", local=("1/{0}",), reads="{0}", method="log", ufunc="log", **_FLOATING,
                   doc="ln x (natural logarithm); -inf at 0, nan below.", backward="LogBackward0"))
 TANH = built_in(Op("tanh", lambda g, out, a: (g * (1.0 - out * out),), floatmath.tanh, _quiet("tanh"),
-                   formula="tanh({0})", local=("1 − {out}²",), reads="{out}", method="tanh", ufunc="tanh", **_UNARY,
+                   formula="tanh({0})", local=("1 − {out}²",), reads="{out}", method="tanh", ufunc="tanh", **_FLOATING,
                    doc="tanh x = (e^2x - 1) / (e^2x + 1).", backward="TanhBackward0"))
 RELU = built_in(Op("relu", lambda g, out, a: (zero_where(data_of(out) <= 0, g),), _relu, _relu,  # g where out > 0
                    formula="relu({0})", local=("1 if {out} > 0 else 0",), reads="{out}",  # or is nan, as PyTorch
@@ -499,25 +510,25 @@ RELU = built_in(Op("relu", lambda g, out, a: (zero_where(data_of(out) <= 0, g),)
                    backward="ReluBackward0"))
 SIGMOID = built_in(Op("sigmoid", lambda g, out, a: (g * (1.0 - out) * out,), floatmath.sigmoid, _sigmoid_array,
                       formula="sigmoid({0})", local=("{out}·(1 − {out})",), reads="{out}", method="sigmoid",
-                      **_UNARY, doc="1 / (1 + e^-x).", backward="SigmoidBackward0"))
+                      **_FLOATING, doc="1 / (1 + e^-x).", backward="SigmoidBackward0"))
 SQRT = built_in(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _quiet("sqrt"),
-                   formula="√{0}", local=("1/(2√{0})",), reads="{out}", method="sqrt", ufunc="sqrt", **_UNARY,
+                   formula="√{0}", local=("1/(2√{0})",), reads="{out}", method="sqrt", ufunc="sqrt", **_FLOATING,
                    doc="√x.", backward="SqrtBackward0"))
 ABS = built_in(Op("abs", lambda g, out, a: (g * _sign(data_of(a)),), None, numpy_function("abs"),
                   formula="|{0}|", local=("sign({0})",), reads="{0}", method="abs", aliases=("absolute",),
                   dunder="abs", ufunc="absolute", **_UNARY, doc="|x|; its derivative at 0 is 0, as PyTorch's.",
                   backward="AbsBackward0"))
 SIN = built_in(Op("sin", lambda g, out, a: (g * _cos(a),), None, _quiet("sin"), formula="sin({0})",
-                  local=("cos {0}",), reads="{0}", method="sin", ufunc="sin", **_UNARY, doc="sin x.",
+                  local=("cos {0}",), reads="{0}", method="sin", ufunc="sin", **_FLOATING, doc="sin x.",
                   backward="SinBackward0"))
 COS = built_in(Op("cos", lambda g, out, a: (-g * _sin(a),), None, _quiet("cos"), formula="cos({0})",
-                  local=("−sin {0}",), reads="{0}", method="cos", ufunc="cos", **_UNARY, doc="cos x.",
+                  local=("−sin {0}",), reads="{0}", method="cos", ufunc="cos", **_FLOATING, doc="cos x.",
                   backward="CosBackward0"))
 LOG10 = built_in(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), None, _quiet("log10"),
                     formula="log10({0})", local=("1/({0} ln 10)",), reads="{0}", method="log10", ufunc="log10",
-                    **_UNARY, doc="log10 x = ln x / ln 10.", backward="Log10Backward0"))
+                    **_FLOATING, doc="log10 x = ln x / ln 10.", backward="Log10Backward0"))
 ERF = built_in(Op("erf", lambda g, out, a: (g * (2.0 / math.sqrt(math.pi)) * _gaussian(a),), None, _erf,
-                  formula="erf({0})", local=("2/√π·e^(−{0}²)",), reads="{0}", method="erf", **_UNARY,
+                  formula="erf({0})", local=("2/√π·e^(−{0}²)",), reads="{0}", method="erf", **_FLOATING,
                   doc="erf x = 2/√π ∫₀ˣ e^(-t²) dt; the normal distribution function is (1 + erf(x/√2)) / 2.",
                   backward="ErfBackward0"))
 # a neuron's weighted sum w.x + b as one node (the scalar engine's `engine.linear`; inputs w_1..w_n,

@@ -176,16 +176,23 @@ MEAN = built_in(Op("mean", _mean_rule, on_arrays=_mean, reads="", method="mean",
                    backward="MeanBackward0"))
 
 
+def _centred(x, axis):
+    """x - its mean over `axis` (nan where the axis is empty, as PyTorch, without numpy's warning)."""
+    if isinstance(x, Node):
+        return x - x.mean(axis=axis, keepdims=True)
+    return x - _mean(axis, True, x.size if axis is None else math.prod(x.shape[a] for a in axis), x)
+
+
 def _var(axis, keepdims, d, x):
     with silent():
-        centred = x - x.mean(axis=axis, keepdims=True)
+        centred = _centred(x, axis)
         return np.asarray((centred * centred).sum(axis=axis, keepdims=keepdims) / d)
 
 
 def _var_rule(axis, keepdims, d, g, out, a):
     """d var/dx_i = 2 (x_i - mean x) / d (d = n - correction), as PyTorch computes it: g times the slope,
     with no difference of sums (an infinite g gives ±inf where the terms would give inf - inf)."""
-    return (_spread(g, a.shape, axis, keepdims) * floatmath.div(2.0, d) * (a - a.mean(axis=axis, keepdims=True)),)
+    return (_spread(g, a.shape, axis, keepdims) * floatmath.div(2.0, d) * _centred(a, axis),)
 
 
 VAR = built_in(Op("var", _var_rule, on_arrays=_var, reads="{0}", method="var", function=True, backward="VarBackward0"))
@@ -206,35 +213,65 @@ STD = built_in(Op("std", _std_rule, on_arrays=_std, reads="{0} {out}", method="s
                   backward="StdBackward0"))
 
 
-def _max(axis, keepdims, along, x):
+def _max(axis, keepdims, x):
     return np.asarray(x.max(axis=axis, keepdims=keepdims))
 
 
-def _max_rule(axis, keepdims, along, g, out, a):
-    """Along one axis (`along`), d(max)/dx_i = 1 at the arg-max of its row, exactly 0 elsewhere. Over
-    all axes or a tuple of them, 1/k for each of the k elements equal to the maximum, exactly 0
-    elsewhere; where the maximum is nan, the k elements that are nan (as PyTorch's max(); its amax
-    gives nan instead)."""
+def _max_rule(axis, keepdims, g, out, a):
+    """Over all axes or a tuple of them, d(max)/dx_i = 1/k for each of the k elements equal to the maximum,
+    exactly 0 elsewhere; where the maximum is nan, the k elements that are nan (as PyTorch's max(); its
+    amax gives nan instead)."""
     raw = data_of(a)
-    if along:
-        mask = np.zeros(raw.shape, dtype=bool)
-        (one,) = axis
-        np.put_along_axis(mask, np.expand_dims(raw.argmax(axis=one), one), True, axis=one)
-        return (zero_where(~mask, _spread(g, a.shape, axis, keepdims)),)
     top = data_of(out).reshape(_reduced_shape(raw.shape, axis))
     ties = (raw == top) | (np.isnan(raw) & np.isnan(top))
     share = _spread(g, a.shape, axis, keepdims) * (1.0 / ties.sum(axis=axis, keepdims=True)).astype(raw.dtype)
     return (zero_where(~ties, share),)
 
 
-# along one axis only {0} is read; `min` is -max(-x) and `amax` max over a tuple of axes (below)
+# `min` is -max(-x), `amax` max over a tuple of axes (below), max(dim) `max_dim`
 MAX = built_in(Op("max", _max_rule, on_arrays=_max, reads="{0} {out}", method="max", function=True,
                   backward="MaxBackward1"))
 
 
+# The maximum along one axis, PyTorch's max(dim): `where` is the arg-max of each row (the first, or the
+# first nan), found before the node is made, with the row's axis kept as 1.
+def _max_dim(axis, keepdims, where, x):
+    (one,) = axis
+    values = np.take_along_axis(x, where, axis=one)
+    return values if keepdims else values.squeeze(one)
+
+
+def _max_dim_rule(axis, keepdims, where, g, out, a):
+    """d(max along an axis)/dx_i = 1 at the arg-max of its row, exactly 0 elsewhere: read from the
+    indices, not from x (as PyTorch's, so x may change in place after)."""
+    mask = np.zeros(a.shape, dtype=bool)
+    np.put_along_axis(mask, where, True, axis=axis[0])
+    return (zero_where(~mask, _spread(g, a.shape, axis, keepdims)),)
+
+
+MAX_DIM = built_in(Op("max_dim", _max_dim_rule, on_arrays=_max_dim, reads="", backward="MaxBackward0"))
+
+
+def _squared_error(a, b):
+    with silent():
+        d = a - b
+        return d * d
+
+
+def _squared_error_rule(g, out, a, b):
+    """d(a - b)²/da = 2 (a - b), d/db = -2 (a - b): from both inputs, as PyTorch's mse_loss."""
+    share = g * (2.0 * (a - b))
+    return share, -share
+
+
+# mse_loss's elementwise part
+SQUARED_ERROR = built_in(Op("squared_error", _squared_error_rule, on_arrays=_squared_error, reads="{0} {1}",
+                            backward="MseLossBackward0"))
+
+
 # Softmax along one axis, computed from x - max x so that it cannot overflow.
 def _softmax_of(axis, x):
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))  # initial: an empty x has no maximum
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -254,7 +291,7 @@ SOFTMAX = built_in(Op("softmax", _softmax_rule, on_arrays=_softmax, reads="{out}
 
 def _log_softmax(axis, x):
     with silent():
-        shifted = x - x.max(axis=axis, keepdims=True)
+        shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
         return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
@@ -302,25 +339,26 @@ LAYER_NORM = built_in(Op("layer_norm", _layer_norm_rule, on_arrays=_layer_norm, 
                          backward="NativeLayerNormBackward0"))
 
 
-def _cross_entropy(target, rows, divisor, z):
+def _cross_entropy(target, divisor, log_probs, z):
     with silent():
-        shifted = z - z.max(axis=1, keepdims=True)
-        lse = np.log(np.exp(shifted).sum(axis=1))
-        counted = lse if rows is None else lse[rows]
-        return np.asarray((counted - shifted[target]).sum() / divisor, dtype=z.dtype)
+        return np.asarray(-log_probs[target].sum() / divisor, dtype=z.dtype)
 
 
-def _cross_entropy_rule(target, rows, divisor, g, out, logits):
+def _cross_entropy_rule(target, divisor, log_probs, g, out, logits):
     """d(sum_i -log softmax(z_i)[t_i] / divisor)/dz = (softmax(z) - onehot(t)) g / divisor over the counted
     rows, computed as PyTorch does: the picked log-probabilities get -g/divisor, every other element exactly
-    0 (whatever g is), then log_softmax's rule (so an ignored row gets 0, or nan where its logits are)."""
+    0 (whatever g is), then log_softmax's rule (so an ignored row gets 0, or nan where its logits are).
+    softmax(z) is e^log_probs, the log-probabilities the forward pass kept (as PyTorch keeps log_softmax's
+    result), so the logits may change in place after; with create_graph=True, softmax(z - z.detach() +
+    log_probs): their value, and softmax's derivative at them."""
     picked = zero_where(~target, expand(-g / divisor, target.shape))
-    return (picked - softmax(logits, -1) * picked.sum(axis=-1, keepdims=True),)
+    kept = logits - logits.detach() + log_probs if isinstance(logits, Node) else log_probs  # z - z is 0
+    return (picked - softmax(kept, -1) * picked.sum(axis=-1, keepdims=True),)
 
 
 # `target`: the one-hot boolean mask of the target classes, one True per counted row (none in an ignored
-# row); `rows`: the counted rows (None: all); `divisor`: their number for the mean, 1 for the sum
-CROSS_ENTROPY = built_in(Op("cross_entropy", _cross_entropy_rule, on_arrays=_cross_entropy, reads="{0}",
+# row); `divisor`: the number of counted rows for the mean, 1 for the sum; `log_probs`: log_softmax(z)
+CROSS_ENTROPY = built_in(Op("cross_entropy", _cross_entropy_rule, on_arrays=_cross_entropy, reads="",
                             backward="NllLossBackward0"))
 
 
