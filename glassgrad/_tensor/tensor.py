@@ -32,6 +32,7 @@ import numpy as np
 from glassgrad._tensor.devices import CPU, not_available, target_dtype
 from glassgrad._tensor.devices import device as device_type
 from glassgrad._tensor.dtypes import FLOATING, NAMES, SUPPORTED, get_default_dtype, public
+from glassgrad._tensor.memory import keep_freed_memory
 from glassgrad._tensor.printing import Size, tensor_repr
 from glassgrad.autograd import Node, backpropagate, data_of, enable_grad, is_grad_enabled
 from glassgrad.ops import DIV, MUL, POW, POW_K, Op, backward_name, describe
@@ -68,6 +69,8 @@ from glassgrad.ops.tensor_ops import (
 _FLOAT_DTYPES = FLOATING
 _DTYPES = SUPPORTED
 _ACCEPTED = "real numbers (bool, int or float) as a number, nested lists, a numpy array or a Tensor"
+
+keep_freed_memory()  # a step's arrays reuse the last step's memory (see glassgrad._tensor.memory)
 
 
 def _is_dtype(dtype: Any, allowed: Any) -> bool:
