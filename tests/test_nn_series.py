@@ -512,7 +512,7 @@ def test_random_init_gives_torchs_numbers(name, dtype, shape, with_generator):
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
-def test_a_model_initialised_by_apply_gets_torchs_weights(torch_float64):
+def test_a_model_initialised_by_apply_gets_torchs_weights():
     def build(t, nn):
         t.manual_seed(1337)
         model = nn.Sequential(nn.Embedding(30, 16), nn.Linear(16, 64), nn.GELU(), nn.Linear(64, 30, bias=False))

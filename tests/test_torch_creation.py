@@ -28,6 +28,11 @@ MAKERS = [
     lambda t: t.tensor([1, 2], dtype=t.int32).float(),
     lambda t: t.tensor([1.5, 2.5]).double(),
     lambda t: t.arange(6, dtype=t.int32).reshape(2, 3),
+    lambda t: t.tensor([1, 2], dtype=t.int32) + 1,  # a Python int keeps an integer tensor's dtype
+    lambda t: t.tensor([1, 2], dtype=t.uint8) * 3,
+    lambda t: t.tensor([True, False]) + 1,
+    lambda t: t.arange(4) / 2,  # true division of integers: the default floating dtype
+    lambda t: 3 / t.tensor([1, 2], dtype=t.int32),
     lambda t: t.full((2, 2), 7),
     lambda t: t.full((2,), 0.5),
     lambda t: t.arange(5),

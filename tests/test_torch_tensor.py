@@ -75,7 +75,7 @@ def test_int_and_bool_tensors():
     P = (N + 1).double()
     P /= P.sum(1, keepdim=True)
     np.testing.assert_allclose(P.sum(1).data, 1.0)
-    assert (N * 0.5).dtype == gg.float64 and (N / 2).dtype == gg.float64 and (N > 0).dtype == gg.bool
+    assert (N * 0.5).dtype == gg.float32 and (N / 2).dtype == gg.float32 and (N > 0).dtype == gg.bool
     assert N[0, 1].item() == 2 and isinstance(N[0, 1].item(), int)
     assert int(N[0, 1]) == 2 and float(P[0, 0]) == P.data[0, 0] and bool(N[2, 0])
     assert f"{P[0, 1]:.3f}" == f"{P.data[0, 1]:.3f}"

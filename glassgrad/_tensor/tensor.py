@@ -983,6 +983,10 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     broadcast by numpy, and the node's rule sums each share back to its input's shape (`sum_to`)."""
     if not isinstance(b, Tensor):
         b = _operand(b, a)
+    if op is DIV and a.dtype.kind in "biu" and b.dtype.kind in "biu":  # true division: the default float dtype
+        a, b = a.astype(get_default_dtype()), b.astype(get_default_dtype())
+    elif (a.dtype.kind == "f") != (b.dtype.kind == "f"):  # integers with floats: the floats' dtype, as PyTorch
+        a, b = (a, b.astype(a.dtype)) if a.dtype.kind == "f" else (a.astype(b.dtype), b)
     rule = op.derivative
     if op in _SHARES_ON_NEED and not (a.requires_grad and b.requires_grad):  # a constant's share is not computed
         rule = partial(rule, need=(a.requires_grad, b.requires_grad))
@@ -1026,9 +1030,15 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     if type(x) is float and like.dtype.kind == "f":  # the common case, without the abstract-class checks below
         return _constant(np.asarray(x, dtype=like.dtype))
     if isinstance(x, (numbers.Real, np.bool_)):
-        if like.dtype.kind in "biu":  # an integer tensor and a float number make a float result, as PyTorch
-            integral = isinstance(x, numbers.Integral)
-            kind = like.dtype if isinstance(x, (bool, np.bool_)) else np.int64 if integral else np.float64
+        if like.dtype.kind in "biu":  # as PyTorch: an integer number keeps an integer tensor's dtype (a bool
+            # tensor's becomes int64), a float number makes the default floating dtype
+            if isinstance(x, (bool, np.bool_)):
+                kind = like.dtype
+            elif isinstance(x, numbers.Integral):  # (one outside the dtype's range: int64)
+                fits = like.dtype.kind != "b" and np.iinfo(like.dtype).min <= x <= np.iinfo(like.dtype).max
+                kind = like.dtype if fits else np.int64
+            else:
+                kind = get_default_dtype()
             return _constant(np.asarray(x, dtype=kind))
         return _constant(np.asarray(_real(x, "operand"), dtype=like.dtype))
     if isinstance(x, (np.ndarray, list, tuple)):
@@ -1185,7 +1195,7 @@ def layer_norm(
     )
     k = len(shape)
     if not isinstance(x, Tensor) or not k or x.ndim < k or x.shape[x.ndim - k :] != shape:
-        got = x.shape if isinstance(x, Tensor) else type(x).__name__
+        got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), got {got}")
     inputs, affine = [x], ""
     for name, p in (("w", weight), ("b", bias)):
@@ -1195,7 +1205,7 @@ def layer_norm(
         if not isinstance(p, Tensor):
             raise TypeError(f"layer_norm: the {what} must be a Tensor (or None), got {type(p).__name__}")
         if p.shape != shape:
-            raise ValueError(f"layer_norm: {what} has shape {p.shape}, expected normalized_shape {shape}")
+            raise ValueError(f"layer_norm: {what} has shape {tuple(p.shape)}, expected normalized_shape {shape}")
         if p.dtype != x.dtype:
             raise ValueError(f"layer_norm: the {what} is {p.dtype} but the input is {x.dtype}")
         inputs.append(p)
