@@ -258,10 +258,10 @@ class Tensor(Node):
         has a narrower dtype is converted (by an `astype` node, so its gradient keeps its dtype);
         inputs of different shapes are broadcast by numpy, and the rule's shares are summed back to
         each input's own shape (`sum_to`, the derivative of broadcasting)."""
-        dtypes = {x.dtype for x in inputs}
+        dtypes = {x.data.dtype for x in inputs}
         if len(dtypes) > 1:
             dtype = np.result_type(*dtypes)
-            inputs = tuple(x if x.dtype == dtype or not x.requires_grad else x.astype(dtype) for x in inputs)
+            inputs = tuple(x if x.data.dtype == dtype or not x.requires_grad else x.astype(dtype) for x in inputs)
         shapes = {x.shape for x in inputs}
         if len(shapes) > 1:
             shape = _broadcast_shape([x.shape for x in inputs], op)
@@ -983,14 +983,15 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     broadcast by numpy, and the node's rule sums each share back to its input's shape (`sum_to`)."""
     if not isinstance(b, Tensor):
         b = _operand(b, a)
-    if op is DIV and a.dtype.kind in "biu" and b.dtype.kind in "biu":  # true division: the default float dtype
+    kinds = a.data.dtype.kind, b.data.dtype.kind  # (numpy's dtypes: cheaper than the `dtype` property)
+    if op is DIV and kinds[0] in "biu" and kinds[1] in "biu":  # true division: the default float dtype
         a, b = a.astype(get_default_dtype()), b.astype(get_default_dtype())
-    elif (a.dtype.kind == "f") != (b.dtype.kind == "f"):  # integers with floats: the floats' dtype, as PyTorch
-        a, b = (a, b.astype(a.dtype)) if a.dtype.kind == "f" else (a.astype(b.dtype), b)
+    elif (kinds[0] == "f") != (kinds[1] == "f"):  # integers with floats: the floats' dtype, as PyTorch
+        a, b = (a, b.astype(a.data.dtype)) if kinds[0] == "f" else (a.astype(b.data.dtype), b)
     rule = op.derivative
     if op in _SHARES_ON_NEED and not (a.requires_grad and b.requires_grad):  # a constant's share is not computed
         rule = partial(rule, need=(a.requires_grad, b.requires_grad))
-    if a.dtype != b.dtype or a.shape != b.shape and not _is_number(a) and not _is_number(b):
+    if a.data.dtype != b.data.dtype or a.shape != b.shape and not _is_number(a) and not _is_number(b):
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
     return _result2(op.on_arrays(a.data, b.data), a, b, op.name, rule)
 
@@ -1027,8 +1028,8 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     """The other side of an operator as a constant leaf: numbers take `like`'s dtype."""
     if isinstance(x, Tensor):
         return x
-    if type(x) is float and like.dtype.kind == "f":  # the common case, without the abstract-class checks below
-        return _constant(np.asarray(x, dtype=like.dtype))
+    if type(x) is float and like.data.dtype.kind == "f":  # the common case, without the abstract-class checks
+        return _constant(np.asarray(x, dtype=like.data.dtype))
     if isinstance(x, (numbers.Real, np.bool_)):
         if like.dtype.kind in "biu":  # as PyTorch: an integer number keeps an integer tensor's dtype (a bool
             # tensor's becomes int64), a float number makes the default floating dtype
@@ -1384,6 +1385,7 @@ def _check_versions(root: Tensor, who: str = "backward") -> None:
     tensor was, not into the history of the change, as PyTorch's does."""
     seen = {root}
     stack = [root]
+    descriptions: dict[str, Op | None] = {}  # by node name, looked up once per pass
     while stack:
         node = stack.pop()
         if node._rule is None:
@@ -1393,7 +1395,9 @@ def _check_versions(root: Tensor, who: str = "backward") -> None:
         made_from = tuple(_as_it_was(x, born) for x in inputs)
         if any(a is not b for a, b in zip(made_from, inputs)):
             node._prev = made_from
-        op = _description(node._op)
+        op = descriptions.get(node._op, descriptions)
+        if op is descriptions:
+            op = descriptions[node._op] = _description(node._op)
         n = len(inputs)
         for k, x in enumerate(made_from):
             if not x.requires_grad:  # its share goes nowhere
