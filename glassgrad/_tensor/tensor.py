@@ -1451,8 +1451,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if any(t.ndim == 0 for t in tensors):
         raise ValueError("cat: a 0-d tensor cannot be concatenated (it has no dimension to join along)")
     one = _axis(dim, tensors[0].ndim, "cat")
-    dtype = np.result_type(*(t.dtype for t in tensors))
-    tensors = [t.astype(dtype) for t in tensors]
+    dtype = np.result_type(*(t.data.dtype for t in tensors))
+    tensors = [t if t.data.dtype == dtype else t.astype(dtype) for t in tensors]
     try:
         return _apply(CAT, tuple(tensors), one, tuple(t.shape[one] for t in tensors))
     except ValueError:
