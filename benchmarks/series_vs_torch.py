@@ -292,7 +292,9 @@ def machine() -> str:
         ),
         "unknown",
     )
-    blas = max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
+    numpy_libs = Path(np.__file__).parent.parent / "numpy.libs"  # numpy's own BLAS (scipy's is another)
+    blas = max((pool["num_threads"] for pool in threadpool_info()
+                if pool["user_api"] == "blas" and pool["filepath"].startswith(str(numpy_libs))), default=1)
     threads = torch.get_num_threads()
     return (
         f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy {np.__version__} "
@@ -352,7 +354,8 @@ def write_section(title: str, command: str, intro: str, lines: list[str]) -> Non
     path = HERE / "README.md"
     old = path.read_text().split("\n## ") if path.exists() else []
     sections = {part.split("\n", 1)[0]: part for part in old[1:]}
-    stamp = f"{datetime.date.today().isoformat()}, {machine()}"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    stamp = f"{datetime.date.today().isoformat()}, {machine()}; load average {load} at the end"
     sections[title] = "\n".join([title, "", f"`{command}` ({stamp}). {intro}", "", *lines, ""])
     head = "# Benchmarks\n\nEach section is the last run of the command it names, with the date and the machine.\n"
     path.write_text("\n## ".join([head, *sections.values()]))
