@@ -1,7 +1,7 @@
 """The lecture series' training steps on glassgrad and on PyTorch (CPU), side by side in one run.
 
     python benchmarks/series_vs_torch.py [--steps N] [--rounds R] [--only NAME ...] [--threads T]
-                                         [--clock wall|cpu] [--write]
+                                         [--clock wall|cpu] [--write] [--readme]
 
 Workloads, each a training step (forward, backward, the optimizer's update) from the same initial
 weights and the same batches in both libraries, float32 (PyTorch's default) unless noted:
@@ -21,7 +21,8 @@ take turns, `--steps` steps each per round, for `--rounds` rounds; a figure is t
 rounds of the time per step (wall-clock, or with `--clock cpu` the process's CPU time, which on a
 shared machine leaves out the time other processes took: use it with `--threads 1`), the range is
 over the rounds' glassgrad/torch ratios. `--write`
-also writes benchmarks/README.md with every figure and the machine.
+puts the table into benchmarks/README.md (a section per --threads and --clock, with the machine);
+`--readme` copies its 1-thread CPU-time table into the project's README.md.
 """
 
 from __future__ import annotations
@@ -324,7 +325,11 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write benchmarks/README.md")
     parser.add_argument("--threads", type=int, default=2, help="threads for torch and for numpy's BLAS")
     parser.add_argument("--clock", choices=CLOCKS, default="wall", help="cpu: the process's CPU time (one thread)")
+    parser.add_argument("--readme", action="store_true", help="copy the 1-thread CPU-time table into README.md, only")
     args = parser.parse_args()
+    if args.readme:
+        copy_table_to_readme()
+        return
     torch.set_num_threads(args.threads)
     threadpool_limits(args.threads, user_api="blas")
     works = series_workloads(args.steps * (args.rounds + 1) + 3) + notebook_workloads(64)
@@ -347,6 +352,20 @@ def main() -> None:
             "torch's (below 1 is faster); the range is over the rounds, the two libraries taking turns.",
             lines,
         )
+
+
+README_TABLE = "The series against torch, 1 thread, CPU time"  # the section README.md shows
+
+
+def copy_table_to_readme() -> None:
+    """The table of benchmarks/README.md's section README_TABLE, put between README.md's markers."""
+    section = (HERE / "README.md").read_text().split(f"\n## {README_TABLE}\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    readme = HERE.parent / "README.md"
+    text = readme.read_text()
+    start = text.index("\n", text.index("<!-- series table")) + 1
+    end = text.index("<!-- end of series table -->")
+    readme.write_text(text[:start] + "\n".join(rows) + "\n" + text[end:])
 
 
 def write_section(title: str, command: str, intro: str, lines: list[str]) -> None:
