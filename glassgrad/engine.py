@@ -9,19 +9,23 @@ Unlike micrograd, a node holds no closure that refers back to itself, so no node
 reference cycle and Python frees a graph as soon as the last reference to it goes. micrograd's way
 still works, for typing along with the lecture: a closure assigned to `out._backward` is what
 `backward()` calls at that node (see `_Closure`).
+
+Where the rest is: `backward()` and its loop are in `glassgrad/autograd/backward.py`
+(`topological_order`, `backpropagate`); each rule is in its description in `glassgrad/ops/`
+(tanh's: `TANH`, `g * (1 - out * out)`); `Node`, the factory every result comes from, in
+`glassgrad/autograd/node.py`.
 """
 
 from __future__ import annotations
 
 import numbers
+import sys
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-import numpy as np
-
 from glassgrad import ops
-from glassgrad.autograd import Node, _changes, mode
+from glassgrad.autograd import Node, _changes, mode, slots
 from glassgrad.autograd.origins import record
 from glassgrad.ops import ATOM, POW, POW_K, WEIGHTED_SUM, Op
 
@@ -33,10 +37,16 @@ _DEFINE_AN_OP = (
 )
 
 
+def _is_numpy_bool(x: Any) -> bool:
+    """Whether x is numpy's bool (not a numbers.Real); without numpy loaded, nothing is."""
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(x, np.bool_)
+
+
 def _as_float(x: Any, what: str, expected: str = "a real number (int or float)") -> float:
     if type(x) is float:
         return x
-    if isinstance(x, (numbers.Real, np.bool_)) and not isinstance(x, Node):  # numpy's scalars too
+    if (isinstance(x, numbers.Real) or _is_numpy_bool(x)) and not isinstance(x, Node):  # numpy's scalars too
         try:
             return float(x)
         except OverflowError:
@@ -56,7 +66,7 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
             other = Value.constant(other, name)
         if reflected:
             self, other = other, self
-        return _result2(forward(self.data, other.data), self, other, name, rule)
+        return _result(forward(self.data, other.data), self, other, name, rule)
 
     operator.__name__ = f"{op.word or name}"
     return operator
@@ -67,7 +77,7 @@ def _unary(op: Op, name: str) -> Callable[[Value], Value]:
     forward, op_name, rule = op.on_floats, op.name, op.derivative
 
     def method(self: Value) -> Value:
-        return _result2(forward(self.data), self, None, op_name, rule)
+        return _result(forward(self.data), self, None, op_name, rule)
 
     method.__name__, method.__doc__ = name, op.doc
     return method
@@ -123,7 +133,7 @@ class Value(Node):
             return _power(self, other)
         k = _as_float(other, "unsupported exponent for **", "a real number (int or float) or a Value")
         name, rule = POW_K.bound(k)
-        return _result2(POW_K.on_floats(k, self.data), self, None, name, rule)
+        return _result(POW_K.on_floats(k, self.data), self, None, name, rule)
 
     def _seed(self, gradient: Any, create_graph: bool, who: str) -> Value | float:
         if isinstance(gradient, Value):
@@ -200,7 +210,6 @@ def _apply_rule_once(node: Value) -> None:
 
 
 _result = Value.result
-_result2 = Value.result2
 _power = _binary(POW)
 for _op in ops.OPS.values():  # the elementwise operations with a forward on floats: Value's operators and methods
     if _op.on_floats is None or not _op.kind:
@@ -222,4 +231,4 @@ def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
     inputs = (*(v if type(v) is Value else Value.constant(v, "linear") for v in w),
               *(Value.constant(xi, "linear") for xi in x), b if type(b) is Value else Value.constant(b, "linear"))
     forward, name, rule = WEIGHTED_SUM.on_floats, WEIGHTED_SUM.name, WEIGHTED_SUM.derivative
-    return _result(forward(*[v.data for v in inputs]), inputs, name, rule)
+    return _result(forward(*[v.data for v in inputs]), *slots(inputs), name, rule)

@@ -89,7 +89,8 @@ def test_layer_norm_float32_stays_float32_and_the_module_is_one_node():
         (lambda x: F.layer_norm(x, (3,)), r"expected input of shape \(\*, 3\), got \(2, 4\)"),
         (lambda x: F.layer_norm(x, 4, Tensor(np.ones(3))), r"weight has shape \(3,\), expected normalized_shape"),
         (lambda x: F.layer_norm(x, 4, None, np.zeros(4)), "the bias must be a Tensor"),
-        (lambda x: F.layer_norm(x, 4, Tensor(np.ones(4), dtype=np.float32)), "the weight is glassgrad.float32 but the input"),
+        (lambda x: F.layer_norm(x, 4, Tensor(np.ones(4), dtype=np.float32)),
+         "the weight is glassgrad.float32 but the input"),
         (lambda x: F.layer_norm(x.data, 4), "expected input of shape"),
     ],
 )

@@ -12,6 +12,8 @@ import torch
 import glassgrad as gg
 from glassgrad._tensor.tensor import Tensor
 
+pytestmark = pytest.mark.usefixtures("torch_float64")  # PyTorch float64 (the examples loaded here set it too)
+
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(4, 5))
 W = RNG.normal(size=(5, 3))

@@ -509,8 +509,8 @@ def test_graphs_hold_no_reference_cycles():
 def test_grad_of_a_non_scalar_output_raises_as_backward_does():
     x = Tensor([1.0, 2.0], requires_grad=True)
     for create_graph in (False, True):
-        with pytest.raises(ValueError, match=r"backward: a tensor of shape \(2,\) needs an explicit gradient"):
-            glassgrad.grad(x * 2, [x], create_graph=create_graph)
+        with pytest.raises(ValueError, match=r"grad: a tensor of shape \(2,\) needs an explicit gradient"):
+            glassgrad.grad(x * 2, [x], create_graph=create_graph)  # the same check, naming the function called
     with pytest.raises(ValueError, match=r"backward: a tensor of shape \(2,\) needs an explicit gradient"):
         (x * 2).backward()
     t = torch.tensor([1.0, 2.0], requires_grad=True)

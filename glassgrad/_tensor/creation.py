@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from glassgrad._tensor.devices import on_cpu
-from glassgrad._tensor.dtypes import FLOATING, get_default_dtype, int64, to_dtype
+from glassgrad._tensor.dtypes import FLOATING, check_requires_grad, get_default_dtype, int64, to_dtype
 from glassgrad._tensor.tensor import Tensor, _constant
 
 
@@ -28,11 +28,7 @@ def size_of(args: tuple, where: str) -> tuple[int, ...]:
 
 def wrap(array: np.ndarray, requires_grad: bool = False, where: str = "tensor") -> Tensor:
     """A leaf Tensor holding `array` itself (no copy); only a floating one may require a gradient."""
-    if requires_grad and array.dtype not in FLOATING:
-        raise RuntimeError(
-            f"{where}: only floating tensors can require gradients, got dtype {array.dtype}; "
-            "pass dtype=glassgrad.float64 (or call .double())"
-        )
+    check_requires_grad(array.dtype, requires_grad, where)
     out = _constant(array)
     out.requires_grad = bool(requires_grad)
     return out

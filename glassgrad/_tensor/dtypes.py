@@ -107,3 +107,13 @@ def set_default_dtype(dtype: Any) -> None:
     if resolved not in FLOATING:
         raise TypeError(f"set_default_dtype: only floating dtypes can be the default, got {public(resolved)}")
     _default[0] = public(resolved)
+
+
+def check_requires_grad(dtype: Any, requires_grad: bool, where: str) -> None:
+    """RuntimeError, as PyTorch's, if a tensor of `dtype` is to require a gradient but is not floating:
+    the one check every constructor and `requires_grad_` make."""
+    if requires_grad and dtype not in FLOATING:
+        raise RuntimeError(
+            f"{where}: only floating tensors can require gradients, got dtype {np.dtype(dtype).name}; "
+            "pass dtype=glassgrad.float32 or float64 (or call .float())"
+        )

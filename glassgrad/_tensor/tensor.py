@@ -31,11 +31,13 @@ import numpy as np
 
 from glassgrad._tensor.devices import CPU, not_available, target_dtype
 from glassgrad._tensor.devices import device as device_type
-from glassgrad._tensor.dtypes import FLOATING, NAMES, SUPPORTED, get_default_dtype, public
+from glassgrad._tensor.dtypes import FLOATING, NAMES, SUPPORTED, check_requires_grad, get_default_dtype, public
 from glassgrad._tensor.memory import keep_freed_memory
 from glassgrad._tensor.printing import Size, tensor_repr
-from glassgrad.autograd import Node, backpropagate, data_of, enable_grad, is_grad_enabled
-from glassgrad.ops import DIV, MUL, POW, POW_K, Op, backward_name, describe
+from glassgrad.autograd import MANY, Node, data_of, enable_grad, is_grad_enabled, slots
+from glassgrad.autograd.node import inplace_clock as _clock
+from glassgrad.autograd.node import tick_inplace_clock
+from glassgrad.ops import DIV, MUL, POW, POW_K, Op, backward_name, describe, silent
 from glassgrad.ops.tensor_ops import (
     ASTYPE,
     CAT,
@@ -199,9 +201,6 @@ class TopK(NamedTuple):
     indices: Tensor
 
 
-_node_result = Node.result.__func__
-_node_result2 = Node.result2.__func__
-_clock = [0]  # in-place changes so far: a node made at clock c must not see an input changed after c
 _recorded = [0]  # recorded in-place changes so far: while 0, no view's history can be out of date
 
 
@@ -217,6 +216,8 @@ class Tensor(Node):
     # its last recorded in-place change (see `_inplace`); (base, steps) of a view (see `Op.view`)
     __slots__ = ("_version", "_born", "_was", "_view")
     __hash__ = Node.__hash__  # identity: the backward pass keys its dictionaries by node, whatever `==` means
+    versioned = True  # changed in place: results are stamped with the in-place clock (see `_inplace`)
+    quiet = silent  # a backward pass gives inf and nan as results, as PyTorch, not numpy's warnings
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, out: Any = None, **kwargs: Any) -> Any:
         """numpy meeting a Tensor. Into an array (`ndarray += tensor`, `out=` arrays, `np.add.at`)
@@ -240,17 +241,13 @@ class Tensor(Node):
                 )
         return getattr(ufunc, method)(*(data_of(x) for x in inputs), **kwargs)
 
-    @classmethod
-    def result(cls, data: Any, inputs: tuple, op: str, rule: Any) -> Tensor:
-        """A node as `Node.result` makes it, stamped with the in-place clock once anything was changed in place
-        (and made from its inputs' present histories once a recorded in-place change was made: see `_refresh`)."""
+    @staticmethod
+    def _refresh_inputs(a: Any, b: Any) -> None:
+        """Before the factory makes a node of `a` (and `b`), once a recorded in-place change was made:
+        each input made from its present history (see `_refresh`)."""
         if _recorded[0]:
-            for x in inputs:
+            for x in (a if b is MANY else (a,) if b is None else (a, b)):
                 _refresh(x)
-        out = _node_result(cls, data, inputs, op, rule)
-        if _clock[0]:
-            out._born = _clock[0]
-        return out
 
     @classmethod
     def aligned(cls, inputs: tuple, op: str, rule: Any) -> tuple[tuple, Any]:
@@ -269,20 +266,9 @@ class Tensor(Node):
                 rule = partial(_summed_back, rule)
         return inputs, rule
 
-    @classmethod
-    def result2(cls, data: Any, a: Any, b: Any, op: str, rule: Any) -> Tensor:
-        """`result` for one or two inputs, stamped in the same way."""
-        if _recorded[0]:
-            _refresh(a)
-            if b is not None:
-                _refresh(b)
-        out = _node_result2(cls, data, a, b, op, rule)
-        if _clock[0]:
-            out._born = _clock[0]
-        return out
-
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
         self.data = _as_array(data, dtype, get_default_dtype())  # Python numbers: float32, as torch.Tensor
+        check_requires_grad(self.data.dtype, requires_grad, type(self).__name__)
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.label = label
@@ -480,8 +466,7 @@ class Tensor(Node):
             raise RuntimeError(
                 "requires_grad_: only a leaf's requires_grad can be changed; use .detach() for a new leaf"
             )
-        if requires_grad and self.dtype not in _FLOAT_DTYPES:
-            raise RuntimeError(f"requires_grad_: only floating tensors can require gradients, this one is {self.dtype}")
+        check_requires_grad(self.data.dtype, requires_grad, "requires_grad_")
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -499,7 +484,7 @@ class Tensor(Node):
             return _binary(POW, self, other)
         k = _real(other, "unsupported exponent for **")
         name, rule = POW_K.bound(k)
-        return _result2(POW_K.on_arrays(k, self.data), self, None, name, rule)
+        return _result(POW_K.on_arrays(k, self.data), self, None, name, rule)
 
     def __rpow__(self, other: Any) -> Tensor:
         return _binary(POW, _operand(other, self), self)
@@ -597,7 +582,7 @@ class Tensor(Node):
                 np.copyto(self.data, new.data, casting="unsafe")
             else:
                 self.data = new.data.astype(self.dtype)
-            _clock[0] += 1
+            tick_inplace_clock()
             _note_storage_change(self, op)
         self._version = (_clock[0], op)
         if recording:
@@ -882,22 +867,6 @@ class Tensor(Node):
     def _zeros(self) -> Tensor:
         return _constant(np.zeros_like(self.data))
 
-    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
-        """Add d(self)/d(node) to `grad` of every node this tensor depends on.
-
-        `gradient` is the upstream gradient (self's shape); without it self must have one element
-        and it is 1. Gradients accumulate: zero them between steps. With `create_graph=True` each
-        `grad` is a Tensor whose graph can be differentiated again.
-        """
-        if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad (no input has requires_grad=True)")
-        self._check_inplace("backward")
-        seed = self._seed(gradient, create_graph, "backward")
-        with np.errstate(all="ignore"):
-            grads = backpropagate(self, seed, create_graph, into_grad=True)
-        if not create_graph:
-            _wrap_grads(grads)
-
     def _check_inplace(self, who: str) -> None:
         """Refuse (RuntimeError) a backward pass from self through numbers changed in place: see `_check_versions`."""
         if _recorded[0]:
@@ -921,32 +890,31 @@ class Tensor(Node):
             wrapped.append(g)
         return wrapped
 
-
-def _wrap_grads(reached: dict) -> None:
-    """Make each `.grad` array the backward pass left a Tensor that requires no gradient. A leaf's gets
-    an array of its own, writable (an optimizer may change it in place); an intermediate result's a
-    read-only view (no copy), as the backward pass may have given one array to several nodes: an
-    in-place operation on that Tensor then replaces its array instead of writing into the shared one."""
-    shared = set()
-    for node in reached:  # each node before its inputs (the pass's order), which may have received its very array
-        g = node.grad
-        if isinstance(g, np.generic):  # a 0-d gradient numpy computed as a scalar
-            g = np.array(g)
-        elif type(g) is not np.ndarray:
-            continue
-        if node._rule is None:
-            if g.base is not None or id(g) in shared or not g.flags.writeable:
+    @staticmethod
+    def _settle(reached: dict) -> None:
+        """Make each `.grad` array the backward pass left a Tensor that requires no gradient. A leaf's gets
+        an array of its own, writable (an optimizer may change it in place); an intermediate result's a
+        read-only view (no copy), as the backward pass may have given one array to several nodes: an
+        in-place operation on that Tensor then replaces its array instead of writing into the shared one."""
+        shared = set()
+        for node in reached:  # each node before its inputs (the pass's order), which may have received its very array
+            g = node.grad
+            if isinstance(g, np.generic):  # a 0-d gradient numpy computed as a scalar
                 g = np.array(g)
-        else:
-            shared.add(id(g))
-            g = g.view()
-            g.flags.writeable = False
-        node.grad = _constant(g)
+            elif type(g) is not np.ndarray:
+                continue
+            if node._rule is None:
+                if g.base is not None or id(g) in shared or not g.flags.writeable:
+                    g = np.array(g)
+            else:
+                shared.add(id(g))
+                g = g.view()
+                g.flags.writeable = False
+            node.grad = _constant(g)
 
 
 _new = object.__new__
 _result = Tensor.result
-_result2 = Tensor.result2
 
 
 _UFUNC_OPERATORS: dict[np.ufunc, Any] = {}  # numpy functions that are a Tensor operator or method (the registry)
@@ -960,21 +928,21 @@ def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Te
     if need is not None and not all(need):
         rule = partial(rule, need=need)
     if len(inputs) == 1:
-        out = _result2(op.on_arrays(*params, inputs[0].data), inputs[0], None, op.name, rule)
+        out = _result(op.on_arrays(*params, inputs[0].data), inputs[0], None, op.name, rule)
         if op.view:
             _link_view(out, inputs[0], op, params)
         return out
     if len(inputs) == 2:
         a, b = inputs
-        return _result2(op.on_arrays(*params, a.data, b.data), a, b, op.name, rule)
-    return _result(op.on_arrays(*params, *[x.data for x in inputs]), inputs, op.name, rule)
+        return _result(op.on_arrays(*params, a.data, b.data), a, b, op.name, rule)
+    return _result(op.on_arrays(*params, *[x.data for x in inputs]), *slots(inputs), op.name, rule)
 
 
 _SHARES_ON_NEED = (MUL, DIV)  # the elementwise rules that take `need`, as the matrix products' do
 
 
 def _unary(op: Op, a: Tensor) -> Tensor:
-    return _result2(op.on_arrays(a.data), a, None, op.name, op.derivative)
+    return _result(op.on_arrays(a.data), a, None, op.name, op.derivative)
 
 
 def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
@@ -993,7 +961,7 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
         rule = partial(rule, need=(a.requires_grad, b.requires_grad))
     if a.data.dtype != b.data.dtype or a.shape != b.shape and not _is_number(a) and not _is_number(b):
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
-    return _result2(op.on_arrays(a.data, b.data), a, b, op.name, rule)
+    return _result(op.on_arrays(a.data, b.data), a, b, op.name, rule)
 
 
 def _summed_back(rule: Any, g, out, *inputs):
@@ -1154,7 +1122,7 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
         raise ValueError(f"cross_entropy: logits must have shape (batch, classes), got {tuple(logits.shape)}")
     if t.size and t.dtype.kind not in "iuf":
         raise ValueError(f"cross_entropy: targets must be integer class numbers, got {t.dtype} ({targets!r:.60})")
-    with np.errstate(all="ignore"):
+    with silent():
         whole = t.dtype.kind in "iu" or bool(np.all(np.isfinite(t) & (t == np.round(t)) & (np.abs(t) < 2.0**62)))
     if t.shape != logits.shape[:1] or not whole:
         raise ValueError(

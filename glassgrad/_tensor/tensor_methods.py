@@ -22,7 +22,7 @@ from glassgrad._tensor.tensor import (
     _compare,
     _constant,
     _operand,
-    _result2,
+    _result,
     _sizes,
     cat,
     stack,
@@ -43,7 +43,7 @@ def _unary(op: Op) -> Callable[[Tensor], Tensor]:
     else:
 
         def method(self: Tensor) -> Tensor:
-            return _result2(forward(self.data), self, None, name, rule)
+            return _result(forward(self.data), self, None, name, rule)
 
     return method
 

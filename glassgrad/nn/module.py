@@ -14,7 +14,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from glassgrad._tensor.printing import Size
 from glassgrad.autograd import zero_grads
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", None)
@@ -260,7 +259,9 @@ class Module:
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy the arrays of `state_dict` (Tensors, numpy or torch arrays) into this model's parameters
         and buffers, in place; with `strict`, its keys must be exactly this model's."""
-        import numpy as np
+        import numpy as np  # here, not at the top: a scalar model never needs it
+
+        from glassgrad._tensor.printing import Size
 
         own = self.state_dict()
         missing = [key for key in own if key not in state_dict]

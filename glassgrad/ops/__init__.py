@@ -26,10 +26,26 @@ from dataclasses import dataclass
 from functools import cache, lru_cache, partial
 from typing import Any
 
-import numpy as np
-
-from glassgrad.autograd import Node, data_of, zeros_like
+from glassgrad.autograd import Node, data_of, slots, zeros_like
 from glassgrad.ops import floatmath
+
+
+class LazyNumpy:
+    """Stands for numpy in a module's globals (`np = LazyNumpy(globals())`) until an attribute is
+    first read, then puts numpy itself there: the module reads `np.x` as usual, at full speed after
+    the first time, and numpy is imported only when an array is met (Values never need it)."""
+
+    def __init__(self, namespace: dict) -> None:
+        self._namespace = namespace
+
+    def __getattr__(self, name: str) -> Any:
+        import numpy
+
+        self._namespace["np"] = numpy
+        return getattr(numpy, name)
+
+
+np = LazyNumpy(globals())
 
 ATOM = 5  # the precedence of a name or a call: never needs parentheses
 
@@ -266,7 +282,7 @@ def log(x: Any) -> Any:
 def zero_where(drop: Any, x: Any) -> Any:
     """x with exact zeros where `drop` is true, even where x is inf or nan: how a rule switches a
     gradient off (multiplying by a 0/1 mask would turn inf * 0 into nan)."""
-    if isinstance(drop, (bool, np.bool_)):
+    if type(drop) is bool or isinstance(drop, np.bool_):  # (a float's comparison: no numpy needed)
         return zeros_like(x) if drop else x
     if not drop.any():
         return x
@@ -280,54 +296,70 @@ def zero_where(drop: Any, x: Any) -> Any:
     return (bits & (drop.astype(bits.dtype) - 1)).view(x.dtype)
 
 
-try:  # numpy 2 keeps its floating-point error modes in a context variable; set directly, it costs a
-    # third of `np.errstate`, which an operation of small tensors would pay every time
-    from numpy._core._ufunc_config import _extobj_contextvar as _modes
-    from numpy._core._ufunc_config import _make_extobj
+_SILENT: list = []  # once numpy is met: (its context variable of error modes, the silent modes), or None
 
-    _SILENT = _make_extobj(all="ignore")
-except ImportError:  # pragma: no cover - another numpy's internals
-    _modes = None
+
+def _silent_modes() -> tuple | None:
+    """numpy 2 keeps its floating-point error modes in a context variable; set directly, it costs a
+    third of `np.errstate`, which an operation of small tensors would pay every time."""
+    if not _SILENT:
+        try:
+            from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
+
+            _SILENT.append((_extobj_contextvar, _make_extobj(all="ignore")))
+        except ImportError:  # pragma: no cover - another numpy's internals
+            _SILENT.append(None)
+    return _SILENT[0]
 
 
 class silent:
-    """`with silent():` numpy gives inf and nan without warnings, as PyTorch does: `np.errstate(all="ignore")`."""
+    """`with silent():` numpy gives inf and nan without warnings, as PyTorch does: `np.errstate(all="ignore")`.
+    The one place that sets numpy's error state: forwards on arrays and every backward pass of Tensors run in it."""
 
-    __slots__ = ("_token",)
+    __slots__ = ("_token", "_modes")
 
     def __enter__(self) -> None:
-        if _modes is None:  # pragma: no cover
+        self._modes = modes = _silent_modes()
+        if modes is None:  # pragma: no cover
             self._token = np.errstate(all="ignore")
             self._token.__enter__()
         else:
-            self._token = _modes.set(_SILENT)
+            self._token = modes[0].set(modes[1])
 
     def __exit__(self, *exc: object) -> None:
-        if _modes is None:  # pragma: no cover
+        if self._modes is None:  # pragma: no cover
             self._token.__exit__(*exc)
         else:
-            _modes.reset(self._token)
+            self._modes[0].reset(self._token)
 
 
-def _quiet(f: Callable[..., Any]) -> Callable[..., Any]:
-    """`f` on arrays, giving inf and nan as PyTorch does instead of numpy's warnings."""
-    if _modes is None:  # pragma: no cover
+def _quiet(name: str) -> Callable[..., Any]:
+    """numpy's function `name` as an operation's forward on arrays, giving inf and nan as PyTorch
+    does instead of numpy's warnings; looked up when called, so describing it needs no numpy."""
 
-        def quiet(*args: Any) -> Any:
+    def quiet(*args: Any) -> Any:
+        modes = _SILENT[0] if _SILENT else _silent_modes()
+        if modes is None:  # pragma: no cover
             with silent():
-                return f(*args)
+                return getattr(np, name)(*args)
+        token = modes[0].set(modes[1])  # `silent()`, written out: it runs for every elementwise operation
+        try:
+            return getattr(np, name)(*args)
+        finally:
+            modes[0].reset(token)
 
-    else:
-
-        def quiet(*args: Any) -> Any:
-            token = _modes.set(_SILENT)  # `silent()`, written out: it runs for every elementwise operation
-            try:
-                return f(*args)
-            finally:
-                _modes.reset(token)
-
-    quiet.__name__ = getattr(f, "__name__", "quiet")
+    quiet.__name__ = name
     return quiet
+
+
+def numpy_function(name: str) -> Callable[..., Any]:
+    """numpy's function `name`, looked up when called (an operation's forward that cannot warn)."""
+
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        return getattr(np, name)(*args, **kwargs)
+
+    forward.__name__ = name
+    return forward
 
 
 def _power_rule(g, out, a, b):
@@ -358,8 +390,8 @@ def _relu(x: Any) -> Any:
     return out.copy() if out is x else out  # a result of its own: changing x in place must not change it
 
 
-def _sigmoid_array(x: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
+def _sigmoid_array(x: Any) -> Any:
+    with silent():
         return 1.0 / (1.0 + np.exp(-x))
 
 
@@ -420,45 +452,45 @@ def _weighted_sum_reads(k: int, n: int) -> str:
 # The elementwise operations: name, derivative rule, forward on floats (None: the Tensor engine's
 # only) and on arrays, how the pictures write it, what the rule reads, then the surfaces.
 _SCALAR = dict(kind="binary", function=True, inplace=True)
-ADD = built_in(Op("+", lambda g, out, a, b: (g, g), float.__add__, _quiet(np.add),
+ADD = built_in(Op("+", lambda g, out, a, b: (g, g), float.__add__, _quiet("add"),
                   formula="{0} + {1}", local=("1", "1"), precedence=1, word="add", reads="",
                   method="add", dunder="add", ufunc="add", **_SCALAR, doc="x + y.", backward="AddBackward0"))
-SUB = built_in(Op("-", lambda g, out, a, b: (g, -g), float.__sub__, _quiet(np.subtract),
+SUB = built_in(Op("-", lambda g, out, a, b: (g, -g), float.__sub__, _quiet("subtract"),
                   formula="{0} − {1}", local=("1", "−1"), precedence=1, word="sub", reads="",
                   method="sub", dunder="sub", ufunc="subtract", **_SCALAR, doc="x - y.", backward="SubBackward0"))
 # `need` (bound by the Tensor engine when an input is a constant) says which shares to compute at all
 MUL = built_in(Op("*", lambda g, out, a, b, need=(True, True): (g * b if need[0] else None,
                                                                   g * a if need[1] else None),
-                  float.__mul__, _quiet(np.multiply),
+                  float.__mul__, _quiet("multiply"),
                   formula="{0} × {1}", local=("{1}", "{0}"), precedence=2, word="mul", reads=("{1}", "{0}"),
                   method="mul", dunder="mul", ufunc="multiply", **_SCALAR, doc="x * y.", backward="MulBackward0"))
 DIV = built_in(Op("/", lambda g, out, a, b, need=(True, True): (div(g, b) if need[0] else None,
                                                                   -g * div(div(a, b), b) if need[1] else None),
-                  floatmath.div, _quiet(np.divide),
+                  floatmath.div, _quiet("divide"),
                   formula="{0} / {1}", local=("1/{1}", "−{0}/{1}²"), precedence=2, word="div",  # as PyTorch: d/db
                   reads=("{1}", "{0} {1}"), method="div", dunder="truediv", ufunc="divide", **_SCALAR,  # from a, b
                   doc="x / y (true division).", backward="DivBackward0"))
 # x ** y of two nodes; x ** k for a number k is the operation below, so `pow` and `**` are written
 # by hand (Value.__pow__, Tensor.__pow__) to pick one of the two
-POW = built_in(Op("**", _power_rule, floatmath.power, _quiet(np.power),
+POW = built_in(Op("**", _power_rule, floatmath.power, _quiet("power"),
                   formula="{0} ** {1}", local=("{1}·{0}^({1} − 1)", "{out}·ln {0}"), precedence=4, word="pow",
                   reads=("{0} {1}", "{0} {1} {out}"), method="pow", dunder="pow", function=True, ufunc="power",
                   doc="x ** y.", backward="PowBackward1"))
 POW_K = built_in(Op("**{k}", _power_by_constant_rule, lambda k, x: power_by(x, k), lambda k, x: power_by(x, k),
                     formula="{0} ** {k}", local=("{k}·{0}^({k} − 1)",), precedence=4, word="pow", reads="{0}",
                     backward="PowBackward0"))
-NEG = built_in(Op("neg", lambda g, out, a: (-g,), float.__neg__, np.negative,
+NEG = built_in(Op("neg", lambda g, out, a: (-g,), float.__neg__, numpy_function("negative"),
                   formula="−{0}", local=("−1",), precedence=3, word="neg", reads="",
                   kind="unary", method="neg", dunder="neg", function=True, ufunc="negative", doc="-x.",
                   backward="NegBackward0"))
 _UNARY = dict(kind="unary", function=True)
-EXP = built_in(Op("exp", lambda g, out, a: (g * out,), floatmath.exp, _quiet(np.exp),
+EXP = built_in(Op("exp", lambda g, out, a: (g * out,), floatmath.exp, _quiet("exp"),
                   formula="exp({0})", local=("{out}",), reads="{out}", method="exp", ufunc="exp", **_UNARY, doc="e^x.",
                   backward="ExpBackward0"))
-LOG = built_in(Op("log", lambda g, out, a: (div(g, a),), floatmath.log, _quiet(np.log),
+LOG = built_in(Op("log", lambda g, out, a: (div(g, a),), floatmath.log, _quiet("log"),
                   formula="log({0})", local=("1/{0}",), reads="{0}", method="log", ufunc="log", **_UNARY,
                   doc="ln x (natural logarithm); -inf at 0, nan below.", backward="LogBackward0"))
-TANH = built_in(Op("tanh", lambda g, out, a: (g * (1.0 - out * out),), floatmath.tanh, _quiet(np.tanh),
+TANH = built_in(Op("tanh", lambda g, out, a: (g * (1.0 - out * out),), floatmath.tanh, _quiet("tanh"),
                    formula="tanh({0})", local=("1 − {out}²",), reads="{out}", method="tanh", ufunc="tanh", **_UNARY,
                    doc="tanh x = (e^2x - 1) / (e^2x + 1).", backward="TanhBackward0"))
 RELU = built_in(Op("relu", lambda g, out, a: (zero_where(data_of(out) <= 0, g),), _relu, _relu,  # g where out > 0
@@ -468,20 +500,20 @@ RELU = built_in(Op("relu", lambda g, out, a: (zero_where(data_of(out) <= 0, g),)
 SIGMOID = built_in(Op("sigmoid", lambda g, out, a: (g * (1.0 - out) * out,), floatmath.sigmoid, _sigmoid_array,
                       formula="sigmoid({0})", local=("{out}·(1 − {out})",), reads="{out}", method="sigmoid",
                       **_UNARY, doc="1 / (1 + e^-x).", backward="SigmoidBackward0"))
-SQRT = built_in(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _quiet(np.sqrt),
+SQRT = built_in(Op("sqrt", lambda g, out, a: (div(g, 2.0 * out),), None, _quiet("sqrt"),
                    formula="√{0}", local=("1/(2√{0})",), reads="{out}", method="sqrt", ufunc="sqrt", **_UNARY,
                    doc="√x.", backward="SqrtBackward0"))
-ABS = built_in(Op("abs", lambda g, out, a: (g * _sign(data_of(a)),), None, np.abs,
+ABS = built_in(Op("abs", lambda g, out, a: (g * _sign(data_of(a)),), None, numpy_function("abs"),
                   formula="|{0}|", local=("sign({0})",), reads="{0}", method="abs", aliases=("absolute",),
                   dunder="abs", ufunc="absolute", **_UNARY, doc="|x|; its derivative at 0 is 0, as PyTorch's.",
                   backward="AbsBackward0"))
-SIN = built_in(Op("sin", lambda g, out, a: (g * _cos(a),), None, _quiet(np.sin), formula="sin({0})",
+SIN = built_in(Op("sin", lambda g, out, a: (g * _cos(a),), None, _quiet("sin"), formula="sin({0})",
                   local=("cos {0}",), reads="{0}", method="sin", ufunc="sin", **_UNARY, doc="sin x.",
                   backward="SinBackward0"))
-COS = built_in(Op("cos", lambda g, out, a: (-g * _sin(a),), None, _quiet(np.cos), formula="cos({0})",
+COS = built_in(Op("cos", lambda g, out, a: (-g * _sin(a),), None, _quiet("cos"), formula="cos({0})",
                   local=("−sin {0}",), reads="{0}", method="cos", ufunc="cos", **_UNARY, doc="cos x.",
                   backward="CosBackward0"))
-LOG10 = built_in(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), None, _quiet(np.log10),
+LOG10 = built_in(Op("log10", lambda g, out, a: (div(g, a * math.log(10.0)),), None, _quiet("log10"),
                     formula="log10({0})", local=("1/({0} ln 10)",), reads="{0}", method="log10", ufunc="log10",
                     **_UNARY, doc="log10 x = ln x / ln 10.", backward="Log10Backward0"))
 ERF = built_in(Op("erf", lambda g, out, a: (g * (2.0 / math.sqrt(math.pi)) * _gaussian(a),), None, _erf,
@@ -557,7 +589,7 @@ def call(op: Op, *inputs: Any, params: tuple = ()) -> Any:
     nodes, rule = engine.aligned(tuple(engine.constant(x, name, like) for x in inputs), name, rule)
     forward = op.on_floats if engine.holds_floats else op.on_arrays
     data = forward(*params, *(x.data for x in nodes))
-    return engine.result(engine.raw(data, name), nodes, name, rule)
+    return engine.result(engine.raw(data, name), *slots(nodes), name, rule)
 
 
 from glassgrad.ops import tensor_ops  # noqa: E402, F401  (the Tensor's own operations join the registry)

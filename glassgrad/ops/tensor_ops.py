@@ -20,10 +20,10 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from glassgrad.autograd import Node, data_of
-from glassgrad.ops import Op, built_in, div, floatmath, silent, zero_where
+from glassgrad.ops import LazyNumpy, Op, built_in, div, floatmath, numpy_function, silent, zero_where
+
+np = LazyNumpy(globals())  # numpy itself from the first array on
 
 
 # Functions the derivative rules use: each works on an array (plain backward pass) and on a Tensor
@@ -587,8 +587,8 @@ def _maximum_rule(g, out, a, b):
     return zero_where(ra < rb, g) * (1.0 - tie), zero_where(rb < ra, g) * (1.0 - tie)
 
 
-MAXIMUM = built_in(Op("maximum", _maximum_rule, on_arrays=np.maximum, reads="{0} {1}", kind="binary", method="maximum",
-                      function=True,
+MAXIMUM = built_in(Op("maximum", _maximum_rule, on_arrays=numpy_function("maximum"), reads="{0} {1}",
+                      kind="binary", method="maximum", function=True,
                       doc="The elementwise larger of two tensors (nan if either is); ties share the gradient.",
                       backward="MaximumBackward0"))
 
@@ -596,13 +596,18 @@ MAXIMUM = built_in(Op("maximum", _maximum_rule, on_arrays=np.maximum, reads="{0}
 
 # Comparisons: elementwise, without a gradient (their results are constants, bool), as PyTorch's.
 _COMPARE = dict(kind="compare", function=True)
-EQ = built_in(Op("==", on_arrays=np.equal, method="eq", dunder="eq", ufunc="equal", **_COMPARE, doc="x == y."))
-NE = built_in(Op("!=", on_arrays=np.not_equal, method="ne", dunder="ne", ufunc="not_equal", **_COMPARE, doc="x != y."))
-LT = built_in(Op("<", on_arrays=np.less, method="lt", dunder="lt", ufunc="less", **_COMPARE, doc="x < y."))
-LE = built_in(Op("<=", on_arrays=np.less_equal, method="le", dunder="le", ufunc="less_equal", **_COMPARE,
+EQ = built_in(Op("==", on_arrays=numpy_function("equal"), method="eq", dunder="eq", ufunc="equal", **_COMPARE,
+                 doc="x == y."))
+NE = built_in(Op("!=", on_arrays=numpy_function("not_equal"), method="ne", dunder="ne", ufunc="not_equal", **_COMPARE,
+                 doc="x != y."))
+LT = built_in(Op("<", on_arrays=numpy_function("less"), method="lt", dunder="lt", ufunc="less", **_COMPARE,
+                 doc="x < y."))
+LE = built_in(Op("<=", on_arrays=numpy_function("less_equal"), method="le", dunder="le", ufunc="less_equal", **_COMPARE,
                  doc="x <= y."))
-GT = built_in(Op(">", on_arrays=np.greater, method="gt", dunder="gt", ufunc="greater", **_COMPARE, doc="x > y."))
-GE = built_in(Op(">=", on_arrays=np.greater_equal, method="ge", dunder="ge", ufunc="greater_equal", **_COMPARE,
+GT = built_in(Op(">", on_arrays=numpy_function("greater"), method="gt", dunder="gt", ufunc="greater", **_COMPARE,
+                 doc="x > y."))
+GE = built_in(Op(">=", on_arrays=numpy_function("greater_equal"), method="ge", dunder="ge",
+                 ufunc="greater_equal", **_COMPARE,
                  doc="x >= y."))
 
 
