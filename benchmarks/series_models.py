@@ -203,8 +203,9 @@ class Block(nn.Module):
         self.ln_1 = nn.LayerNorm(n_embd)
         self.attn = CausalSelfAttention(n_embd, n_head, block_size)
         self.ln_2 = nn.LayerNorm(n_embd)
-        self.mlp = nn.ModuleDict(dict(c_fc=nn.Linear(n_embd, 4 * n_embd), c_proj=nn.Linear(4 * n_embd, n_embd),
-                                      act=Gelu()))
+        self.mlp = nn.ModuleDict(
+            dict(c_fc=nn.Linear(n_embd, 4 * n_embd), c_proj=nn.Linear(4 * n_embd, n_embd), act=Gelu())
+        )
 
     def forward(self, x):
         m = self.mlp
@@ -237,6 +238,8 @@ class Transformer(nn.Module):
 
 # "Let's build GPT": one module per head; dropout as the lecture has it, at 0 (its small runs' value)
 DROPOUT = 0.0
+
+
 class Head(nn.Module):
     """One head of self-attention."""
 

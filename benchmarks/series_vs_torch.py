@@ -294,8 +294,14 @@ def machine() -> str:
         "unknown",
     )
     numpy_libs = Path(np.__file__).parent.parent / "numpy.libs"  # numpy's own BLAS (scipy's is another)
-    blas = max((pool["num_threads"] for pool in threadpool_info()
-                if pool["user_api"] == "blas" and pool["filepath"].startswith(str(numpy_libs))), default=1)
+    blas = max(
+        (
+            pool["num_threads"]
+            for pool in threadpool_info()
+            if pool["user_api"] == "blas" and pool["filepath"].startswith(str(numpy_libs))
+        ),
+        default=1,
+    )
     threads = torch.get_num_threads()
     return (
         f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy {np.__version__} "
@@ -349,7 +355,11 @@ def main() -> None:
             f"python benchmarks/series_vs_torch.py --steps {args.steps} --rounds {args.rounds} "
             f"--threads {args.threads} --clock {args.clock} --write",
             "A figure is the median time of one training step over the rounds; the ratio is glassgrad's time over "
-            "torch's (below 1 is faster); the range is over the rounds, the two libraries taking turns.",
+            "torch's (below 1 is faster); the range is over the rounds, the two libraries taking turns."
+            + (
+                " On a loaded machine the wall-clock time of two threads mostly measures waiting for the other "
+                "processes (torch's OpenMP threads, numpy's BLAS threads): read the load average." * (args.threads > 1)
+            ),
             lines,
         )
 
