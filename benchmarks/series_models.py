@@ -7,8 +7,9 @@ once with each (`examples/makemore/backends.py`). The models:
 - the GPT of "Let's build GPT" (heads as separate modules, concatenated);
 - a tiny nanoGPT (one fused q, k, v projection, pre-norm blocks, the head tied to the embedding).
 
-Written with the names both libraries have: the causal mask is a comparison of positions, the
-q, k, v split and the shift of the MLP's context are slices, and blocks are held in a Sequential.
+Written with the names both libraries have (where glassgrad lacks one, the lecture's line is
+rewritten with those it has: the causal mask is a comparison of positions rather than `tril`, the
+q, k, v split and the shift of the MLP's context are slices rather than `split` and `roll`).
 """
 
 import math
@@ -172,10 +173,10 @@ class BoW(nn.Module):
 class CausalSelfAttention(nn.Module):
     """Multi-head masked self-attention with one projection for q, k and v of every head."""
 
-    def __init__(self, n_embd, n_head, block_size, bias=True):
+    def __init__(self, n_embd, n_head, block_size):
         super().__init__()
-        self.c_attn = nn.Linear(n_embd, 3 * n_embd, bias=bias)
-        self.c_proj = nn.Linear(n_embd, n_embd, bias=bias)
+        self.c_attn = nn.Linear(n_embd, 3 * n_embd)
+        self.c_proj = nn.Linear(n_embd, n_embd)
         self.register_buffer("bias", causal_mask(block_size).view(1, 1, block_size, block_size))
         self.n_head, self.n_embd = n_head, n_embd
 
@@ -197,18 +198,19 @@ class CausalSelfAttention(nn.Module):
 class Block(nn.Module):
     """A pre-norm Transformer block: x + attention(ln(x)), then x + MLP(ln(x))."""
 
-    def __init__(self, n_embd, n_head, block_size, bias=True):
+    def __init__(self, n_embd, n_head, block_size):
         super().__init__()
-        self.ln_1 = nn.LayerNorm(n_embd, bias=bias)
-        self.attn = CausalSelfAttention(n_embd, n_head, block_size, bias)
-        self.ln_2 = nn.LayerNorm(n_embd, bias=bias)
-        self.c_fc = nn.Linear(n_embd, 4 * n_embd, bias=bias)
-        self.act = Gelu()
-        self.c_proj = nn.Linear(4 * n_embd, n_embd, bias=bias)
+        self.ln_1 = nn.LayerNorm(n_embd)
+        self.attn = CausalSelfAttention(n_embd, n_head, block_size)
+        self.ln_2 = nn.LayerNorm(n_embd)
+        self.mlp = nn.ModuleDict(
+            dict(c_fc=nn.Linear(n_embd, 4 * n_embd), c_proj=nn.Linear(4 * n_embd, n_embd), act=Gelu())
+        )
 
     def forward(self, x):
+        m = self.mlp
         x = x + self.attn(self.ln_1(x))
-        return x + self.c_proj(self.act(self.c_fc(self.ln_2(x))))
+        return x + m.c_proj(m.act(m.c_fc(self.ln_2(x))))
 
 
 class Transformer(nn.Module):
@@ -216,23 +218,28 @@ class Transformer(nn.Module):
 
     def __init__(self, vocab_size, block_size, n_layer=4, n_head=4, n_embd=64):
         super().__init__()
-        self.wte = nn.Embedding(vocab_size, n_embd)
-        self.wpe = nn.Embedding(block_size, n_embd)
-        self.h = nn.Sequential(*[Block(n_embd, n_head, block_size) for _ in range(n_layer)])
-        self.ln_f = nn.LayerNorm(n_embd)
+        self.transformer = nn.ModuleDict(dict(
+            wte=nn.Embedding(vocab_size, n_embd),
+            wpe=nn.Embedding(block_size, n_embd),
+            h=nn.ModuleList([Block(n_embd, n_head, block_size) for _ in range(n_layer)]),
+            ln_f=nn.LayerNorm(n_embd),
+        ))  # fmt: skip
         self.lm_head = nn.Linear(n_embd, vocab_size, bias=False)
 
     def forward(self, idx, targets=None):
         b, t = idx.size()
         pos = torch.arange(0, t, dtype=torch.long).unsqueeze(0)
-        x = self.wte(idx) + self.wpe(pos)
-        for block in self.h:
+        x = self.transformer.wte(idx) + self.transformer.wpe(pos)
+        for block in self.transformer.h:
             x = block(x)
-        logits = self.lm_head(self.ln_f(x))
+        logits = self.lm_head(self.transformer.ln_f(x))
         return logits, lm_loss(logits, targets)
 
 
-# "Let's build GPT": one module per head
+# "Let's build GPT": one module per head; dropout as the lecture has it, at 0 (its small runs' value)
+DROPOUT = 0.0
+
+
 class Head(nn.Module):
     """One head of self-attention."""
 
@@ -242,6 +249,7 @@ class Head(nn.Module):
         self.query = nn.Linear(n_embd, head_size, bias=False)
         self.value = nn.Linear(n_embd, head_size, bias=False)
         self.register_buffer("tril", causal_mask(block_size))
+        self.dropout = nn.Dropout(DROPOUT)
 
     def forward(self, x):
         B, T, C = x.shape
@@ -249,7 +257,7 @@ class Head(nn.Module):
         q = self.query(x)
         wei = q @ k.transpose(-2, -1) * C**-0.5  # the lecture scales by the embedding's width
         wei = wei.masked_fill(self.tril[:T, :T] == 0, float("-inf"))
-        wei = F.softmax(wei, dim=-1)
+        wei = self.dropout(F.softmax(wei, dim=-1))
         return wei @ self.value(x)
 
 
@@ -258,11 +266,12 @@ class MultiHeadAttention(nn.Module):
 
     def __init__(self, n_embd, num_heads, head_size, block_size):
         super().__init__()
-        self.heads = nn.Sequential(*[Head(n_embd, head_size, block_size) for _ in range(num_heads)])
+        self.heads = nn.ModuleList([Head(n_embd, head_size, block_size) for _ in range(num_heads)])
         self.proj = nn.Linear(n_embd, n_embd)
+        self.dropout = nn.Dropout(DROPOUT)
 
     def forward(self, x):
-        return self.proj(torch.cat([h(x) for h in self.heads], dim=-1))
+        return self.dropout(self.proj(torch.cat([h(x) for h in self.heads], dim=-1)))
 
 
 class FeedForward(nn.Module):
@@ -270,7 +279,9 @@ class FeedForward(nn.Module):
 
     def __init__(self, n_embd):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(n_embd, 4 * n_embd), nn.ReLU(), nn.Linear(4 * n_embd, n_embd))
+        self.net = nn.Sequential(
+            nn.Linear(n_embd, 4 * n_embd), nn.ReLU(), nn.Linear(4 * n_embd, n_embd), nn.Dropout(DROPOUT)
+        )
 
     def forward(self, x):
         return self.net(x)
@@ -312,24 +323,85 @@ class GPTLanguageModel(nn.Module):
         return logits, F.cross_entropy(logits.view(B * T, C), targets.view(B * T))
 
 
-# nanoGPT, tiny: makemore's blocks without biases, the head tied to the token table
+# nanoGPT, tiny, as its model.py: flash attention (scaled_dot_product_attention), biases off, GELU,
+# the head tied to the token table
+class LayerNorm(nn.Module):
+    """LayerNorm with an optional bias (nanoGPT's own, for bias=False)."""
+
+    def __init__(self, ndim, bias):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(ndim))
+        self.bias = nn.Parameter(torch.zeros(ndim)) if bias else None
+
+    def forward(self, input):
+        return F.layer_norm(input, self.weight.shape, self.weight, self.bias, 1e-5)
+
+
+class NanoAttention(nn.Module):
+    def __init__(self, n_embd, n_head, bias):
+        super().__init__()
+        self.c_attn = nn.Linear(n_embd, 3 * n_embd, bias=bias)
+        self.c_proj = nn.Linear(n_embd, n_embd, bias=bias)
+        self.attn_dropout, self.resid_dropout = nn.Dropout(DROPOUT), nn.Dropout(DROPOUT)
+        self.n_head, self.n_embd = n_head, n_embd
+
+    def forward(self, x):
+        B, T, C = x.size()
+        qkv = self.c_attn(x)
+        q, k, v = qkv[:, :, :C], qkv[:, :, C : 2 * C], qkv[:, :, 2 * C :]
+        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=True)
+        y = y.transpose(1, 2).reshape(B, T, C)
+        return self.resid_dropout(self.c_proj(y))
+
+
+class NanoMLP(nn.Module):
+    def __init__(self, n_embd, bias):
+        super().__init__()
+        self.c_fc = nn.Linear(n_embd, 4 * n_embd, bias=bias)
+        self.gelu = nn.GELU()
+        self.c_proj = nn.Linear(4 * n_embd, n_embd, bias=bias)
+        self.dropout = nn.Dropout(DROPOUT)
+
+    def forward(self, x):
+        return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
+
+
+class NanoBlock(nn.Module):
+    def __init__(self, n_embd, n_head, bias):
+        super().__init__()
+        self.ln_1 = LayerNorm(n_embd, bias=bias)
+        self.attn = NanoAttention(n_embd, n_head, bias)
+        self.ln_2 = LayerNorm(n_embd, bias=bias)
+        self.mlp = NanoMLP(n_embd, bias)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
 class NanoGPT(nn.Module):
-    """nanoGPT's GPT with its `bias=False` and weight tying (its CPU "baby GPT" size by default)."""
+    """nanoGPT's GPT (its CPU "baby GPT" size by default)."""
 
     def __init__(self, vocab_size, block_size, n_layer=4, n_head=4, n_embd=128, bias=False):
         super().__init__()
-        self.wte = nn.Embedding(vocab_size, n_embd)
-        self.wpe = nn.Embedding(block_size, n_embd)
-        self.h = nn.Sequential(*[Block(n_embd, n_head, block_size, bias=bias) for _ in range(n_layer)])
-        self.ln_f = nn.LayerNorm(n_embd, bias=bias)
+        self.transformer = nn.ModuleDict(dict(
+            wte=nn.Embedding(vocab_size, n_embd),
+            wpe=nn.Embedding(block_size, n_embd),
+            drop=nn.Dropout(DROPOUT),
+            h=nn.ModuleList([NanoBlock(n_embd, n_head, bias) for _ in range(n_layer)]),
+            ln_f=LayerNorm(n_embd, bias=bias),
+        ))  # fmt: skip
         self.lm_head = nn.Linear(n_embd, vocab_size, bias=False)
-        self.wte.weight = self.lm_head.weight  # weight tying: one matrix reads and writes tokens
+        self.transformer.wte.weight = self.lm_head.weight  # weight tying
 
     def forward(self, idx, targets=None):
         b, t = idx.size()
         pos = torch.arange(0, t, dtype=torch.long)
-        x = self.wte(idx) + self.wpe(pos)
-        for block in self.h:
+        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
+        for block in self.transformer.h:
             x = block(x)
-        logits = self.lm_head(self.ln_f(x))
+        logits = self.lm_head(self.transformer.ln_f(x))
         return logits, lm_loss(logits, targets)

@@ -1,7 +1,7 @@
 """The lecture series' training steps on glassgrad and on PyTorch (CPU), side by side in one run.
 
     python benchmarks/series_vs_torch.py [--steps N] [--rounds R] [--only NAME ...] [--threads T]
-                                         [--clock wall|cpu] [--write]
+                                         [--clock wall|cpu] [--write] [--readme]
 
 Workloads, each a training step (forward, backward, the optimizer's update) from the same initial
 weights and the same batches in both libraries, float32 (PyTorch's default) unless noted:
@@ -21,7 +21,8 @@ take turns, `--steps` steps each per round, for `--rounds` rounds; a figure is t
 rounds of the time per step (wall-clock, or with `--clock cpu` the process's CPU time, which on a
 shared machine leaves out the time other processes took: use it with `--threads 1`), the range is
 over the rounds' glassgrad/torch ratios. `--write`
-also writes benchmarks/README.md with every figure and the machine.
+puts the table into benchmarks/README.md (a section per --threads and --clock, with the machine);
+`--readme` copies its 1-thread CPU-time table into the project's README.md.
 """
 
 from __future__ import annotations
@@ -287,7 +288,15 @@ def machine() -> str:
         ),
         "unknown",
     )
-    blas = max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
+    numpy_libs = Path(np.__file__).parent.parent / "numpy.libs"  # numpy's own BLAS (scipy's is another)
+    blas = max(
+        (
+            pool["num_threads"]
+            for pool in threadpool_info()
+            if pool["user_api"] == "blas" and pool["filepath"].startswith(str(numpy_libs))
+        ),
+        default=1,
+    )
     threads = torch.get_num_threads()
     return (
         f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy {np.__version__} "
@@ -317,7 +326,11 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write benchmarks/README.md")
     parser.add_argument("--threads", type=int, default=2, help="threads for torch and for numpy's BLAS")
     parser.add_argument("--clock", choices=CLOCKS, default="wall", help="cpu: the process's CPU time (one thread)")
+    parser.add_argument("--readme", action="store_true", help="copy the 1-thread CPU-time table into README.md, only")
     args = parser.parse_args()
+    if args.readme:
+        copy_table_to_readme()
+        return
     torch.set_num_threads(args.threads)
     threadpool_limits(args.threads, user_api="blas")
     works = series_workloads(args.steps * (args.rounds + 1) + 3) + notebook_workloads(64)
@@ -337,9 +350,27 @@ def main() -> None:
             f"python benchmarks/series_vs_torch.py --steps {args.steps} --rounds {args.rounds} "
             f"--threads {args.threads} --clock {args.clock} --write",
             "A figure is the median time of one training step over the rounds; the ratio is glassgrad's time over "
-            "torch's (below 1 is faster); the range is over the rounds, the two libraries taking turns.",
+            "torch's (below 1 is faster); the range is over the rounds, the two libraries taking turns."
+            + (
+                " On a loaded machine the wall-clock time of two threads mostly measures waiting for the other "
+                "processes (torch's OpenMP threads, numpy's BLAS threads): read the load average." * (args.threads > 1)
+            ),
             lines,
         )
+
+
+README_TABLE = "The series against torch, 1 thread, CPU time"  # the section README.md shows
+
+
+def copy_table_to_readme() -> None:
+    """The table of benchmarks/README.md's section README_TABLE, put between README.md's markers."""
+    section = (HERE / "README.md").read_text().split(f"\n## {README_TABLE}\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    readme = HERE.parent / "README.md"
+    text = readme.read_text()
+    start = text.index("\n", text.index("<!-- series table")) + 1
+    end = text.index("<!-- end of series table -->")
+    readme.write_text(text[:start] + "\n".join(rows) + "\n" + text[end:])
 
 
 def write_section(title: str, command: str, intro: str, lines: list[str]) -> None:
@@ -347,7 +378,8 @@ def write_section(title: str, command: str, intro: str, lines: list[str]) -> Non
     path = HERE / "README.md"
     old = path.read_text().split("\n## ") if path.exists() else []
     sections = {part.split("\n", 1)[0]: part for part in old[1:]}
-    stamp = f"{datetime.date.today().isoformat()}, {machine()}"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    stamp = f"{datetime.date.today().isoformat()}, {machine()}; load average {load} at the end"
     sections[title] = "\n".join([title, "", f"`{command}` ({stamp}). {intro}", "", *lines, ""])
     head = "# Benchmarks\n\nEach section is the last run of the command it names, with the date and the machine.\n"
     path.write_text("\n## ".join([head, *sections.values()]))

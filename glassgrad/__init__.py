@@ -84,5 +84,8 @@ def __getattr__(name: str) -> Any:
         return import_module(_SUBMODULES[name])
     if name in _LAZY:
         module, attribute = _LAZY[name]
-        return getattr(import_module(module), attribute)
+        value = getattr(import_module(module), attribute)
+        if callable(value):  # a function or a class: kept here, so `glassgrad.tanh` is found without this call
+            globals()[name] = value
+        return value
     raise AttributeError(f"module 'glassgrad' has no attribute {name!r}")

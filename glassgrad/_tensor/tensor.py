@@ -42,6 +42,7 @@ from glassgrad._tensor.dtypes import (
     public,
     result_type,
 )
+from glassgrad._tensor.memory import keep_freed_memory
 from glassgrad._tensor.printing import Size, tensor_repr
 from glassgrad.autograd import MANY, Node, data_of, enable_grad, is_grad_enabled, slots
 from glassgrad.autograd.node import inplace_clock as _clock
@@ -79,6 +80,8 @@ from glassgrad.ops.tensor_ops import (
 )
 
 _ACCEPTED = "real numbers (bool, int or float) as a number, nested lists, a numpy array or a Tensor"
+
+keep_freed_memory()  # a step's arrays reuse the last step's memory (see glassgrad._tensor.memory)
 
 
 def _is_dtype(dtype: Any, allowed: Any) -> bool:
@@ -991,7 +994,8 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     rule = op.derivative
     if op in _SHARES_ON_NEED and not (a.requires_grad and b.requires_grad):  # a constant's share is not computed
         rule = partial(rule, need=(a.requires_grad, b.requires_grad))
-    if a.dtype != b.dtype or a.dtype not in FLOATING or a.shape != b.shape and not _is_number(a) and not _is_number(b):
+    dtype = a.data.dtype  # (numpy's dtype: cheaper than the `dtype` property)
+    if dtype != b.data.dtype or dtype not in FLOATING or a.shape != b.shape and not _is_number(a) and not _is_number(b):
         _no_bools(op, a, b)
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
     return _result(op.on_arrays(a.data, b.data), a, b, op.name, rule)
@@ -1060,8 +1064,8 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     (`like`'s, unless the number is of a higher category: an integer tensor and a float make the default dtype)."""
     if isinstance(x, Tensor):
         return x
-    if type(x) is float and like.dtype.kind == "f":  # the common case, without the abstract-class checks below
-        return _constant(np.asarray(x, dtype=like.dtype))
+    if type(x) is float and like.data.dtype.kind == "f":  # the common case, without the abstract-class checks
+        return _constant(np.asarray(x, dtype=like.data.dtype))
     if isinstance(x, (numbers.Real, np.bool_)):
         dtype = result_type(like, x)
         if dtype.kind in "iu" and isinstance(x, numbers.Integral) and not np.iinfo(dtype).min <= x <= np.iinfo(
@@ -1411,6 +1415,7 @@ def _check_versions(root: Tensor, who: str = "backward") -> None:
     tensor was, not into the history of the change, as PyTorch's does."""
     seen = {root}
     stack = [root]
+    descriptions: dict[str, Op | None] = {}  # by node name, looked up once per pass
     while stack:
         node = stack.pop()
         if node._rule is None:
@@ -1420,7 +1425,9 @@ def _check_versions(root: Tensor, who: str = "backward") -> None:
         made_from = tuple(_as_it_was(x, born) for x in inputs)
         if any(a is not b for a, b in zip(made_from, inputs)):
             node._prev = made_from
-        op = _description(node._op)
+        op = descriptions.get(node._op, descriptions)
+        if op is descriptions:
+            op = descriptions[node._op] = _description(node._op)
         n = len(inputs)
         for k, x in enumerate(made_from):
             if not x.requires_grad:  # its share goes nowhere
