@@ -1,0 +1,79 @@
+"""What the audit of the series' own programs (issue 16) found, against torch: each class of defect
+with generated cases.
+
+- A result PyTorch makes as a new tensor must be new in glassgrad too: makemore's MLP writes into
+  `torch.roll(idx, 1, 1)`, which for a sequence of length 1 moved nothing and was `idx` itself, so
+  sampling overwrote its own start token.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import glassgrad
+
+# f(library, x) for a (2, 3) float tensor x; the result is written into, then x is looked at
+NEW_OR_VIEW = {
+    "roll by 0": lambda L, x: L.roll(x, 0, 1),
+    "roll by the size": lambda L, x: L.roll(x, 3, 1),
+    "roll by twice the size, negative": lambda L, x: x.roll(-6, 1),
+    "roll a dim of size 1": lambda L, x: x[:1].roll(1, 0),
+    "roll flattened by 0": lambda L, x: L.roll(x, 0),
+    "roll flattened by the numel": lambda L, x: L.roll(x, 6),
+    "roll by (0, 3)": lambda L, x: x.roll((0, 3), (0, 1)),
+    "roll by 1": lambda L, x: x.roll(1, 1),
+    "flip of no dims": lambda L, x: L.flip(x, ()),
+    "flip": lambda L, x: x.flip(0),
+    "cat of one": lambda L, x: L.cat([x]),
+    "stack of one": lambda L, x: L.stack([x])[0],
+    "tril keeping all": lambda L, x: L.tril(x, 5),
+    "triu keeping all": lambda L, x: L.triu(x, -5),
+    "repeat once": lambda L, x: x.repeat(1, 1),
+    "masked_fill of nothing": lambda L, x: x.masked_fill(L.zeros(2, 3, dtype=L.bool), 0),
+    "clamp that changes nothing": lambda L, x: x.clamp(-100, 100),
+    "gather of everything": lambda L, x: x.gather(1, L.tensor([[0, 1, 2], [0, 1, 2]])),
+    "index by a list": lambda L, x: x[[0, 1]],
+    "sort": lambda L, x: x.sort(1).values,
+    "topk of all": lambda L, x: x.topk(3, 1).values,
+    "x * 1": lambda L, x: x * 1,
+    "clone": lambda L, x: x.clone(),
+    "detach (a view)": lambda L, x: x.detach(),
+    "reshape (a view)": lambda L, x: x.reshape(3, 2),
+    "view_as (a view)": lambda L, x: x.view_as(x),
+    "contiguous (itself)": lambda L, x: x.contiguous(),
+    "float of a float32 tensor (itself)": lambda L, x: x.float(),
+    "chunk into one (a view)": lambda L, x: x.chunk(1, 1)[0],
+    "split larger than the size (a view)": lambda L, x: x.split(5, 1)[0],
+    "a row (a view)": lambda L, x: x[1],
+}
+
+
+@pytest.mark.parametrize("name", NEW_OR_VIEW)
+def test_a_result_shares_the_inputs_numbers_exactly_where_torchs_does(name):
+    changed = []
+    for L in (torch, glassgrad):
+        x = L.arange(6, dtype=L.float32).reshape(2, 3)
+        with L.no_grad():
+            y = NEW_OR_VIEW[name](L, x)
+            y.view(-1)[0] = 99.0
+        changed.append(np.flatnonzero(x.numpy() == 99.0).tolist())
+    assert changed[1] == changed[0]
+
+
+@pytest.mark.parametrize("length", [1, 2, 5])
+def test_makemores_blank_shift_leaves_the_context_alone(length):
+    """makemore's MLP: roll the context right and put the blank token first, `block_size` times."""
+    results = []
+    for L in (torch, glassgrad):
+        context = idx = L.tensor(np.random.default_rng(length).integers(0, 27, (3, length)))
+        shifted = []
+        for _ in range(4):
+            idx = L.roll(idx, 1, 1)
+            idx[:, 0] = 27
+            shifted.append(idx.numpy().copy())
+        results.append((context.numpy(), shifted))
+    np.testing.assert_array_equal(results[1][0], results[0][0])
+    for ours, theirs in zip(results[1][1], results[0][1]):
+        np.testing.assert_array_equal(ours, theirs)
