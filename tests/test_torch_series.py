@@ -77,3 +77,23 @@ def test_makemores_blank_shift_leaves_the_context_alone(length):
     np.testing.assert_array_equal(results[1][0], results[0][0])
     for ours, theirs in zip(results[1][1], results[0][1]):
         np.testing.assert_array_equal(ours, theirs)
+
+
+RETAINED = [lambda L, x: (x.exp() * x).sum(), lambda L, x: (x @ x.T).tanh().mean(),
+            lambda L, x: L.nn.functional.cross_entropy(x, L.tensor([0, 3, 1])), lambda L, x: (x.softmax(1) ** 2).sum()]
+
+
+@pytest.mark.parametrize("f", range(len(RETAINED)))
+@pytest.mark.parametrize("passes", [2, 3])
+def test_backward_with_retain_graph_accumulates_as_torchs(f, passes):
+    grads = []
+    for L in (torch, glassgrad):
+        x = L.tensor(np.random.default_rng(f).standard_normal((3, 4)), requires_grad=True)
+        y = RETAINED[f](L, x)
+        for k in range(passes - 1):
+            y.backward(retain_graph=True) if k % 2 == 0 else y.backward(None, True)  # keyword and torch's position
+        y.backward()
+        (again,) = (torch.autograd.grad if L is torch else glassgrad.grad)(RETAINED[f](L, x), [x], retain_graph=True)
+        grads.append((x.grad.numpy(), again.numpy()))
+    for ours, theirs in zip(grads[1], grads[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
