@@ -328,6 +328,45 @@ def test_the_page_opens_on_the_whole_network_readable_beside_its_panel(chromium,
     page.close()
 
 
+FOLDS = {  # a fold state: the keys and clicks that reach it from the page as it opens
+    "open": [],
+    "unfold all": ["e"],
+    "fold all again": ["e", "c"],
+    "the last neuron unfolded": ["#u{last}t"],
+    "unfolded, default view": ["e", "0"],
+    "unfolded, stepped": ["e", "ArrowRight", "ArrowRight"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("make", [lambda: MLP.lecture(seed=WATCH_SEED), lambda: MLP.lecture(seed=WATCH_SEED, fused=False),
+                                  lambda: MLP(3, [8, 8, 1], seed=WATCH_SEED)], ids=["lecture", "unfused", "8x8"])
+def test_at_every_fold_state_no_box_runs_under_the_panel(chromium, make):
+    model = make()
+    page = open_page(chromium, watch(model, LECTURE_XS, LECTURE_YS, steps=1, max_nodes=None), "folds")
+    last = len(page.evaluate(GEOMETRY)["units"]) - 2  # the output neuron, beside the loss
+    for state, actions in FOLDS.items():
+        page.keyboard.press("Home")
+        page.keyboard.press("c")
+        page.keyboard.press("0")
+        for action in actions:
+            if action.startswith("#"):
+                page.click(action.format(last=last))
+            else:
+                page.keyboard.press(action)
+        at = page.evaluate(GEOMETRY)
+        cut = [k for k, unit in enumerate(at["units"])
+               if unit["left"] < at["view"]["left"] - 0.5 or unit["right"] > at["view"]["right"] + 0.5]
+        assert cut == [], state  # every box whole from left to right: none ends under the side panel
+        assert not overlaps(at["aside"], at["view"]) and page.evaluate(SMALLEST_TEXT) >= 10, state
+        if len(model.layers[0].neurons) == 4 and state in ("open", "fold all again"):
+            assert all(inside(unit, at["view"]) for unit in at["units"]), state  # the lecture's: all of it
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / f"watch-folds-{len(at['units'])}-{state.replace(' ', '-')}.png")
+    assert page.errors == []
+    page.close()
+
+
 @pytest.mark.slow
 def test_update_phase_shows_each_parameters_engine_values(page, recorded):
     _, updates = engine_run(0, ITERATIONS)
