@@ -1,5 +1,6 @@
 """The training-loop page: what it records from the engine, and the page in a real browser."""
 
+import html
 import math
 import random
 import re
@@ -629,3 +630,28 @@ def test_package_level_name_and_a_hand_built_model_with_labels_of_its_own():
     assert "bias_out" in [node["shown"] for node in page.data["nodes"]]
     assert len(page.losses) == 2 and page.data["lr"] == "0.05"
     assert isinstance(lecture_loss(model, LECTURE_XS[:1], LECTURE_YS[:1]), Value)
+
+
+def test_a_learners_mlp_has_no_machine_name_in_any_view():
+    """A lecture-style MLP written by the learner on Values, no labels anywhere: every view names each
+    node by its label, its value (a constant) or its formula, or by the source line that made it."""
+    from glassgrad.autograd import record_origins, topological_order
+    from glassgrad.viz.grouped import grouped_view
+    from glassgrad.viz.visualize import draw_dot
+
+    model = LectureMLP(3, [4, 4, 1], seed=0)
+    with record_origins() as records:
+        loss = sum((model(x) - y) ** 2 for x, y in zip(LECTURE_XS, LECTURE_YS))
+    order = topological_order(loss)
+    nodes = stepper(loss, max_nodes=None).run["nodes"]
+    formulas = [node["shown"] for node, v in zip(nodes, order, strict=True) if v._prev]
+    assert len(set(formulas)) == len(formulas)  # each result its own name: `tanh(…) [2]`, `tanh(…) [3]`, ...
+    assert not any(MACHINE_NAME.search(node["name"]) for node in nodes)
+    names = grouped_view(loss, records).data["names"]
+    assert not any(MACHINE_NAME.search(n) or re.fullmatch(r"(node|leaf) ?\d*", n) for n in names)
+    here = Path(__file__).name
+    lined = [n for n, v in zip(names, order, strict=True) if " at " in n]
+    assert lined and all(re.fullmatch(rf"(tanh|\+|\*|-|\*\*2) at {here}:\d+", n) for n in lined), lined[:3]
+    svg = draw_dot(model(LECTURE_XS[0]), format="svg").pipe(format="svg", encoding="utf-8")
+    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+    assert texts and not any(MACHINE_NAME.search(t) for t in texts)
