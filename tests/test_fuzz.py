@@ -33,9 +33,11 @@ import torch
 
 import glassgrad
 from glassgrad import Value, engine, ops
+from glassgrad._tensor.functional import cat, linear, where
 from glassgrad._tensor.functions import maximum
-from glassgrad._tensor.tensor import Tensor, cat, cross_entropy, linear, where
+from glassgrad._tensor.tensor import Tensor
 from glassgrad.autograd import topological_order
+from glassgrad.nn.functional import cross_entropy
 from glassgrad.ops import floatmath
 
 EXTREMES = (1e-300, -1e-300, 1e300, -1e300, math.inf, -math.inf, math.nan, 0.0, -0.0, -1.0, -2.5)

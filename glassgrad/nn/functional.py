@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad._tensor import tensor as _tensor
+from glassgrad._tensor import functional as _tensor
 from glassgrad._tensor.creation import wrap
 from glassgrad._tensor.dtypes import int64
 from glassgrad._tensor.random import bernoulli_
@@ -40,6 +40,8 @@ def _indices(target: Any, where: str) -> np.ndarray:
 
 def _class_targets(input: Tensor, target: Any, ignore_index: int, where: str) -> tuple[np.ndarray, np.ndarray]:
     """The rows whose target is not `ignore_index`, and those targets, checked against the classes."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{where}: the input (logits) must be a Tensor, got {type(input).__name__}")
     t = _indices(target, where)
     if input.ndim != 2 or t.shape != input.shape[:1]:
         raise ValueError(

@@ -20,8 +20,9 @@ import numpy as np
 
 from glassgrad._tensor.creation import tensor
 from glassgrad._tensor.dtypes import float64
+from glassgrad._tensor.functional import stack
 from glassgrad._tensor.random import Generator, draw_seed
-from glassgrad._tensor.tensor import Tensor, stack
+from glassgrad._tensor.tensor import Tensor
 from glassgrad.utils.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 _ERROR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
