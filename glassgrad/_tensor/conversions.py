@@ -14,7 +14,7 @@ from glassgrad._tensor.arguments import _is_dtype
 from glassgrad._tensor.devices import CPU, not_available, target_dtype
 from glassgrad._tensor.devices import device as device_type
 from glassgrad._tensor.dtypes import FLOATING, NAMES, SUPPORTED
-from glassgrad.ops.tensor_ops import ASTYPE
+from glassgrad.ops.tensor_elementwise import ASTYPE
 
 if TYPE_CHECKING:
     from glassgrad._tensor.tensor import Tensor

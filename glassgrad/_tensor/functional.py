@@ -14,7 +14,9 @@ import numpy as np
 from glassgrad._tensor import tensor as core  # the class and its node makers, read when called
 from glassgrad._tensor.arguments import _as_array, _axis, _broadcast, _real, _sizes
 from glassgrad.autograd import data_of
-from glassgrad.ops.tensor_ops import CAT, CROSS_ENTROPY, LAYER_NORM, LINEAR, LOG_SOFTMAX, MATMUL, WHERE
+from glassgrad.ops.tensor_elementwise import WHERE
+from glassgrad.ops.tensor_ops import CROSS_ENTROPY, LAYER_NORM, LINEAR, LOG_SOFTMAX, MATMUL
+from glassgrad.ops.tensor_shapes import CAT
 
 if TYPE_CHECKING:
     from glassgrad._tensor.tensor import Tensor

@@ -21,7 +21,7 @@ from glassgrad.autograd import MANY, enable_grad, is_grad_enabled
 from glassgrad.autograd.node import inplace_clock as _clock
 from glassgrad.autograd.node import tick_inplace_clock
 from glassgrad.ops import Op
-from glassgrad.ops.tensor_ops import COPY_SLICES, Split, through
+from glassgrad.ops.tensor_shapes import COPY_SLICES, Split, through
 
 if TYPE_CHECKING:
     from glassgrad._tensor.tensor import Tensor

@@ -15,7 +15,7 @@ from glassgrad._tensor import tensor as core  # the class and its node makers, r
 from glassgrad._tensor.arguments import _axes, _axis, _sizes
 from glassgrad._tensor.printing import Size
 from glassgrad.autograd import data_of
-from glassgrad.ops.tensor_ops import EXPAND, INDEX, INDEX_PUT, PERMUTE, RESHAPE, Split, torch_index
+from glassgrad.ops.tensor_shapes import EXPAND, INDEX, INDEX_PUT, PERMUTE, RESHAPE, Split, torch_index
 
 if TYPE_CHECKING:
     from glassgrad._tensor.tensor import Tensor
@@ -153,7 +153,7 @@ class Shapes:
 
 
 def _as_index(index: Any) -> Any:
-    """PyTorch's index as numpy's (see `tensor_ops.torch_index`): integer Tensors, lists and arrays pick
+    """PyTorch's index as numpy's (see `tensor_shapes.torch_index`): integer Tensors, lists and arrays pick
     elements, boolean ones mask, a 0-d integer Tensor is an integer; a float index is refused (as
     PyTorch), never rounded, and so is a list of lists, which PyTorch reads as a tuple and numpy as an array."""
     if isinstance(index, Split):  # already converted (a derivative rule indexing a gradient)

@@ -41,7 +41,8 @@ from glassgrad._tensor.reductions import Reductions
 from glassgrad._tensor.shapes import Shapes
 from glassgrad.autograd import Node, data_of, slots
 from glassgrad.ops import DIV, MUL, POW, POW_K, Op, backward_name, describe, silent
-from glassgrad.ops.tensor_ops import CLAMP, CLONE, MASKED_FILL, sum_to
+from glassgrad.ops.tensor_elementwise import CLAMP, CLONE, MASKED_FILL
+from glassgrad.ops.tensor_ops import sum_to
 
 keep_freed_memory()  # a step's arrays reuse the last step's memory (see glassgrad._tensor.memory)
 
