@@ -74,6 +74,7 @@ from glassgrad.ops.tensor_ops import (
     VAR,
     WHERE,
     Split,
+    at,
     sum_to,
     through,
     torch_index,
@@ -1279,7 +1280,7 @@ def _index_put(x: Tensor, index: Any, value: Any) -> Tensor:
     except ValueError:
         raise ValueError(
             f"setitem: a value of shape {tuple(v.shape)} cannot be written to the indexed elements "
-            f"of shape {np.shape(x.data[index])} (tensor of shape {tuple(x.shape)})"
+            f"of shape {np.shape(at(x.data, index))} (tensor of shape {tuple(x.shape)})"
         ) from None
 
 
