@@ -523,6 +523,7 @@ def test_zoom_and_pan_with_wheel_drag_buttons_and_keys(page):
     assert view_box(page) == start
 
 
+@pytest.mark.slow
 def test_a_neuron_folds_and_unfolds_on_a_click(page):
     page.keyboard.press("0")
     page.keyboard.press("Home")

@@ -15,7 +15,7 @@ from glassgrad._tensor import tensor as core  # the class and its node makers, r
 from glassgrad._tensor.arguments import _axes, _axis, _sizes
 from glassgrad._tensor.printing import Size
 from glassgrad.autograd import data_of
-from glassgrad.ops.tensor_shapes import EXPAND, INDEX, INDEX_PUT, PERMUTE, RESHAPE, Split, torch_index
+from glassgrad.ops.tensor_shapes import EXPAND, INDEX, INDEX_PUT, PERMUTE, RESHAPE, Split, at, torch_index
 
 if TYPE_CHECKING:
     from glassgrad._tensor.tensor import Tensor
@@ -199,5 +199,5 @@ def _index_put(x: Tensor, index: Any, value: Any) -> Tensor:
     except ValueError:
         raise ValueError(
             f"setitem: a value of shape {tuple(v.shape)} cannot be written to the indexed elements "
-            f"of shape {np.shape(x.data[index])} (tensor of shape {tuple(x.shape)})"
+            f"of shape {np.shape(at(x.data, index))} (tensor of shape {tuple(x.shape)})"
         ) from None
