@@ -13,10 +13,10 @@ from glassgrad.apps.cli import main
 from glassgrad.data import LECTURE_XS, LECTURE_YS
 from glassgrad.nn import MLP
 from glassgrad.viz.backprop_page import record, stepper
+from glassgrad.viz.network import Network
 from glassgrad.viz.training_page import (
     MAX_ITERATIONS,
     WATCH_SEED,
-    Network,
     forward,
     forward_order,
     lecture_loss,
