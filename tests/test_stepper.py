@@ -162,6 +162,7 @@ def shown(page, name: str) -> tuple[str, str]:
     )
 
 
+@pytest.mark.slow
 def test_page_steps_through_the_neuron_and_shows_the_engine_grads(browser, tmp_path):
     o, leaves = neuron()
     page, requests, errors = open_page(browser, o, tmp_path / "neuron.html")
@@ -219,6 +220,7 @@ def test_page_shows_a_reused_node_accumulating(browser, tmp_path):
     assert errors == [] and all(url.startswith("file://") for url in requests)
 
 
+@pytest.mark.slow
 def test_play_runs_to_the_end_and_stops(browser, tmp_path):
     page, _, errors = open_page(browser, reused(), tmp_path / "play.html")
     page.fill("#speed", "8")
@@ -373,6 +375,7 @@ def overlaps(a: dict, b: dict) -> bool:
         ("explain-neuron", lambda: evaluate("tanh(x*w+b)", {"x": 2.0, "w": -3.0, "b": 6.88})[0]),
     ],
 )
+@pytest.mark.slow
 def test_a_small_graph_opens_fitted_readable_and_uncovered(browser, tmp_path, name, root):
     page, _, errors = open_page(browser, root(), tmp_path / f"{name}.html")
     at_load = page_geometry(page)

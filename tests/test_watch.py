@@ -14,10 +14,10 @@ from glassgrad.apps.cli import main
 from glassgrad.data import LECTURE_XS, LECTURE_YS
 from glassgrad.nn import MLP
 from glassgrad.viz.backprop_page import record, stepper
+from glassgrad.viz.network import Network
 from glassgrad.viz.training_page import (
     MAX_ITERATIONS,
     WATCH_SEED,
-    Network,
     forward,
     forward_order,
     lecture_loss,
@@ -564,6 +564,7 @@ def test_zoom_and_pan_with_wheel_drag_buttons_and_keys(page):
     assert view_box(page) == start
 
 
+@pytest.mark.slow
 def test_a_neuron_folds_and_unfolds_on_a_click(page):
     page.keyboard.press("0")
     page.keyboard.press("Home")

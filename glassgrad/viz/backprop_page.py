@@ -222,6 +222,17 @@ def record(root: Value, order: list[Value], naming: Naming | None = None) -> dic
     """
     naming = naming or Naming(order)
     index = {v: i for i, v in enumerate(order)}
+    nodes, steps, locals_of, written = _forward(order, naming, index)
+    grads, backward = _backward(root, naming, index, locals_of, written)
+    steps += backward
+    for node_record, v in zip(nodes, order, strict=True):
+        node_record["grad"] = _num(grads.get(v, 0.0))
+    return {"root": nodes[index[root]]["name"], "nodes": nodes, "steps": steps}
+
+
+def _forward(order: list[Value], naming: Naming, index: dict) -> tuple[list, list, dict, dict]:
+    """`record`'s nodes and forward steps, and what the backward steps read: each result's local
+    derivatives (`locals_of`) and its inputs as its formula writes them (`written`)."""
     nodes, steps, locals_of, written = [], [], {}, {}
     for j, v in enumerate(order):
         inputs = [index[x] for x in v._prev]
@@ -252,7 +263,12 @@ def record(root: Value, order: list[Value], naming: Naming | None = None) -> dic
             title = f"{naming.seen(j, j).text} = {_expression(v._op, written[j])}"
             lines = [f"{title} = {_expression(v._op, numbers)} = {_num(v.data)}", *naming.notes(j, inputs)]
             steps.append({"phase": "forward", "node": j, "title": title, "lines": lines})
+    return nodes, steps, locals_of, written
 
+
+def _backward(root: Value, naming: Naming, index: dict, locals_of: dict, written: dict) -> tuple[dict, list]:
+    """The engine's backward pass from `root` (its gradients) and `record`'s backward steps, one a node."""
+    steps: list = []
     trace: list = []
     grads = backpropagate(root, 1.0, trace=trace)
     r = index[root]
@@ -281,9 +297,7 @@ def record(root: Value, order: list[Value], naming: Naming | None = None) -> dic
         changed = [[i, _num(grad), repr(grad)] for i, grad in after.items()]
         title = f"chain rule through {naming.seen(j, j).text} = {_expression(node._op, written[j])}"
         steps.append({"phase": "backward", "node": j, "title": title, "lines": lines, "grads": changed})
-    for node_record, v in zip(nodes, order, strict=True):
-        node_record["grad"] = _num(grads.get(v, 0.0))
-    return {"root": nodes[r]["name"], "nodes": nodes, "steps": steps}
+    return grads, steps
 
 
 def page_data(runs: list[dict]) -> dict:
