@@ -439,3 +439,27 @@ def test_following_a_wide_graph_keeps_each_step_and_its_inputs_in_view(browser, 
         width = float(page.evaluate("document.querySelector('#view svg g.graph').getBBox().width"))
         assert vb[0] >= -20 and vb[0] + vb[2] <= width + 40  # never scrolled past the graph into empty space
     assert errors == []
+
+
+@pytest.mark.slow
+def test_the_default_view_is_redone_when_the_area_changes_before_the_learner_moves_it(browser, tmp_path):
+    """The fit is of the area the page settles to (a frame resized, the header's fonts come in late),
+    not of the one there was when its script ran; a view the learner chose is kept."""
+    settled = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+    fresh, _, _ = open_page(browser, neuron()[0], tmp_path / "fresh.html")
+    fresh.set_viewport_size({"width": 1300, "height": 900})
+    fresh.reload()
+    fresh.evaluate(settled)
+    expected = page_geometry(fresh)
+    fresh.close()
+    page, _, errors = open_page(browser, neuron()[0], tmp_path / "resized.html")
+    page.set_viewport_size({"width": 1300, "height": 900})
+    page.evaluate(settled)
+    assert page_geometry(page) == expected
+    page.click("#zoom-in")
+    zoomed = page_geometry(page)["font"]
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.evaluate(settled)
+    assert page_geometry(page)["font"] == pytest.approx(zoomed)  # the learner's zoom stays
+    page.close()
+    assert errors == []

@@ -162,10 +162,11 @@ def chosen(name: Name, limit: int = MAX_NAME) -> Name:
     raise AssertionError("unreachable")
 
 
-def node_names(order: list[Value], given: dict[Value, Name] | None = None) -> list[Name]:
+def node_names(order: list[Value], given: dict[Value, Name] | None = None, numbered: bool = True) -> list[Name]:
     """What the page calls each node of `order` (a forward order): the name `given` to it, else its
     label, else for a constant its value and for a result its formula from its inputs' names
-    (`x1*w1`, `tanh(n)`), shortened when long; a result named as another already is gets ` [2]`, ` [3]`."""
+    (`x1*w1`, `tanh(n)`), shortened when long; with `numbered`, a result named as others already are
+    gets ` [2]`, ` [3]`, ... (the second, third result of that formula)."""
     given = given or {}
     index = {v: i for i, v in enumerate(order)}
     names: list[Name] = []
@@ -178,8 +179,10 @@ def node_names(order: list[Value], given: dict[Value, Name] | None = None) -> li
             name = number_name(v.data)
         elif name is None:
             name = chosen(formula_name(v._op, [names[index[x]] for x in v._prev]))
-            if name.text in taken:
-                name = Name(f"{name.text} [{taken[name.text] + 1}]", 0)
+            seen = taken.get(name.text, 0)
+            if seen and numbered:  # the formula's count goes up, and the numbered name is taken below
+                taken[name.text] = seen + 1
+                name = Name(f"{name.text} [{seen + 1}]", 0)
         taken[name.text] = taken.get(name.text, 0) + 1
         names.append(name)
     return names
