@@ -27,12 +27,13 @@ import torch.nn.functional as F
 from threadpoolctl import threadpool_info
 
 from glassgrad import nn
-from glassgrad._tensor.tensor import Tensor, cross_entropy
+from glassgrad._tensor.tensor import Tensor
 from glassgrad.apps import training
 from glassgrad.autograd import no_grad
 from glassgrad.engine import Value
 from glassgrad.nn import Linear
 from glassgrad.nn import TensorMLP as MLP
+from glassgrad.nn.functional import cross_entropy
 from glassgrad.optim import Adam
 
 

@@ -64,3 +64,15 @@ def torch_float64():
     torch.set_default_dtype(torch.float64)
     yield
     torch.set_default_dtype(previous)
+
+
+@pytest.fixture
+def float64():
+    """float64 as the default floating dtype of both libraries for one test (`default_dtypes_restored` puts
+    the defaults back)."""
+    import torch
+
+    import glassgrad
+
+    torch.set_default_dtype(torch.float64)
+    glassgrad.set_default_dtype(glassgrad.float64)

@@ -54,6 +54,7 @@ def test_bad_arguments(glassgrad, args, message):
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_bad_resume_files(glassgrad, tmp_path):
     missing = glassgrad("train", "moons", "--resume", str(tmp_path / "nope.json"), "--out", str(tmp_path))
     assert missing.returncode == 2 and "Traceback" not in missing.stderr

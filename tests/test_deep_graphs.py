@@ -6,6 +6,7 @@ import gc
 import tracemalloc
 
 import numpy as np
+import pytest
 
 from glassgrad import Tensor, Value
 from glassgrad.nn import MLP, TensorMLP
@@ -20,6 +21,7 @@ def test_value_with_20000_consumers():
     assert x.grad == 20_000.0
 
 
+@pytest.mark.slow
 def test_tensor_with_20000_consumers_and_a_chain():
     x = Tensor([1.0, 2.0], requires_grad=True)
     total = x * 0.0
@@ -49,6 +51,7 @@ def _traced_after(steps: int, step) -> list[int]:
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_training_loops_do_not_grow_in_memory():
     scalar = MLP(2, [4, 1], seed=0)
     scalar_opt = SGD(scalar.parameters(), lr=0.01)

@@ -265,6 +265,7 @@ def test_random_graphs_match_torch(seed):
 # --- engine guarantees ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_deep_chain_has_no_recursion_limit():
     x, one = Value(0.5), Value(1.0)
     v = x

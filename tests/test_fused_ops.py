@@ -11,7 +11,7 @@ import torch
 import glassgrad
 import glassgrad.nn.functional as F
 from glassgrad import Tensor, gradcheck, gradgradcheck
-from glassgrad._tensor.tensor import linear
+from glassgrad._tensor.functional import linear
 
 RNG = np.random.default_rng(0)
 

@@ -283,7 +283,7 @@ def test_a_50000_node_graph_opens_folded_within_a_bound_and_drills_down(browser,
     # 315 nodes, more than are drawn one by one: grouped by operation (the constant `top` is a leaf)
     assert sorted(shown) == ["- × 105", "exp × 105", "leaves × 105"]
     page.locator("#graph .box text.name", has_text="exp ×").click()
-    assert len(boxes()) == 105 and set(boxes()) == {"exp"}
+    assert len(boxes()) == 105 and set(boxes()) == {"exp at gptish.py:43"}  # too long a formula: its line
     page.locator("#graph .box.node").nth(7).click()
     out, (into,) = page.evaluate("(() => { const i = current.items[picked].i; "
                                  "return [D.data[i], Array.from(inputsOf(i)).map(x => D.data[x])]; })()")
@@ -300,4 +300,33 @@ def test_a_50000_node_graph_opens_folded_within_a_bound_and_drills_down(browser,
     graph = page.locator("#graph").bounding_box()
     assert graph["x"] + graph["width"] <= panel["x"] + 1  # the panel never covers the graph
     assert not errors
+    page.close()
+
+
+OVERFLOWING = """() => [...document.querySelectorAll("#graph .box")].flatMap((box) => {
+    const frame = box.querySelector("rect.frame").getBoundingClientRect();
+    return [...box.querySelectorAll("text")].filter((t) => t.getBoundingClientRect().right > frame.right - 4)
+        .map((t) => t.textContent);
+})"""
+
+
+@pytest.mark.slow
+def test_every_text_fits_its_box_and_the_tooltip_holds_it_whole(browser, tmp_path):
+    path = gptish_page(4, "abcab").save(tmp_path / "gptish.html")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(path.as_uri())
+    page.wait_for_function("document.body.dataset.ready")
+    groups = page.evaluate("D.groups.length")
+    cut = 0
+    for g in range(groups):  # every group's level, as a click on its box opens it
+        page.evaluate("g => go({g, op: -1})", g)
+        assert page.evaluate(OVERFLOWING) == [], g
+        boxes = page.eval_on_selector_all("#graph .box:not(.outside)", "bs => bs.map(b => "
+                                          "[b.querySelector('title').textContent.split('\\n')[0], "
+                                          "b.querySelector('text.name').textContent])")
+        for whole, shown in boxes:
+            if shown != whole:  # cut to fit: its start and "…", and the tooltip has all of it
+                cut += 1
+                assert shown.endswith("…") and whole.startswith(shown[:-1].rstrip()), (whole, shown)
+    assert groups > 10 and cut > 0  # the program's long lines were met and cut
     page.close()

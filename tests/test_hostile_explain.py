@@ -80,6 +80,7 @@ def test_a_leaf_or_a_formula_of_numbers_prints_clean_lines(tmp_path, capsys):
     assert out[0] == "out = 1+2 = 3.0000" and out[2] == "no names in the expression: nothing to differentiate"
 
 
+@pytest.mark.slow
 def test_dot_runs_once_per_drawing_written(tmp_path, monkeypatch, capsys):
     require("dot", "Graphviz")
     runs = []
@@ -124,6 +125,7 @@ def test_dot_is_stopped_at_the_time_limit_with_a_clear_error(tmp_path, monkeypat
     assert gone(int(pidfile.read_text()), within=1.0)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="dying with the parent is Linux's PR_SET_PDEATHSIG")
 def test_dot_dies_when_glassgrad_is_killed(tmp_path):
     pidfile = fake_dot(tmp_path)

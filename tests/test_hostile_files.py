@@ -82,6 +82,7 @@ def refused(path: Path, *needles: str) -> str:
     return message
 
 
+@pytest.mark.slow
 def test_an_entry_the_header_does_not_mention_is_refused_before_it_is_decompressed(tmp_path):
     n = 64 << 20  # 64 MiB of zeros, 64 KiB on disk
     path = write_zip(tmp_path / "extra.npz", members(tmp_path), ("extra.npy", npy((n // 8,)), n))
@@ -227,6 +228,7 @@ def test_a_fortran_ordered_weight_still_round_trips(tmp_path):
     assert np.array_equal(loaded.weight.data, model.weight.data)
 
 
+@pytest.mark.slow
 def test_resuming_from_hostile_files_exits_2_in_bounded_time_and_memory(tmp_path):
     """The real command under a 1 GiB address-space limit: one line each, no traceback, no MemoryError."""
     entries = members(tmp_path)

@@ -78,6 +78,7 @@ def test_mlp_training_steps():
         close(p, tp)
 
 
+@pytest.mark.slow
 def test_batchnorm_by_hand_and_as_layers():
     ours, theirs = pair("batchnorm")
     (X, Y), (Xd, Yd), _ = ours.datasets()
@@ -112,6 +113,7 @@ def test_batchnorm_by_hand_and_as_layers():
         )
 
 
+@pytest.mark.slow
 def test_wavenet_training_steps():
     ours, theirs = pair("wavenet")
     (X, Y), (Xd, Yd), _ = ours.datasets()

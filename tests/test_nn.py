@@ -212,6 +212,7 @@ def lecture_loop(model, steps: int) -> list[float]:
     return history
 
 
+@pytest.mark.slow
 def test_the_lecture_network_learns_the_lecture_data_on_almost_every_seed():
     assert MLP.lecture(seed=0).layers[-1].neurons[0].activation == "tanh"
     converged = [seed for seed in range(20) if min(lecture_loop(MLP.lecture(seed=seed), 50)) < 0.05]

@@ -387,6 +387,7 @@ def test_save_figure_is_atomic_through_storage_and_closes_the_figure(tmp_path, m
     assert not plt.fignum_exists(fig.number)
 
 
+@pytest.mark.slow
 def test_imports_point_one_way():
     code = (
         "import sys, glassgrad.io.tensor_serialization, glassgrad.apps.plots;"

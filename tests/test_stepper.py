@@ -162,6 +162,7 @@ def shown(page, name: str) -> tuple[str, str]:
     )
 
 
+@pytest.mark.slow
 def test_page_steps_through_the_neuron_and_shows_the_engine_grads(browser, tmp_path):
     o, leaves = neuron()
     page, requests, errors = open_page(browser, o, tmp_path / "neuron.html")
@@ -219,6 +220,7 @@ def test_page_shows_a_reused_node_accumulating(browser, tmp_path):
     assert errors == [] and all(url.startswith("file://") for url in requests)
 
 
+@pytest.mark.slow
 def test_play_runs_to_the_end_and_stops(browser, tmp_path):
     page, _, errors = open_page(browser, reused(), tmp_path / "play.html")
     page.fill("#speed", "8")
@@ -373,6 +375,7 @@ def overlaps(a: dict, b: dict) -> bool:
         ("explain-neuron", lambda: evaluate("tanh(x*w+b)", {"x": 2.0, "w": -3.0, "b": 6.88})[0]),
     ],
 )
+@pytest.mark.slow
 def test_a_small_graph_opens_fitted_readable_and_uncovered(browser, tmp_path, name, root):
     page, _, errors = open_page(browser, root(), tmp_path / f"{name}.html")
     at_load = page_geometry(page)
@@ -435,4 +438,28 @@ def test_following_a_wide_graph_keeps_each_step_and_its_inputs_in_view(browser, 
         vb = [float(x) for x in page.get_attribute("#view svg", "viewBox").split()]
         width = float(page.evaluate("document.querySelector('#view svg g.graph').getBBox().width"))
         assert vb[0] >= -20 and vb[0] + vb[2] <= width + 40  # never scrolled past the graph into empty space
+    assert errors == []
+
+
+@pytest.mark.slow
+def test_the_default_view_is_redone_when_the_area_changes_before_the_learner_moves_it(browser, tmp_path):
+    """The fit is of the area the page settles to (a frame resized, the header's fonts come in late),
+    not of the one there was when its script ran; a view the learner chose is kept."""
+    settled = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+    fresh, _, _ = open_page(browser, neuron()[0], tmp_path / "fresh.html")
+    fresh.set_viewport_size({"width": 1300, "height": 900})
+    fresh.reload()
+    fresh.evaluate(settled)
+    expected = page_geometry(fresh)
+    fresh.close()
+    page, _, errors = open_page(browser, neuron()[0], tmp_path / "resized.html")
+    page.set_viewport_size({"width": 1300, "height": 900})
+    page.evaluate(settled)
+    assert page_geometry(page) == expected
+    page.click("#zoom-in")
+    zoomed = page_geometry(page)["font"]
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.evaluate(settled)
+    assert page_geometry(page)["font"] == pytest.approx(zoomed)  # the learner's zoom stays
+    page.close()
     assert errors == []

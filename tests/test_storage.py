@@ -132,6 +132,7 @@ def test_the_next_save_removes_stale_temporaries_of_its_target_only(tmp_path):
     assert {live.name, fresh.name, other.name, lookalike.name, "m.json"} == left
 
 
+@pytest.mark.slow
 def test_kill_9_during_a_save_loop_leaves_the_target_intact_and_the_next_save_cleans_up(tmp_path):
     target = tmp_path / "m.npz"
     script = (

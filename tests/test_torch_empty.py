@@ -88,16 +88,6 @@ def run(op, shape, lib):
     return tuple(out.shape), np.asarray(out.detach().numpy(), dtype=float), grad
 
 
-@pytest.fixture
-def float64():
-    before, before_g = torch.get_default_dtype(), glassgrad.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    glassgrad.set_default_dtype(glassgrad.float64)
-    yield
-    torch.set_default_dtype(before)
-    glassgrad.set_default_dtype(before_g)
-
-
 @pytest.mark.filterwarnings("ignore:.*degrees of freedom is <= 0")  # torch's, for var and std of no element
 @pytest.mark.parametrize("op", list(OPS))
 def test_operations_of_empty_tensors_as_torch(op, float64):

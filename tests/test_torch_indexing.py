@@ -158,6 +158,13 @@ def run_case(rng: random.Random, data: np.random.Generator, shape: tuple[int, ..
         for part, name in zip(range(3), ("value", "x.grad", "v.grad")):
             check(got_w[part], expected_w[part], f"{what} {'+=' if add else '='} v{v_shape}: {name}")
         counted["+=" if add else "write"] += 1
+    if indexed:  # a value that can't broadcast to the indexed elements: refused by both, glassgrad saying so
+        v_np = data.standard_normal((*indexed[:-1], indexed[-1] + 2))
+        _, t_error = outcome(lambda: write(torch, x_np, v_np, x_np, t_index, False))
+        _, g_error = outcome(lambda: write(glassgrad, x_np, v_np, x_np, g_index, False))
+        assert t_error is not None and isinstance(g_error, ValueError), f"{what} = v{v_np.shape}: {g_error!r}"
+        assert f"cannot be written to the indexed elements of shape {indexed}" in str(g_error), str(g_error)
+        counted["refused"] += 1
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -102,16 +102,6 @@ def check_same_model(t_model, g_model, x_np, starts_with_embedding: bool, what: 
         np.testing.assert_allclose(g_grads[name], t_grads[name], rtol=1e-9, atol=1e-10, err_msg=f"{what}: {name}")
 
 
-@pytest.fixture
-def float64():
-    before, before_g = torch.get_default_dtype(), glassgrad.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    glassgrad.set_default_dtype(glassgrad.float64)
-    yield
-    torch.set_default_dtype(before)
-    glassgrad.set_default_dtype(before_g)
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 def test_generated_models_state_dicts_and_slices_as_torch(seed, float64):
     rng, data = random.Random(seed), np.random.default_rng(seed)

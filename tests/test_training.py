@@ -70,6 +70,7 @@ def test_learning_rate_schedule_spans_the_run():
     assert moons_lr(300, steps=300) == pytest.approx(0.1) and moons_lr(299, steps=300) > 0
 
 
+@pytest.mark.slow
 def test_demo_reaches_full_accuracy_and_writes_its_files(tmp_path):
     history = run_demo(tmp_path, progress=False)
     assert history.accuracies[-1] == 1.0
@@ -83,6 +84,7 @@ def test_demo_reaches_full_accuracy_and_writes_its_files(tmp_path):
     assert correct == len(points)
 
 
+@pytest.mark.slow
 def test_demo_command(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "glassgrad", "demo", "--steps", "3", "--out", str(tmp_path / "out")],

@@ -16,6 +16,7 @@ from glassgrad.nn import MLP
 from glassgrad.nn.layers import mlp_from_scalar
 
 
+@pytest.mark.slow
 def test_tensor_moons_matches_scalar_engine():
     points, _, signs = moons_data()
     scalar = MLP(2, [16, 16, 1], seed=4)
@@ -37,6 +38,7 @@ def test_digits_split_is_seeded_80_20():
     assert np.array_equal(again[3], y_test) and not np.array_equal(load_split(1)[3], y_test)
 
 
+@pytest.mark.slow
 def test_digits_reaches_97_percent_and_writes_its_files(tmp_path):
     run = run_digits(tmp_path, progress=False)
     assert run.test_accuracy >= 0.97
@@ -50,6 +52,7 @@ def test_digits_reaches_97_percent_and_writes_its_files(tmp_path):
     assert (predict(model, x_test) == y_test).mean() == pytest.approx(run.test_accuracy)
 
 
+@pytest.mark.slow
 def test_train_commands_resume_from_a_saved_model(glassgrad, tmp_path):
     done = subprocess.run([sys.executable, "-m", "glassgrad", "train", "moons", "--engine", "tensor", "--steps", "5",
                            "--out", str(tmp_path / "a")], capture_output=True, text=True)  # the real script, once

@@ -152,6 +152,7 @@ def test_without_dot_source_works_and_rendering_says_how_to_install(tmp_path, mo
         assert isinstance(e.value, graphviz.ExecutableNotFound)
 
 
+@pytest.mark.slow
 def test_every_snippet_in_the_visualisation_docs_runs(tmp_path, monkeypatch):
     require("dot", "apt-get install graphviz")
     docs = Path(__file__).resolve().parents[1] / "docs" / "visualisation.md"

@@ -1,5 +1,6 @@
 """The training-loop page: what it records from the engine, and the page in a real browser."""
 
+import html
 import math
 import random
 import re
@@ -13,10 +14,10 @@ from glassgrad.apps.cli import main
 from glassgrad.data import LECTURE_XS, LECTURE_YS
 from glassgrad.nn import MLP
 from glassgrad.viz.backprop_page import record, stepper
+from glassgrad.viz.network import Network
 from glassgrad.viz.training_page import (
     MAX_ITERATIONS,
     WATCH_SEED,
-    Network,
     forward,
     forward_order,
     lecture_loss,
@@ -328,6 +329,46 @@ def test_the_page_opens_on_the_whole_network_readable_beside_its_panel(chromium,
     page.close()
 
 
+FOLDS = {  # a fold state: the keys and clicks that reach it from the page as it opens
+    "open": [],
+    "unfold all": ["e"],
+    "fold all again": ["e", "c"],
+    "the last neuron unfolded": ["#u{last}t"],
+    "unfolded, default view": ["e", "0"],
+    "unfolded, stepped": ["e", "ArrowRight", "ArrowRight"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("make", [lambda: MLP.lecture(seed=WATCH_SEED),
+                                  lambda: MLP.lecture(seed=WATCH_SEED, fused=False),
+                                  lambda: MLP(3, [8, 8, 1], seed=WATCH_SEED)], ids=["lecture", "unfused", "8x8"])
+def test_at_every_fold_state_no_box_runs_under_the_panel(chromium, make):
+    model = make()
+    page = open_page(chromium, watch(model, LECTURE_XS, LECTURE_YS, steps=1, max_nodes=None), "folds")
+    last = len(page.evaluate(GEOMETRY)["units"]) - 2  # the output neuron, beside the loss
+    for state, actions in FOLDS.items():
+        page.keyboard.press("Home")
+        page.keyboard.press("c")
+        page.keyboard.press("0")
+        for action in actions:
+            if action.startswith("#"):
+                page.click(action.format(last=last))
+            else:
+                page.keyboard.press(action)
+        at = page.evaluate(GEOMETRY)
+        cut = [k for k, unit in enumerate(at["units"])
+               if unit["left"] < at["view"]["left"] - 0.5 or unit["right"] > at["view"]["right"] + 0.5]
+        assert cut == [], state  # every box whole from left to right: none ends under the side panel
+        assert not overlaps(at["aside"], at["view"]) and page.evaluate(SMALLEST_TEXT) >= 10, state
+        if len(model.layers[0].neurons) == 4 and state in ("open", "fold all again"):
+            assert all(inside(unit, at["view"]) for unit in at["units"]), state  # the lecture's: all of it
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / f"watch-folds-{len(at['units'])}-{state.replace(' ', '-')}.png")
+    assert page.errors == []
+    page.close()
+
+
 @pytest.mark.slow
 def test_update_phase_shows_each_parameters_engine_values(page, recorded):
     _, updates = engine_run(0, ITERATIONS)
@@ -523,6 +564,7 @@ def test_zoom_and_pan_with_wheel_drag_buttons_and_keys(page):
     assert view_box(page) == start
 
 
+@pytest.mark.slow
 def test_a_neuron_folds_and_unfolds_on_a_click(page):
     page.keyboard.press("0")
     page.keyboard.press("Home")
@@ -589,3 +631,28 @@ def test_package_level_name_and_a_hand_built_model_with_labels_of_its_own():
     assert "bias_out" in [node["shown"] for node in page.data["nodes"]]
     assert len(page.losses) == 2 and page.data["lr"] == "0.05"
     assert isinstance(lecture_loss(model, LECTURE_XS[:1], LECTURE_YS[:1]), Value)
+
+
+def test_a_learners_mlp_has_no_machine_name_in_any_view():
+    """A lecture-style MLP written by the learner on Values, no labels anywhere: every view names each
+    node by its label, its value (a constant) or its formula, or by the source line that made it."""
+    from glassgrad.autograd import record_origins, topological_order
+    from glassgrad.viz.grouped import grouped_view
+    from glassgrad.viz.visualize import draw_dot
+
+    model = LectureMLP(3, [4, 4, 1], seed=0)
+    with record_origins() as records:
+        loss = sum((model(x) - y) ** 2 for x, y in zip(LECTURE_XS, LECTURE_YS))
+    order = topological_order(loss)
+    nodes = stepper(loss, max_nodes=None).run["nodes"]
+    formulas = [node["shown"] for node, v in zip(nodes, order, strict=True) if v._prev]
+    assert len(set(formulas)) == len(formulas)  # each result its own name: `tanh(…) [2]`, `tanh(…) [3]`, ...
+    assert not any(MACHINE_NAME.search(node["name"]) for node in nodes)
+    names = grouped_view(loss, records).data["names"]
+    assert not any(MACHINE_NAME.search(n) or re.fullmatch(r"(node|leaf) ?\d*", n) for n in names)
+    here = Path(__file__).name
+    lined = [n for n, v in zip(names, order, strict=True) if " at " in n]
+    assert lined and all(re.fullmatch(rf"(tanh|\+|\*|-|\*\*2) at {here}:\d+", n) for n in lined), lined[:3]
+    svg = draw_dot(model(LECTURE_XS[0]), format="svg").pipe(format="svg", encoding="utf-8")
+    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+    assert texts and not any(MACHINE_NAME.search(t) for t in texts)

@@ -17,28 +17,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from glassgrad import ops
-from glassgrad._tensor.tensor import (
-    _UFUNC_OPERATORS,
-    Tensor,
-    TopK,
-    _apply,
-    _axes,
-    _axis,
-    _binary,
-    _compare,
-    _constant,
-    _index_put,
-    _integer,
-    _operand,
-    _reduction,
-    _reflected,
-    _sizes,
-    _unary,
-    cat,
-    stack,
-    where,
-)
-from glassgrad.autograd import data_of
+from glassgrad._tensor.arguments import _axes, _axis, _integer, _sizes
+from glassgrad._tensor.functional import _compare, cat, stack, where
+from glassgrad._tensor.reductions import TopK, _reduction
+from glassgrad._tensor.shapes import _index_put
+from glassgrad._tensor.tensor import _UFUNC_OPERATORS, Tensor, _apply, _binary, _constant, _operand, _reflected, _unary
+from glassgrad.autograd import Node, data_of
 from glassgrad.ops import Op
 from glassgrad.ops.scans import CUMSUM, NORM, PROD
 
@@ -92,6 +76,9 @@ def _named(function: Callable[..., Any], name: str, doc: str) -> Callable[..., A
     return function
 
 
+_WRITTEN_IN = Tensor.__mro__[: Tensor.__mro__.index(Node)]  # the class and its parts (shapes, reductions, ...)
+
+
 def _install(op: Op) -> None:
     """Give `Tensor` the methods `op`'s entry names: made from its description when elementwise,
     else the hand-written ones (the class's own, or this module's function of that name)."""
@@ -106,7 +93,7 @@ def _install(op: Op) -> None:
             made[f"__{op.dunder}__"] = _binary_method(op)
             if op.kind == "binary":
                 made[f"__r{op.dunder}__"] = _binary_method(op, reflected=True)
-    elif op.method and op.method not in vars(Tensor):
+    elif op.method and not any(op.method in vars(part) for part in _WRITTEN_IN):
         made[op.method] = globals()[op.method]  # KeyError at import: a registered method nobody wrote
     for name, method in made.items():
         setattr(Tensor, name, _named(method, name, op.doc))

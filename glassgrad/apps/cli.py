@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from glassgrad.apps.training import (
     MAX_BATCH_SIZE,
@@ -167,19 +168,26 @@ def _watch_script(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     """The `glassgrad` command line and its subcommands."""
     from glassgrad import __version__
-    from glassgrad.viz.explain import FUNCTIONS, MAX_LENGTH, MAX_VALUES
-    from glassgrad.viz.training_page import MAX_ITERATIONS, WATCH_SEED
 
     top = argparse.ArgumentParser(prog="glassgrad", description="A glass-box autograd engine.")
     top.add_argument("--version", action="version", version=f"glassgrad {__version__}")
     commands = top.add_subparsers(dest="command", required=True)
+    for add in (_add_demo, _add_train, _add_explain, _add_watch):
+        add(commands)
+    return top
 
+
+def _add_demo(commands: Any) -> None:
+    """`glassgrad demo`."""
     demo = commands.add_parser("demo", help="train micrograd's moons MLP with the scalar engine")
     demo.add_argument("--out", default="glassgrad-out", help=OUT_HELP)
     demo.add_argument("--steps", type=STEPS, default=MOONS_STEPS, help="training steps (default: %(default)s)")
     demo.add_argument("--seed", type=SEED, default=MOONS_SEED, help=SEED_HELP)
     demo.set_defaults(run=_demo)
 
+
+def _add_train(commands: Any) -> None:
+    """`glassgrad train moons` and `glassgrad train digits`."""
     train = commands.add_parser("train", help="train a model: moons (either engine) or handwritten digits")
     datasets = train.add_subparsers(dest="dataset", required=True)
     moons = datasets.add_parser("moons", help="micrograd's moons MLP")
@@ -203,6 +211,11 @@ def parser() -> argparse.ArgumentParser:
     digits.add_argument("--resume", metavar="MODEL", help="start from a saved model instead of a fresh one")
     digits.set_defaults(run=_train_digits)
 
+
+def _add_explain(commands: Any) -> None:
+    """`glassgrad explain`."""
+    from glassgrad.viz.explain import FUNCTIONS, MAX_LENGTH, MAX_VALUES
+
     explain = commands.add_parser(
         "explain",
         help="compute a formula, print its gradients and write a page that steps through backpropagation",
@@ -217,6 +230,11 @@ def parser() -> argparse.ArgumentParser:
     explain.add_argument("--svg", metavar="FILE.svg", help="also write the graph drawing as SVG")
     explain.add_argument("--full", action="store_true", help="print every number in full instead of to 4 decimals")
     explain.set_defaults(run=_explain)
+
+
+def _add_watch(commands: Any) -> None:
+    """`glassgrad watch`."""
+    from glassgrad.viz.training_page import MAX_ITERATIONS, WATCH_SEED
 
     watch = commands.add_parser(
         "watch",
@@ -240,7 +258,6 @@ def parser() -> argparse.ArgumentParser:
                        "step's graph grouped by the functions and lines that made it (options before SCRIPT.py)")
     watch.add_argument("script_args", nargs=argparse.REMAINDER, metavar="ARGS", help="the program's arguments")
     watch.set_defaults(run=_watch)
-    return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from glassgrad._tensor.tensor import cross_entropy
 from glassgrad.autograd import no_grad
+from glassgrad.nn.functional import cross_entropy
 from glassgrad.nn.layers import MLP, check_model_shape
 from glassgrad.optim import Adam, CosineAnnealingLR
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from glassgrad._tensor import tensor as _tensor
+from glassgrad._tensor import functional as _tensor
 from glassgrad._tensor.creation import wrap
 from glassgrad._tensor.dtypes import int64
 from glassgrad._tensor.random import bernoulli_
 from glassgrad._tensor.tensor import Tensor
-from glassgrad.ops import call, tensor_ops
+from glassgrad.ops import call, tensor_ops, tensor_shapes
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -40,6 +40,8 @@ def _indices(target: Any, where: str) -> np.ndarray:
 
 def _class_targets(input: Tensor, target: Any, ignore_index: int, where: str) -> tuple[np.ndarray, np.ndarray]:
     """The rows whose target is not `ignore_index`, and those targets, checked against the classes."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{where}: the input (logits) must be a Tensor, got {type(input).__name__}")
     t = _indices(target, where)
     if input.ndim != 2 or t.shape != input.shape[:1]:
         raise ValueError(
@@ -76,7 +78,7 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
 def _picked(log_probs: Tensor, rows: np.ndarray, classes: np.ndarray, reduction: str, who: str) -> Tensor:
     """-log_probs[row, class] for the rows kept, reduced; with reduction="none", 0 for an ignored row."""
     if reduction == "none":
-        return tensor_ops.scatter_add(-log_probs[rows, classes], rows, log_probs.shape[:1])
+        return tensor_shapes.scatter_add(-log_probs[rows, classes], rows, log_probs.shape[:1])
     return _reduce(-log_probs[rows, classes], reduction, who)
 
 

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from glassgrad._tensor.dtypes import get_default_dtype, to_dtype
+from glassgrad._tensor.functional import linear
 from glassgrad._tensor.generator import Generator, generator_for
-from glassgrad._tensor.tensor import Tensor, linear
+from glassgrad._tensor.tensor import Tensor
 from glassgrad.autograd import no_grad
 from glassgrad.nn import functional as F
 from glassgrad.nn import init

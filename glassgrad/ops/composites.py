@@ -9,7 +9,7 @@ where `torch.<name>` does, and gives the tests' case table its name.
 
 from __future__ import annotations
 
-from glassgrad.ops import Op, built_in
+from glassgrad.ops.registry import Op, built_in
 
 
 def composite(name: str, method: bool = True, function: bool = True) -> Op:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from glassgrad.autograd import Node, data_of
-from glassgrad.ops import LazyNumpy, Op, _sign, built_in, div, power, silent, zero_where
+from glassgrad.ops.elementwise import _sign
+from glassgrad.ops.helpers import div, power, silent, zero_where
+from glassgrad.ops.registry import LazyNumpy, Op, built_in
 from glassgrad.ops.tensor_ops import _spread
 
 np = LazyNumpy(globals())  # numpy itself from the first array on

@@ -1,5 +1,7 @@
-"""The Tensor engine's own elementwise operations, one registry entry each: comparisons, `isnan`, the
-bitwise `& | ^ ~`, `//` and `%`. Their methods, operators, functions and numpy dispatch
+"""The Tensor engine's own elementwise operations, one registry entry each: copies and conversions
+(`clone`, `astype`), selections (`clamp`, `masked_fill`, `where`, `maximum`, `minimum`),
+comparisons, `isnan`, the bitwise `& | ^ ~`, `//` and `%`. The comparisons', `isnan`'s, bitwise and
+arithmetic ones' methods, operators, functions and numpy dispatch
 are made from these entries (`glassgrad._tensor.tensor_methods`), as for `+` or `exp`.
 
 Those without a derivative (comparisons, `isnan`, bitwise) give constants, as PyTorch's bool and
@@ -13,9 +15,96 @@ from collections.abc import Callable
 from typing import Any
 
 from glassgrad.autograd import data_of
-from glassgrad.ops import LazyNumpy, Op, built_in, numpy_function, silent
+from glassgrad.ops.helpers import numpy_function, silent, zero_where
+from glassgrad.ops.registry import LazyNumpy, Op, built_in
+from glassgrad.ops.tensor_ops import cast
 
 np = LazyNumpy(globals())  # numpy itself from the first array on
+
+
+# Copies, conversions and selections, elementwise.
+def _clone(x):
+    return x.copy()
+
+
+def _clone_rule(g, out, a):
+    """A copy passes the gradient through."""
+    return (g,)
+
+
+CLONE = built_in(Op("clone", _clone_rule, on_arrays=_clone, reads="", method="clone", function=True,
+                    backward="CloneBackward0"))
+
+
+def _astype(dtype, x):
+    return x.astype(dtype)
+
+
+def _astype_rule(dtype, g, out, a):
+    """Converting the dtype (between floating dtypes): the gradient is converted back."""
+    return (cast(g, a.dtype),)
+
+
+ASTYPE = built_in(Op("astype", _astype_rule, on_arrays=_astype, reads="", method="astype",
+                     backward="ToCopyBackward0"))  # and `to`, `float`, ...
+
+
+def _clamp(low, high, x):
+    return np.minimum(np.maximum(x, low), high).astype(x.dtype, copy=False)
+
+
+def _clamp_rule(low, high, g, out, a):
+    """d clamp(x)/dx = 1 where low <= x <= high, exactly 0 elsewhere (as PyTorch)."""
+    x = data_of(a)
+    return (zero_where(~((x >= low) & (x <= high)), g),)
+
+
+CLAMP = built_in(Op("clamp", _clamp_rule, on_arrays=_clamp, reads="{0}", method="clamp", aliases=("clip",),
+                    function=True, inplace=True, backward="ClampBackward1"))
+
+
+def _masked_fill(keep, value, x):
+    return np.where(keep, x, value)
+
+
+def _masked_fill_rule(keep, value, g, out, a):
+    """The filled elements came from no input: exactly zero gradient there, g elsewhere."""
+    return (zero_where(~keep, g),)
+
+
+MASKED_FILL = built_in(Op("masked_fill", _masked_fill_rule, on_arrays=_masked_fill, reads="", method="masked_fill",
+                          function=True, inplace=True, backward="MaskedFillBackward0"))
+
+
+def _where(condition, x, y):
+    return np.where(condition, x, y)
+
+
+def _where_rule(condition, g, out, x, y):
+    """where(c, x, y): g goes to x where c holds, to y elsewhere."""
+    return zero_where(~condition, g), zero_where(condition, g)
+
+
+WHERE = built_in(Op("where", _where_rule, on_arrays=_where, reads="", function=True, backward="WhereBackward0"))
+
+
+def _maximum_rule(g, out, a, b):
+    """max(a, b): g to the larger, shared half and half where they are equal (as PyTorch)."""
+    ra, rb = data_of(a), data_of(b)
+    tie = (ra == rb).astype(ra.dtype) * 0.5
+    return zero_where(ra < rb, g) * (1.0 - tie), zero_where(rb < ra, g) * (1.0 - tie)
+
+
+MAXIMUM = built_in(Op("maximum", _maximum_rule, on_arrays=numpy_function("maximum"), reads="{0} {1}",
+                      kind="binary", method="maximum", function=True,
+                      doc="The elementwise larger of two tensors (nan if either is); ties share the gradient.",
+                      backward="MaximumBackward0"))
+MINIMUM = built_in(Op("minimum", lambda g, out, a, b: _maximum_rule(g, out, -data_of(a), -data_of(b)),
+                      on_arrays=numpy_function("minimum"), reads="{0} {1}", kind="binary", method="minimum",
+                      function=True,
+                      doc="The elementwise smaller of two tensors (nan if either is); ties share the gradient.",
+                      backward="MinimumBackward0"))
+
 
 # Comparisons: elementwise, without a gradient (their results are constants, bool), as PyTorch's.
 _COMPARE = dict(kind="compare", function=True)

@@ -1,5 +1,7 @@
-"""The operations only arrays have, one entry each in the registry (`glassgrad.ops.OPS`): sums, matrix
-products, indexing, softmax, comparisons, and the methods made of other operations.
+"""The operations only arrays have, one entry each in the registry (`glassgrad.ops.OPS`): matrix
+products and `linear`, reductions (sums, means, variances, maxima), softmax, layer normalisation and
+the losses' fused nodes; and the helpers the Tensor rules are written with (`sum_to`, `expand`, ...).
+The shape operations and indexing are in `tensor_shapes.py`, the elementwise ones in `tensor_elementwise.py`.
 
 Each block below is one operation whole: its forward (on numpy arrays), its derivative rule and its
 `Op`, which names its nodes, says what the rule reads (`Op.reads`, for the in-place check) and under
@@ -12,16 +14,18 @@ only check their arguments, PyTorch-style, and pick the parameters.
 The rules are written with operations that numpy arrays and Tensors both have, so that the plain
 backward pass runs them on arrays and `create_graph=True` on Tensors. This module does not import
 `glassgrad._tensor.tensor` (which imports it): the few helpers that must tell a Tensor from an array
-(`expand`, `scatter_add`, ...) ask whether it is a `Node`, and call the Tensor's own method.
+(`expand`, `softmax`, ...) ask whether it is a `Node`, and call the Tensor's own method.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 from glassgrad.autograd import Node, data_of
-from glassgrad.ops import LazyNumpy, Op, built_in, div, floatmath, numpy_function, silent, zero_where
+from glassgrad.ops import floatmath
+from glassgrad.ops.helpers import div, silent, zero_where
+from glassgrad.ops.registry import LazyNumpy, Op, built_in
 
 np = LazyNumpy(globals())  # numpy itself from the first array on
 
@@ -62,20 +66,6 @@ def cast(x: Any, dtype: np.dtype) -> Any:
         return x
     return x.astype(dtype)
 
-
-def scatter_add(x: Any, index: Any, shape: tuple[int, ...]) -> Any:
-    """Zeros of `shape` with x added at `index` (repeated positions add up); its derivative is x[index]."""
-    if isinstance(x, Node):
-        return x._applied(SCATTER, index, shape)
-    return _scatter(index, shape, x)
-
-
-def through(chain: tuple, x: Any) -> Any:
-    """x seen through `chain`, the steps `(op, params)` that made a view from its base: on an array,
-    their forwards (each a view); on a Tensor, their nodes."""
-    for op, params in chain:
-        x = x._applied(op, *params) if isinstance(x, Node) else op.on_arrays(*params, x)
-    return x
 
 
 def _reduced_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -360,277 +350,3 @@ def _cross_entropy_rule(target, divisor, log_probs, g, out, logits):
 # row); `divisor`: the number of counted rows for the mean, 1 for the sum; `log_probs`: log_softmax(z)
 CROSS_ENTROPY = built_in(Op("cross_entropy", _cross_entropy_rule, on_arrays=_cross_entropy, reads="",
                             backward="NllLossBackward0"))
-
-
-# Shape operations: they move numbers around, so their gradient moves them back.
-def _reshape(shape, x):
-    return x.reshape(shape)
-
-
-def _reshape_rule(shape, g, out, a):
-    """Reshaping moves no number: the gradient takes the input's shape back."""
-    return (g.reshape(a.shape),)
-
-
-RESHAPE = built_in(Op("reshape", _reshape_rule, on_arrays=_reshape, reads="", view=True, method="reshape",
-                      function=True, backward="ViewBackward0"))
-
-
-def _permute(axes, x):
-    return x.transpose(axes)
-
-
-def _permute_rule(axes, g, out, a):
-    """The gradient is permuted back by the inverse permutation."""
-    inverse = tuple(np.argsort(axes).tolist())
-    return (g.transpose(inverse) if isinstance(g, np.ndarray) else g.permute(inverse),)
-
-
-PERMUTE = built_in(Op("permute", _permute_rule, on_arrays=_permute, reads="", view=True, method="permute",
-                      function=True, backward="PermuteBackward0"))
-
-
-def _expand(shape, x):
-    return np.broadcast_to(x, shape)
-
-
-def _expand_rule(shape, g, out, a):
-    """Broadcasting copies an element to many places: their gradients add up back into it."""
-    return (sum_to(g, a.shape),)
-
-
-EXPAND = built_in(Op("expand", _expand_rule, on_arrays=_expand, reads="", method="expand", backward="ExpandBackward0"))
-
-
-# An index is numpy's, except where PyTorch lays the result out otherwise: integers mixed with index
-# arrays. PyTorch applies the integers (and slices, None, ...) first, then the arrays to that view; numpy
-# takes the integers as index arrays too, and an integer and an array separated by a slice put the
-# array's axes first (x[0, :, [0, 1, 2]] is then the transpose of PyTorch's).
-class Split(NamedTuple):
-    """A PyTorch index in two steps: `basic` (integers, slices, None, ...) gives a view, then `advanced`
-    (the index arrays, with full slices between them) picks elements of that view."""
-
-    basic: tuple
-    advanced: tuple
-
-
-def torch_index(parts: tuple) -> Any:
-    """The numpy index (or `Split`) giving PyTorch's result for `parts`: integers, slices, None,
-    Ellipsis, bools and index arrays (integer or boolean). Without an array, a basic index that always
-    gives a view (a 0-d array rather than a numpy scalar for a single element)."""
-    arrays = [p for p in parts if isinstance(p, (np.ndarray, bool, np.bool_))]
-    if not arrays:
-        return parts if any(p is Ellipsis for p in parts) else (*parts, Ellipsis)
-    if not any(isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)) for p in parts):
-        return parts
-    basic, advanced = [], []
-    for p in parts:
-        if isinstance(p, (bool, np.bool_)):  # a new axis of length 1, of which it keeps the one element or none
-            basic.append(None)
-            advanced.append(np.arange(int(p), dtype=np.intp))
-        elif isinstance(p, np.ndarray):
-            basic.extend([slice(None)] * (p.ndim if p.dtype == bool else 1))
-            advanced.append(p)
-        else:
-            basic.append(p)
-            if not isinstance(p, (int, np.integer)):  # a slice or None already applied, or an Ellipsis
-                advanced.append(p if p is Ellipsis else slice(None))
-    return Split(tuple(basic), tuple(advanced))
-
-
-def at(x: Any, index: Any) -> Any:
-    """x[index], an index of `torch_index` (an array's or a Tensor's elements)."""
-    if isinstance(index, Split):
-        return x[index.basic][index.advanced]
-    return x[index]
-
-
-def _target(out: np.ndarray, index: Any) -> tuple[np.ndarray, Any]:
-    """The array and the numpy index that write `out[index]` (a view of out for a `Split`)."""
-    return (out[index.basic], index.advanced) if isinstance(index, Split) else (out, index)
-
-
-def _index(index, x):
-    return at(x, index)
-
-
-def _index_rule(index, g, out, a):
-    """x[index] takes elements; its gradient puts them back, adding where an element was taken twice."""
-    return (scatter_add(g, index, a.shape),)
-
-
-INDEX = built_in(Op("index", _index_rule, on_arrays=_index, reads="", view=True,
-                   dunder="getitem", backward="IndexBackward0"))  # a view for a basic index
-
-
-def _scatter(index, shape, x):
-    out = np.zeros(shape, dtype=x.dtype)
-    target, index = _target(out, index)
-    parts = index if isinstance(index, tuple) else (index,)
-    if all(p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) and not isinstance(p, bool)
-           for p in parts):  # numpy's basic indexing (a view) takes each element at most once
-        target[index] = x
-    elif target is out and x.size and all(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts):
-        k = len(parts)  # rows, as an embedding takes: the leading k axes picked by integer arrays
-        rows = np.ravel_multi_index(np.broadcast_arrays(*parts), shape[:k], mode="wrap").ravel()  # -1 is the last
-        _add_rows(out.reshape((-1,) + shape[k:]), rows, x.reshape((rows.size,) + shape[k:]))
-    else:
-        np.add.at(target, index, x)
-    return out
-
-
-def _add_rows(out, rows, x):
-    """out[rows[i]] += x[i] for each i, a row taken twice adding twice: the rows sorted and each run of
-    one row summed at once (np.add.at adds element by element, several times slower)."""
-    order = np.argsort(rows, kind="stable")
-    rows = rows[order]
-    starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
-    out[rows[starts]] += np.add.reduceat(x[order], starts, axis=0)
-
-
-def _scatter_rule(index, shape, g, out, a):
-    """Scattering's gradient gathers: g[index]."""
-    return (at(g, index),)
-
-
-SCATTER = built_in(Op("scatter", _scatter_rule, on_arrays=_scatter, reads=""))  # the gradient of indexing
-
-
-def _index_put(index, x, v):
-    out = np.array(x)  # a copy, and an array even of a numpy scalar (a 0-d result)
-    view, where = _target(out, index)
-    view[where] = v
-    return out
-
-
-def _index_put_rule(index, g, out, x, v):
-    """x with v written at `index`: x's gradient is g except there, v's is g there (summed over broadcasting)."""
-    written = np.zeros(data_of(x).shape, dtype=bool)
-    view, where = _target(written, index)
-    view[where] = True
-    return zero_where(written, g), sum_to(at(g, index), v.shape)
-
-
-INDEX_PUT = built_in(Op("index_put", _index_put_rule, on_arrays=_index_put, reads="", dunder="setitem",
-                        backward="IndexPutBackward0"))  # t[index] = v
-
-
-def _copy_slices(chain, base, v):
-    out = np.array(base)  # a copy in base's layout, so that each step of the chain is a view again
-    through(chain, out)[...] = v
-    return out
-
-
-def _copy_slices_rule(chain, g, out, base, v):
-    """The base with v written through the view `chain`: the base's gradient is g except where the view
-    sees, v's is g seen through the view."""
-    seen = np.zeros(data_of(base).shape, dtype=bool)
-    through(chain, seen)[...] = True
-    return zero_where(seen, g), through(chain, g)
-
-
-# what an in-place change of a view records on its base: the base rebased on the view's new value (PyTorch's
-# CopySlices); `chain` is the view's steps from its base
-COPY_SLICES = built_in(Op("copy_slices", _copy_slices_rule, on_arrays=_copy_slices, reads="", backward="CopySlices"))
-
-
-def _cat(dim, sizes, *xs):
-    return np.concatenate(xs, axis=dim)
-
-
-def _cat_rule(dim, sizes, g, out, *inputs):
-    """Concatenation's gradient cuts g back into the pieces (of `sizes` along `dim`)."""
-    edges = np.cumsum((0, *sizes))
-    cut = [slice(None)] * len(out.shape)
-    pieces = []
-    for start, stop in zip(edges[:-1], edges[1:]):
-        cut[dim] = slice(int(start), int(stop))
-        pieces.append(g[tuple(cut)])
-    return tuple(pieces)
-
-
-CAT = built_in(Op("cat", _cat_rule, on_arrays=_cat, reads="", function=True, backward="CatBackward0"))
-
-
-# Copies, conversions and selections, elementwise.
-def _clone(x):
-    return x.copy()
-
-
-def _clone_rule(g, out, a):
-    """A copy passes the gradient through."""
-    return (g,)
-
-
-CLONE = built_in(Op("clone", _clone_rule, on_arrays=_clone, reads="", method="clone", function=True,
-                    backward="CloneBackward0"))
-
-
-def _astype(dtype, x):
-    return x.astype(dtype)
-
-
-def _astype_rule(dtype, g, out, a):
-    """Converting the dtype (between floating dtypes): the gradient is converted back."""
-    return (cast(g, a.dtype),)
-
-
-ASTYPE = built_in(Op("astype", _astype_rule, on_arrays=_astype, reads="", method="astype",
-                     backward="ToCopyBackward0"))  # and `to`, `float`, ...
-
-
-def _clamp(low, high, x):
-    return np.minimum(np.maximum(x, low), high).astype(x.dtype, copy=False)
-
-
-def _clamp_rule(low, high, g, out, a):
-    """d clamp(x)/dx = 1 where low <= x <= high, exactly 0 elsewhere (as PyTorch)."""
-    x = data_of(a)
-    return (zero_where(~((x >= low) & (x <= high)), g),)
-
-
-CLAMP = built_in(Op("clamp", _clamp_rule, on_arrays=_clamp, reads="{0}", method="clamp", aliases=("clip",),
-                    function=True, inplace=True, backward="ClampBackward1"))
-
-
-def _masked_fill(keep, value, x):
-    return np.where(keep, x, value)
-
-
-def _masked_fill_rule(keep, value, g, out, a):
-    """The filled elements came from no input: exactly zero gradient there, g elsewhere."""
-    return (zero_where(~keep, g),)
-
-
-MASKED_FILL = built_in(Op("masked_fill", _masked_fill_rule, on_arrays=_masked_fill, reads="", method="masked_fill",
-                          function=True, inplace=True, backward="MaskedFillBackward0"))
-
-
-def _where(condition, x, y):
-    return np.where(condition, x, y)
-
-
-def _where_rule(condition, g, out, x, y):
-    """where(c, x, y): g goes to x where c holds, to y elsewhere."""
-    return zero_where(~condition, g), zero_where(condition, g)
-
-
-WHERE = built_in(Op("where", _where_rule, on_arrays=_where, reads="", function=True, backward="WhereBackward0"))
-
-
-def _maximum_rule(g, out, a, b):
-    """max(a, b): g to the larger, shared half and half where they are equal (as PyTorch)."""
-    ra, rb = data_of(a), data_of(b)
-    tie = (ra == rb).astype(ra.dtype) * 0.5
-    return zero_where(ra < rb, g) * (1.0 - tie), zero_where(rb < ra, g) * (1.0 - tie)
-
-
-MAXIMUM = built_in(Op("maximum", _maximum_rule, on_arrays=numpy_function("maximum"), reads="{0} {1}",
-                      kind="binary", method="maximum", function=True,
-                      doc="The elementwise larger of two tensors (nan if either is); ties share the gradient.",
-                      backward="MaximumBackward0"))
-MINIMUM = built_in(Op("minimum", lambda g, out, a, b: _maximum_rule(g, out, -data_of(a), -data_of(b)),
-                      on_arrays=numpy_function("minimum"), reads="{0} {1}", kind="binary", method="minimum",
-                      function=True,
-                      doc="The elementwise smaller of two tensors (nan if either is); ties share the gradient.",
-                      backward="MinimumBackward0"))

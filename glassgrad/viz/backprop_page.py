@@ -162,10 +162,11 @@ def chosen(name: Name, limit: int = MAX_NAME) -> Name:
     raise AssertionError("unreachable")
 
 
-def node_names(order: list[Value], given: dict[Value, Name] | None = None) -> list[Name]:
+def node_names(order: list[Value], given: dict[Value, Name] | None = None, numbered: bool = True) -> list[Name]:
     """What the page calls each node of `order` (a forward order): the name `given` to it, else its
     label, else for a constant its value and for a result its formula from its inputs' names
-    (`x1*w1`, `tanh(n)`), shortened when long; a result named as another already is gets ` [2]`, ` [3]`."""
+    (`x1*w1`, `tanh(n)`), shortened when long; with `numbered`, a result named as others already are
+    gets ` [2]`, ` [3]`, ... (the second, third result of that formula)."""
     given = given or {}
     index = {v: i for i, v in enumerate(order)}
     names: list[Name] = []
@@ -178,8 +179,10 @@ def node_names(order: list[Value], given: dict[Value, Name] | None = None) -> li
             name = number_name(v.data)
         elif name is None:
             name = chosen(formula_name(v._op, [names[index[x]] for x in v._prev]))
-            if name.text in taken:
-                name = Name(f"{name.text} [{taken[name.text] + 1}]", 0)
+            seen = taken.get(name.text, 0)
+            if seen and numbered:  # the formula's count goes up, and the numbered name is taken below
+                taken[name.text] = seen + 1
+                name = Name(f"{name.text} [{seen + 1}]", 0)
         taken[name.text] = taken.get(name.text, 0) + 1
         names.append(name)
     return names
@@ -219,6 +222,17 @@ def record(root: Value, order: list[Value], naming: Naming | None = None) -> dic
     """
     naming = naming or Naming(order)
     index = {v: i for i, v in enumerate(order)}
+    nodes, steps, locals_of, written = _forward(order, naming, index)
+    grads, backward = _backward(root, naming, index, locals_of, written)
+    steps += backward
+    for node_record, v in zip(nodes, order, strict=True):
+        node_record["grad"] = _num(grads.get(v, 0.0))
+    return {"root": nodes[index[root]]["name"], "nodes": nodes, "steps": steps}
+
+
+def _forward(order: list[Value], naming: Naming, index: dict) -> tuple[list, list, dict, dict]:
+    """`record`'s nodes and forward steps, and what the backward steps read: each result's local
+    derivatives (`locals_of`) and its inputs as its formula writes them (`written`)."""
     nodes, steps, locals_of, written = [], [], {}, {}
     for j, v in enumerate(order):
         inputs = [index[x] for x in v._prev]
@@ -249,7 +263,12 @@ def record(root: Value, order: list[Value], naming: Naming | None = None) -> dic
             title = f"{naming.seen(j, j).text} = {_expression(v._op, written[j])}"
             lines = [f"{title} = {_expression(v._op, numbers)} = {_num(v.data)}", *naming.notes(j, inputs)]
             steps.append({"phase": "forward", "node": j, "title": title, "lines": lines})
+    return nodes, steps, locals_of, written
 
+
+def _backward(root: Value, naming: Naming, index: dict, locals_of: dict, written: dict) -> tuple[dict, list]:
+    """The engine's backward pass from `root` (its gradients) and `record`'s backward steps, one a node."""
+    steps: list = []
     trace: list = []
     grads = backpropagate(root, 1.0, trace=trace)
     r = index[root]
@@ -278,9 +297,7 @@ def record(root: Value, order: list[Value], naming: Naming | None = None) -> dic
         changed = [[i, _num(grad), repr(grad)] for i, grad in after.items()]
         title = f"chain rule through {naming.seen(j, j).text} = {_expression(node._op, written[j])}"
         steps.append({"phase": "backward", "node": j, "title": title, "lines": lines, "grads": changed})
-    for node_record, v in zip(nodes, order, strict=True):
-        node_record["grad"] = _num(grads.get(v, 0.0))
-    return {"root": nodes[r]["name"], "nodes": nodes, "steps": steps}
+    return grads, steps
 
 
 def page_data(runs: list[dict]) -> dict:

@@ -128,52 +128,9 @@ def evaluate(expression: str, values: Mapping[str, float]) -> tuple[Value, dict[
     Every name used must be given and every name given must be used.
     """
     tree = parse(expression)
-    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in FUNCTIONS}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in used and node.id not in values:
-            raise ExplainError(
-                f"undefined name {_where(node, expression.strip())}; give it a value with {node.id}=NUMBER"
-            )
-    unused = [name for name in values if name not in used]
-    if unused:
-        raise ExplainError(f"{unused[0]}={values[unused[0]]!r} is given but {unused[0]} is not in the expression")
-    leaves = {name: Value(values[name], label=name) for name in values}
-
-    source = expression.strip()
-
-    def written(node: ast.expr) -> str:
-        """The part of the formula that `node` is, as the user wrote it (on one line)."""
-        return " ".join((ast.get_source_segment(source, node) or ast.unparse(node)).split())
-
-    def value(node: ast.expr) -> Value | float:
-        """The node's result; a new Value is labelled with the part of the formula it computes."""
-        result = compute(node)
-        if isinstance(result, Value) and not result.label:
-            result.label = written(node)
-        return result
-
-    def constant(node: ast.expr, number: Value | float) -> Value:
-        """A number of the formula as a leaf Value labelled as written (`2`, `0.5`)."""
-        return number if isinstance(number, Value) else Value(number, label=written(node))
-
-    def compute(node: ast.expr) -> Value | float:
-        if isinstance(node, ast.Constant):
-            return float(node.value)
-        if isinstance(node, ast.Name):
-            return leaves[node.id]
-        if isinstance(node, ast.UnaryOp):
-            return -value(node.operand)
-        if isinstance(node, ast.Call):
-            return getattr(constant(node.args[0], value(node.args[0])), node.func.id)()
-        left, right = value(node.left), value(node.right)
-        if isinstance(node.op, ast.Pow):  # a number exponent stays a number: the engine's x**k
-            if not isinstance(left, Value) and not isinstance(right, Value):
-                left = constant(node.left, left)  # keep constant parts in the graph, as they are in the formula
-            return left**right
-        return _BINARY[type(node.op)](constant(node.left, left), constant(node.right, right))
-
+    leaves = _leaves(tree, expression, values)
     try:
-        root = value(tree.body)
+        root = _Formula(expression.strip(), leaves).value(tree.body)
     except RecursionError:
         raise ExplainError("the expression is nested too deeply") from None
     if not isinstance(root, Value):
@@ -187,3 +144,55 @@ def evaluate(expression: str, values: Mapping[str, float]) -> tuple[Value, dict[
             "unreadable; explain a part of it"
         )
     return root, leaves
+
+
+def _leaves(tree: ast.Expression, expression: str, values: Mapping[str, float]) -> dict[str, Value]:
+    """A leaf Value for each name of `values`, once every name used is given and every name given used."""
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in FUNCTIONS}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in used and node.id not in values:
+            raise ExplainError(
+                f"undefined name {_where(node, expression.strip())}; give it a value with {node.id}=NUMBER"
+            )
+    unused = [name for name in values if name not in used]
+    if unused:
+        raise ExplainError(f"{unused[0]}={values[unused[0]]!r} is given but {unused[0]} is not in the expression")
+    return {name: Value(values[name], label=name) for name in values}
+
+
+class _Formula:
+    """The Values a parsed formula computes from its leaves, each labelled with the part it computes."""
+
+    def __init__(self, source: str, leaves: dict[str, Value]) -> None:
+        self.source, self.leaves = source, leaves
+
+    def written(self, node: ast.expr) -> str:
+        """The part of the formula that `node` is, as the user wrote it (on one line)."""
+        return " ".join((ast.get_source_segment(self.source, node) or ast.unparse(node)).split())
+
+    def value(self, node: ast.expr) -> Value | float:
+        """The node's result; a new Value is labelled with the part of the formula it computes."""
+        result = self.compute(node)
+        if isinstance(result, Value) and not result.label:
+            result.label = self.written(node)
+        return result
+
+    def constant(self, node: ast.expr, number: Value | float) -> Value:
+        """A number of the formula as a leaf Value labelled as written (`2`, `0.5`)."""
+        return number if isinstance(number, Value) else Value(number, label=self.written(node))
+
+    def compute(self, node: ast.expr) -> Value | float:
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            return self.leaves[node.id]
+        if isinstance(node, ast.UnaryOp):
+            return -self.value(node.operand)
+        if isinstance(node, ast.Call):
+            return getattr(self.constant(node.args[0], self.value(node.args[0])), node.func.id)()
+        left, right = self.value(node.left), self.value(node.right)
+        if isinstance(node.op, ast.Pow):  # a number exponent stays a number: the engine's x**k
+            if not isinstance(left, Value) and not isinstance(right, Value):
+                left = self.constant(node.left, left)  # keep constant parts in the graph, as they are in the formula
+            return left**right
+        return _BINARY[type(node.op)](self.constant(node.left, left), self.constant(node.right, right))

@@ -26,7 +26,7 @@ from typing import Any
 from glassgrad.autograd import record_origins, topological_order
 from glassgrad.autograd.origins import Origin, Records, origin_of
 from glassgrad.engine import Value
-from glassgrad.viz.backprop_page import Page, fill_template
+from glassgrad.viz.backprop_page import Page, fill_template, node_names
 from glassgrad.viz.visualize import check_root
 
 BEFORE = "made before recording"  # the group of nodes with no recorded origin (parameters made earlier)
@@ -176,8 +176,22 @@ def page_data(root: Value, records: Records | None) -> dict:
         "grad": [_number(_float(v.grad)) for v in order],
         "arity": [len(v._prev) for v in order],  # node i's inputs are the next arity[i] of `back`,
         "back": [i - index[x] for i, v in enumerate(order) for x in v._prev],  # each as how far back it is
-        "labels": {i: v.label for i, v in enumerate(order) if v.label},
+        "names": _names(order, tree, group),
     }
+
+
+def _names(order: list[Value], tree: _Tree, group: list[int]) -> list[str]:
+    """Each node's name as the stepper gives it (its label, a constant's value, a result's formula), but a
+    formula too long to read whole (shortened with `…`) becomes its operation and the line that made it,
+    `exp at gptish.py:43`: beside its siblings in that line's group, its numbers tell it apart."""
+    names = []
+    for i, (v, name) in enumerate(zip(order, node_names(order, numbered=False), strict=True)):
+        g = group[i]
+        while g and tree.kind[g] != "line":
+            g = tree.parent[g]
+        long = "…" in name.text and not v.label
+        names.append(f"{v._op} at {tree.where[g]}" if long and g else name.text)
+    return names
 
 
 def _float(x: Any) -> float:

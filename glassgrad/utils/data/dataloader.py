@@ -20,8 +20,9 @@ import numpy as np
 
 from glassgrad._tensor.creation import tensor
 from glassgrad._tensor.dtypes import float64
+from glassgrad._tensor.functional import stack
 from glassgrad._tensor.random import Generator, draw_seed
-from glassgrad._tensor.tensor import Tensor, stack
+from glassgrad._tensor.tensor import Tensor
 from glassgrad.utils.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 _ERROR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
@@ -91,6 +92,32 @@ def _non_negative(name: str, value: Any) -> None:
         raise ValueError(f"{name} option should be non-negative, got {name}={value!r}")
 
 
+def _check_arguments(dataset: Any, shuffle: bool | None, sampler: Any, num_workers: int, timeout: float,
+                     worker_init_fn: Any, multiprocessing_context: Any, generator: Any, prefetch_factor: Any) -> None:
+    """Refuse, with PyTorch's errors, the DataLoader's arguments that can't hold together or need workers."""
+    _non_negative("num_workers", num_workers)
+    _non_negative("timeout", timeout)
+    if worker_init_fn is not None or multiprocessing_context is not None:
+        raise NotImplementedError(
+            "DataLoader: worker_init_fn and multiprocessing_context need worker processes; glassgrad's "
+            "DataLoader runs in this process (num_workers is accepted and changes nothing)"
+        )
+    if prefetch_factor is not None and num_workers == 0:
+        raise ValueError(
+            "prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 to "
+            "enable multiprocessing, otherwise set prefetch_factor to None."
+        )
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"DataLoader: generator= must be a glassgrad.Generator, got {type(generator).__name__}")
+    if not hasattr(dataset, "__getitem__"):
+        raise TypeError(
+            f"DataLoader: the dataset ({type(dataset).__name__}) has no __getitem__; glassgrad's DataLoader "
+            "takes map-style datasets (a Dataset with __getitem__ and __len__, a list, a TensorDataset)"
+        )
+    if sampler is not None and shuffle:
+        raise ValueError("sampler option is mutually exclusive with shuffle")
+
+
 class DataLoader:
     """Batches of `dataset`: `batch_size` examples each (the last one shorter unless `drop_last`), in the
     order of `sampler` (a `RandomSampler` when `shuffle=True`, else 0, 1, ...), collated by `collate_fn`
@@ -118,27 +145,8 @@ class DataLoader:
         pin_memory_device: str = "",
         in_order: bool = True,
     ) -> None:
-        _non_negative("num_workers", num_workers)
-        _non_negative("timeout", timeout)
-        if worker_init_fn is not None or multiprocessing_context is not None:
-            raise NotImplementedError(
-                "DataLoader: worker_init_fn and multiprocessing_context need worker processes; glassgrad's "
-                "DataLoader runs in this process (num_workers is accepted and changes nothing)"
-            )
-        if prefetch_factor is not None and num_workers == 0:
-            raise ValueError(
-                "prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 to "
-                "enable multiprocessing, otherwise set prefetch_factor to None."
-            )
-        if generator is not None and not isinstance(generator, Generator):
-            raise TypeError(f"DataLoader: generator= must be a glassgrad.Generator, got {type(generator).__name__}")
-        if not hasattr(dataset, "__getitem__"):
-            raise TypeError(
-                f"DataLoader: the dataset ({type(dataset).__name__}) has no __getitem__; glassgrad's DataLoader "
-                "takes map-style datasets (a Dataset with __getitem__ and __len__, a list, a TensorDataset)"
-            )
-        if sampler is not None and shuffle:
-            raise ValueError("sampler option is mutually exclusive with shuffle")
+        _check_arguments(dataset, shuffle, sampler, num_workers, timeout, worker_init_fn, multiprocessing_context,
+                         generator, prefetch_factor)
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
                 raise ValueError(
