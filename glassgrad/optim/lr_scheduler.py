@@ -283,7 +283,8 @@ def _schedules(who: str, optimizer: Optimizer, schedulers: Any) -> list[LRSchedu
                          "but got no scheduler.")
     for i, scheduler in enumerate(schedulers):
         if not isinstance(scheduler, LRScheduler):
-            raise TypeError(f"{who}: schedulers[{i}] is a {type(scheduler).__name__}; expected a learning-rate schedule")
+            raise TypeError(f"{who}: schedulers[{i}] is a {type(scheduler).__name__}; expected a learning-rate "
+                            "schedule")
         if isinstance(scheduler, ReduceLROnPlateau):
             raise ValueError(f"{who} does not support `ReduceLROnPlateau` scheduler as it requires additional kwargs "
                              f"to be specified when calling `step`, but got one at index {i} in the given schedulers "
