@@ -97,3 +97,13 @@ def test_backward_with_retain_graph_accumulates_as_torchs(f, passes):
         grads.append((x.grad.numpy(), again.numpy()))
     for ours, theirs in zip(grads[1], grads[0]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 4)])
+def test_pinned_memory_is_refused_as_torchs_without_a_gpu(shape):
+    """nanoGPT's get_batch pins its batches only on CUDA; asked on the CPU, both libraries refuse."""
+    for L in (torch, glassgrad):
+        x = L.zeros(*shape)
+        assert x.is_pinned() is False
+        with pytest.raises(RuntimeError):
+            x.pin_memory()
