@@ -107,3 +107,32 @@ def test_pinned_memory_is_refused_as_torchs_without_a_gpu(shape):
         assert x.is_pinned() is False
         with pytest.raises(RuntimeError):
             x.pin_memory()
+
+
+@pytest.mark.parametrize("shape, new_shape", [((2, 3), (2, 3)), ((2, 3), (4,)), ((5,), (2, 2, 2))])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_assigning_a_parameters_data_takes_the_tensors_numbers_as_torch(shape, new_shape, dtype):
+    results = []
+    for L in (torch, glassgrad):
+        p = L.nn.Parameter(L.zeros(*shape))
+        source = L.tensor(np.random.default_rng(len(new_shape)).standard_normal(new_shape), dtype=getattr(L, dtype))
+        p.data = source
+        with L.no_grad():
+            source[(0,) * len(new_shape)] = 7.0  # shared: p sees it, as in torch
+        (p.tanh() * 3).sum().backward()
+        results.append((p.detach().numpy().copy(), p.grad.numpy(), str(p.dtype).split(".")[1], p.requires_grad))
+    np.testing.assert_array_equal(results[1][0], results[0][0])
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-5 if dtype == "float32" else 1e-12,
+                               atol=1e-15)
+    assert results[1][2:] == results[0][2:]
+
+
+@pytest.mark.parametrize("value", [3, [1.0], None, 2.5])
+def test_assigning_a_parameters_data_refuses_what_is_no_tensor_as_torch(value):
+    messages = []
+    for L in (torch, glassgrad):
+        p = L.nn.Parameter(L.zeros(2))
+        with pytest.raises(TypeError) as info:
+            p.data = value
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
