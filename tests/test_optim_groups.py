@@ -221,6 +221,13 @@ SCHEDULES = {
     "ExponentialLR": lambda s, o: s.ExponentialLR(o, gamma=0.9),
     "PolynomialLR": lambda s, o: s.PolynomialLR(o, total_iters=15, power=2.0),
     "CosineAnnealingLR": lambda s, o: s.CosineAnnealingLR(o, T_max=8, eta_min=0.001),
+    "SequentialLR warmup then cosine": lambda s, o: s.SequentialLR(
+        o, [s.LinearLR(o, start_factor=0.1, total_iters=5), s.CosineAnnealingLR(o, T_max=12, eta_min=0.001)], [5]),
+    "SequentialLR of three": lambda s, o: s.SequentialLR(
+        o, [s.ConstantLR(o, factor=0.5, total_iters=4), s.ExponentialLR(o, gamma=0.8), s.StepLR(o, 3, 0.5)], [3, 11]),
+    "SequentialLR of one": lambda s, o: s.SequentialLR(o, [s.MultiStepLR(o, [2, 9], 0.3)], []),
+    "ChainedScheduler": lambda s, o: s.ChainedScheduler([s.ConstantLR(o, factor=0.1, total_iters=2),
+                                                         s.ExponentialLR(o, gamma=0.9)]),
 }
 
 
@@ -245,10 +252,12 @@ def test_schedules_equal_torchs(name, poke):
     theirs, their_schedule = lrs(torch, tsched, SCHEDULES[name], poke=poke)
     assert isinstance(schedule.get_last_lr(), list) and len(schedule.get_last_lr()) == 2
     np.testing.assert_allclose(np.array(ours), np.array(theirs), rtol=1e-12, atol=1e-15)
-    assert schedule.last_epoch == their_schedule.last_epoch and schedule.base_lrs == their_schedule.base_lrs
+    for attribute in ("last_epoch", "base_lrs"):  # the combinations have neither or only last_epoch, as torch's
+        assert getattr(schedule, attribute, None) == getattr(their_schedule, attribute, None)
 
 
-@pytest.mark.parametrize("name", [n for n in SCHEDULES if n not in ("LambdaLR per group", "MultiplicativeLR")])
+@pytest.mark.parametrize("name", [n for n in SCHEDULES if n not in ("LambdaLR per group", "MultiplicativeLR")
+                                  and not n.startswith(("SequentialLR", "ChainedScheduler"))])
 def test_step_to_an_epoch_uses_torchs_closed_form(name):
     import warnings
 
@@ -280,6 +289,53 @@ def test_schedule_errors_as_torchs(make):
         with pytest.raises(ValueError) as info:
             make(module, lib.optim.SGD([{"params": [lib.zeros(1, requires_grad=True)]}], lr=0.1))
         messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+PLATEAUS = [dict(), dict(patience=2, factor=0.5), dict(mode="max", patience=1, threshold=0.05),
+            dict(threshold_mode="abs", threshold=0.2, patience=1, cooldown=3, min_lr=[0.01, 0.004]),
+            dict(mode="max", threshold_mode="abs", patience=0, factor=0.3, min_lr=0.005, eps=1e-3)]
+
+
+@pytest.mark.parametrize("options", range(len(PLATEAUS)))
+@pytest.mark.parametrize("seed", range(3))
+def test_reduce_lr_on_plateau_equals_torchs(options, seed):
+    metrics = np.random.default_rng(seed).normal(0, 1, 40).cumsum() * 0.3 + 5  # a wandering loss
+    seen = []
+    for lib, module in ((glassgrad, gsched), (torch, tsched)):
+        opt = lib.optim.SGD([{"params": [lib.zeros(1, requires_grad=True)]},
+                             {"params": [lib.zeros(1, requires_grad=True)], "lr": 0.02}], lr=0.1)
+        schedule = module.ReduceLROnPlateau(opt, **PLATEAUS[options])
+        rates = [schedule.get_last_lr()]
+        for k, metric in enumerate(metrics):
+            schedule.step(lib.tensor(metric) if k % 2 else float(metric))  # a 0-d tensor or a number
+            rates.append(schedule.get_last_lr() + [g["lr"] for g in opt.param_groups])
+        seen.append((rates, schedule.best, schedule.num_bad_epochs, schedule.cooldown_counter, schedule.last_epoch))
+    assert seen[0][1:] == seen[1][1:]
+    for ours, theirs in zip(*(s[0] for s in seen)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda s, o: s.ReduceLROnPlateau(o, factor=1.0),
+        lambda s, o: s.ReduceLROnPlateau(o, mode="low"),
+        lambda s, o: s.ReduceLROnPlateau(o, threshold_mode="relative"),
+        lambda s, o: s.ReduceLROnPlateau(o, min_lr=[0.1, 0.2]),
+        lambda s, o: s.SequentialLR(o, [], []),
+        lambda s, o: s.SequentialLR(o, [s.StepLR(o, 2)], [3]),
+        lambda s, o: s.SequentialLR(o, [s.StepLR(o, 2), s.ReduceLROnPlateau(o)], [3]),
+        lambda s, o: s.ChainedScheduler([]),
+        lambda s, o: s.ChainedScheduler([s.ReduceLROnPlateau(o)]),
+    ],
+)
+def test_plateau_and_combination_errors_as_torchs(make):
+    messages = []
+    for lib, module in ((glassgrad, gsched), (torch, tsched)):
+        with pytest.raises((ValueError, IndexError)) as info:
+            make(module, lib.optim.SGD([{"params": [lib.zeros(1, requires_grad=True)]}], lr=0.1))
+        messages.append((type(info.value), str(info.value)))
     assert messages[0] == messages[1]
 
 

@@ -78,6 +78,14 @@ class Conversions:
         """An error: glassgrad has no GPU (the message says what to write instead)."""
         raise not_available("cuda")
 
+    def pin_memory(self, device: Any = None) -> NoReturn:
+        """An error, as PyTorch's without a GPU: pinned memory is for copies to a GPU."""
+        raise not_available("pin_memory")
+
+    def is_pinned(self, device: Any = None) -> bool:
+        """False: a glassgrad tensor's memory is never pinned."""
+        return False
+
     @property
     def device(self) -> device_type:
         """Where the numbers are: always `device(type='cpu')`."""

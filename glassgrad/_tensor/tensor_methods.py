@@ -233,7 +233,7 @@ def roll(self: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         n = self.shape[axis]
         if n and step % n:
             out = out[(slice(None),) * axis + ((np.arange(n) - step) % n,)]
-    return out
+    return self.clone() if out is self else out  # a new tensor even when nothing moves, as PyTorch's
 
 
 def flip(self: Tensor, *dims: Any) -> Tensor:
@@ -242,7 +242,7 @@ def flip(self: Tensor, *dims: Any) -> Tensor:
     out = self
     for axis in axes:
         out = out[(slice(None),) * axis + (np.arange(self.shape[axis])[::-1],)]
-    return out
+    return self.clone() if out is self else out
 
 
 def _triangle(self: Tensor, diagonal: int, lower: bool, who: str) -> Tensor:

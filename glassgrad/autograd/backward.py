@@ -165,13 +165,15 @@ def _as_nodes(xs: Any, who: str, what: str) -> list:
     return nodes
 
 
-def grad(output: Any, inputs: Any, grad_output: Any = None, create_graph: bool = False) -> list:
+def grad(output: Any, inputs: Any, grad_output: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False) -> list:
     """d(output)/d(input) for each input (one node or a sequence of them), without touching any `.grad`.
 
     `grad_output` is the upstream gradient (needed when output has more than one element). The
     results are floats for Values and Tensors (requiring no gradient) for Tensors, as
     torch.autograd.grad's; with `create_graph=True` they are nodes whose graph can be differentiated
-    again. An input that `output` does not depend on gets a zero gradient.
+    again. An input that `output` does not depend on gets a zero gradient. `retain_graph` is accepted
+    where PyTorch takes it: the graph is always kept.
     """
     if not isinstance(output, Node):
         raise TypeError(f"grad: the output must be a Value or a Tensor, got {type(output).__name__}")

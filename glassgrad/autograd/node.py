@@ -106,12 +106,14 @@ class Node:
         promoted, shares of broadcast inputs summed back to their shapes)."""
         return inputs, rule
 
-    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
         """Add d(self)/d(node) to `grad` of every node self depends on (leaves and intermediate results).
 
         `gradient` is the upstream gradient, self's shape (1 when self is one number). Gradients
         accumulate, as in PyTorch and micrograd: zero them between steps. With `create_graph=True`
-        each `grad` is itself a node whose graph can be differentiated again.
+        each `grad` is itself a node whose graph can be differentiated again. `retain_graph` is
+        PyTorch's argument, in PyTorch's place: the graph is always kept, so another backward pass
+        through it works with or without it.
         """
         from glassgrad.autograd.backward import run_backward  # the pass imports this module
 
