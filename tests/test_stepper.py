@@ -205,6 +205,7 @@ def test_page_steps_through_the_neuron_and_shows_the_engine_grads(browser, tmp_p
     assert requests == [(tmp_path / "neuron.html").as_uri()]  # the page itself, nothing from the network
 
 
+@pytest.mark.slow
 def test_page_shows_a_reused_node_accumulating(browser, tmp_path):
     page, requests, errors = open_page(browser, reused(), tmp_path / "reused.html")
     page.click("#end")

@@ -30,6 +30,7 @@ def test_tensor_moons_matches_scalar_engine():
     assert trained == pytest.approx(layer_major(scalar), abs=1e-9)
 
 
+@pytest.mark.slow
 def test_digits_split_is_seeded_80_20():
     x_train, y_train, x_test, y_test = load_split(0)
     assert x_train.shape == (1438, 64) and x_test.shape == (359, 64)

@@ -340,6 +340,7 @@ FOLDS = {  # a fold state: the keys and clicks that reach it from the page as it
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 @pytest.mark.parametrize("make", [lambda: MLP.lecture(seed=WATCH_SEED),
                                   lambda: MLP.lecture(seed=WATCH_SEED, fused=False),
                                   lambda: MLP(3, [8, 8, 1], seed=WATCH_SEED)], ids=["lecture", "unfused", "8x8"])
