@@ -244,4 +244,5 @@ def linear(w: list[Value], x: list[Value | float], b: Value) -> Value:
     inputs = (*(v if type(v) is Value else Value.constant(v, "linear") for v in w),
               *(Value.constant(xi, "linear") for xi in x), b if type(b) is Value else Value.constant(b, "linear"))
     forward, name, rule = WEIGHTED_SUM.on_floats, WEIGHTED_SUM.name, WEIGHTED_SUM.derivative
-    return _result(forward(*[_number(v) for v in inputs]), *slots(inputs), name, rule)
+    data = [d if type(d := v.data) is float else _number(v) for v in inputs]  # (a call only where needed)
+    return _result(forward(*data), *slots(inputs), name, rule)
