@@ -8,6 +8,7 @@ import re
 
 import pytest
 import torch
+from lecture_loop import lecture_loop
 
 from glassgrad import Value, losses
 from glassgrad.autograd import topological_order
@@ -194,22 +195,6 @@ def test_inputs_and_results_are_named_unless_the_user_named_them():
     assert (hidden.label, hidden._prev[0].label) == ("L0.N0.o", "L0.N0.n")
     first = model([1.0, 2.0])._prev[2]._prev[0]._prev  # numbers become leaves named x1, x2
     assert [(x.label, x.data) for x in first[2:4]] == [("x1", 1.0), ("x2", 2.0)]
-
-
-def lecture_loop(model, steps: int) -> list[float]:
-    """The lecture's training loop, as typed in the lecture; the loss at every step."""
-    xs, ys = LECTURE_XS, LECTURE_YS
-    history = []
-    for _ in range(steps):
-        ypred = [model(x) for x in xs]
-        loss = sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred))
-        for p in model.parameters():
-            p.grad = 0.0
-        loss.backward()
-        for p in model.parameters():
-            p.data += -0.1 * p.grad
-        history.append(loss.data)
-    return history
 
 
 @pytest.mark.slow
