@@ -43,6 +43,7 @@ from glassgrad._tensor.generator import (
     set_rng_state,
 )
 from glassgrad._tensor.tensor import Tensor
+from glassgrad.ops.helpers import fma
 
 __all__ = [
     "Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
@@ -53,53 +54,6 @@ __all__ = [
 f32, f64 = np.float32, np.float64
 _MASK53 = np.uint64(2**53 - 1)
 _CHUNK = 2**15  # normals are made this many at a time (a multiple of 16)
-
-
-# ---- Fused multiply-add, as the compiled kernels do it ------------------------------------------
-
-
-def _fma32(a: np.ndarray, b: Any, c: Any) -> np.ndarray:
-    """float32 a * b + c rounded once. a * b of two float32 is exact in float64; the sum is rounded
-    to float64 and then to float32, which is the single rounding except when the float64 sum lands
-    exactly halfway between two float32 numbers: those (rare) ones are rounded by the sign of the
-    float64 sum's error."""
-    s = a.astype(f64)
-    s *= np.asarray(b, f64)
-    p = s.copy()
-    c = np.asarray(c, f64)
-    s += c
-    r = s.astype(f32)
-    low = s.view(np.uint64) & np.uint64(0x1FFFFFFF)
-    halfway = low == np.uint64(0x10000000)
-    if halfway.any():
-        cb = np.broadcast_to(c, s.shape)
-        ps, cs, ss = p[halfway], cb[halfway], s[halfway]
-        back = ss - ps
-        error = (ps - (ss - back)) + (cs - back)  # p + c == s + error exactly (two-sum)
-        nearest = r[halfway].astype(f64)
-        other = 2 * ss - nearest  # the float32 on the other side of the halfway point
-        r[halfway] = np.where(np.sign(error) == np.sign(other - nearest), other, nearest).astype(f32)
-    return r
-
-
-def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    high = a * 134217729.0  # 2**27 + 1: Veltkamp's split into two 26-bit halves
-    high = high - (high - a)
-    return high, a - high
-
-
-def _fma64(a: np.ndarray, b: float, c: float) -> np.ndarray:
-    """float64 a * b + c as a fused multiply-add: the product's and the sum's rounding errors are
-    computed exactly (Dekker's two-product, Knuth's two-sum) and added back before the one rounding."""
-    a = np.asarray(a, f64)
-    p = a * b
-    ah, al = _split(a)
-    bh, bl = _split(np.float64(b))
-    product_error = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    s = p + c
-    back = s - p
-    sum_error = (p - (s - back)) + (c - back)
-    return s + (sum_error + product_error)
 
 
 # ---- Bits to numbers ------------------------------------------------------------------------------
@@ -134,9 +88,9 @@ def uniform(out: np.ndarray, low: float, high: float, generator: Generator | Non
     with gen.lock:
         x = _unit(gen, out.size, out.dtype)
     if out.dtype == f32:
-        values = _fma32(x, f32(high) - f32(low), f32(low))
+        values = fma(x, f32(high) - f32(low), f32(low))
     else:
-        values = _fma64(x, float(high) - float(low), float(low))
+        values = fma(x, float(high) - float(low), float(low))
     _fill(out, values)
     return out
 
@@ -181,7 +135,7 @@ def _normal_pairs(gen: Generator, n: int, mean: float, std: float) -> np.ndarray
         gen.normal_cache = float(both[-1])
         both = both[:-1]
     values.append(both)
-    return _fma64(np.concatenate(values), std, mean)
+    return fma(np.concatenate(values), std, mean)
 
 
 def _normal_blocks(u: np.ndarray, mean: float, std: float) -> np.ndarray:
@@ -189,7 +143,7 @@ def _normal_blocks(u: np.ndarray, mean: float, std: float) -> np.ndarray:
     block = u.reshape(-1, 16)
     radius = np.sqrt(-2.0 * np.log(1.0 - block[:, :8]))
     theta = 2.0 * math.pi * block[:, 8:]
-    return _fma64(np.concatenate([radius * np.cos(theta), radius * np.sin(theta)], axis=1), std, mean).reshape(-1)
+    return fma(np.concatenate([radius * np.cos(theta), radius * np.sin(theta)], axis=1), std, mean).reshape(-1)
 
 
 def _normal_blocks_avx2(u: np.ndarray, mean: float, std: float) -> np.ndarray:
@@ -198,7 +152,7 @@ def _normal_blocks_avx2(u: np.ndarray, mean: float, std: float) -> np.ndarray:
     radius = np.sqrt(f32(-2.0) * _log_avx2(f32(1.0) - block[:, :8]))
     sin, cos = _sincos_avx2(f32(2.0 * math.pi) * block[:, 8:])
     both = np.concatenate([radius * cos, radius * sin], axis=1)
-    return _fma32(both, f32(std), f32(mean)).reshape(-1)
+    return fma(both, f32(std), f32(mean)).reshape(-1)
 
 
 _LOG_P = [f32(c) for c in (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1)]
@@ -211,7 +165,7 @@ _DP = [f32(c) for c in (-0.78515625, -2.4187564849853515625e-4, -3.7748949774459
 def _log_avx2(x: np.ndarray) -> np.ndarray:
     """log of positive normal float32 as avx_mathfun's `log256_ps` (Cephes' logf): x = m 2^e with
     m in [sqrt(1/2), sqrt(2)), a degree-9 polynomial in m - 1, and e log 2 in two parts. The
-    compiler fuses each multiply-add, so those are `_fma32`."""
+    compiler fuses each multiply-add, so those are `fma`."""
     bits = x.view(np.int32)
     e = ((bits >> 23) - 0x7F).astype(f32) + f32(1.0)
     m = ((bits & ~0x7F800000) | 0x3F000000).view(f32)  # the mantissa, in [0.5, 1)
@@ -221,8 +175,8 @@ def _log_avx2(x: np.ndarray) -> np.ndarray:
     z = m * m
     y = np.full_like(m, _LOG_P[0])
     for c in _LOG_P[1:]:
-        y = _fma32(y, m, c)
-    y = _fma32(y * m, z, e * f32(-2.12194440e-4))
+        y = fma(y, m, c)
+    y = fma(y * m, z, e * f32(-2.12194440e-4))
     y = y - z * f32(0.5)
     return (m + y) + e * f32(0.693359375)
 
@@ -234,16 +188,16 @@ def _sincos_avx2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     j = (j + 1) & ~1
     y = j.astype(f32)
     for dp in _DP:
-        x = _fma32(y, dp, x)
+        x = fma(y, dp, x)
     z = x * x
     c = np.full_like(x, _COS_P[0])
     for p in _COS_P[1:]:
-        c = _fma32(c, z, p)
-    c = _fma32(c * z, z, -(z * f32(0.5))) + f32(1.0)
+        c = fma(c, z, p)
+    c = fma(c * z, z, -(z * f32(0.5))) + f32(1.0)
     s = np.full_like(x, _SIN_P[0])
     for p in _SIN_P[1:]:
-        s = _fma32(s, z, p)
-    s = _fma32(s * z, x, x)
+        s = fma(s, z, p)
+    s = fma(s * z, x, x)
     near = (j & 2) == 0  # x within pi/4 of a multiple of pi: sin from the sine polynomial
     sin, cos = np.where(near, s, c), np.where(near, c, s)
     return np.where((j & 4) != 0, -sin, sin), np.where((~(j - 2) & 4) != 0, -cos, cos)

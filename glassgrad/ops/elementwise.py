@@ -11,7 +11,17 @@ from typing import Any
 
 from glassgrad.autograd import Node, data_of, zeros_like
 from glassgrad.ops import floatmath
-from glassgrad.ops.helpers import _quiet, div, log, numpy_function, power, power_by, silent, zero_where
+from glassgrad.ops.helpers import (
+    _quiet,
+    div,
+    log,
+    numpy_function,
+    one_minus_square,
+    power,
+    power_by,
+    silent,
+    zero_where,
+)
 from glassgrad.ops.registry import LazyNumpy, Op, built_in
 
 np = LazyNumpy(globals())  # numpy itself from the first array on
@@ -152,7 +162,7 @@ EXP = built_in(Op("exp", lambda g, out, a: (g * out,), floatmath.exp, _quiet("ex
 LOG = built_in(Op("log", lambda g, out, a: (div(g, a),), floatmath.log, _quiet("log"),
                   formula="log({0})", local=("1/{0}",), reads="{0}", method="log", ufunc="log", **_FLOATING,
                   doc="ln x (natural logarithm); -inf at 0, nan below.", backward="LogBackward0"))
-TANH = built_in(Op("tanh", lambda g, out, a: (g * (1.0 - out * out),), floatmath.tanh, _quiet("tanh"),
+TANH = built_in(Op("tanh", lambda g, out, a: (g * one_minus_square(out),), floatmath.tanh, _quiet("tanh"),
                    formula="tanh({0})", local=("1 − {out}²",), reads="{out}", method="tanh", ufunc="tanh", **_FLOATING,
                    doc="tanh x = (e^2x - 1) / (e^2x + 1).", backward="TanhBackward0"))
 RELU = built_in(Op("relu", lambda g, out, a: (zero_where(data_of(out) <= 0, g),), _relu, _relu,  # g where out > 0

@@ -43,6 +43,102 @@ def power_by(x: Any, k: float) -> Any:
         return x**k if not root else np.sqrt(x) if k > 0 else 1.0 / np.sqrt(x)
 
 
+def fma(a: Any, b: Any, c: Any) -> Any:
+    """a * b + c rounded once on float32 and float64 arrays: the fused multiply-add that PyTorch's CPU
+    kernels compute where their compiler fuses a product with a sum (tanh's derivative, the random
+    numbers' transformations). On floats (the scalar engine keeps micrograd's arithmetic) and on
+    nodes (create_graph=True) a * b + c."""
+    if type(a) is float or isinstance(a, Node):
+        return a * b + c
+    dtype = getattr(a, "dtype", None)
+    if dtype == np.float32:
+        return _fma32(a, b, c)
+    return _fma64(a, b, c) if dtype == np.float64 else a * b + c
+
+
+def one_minus_square(x: Any) -> Any:
+    """1 - x² rounded once on float32 and float64 arrays, as PyTorch's CPU kernel computes tanh's
+    derivative (its compiler fuses the product into the difference); on floats (micrograd's
+    arithmetic) and nodes 1 - x * x. |x| <= 1 here: float32's x² is exact in float64, and so is
+    1 - x² for |x| >= 1/8, float64's is made exact by Dekker's two-product and a two-sum."""
+    if type(x) is float or isinstance(x, Node):
+        return 1.0 - x * x
+    dtype = getattr(x, "dtype", None)
+    if dtype == np.float32:
+        wide = np.array(x, np.float64)  # one float64 buffer, worked in place
+        np.multiply(wide, wide, out=wide)
+        np.subtract(1.0, wide, out=wide)
+        out = wide.astype(np.float32)
+        bits = wide.view(np.uint64)
+        np.bitwise_and(bits, np.uint64(0x1FFFFFFF), out=bits)
+        halfway = bits == np.uint64(0x10000000)
+        if halfway.any():  # (rare) the float64 difference was rounded to a float32 tie: redo those exactly
+            out[halfway] = _fma32(-x[halfway], x[halfway], 1.0)
+        return out
+    if dtype != np.float64:
+        return 1.0 - x * x
+    square = x * x
+    high, low = _split(x)
+    error = high * high  # x² = square + (high² - square + 2 high low + low²), exactly
+    error -= square
+    low_square = low * low
+    low *= high
+    low *= 2.0
+    error += low
+    error += low_square
+    rounded = np.subtract(1.0, square)
+    rest = np.subtract(1.0, rounded)  # 1 - square = rounded + ((1 - rounded) - square), exactly
+    rest -= square
+    rest -= error
+    rest += rounded
+    return rest
+
+
+def _fma32(a: Any, b: Any, c: Any) -> Any:
+    """float32 a * b + c rounded once. a * b of two float32 is exact in float64; the sum is rounded
+    to float64 and then to float32, which is the single rounding except when the float64 sum lands
+    exactly halfway between two float32 numbers: those (rare) ones are rounded by the sign of the
+    float64 sum's error."""
+    f32, f64 = np.float32, np.float64
+    s = np.array(a, f64)
+    s *= np.asarray(b, f64)
+    p = s.copy()
+    c = np.asarray(c, f64)
+    s += c
+    r = s.astype(f32)
+    low = s.view(np.uint64) & np.uint64(0x1FFFFFFF)
+    halfway = low == np.uint64(0x10000000)
+    if halfway.any():
+        cb = np.broadcast_to(c, s.shape)
+        ps, cs, ss = p[halfway], cb[halfway], s[halfway]
+        back = ss - ps
+        error = (ps - (ss - back)) + (cs - back)  # p + c == s + error exactly (two-sum)
+        nearest = r[halfway].astype(f64)
+        other = 2 * ss - nearest  # the float32 on the other side of the halfway point
+        r[halfway] = np.where(np.sign(error) == np.sign(other - nearest), other, nearest).astype(f32)
+    return r
+
+
+def _split(a: Any) -> tuple[Any, Any]:
+    high = a * 134217729.0  # 2**27 + 1: Veltkamp's split into two 26-bit halves
+    high = high - (high - a)
+    return high, a - high
+
+
+def _fma64(a: Any, b: Any, c: Any) -> Any:
+    """float64 a * b + c as a fused multiply-add: the product's and the sum's rounding errors are
+    computed exactly (Dekker's two-product, Knuth's two-sum) and added back before the one rounding."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    product_error = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p + c
+    back = s - p
+    sum_error = (p - (s - back)) + (c - back)
+    return s + (sum_error + product_error)
+
+
 def log(x: Any) -> Any:
     """ln x."""
     if type(x) is float:

@@ -140,22 +140,9 @@ def _scatter(index, shape, x):
     if all(p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) and not isinstance(p, bool)
            for p in parts):  # numpy's basic indexing (a view) takes each element at most once
         target[index] = x
-    elif target is out and x.size and all(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts):
-        k = len(parts)  # rows, as an embedding takes: the leading k axes picked by integer arrays
-        rows = np.ravel_multi_index(np.broadcast_arrays(*parts), shape[:k], mode="wrap").ravel()  # -1 is the last
-        _add_rows(out.reshape((-1,) + shape[k:]), rows, x.reshape((rows.size,) + shape[k:]))
-    else:
+    else:  # element after element in the index's order, as PyTorch accumulates: the same sums to the last bit
         np.add.at(target, index, x)
     return out
-
-
-def _add_rows(out, rows, x):
-    """out[rows[i]] += x[i] for each i, a row taken twice adding twice: the rows sorted and each run of
-    one row summed at once (np.add.at adds element by element, several times slower)."""
-    order = np.argsort(rows, kind="stable")
-    rows = rows[order]
-    starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
-    out[rows[starts]] += np.add.reduceat(x[order], starts, axis=0)
 
 
 def _scatter_rule(index, shape, g, out, a):
