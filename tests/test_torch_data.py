@@ -104,3 +104,27 @@ def test_assigning_data_refuses_what_is_no_tensor(value):
         with pytest.raises(TypeError) as info:
             L.zeros(3).data = value
     assert "Tensor.data: expected a Tensor" in str(info.value) and type(value).__name__ in str(info.value)
+
+
+# f(library, x): a change through x.data after y = g(x) was made, whose derivative reads x
+CHANGES = {
+    "mul_": lambda L, x: x.data.mul_(2.0),
+    "-=": lambda L, x: x.data.__isub__(1.0),
+    "a row": lambda L, x: x.data.__setitem__(0, 3.0),
+    "a view's fill_": lambda L, x: x.data[1:].fill_(-2.0),
+    "a transposed view's zero_": lambda L, x: x.data.T[0].zero_(),
+}
+
+
+@pytest.mark.parametrize("name", CHANGES)
+@pytest.mark.parametrize("use", ["x * x", "x.exp()", "x.tanh()"])
+def test_a_change_through_data_is_not_refused_by_the_backward_pass(name, use):
+    """torch does not count a change through `.data`: the backward pass computes with the new numbers."""
+    grads = []
+    for L in (torch, glassgrad):
+        x = L.tensor(np.linspace(-1.0, 1.0, 6).reshape(2, 3), requires_grad=True)
+        y = eval(use, {"x": x}).sum()  # noqa: S307 (a fixed table of expressions)
+        CHANGES[name](L, x)
+        y.backward()
+        grads.append(_numbers(x.grad))
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-15)

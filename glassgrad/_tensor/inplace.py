@@ -123,8 +123,9 @@ class InPlace:
                 np.copyto(self._data, new._data, casting="unsafe")
             else:
                 self._data = new._data.astype(self.dtype)
-            tick_inplace_clock()
-            _note_storage_change(self, op)
+            if not getattr(self, "_uncounted", False):  # a change through `.data` is not counted, as PyTorch's
+                tick_inplace_clock()
+                _note_storage_change(self, op)
         self._version = (_clock[0], op)
         if recording:
             _recorded[0] += 1
@@ -197,6 +198,8 @@ def _link_view(out: Tensor, x: Tensor, op: Op, params: tuple) -> None:
         return
     base, steps = getattr(x, "_view", None) or (x, ())
     out._view = (base, (*steps, (op, params)))
+    if getattr(x, "_uncounted", False):  # a view of `.data` (`p.data[0]`): its changes are not counted either
+        out._uncounted = True
 
 
 def _refresh(x: Tensor) -> None:

@@ -56,8 +56,9 @@ class Tensor(InPlace, Shapes, Reductions, Conversions, Node):
     """
 
     # (clock, op) of the last in-place change; the clock when its history was set; what self was before
-    # its last recorded in-place change (see `_inplace`); (base, steps) of a view (see `Op.view`)
-    __slots__ = ("_version", "_born", "_was", "_view")
+    # its last recorded in-place change (see `_inplace`); (base, steps) of a view (see `Op.view`); True for a
+    # `.data` or a view of one, whose in-place changes are not counted (see `data`)
+    __slots__ = ("_version", "_born", "_was", "_view", "_uncounted")
     __hash__ = Node.__hash__  # identity: the backward pass keys its dictionaries by node, whatever `==` means
     versioned = True  # changed in place: results are stamped with the in-place clock (see `_inplace`)
     quiet = silent  # a backward pass gives inf and nan as results, as PyTorch, not numpy's warnings
@@ -135,7 +136,9 @@ class Tensor(InPlace, Shapes, Reductions, Conversions, Node):
         self's own array, so that a change through `.data` is one of self's."""
         if type(self._data) is not np.ndarray or not self._data.flags.writeable:
             self._data = np.array(self._data)
-        return _constant(self._data)
+        out = _constant(self._data)
+        out._uncounted = True
+        return out
 
     @data.setter
     def data(self, value: Tensor) -> None:
