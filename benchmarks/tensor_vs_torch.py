@@ -70,8 +70,8 @@ def torch_copy(model: MLP, dtype: torch.dtype) -> torch.nn.Sequential:
         if isinstance(m, Linear):
             layer = torch.nn.Linear(m.nin, m.nout, dtype=dtype)
             with torch.no_grad():
-                layer.weight.copy_(torch.from_numpy(m.weight.data))
-                layer.bias.copy_(torch.from_numpy(m.bias.data))
+                layer.weight.copy_(torch.from_numpy(m.weight.numpy()))
+                layer.bias.copy_(torch.from_numpy(m.bias.numpy()))
             modules.append(layer)
         else:
             modules.append(torch.nn.ReLU())

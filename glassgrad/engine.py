@@ -100,6 +100,7 @@ class Value(Node):
     """A scalar with a gradient: `data` is its value, `grad` is d(root)/d(self) after `backward()`."""
 
     __slots__ = ()
+    data = Node._data  # the node's slot itself, under micrograd's name: a float, read and set directly
     holds_floats = True
     initial_grad = 0.0
 

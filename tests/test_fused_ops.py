@@ -91,7 +91,7 @@ def test_layer_norm_float32_stays_float32_and_the_module_is_one_node():
         (lambda x: F.layer_norm(x, 4, None, np.zeros(4)), "the bias must be a Tensor"),
         (lambda x: F.layer_norm(x, 4, Tensor(np.ones(4), dtype=np.float32)),
          "the weight is glassgrad.float32 but the input"),
-        (lambda x: F.layer_norm(x.data, 4), "expected input of shape"),
+        (lambda x: F.layer_norm(x.numpy(), 4), "expected input of shape"),
     ],
 )
 def test_layer_norm_refuses_what_does_not_fit(bad, message):

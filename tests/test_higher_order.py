@@ -152,7 +152,7 @@ def our_tensor_derivatives(f, x0, order=4):
     y, found = f(x), []
     for _ in range(order):
         (y,) = glassgrad.grad(y.sum(), [x], create_graph=True)
-        found.append(y.data.copy())
+        found.append(y.numpy().copy())
     return np.array(found)
 
 
@@ -199,7 +199,7 @@ def test_tensor_power_with_a_tensor_exponent_both_sides():
             found += [read(da), read(db)]
         return np.array(found)
 
-    ours = derivatives(Tensor, glassgrad.grad, lambda t: t.data.copy())
+    ours = derivatives(Tensor, glassgrad.grad, lambda t: t.numpy().copy())
     theirs = derivatives(torch.tensor, torch.autograd.grad, lambda t: t.detach().numpy().copy())
     np.testing.assert_allclose(ours, theirs, rtol=1e-11, atol=1e-12)
 
@@ -215,7 +215,7 @@ def test_hessian_vector_product_of_a_tensor_mlp_loss_matches_torch():
     grads = glassgrad.grad(loss, ps, create_graph=True)
     ours = glassgrad.grad(sum((g * Tensor(vi)).sum() for g, vi in zip(grads, v, strict=True)), ps)
 
-    tps = [torch.tensor(p.data, requires_grad=True) for p in ps]
+    tps = [torch.tensor(p.numpy(), requires_grad=True) for p in ps]
     h = torch.tensor(x)
     for i in range(0, len(tps), 2):
         h = h @ tps[i].T + tps[i + 1]

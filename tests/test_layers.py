@@ -99,8 +99,8 @@ def _torch_copy(model: MLP) -> torch.nn.Sequential:
         if isinstance(m, Linear):
             layer = torch.nn.Linear(m.nin, m.nout, dtype=torch.float64)
             with torch.no_grad():
-                layer.weight.copy_(torch.tensor(m.weight.data))
-                layer.bias.copy_(torch.tensor(m.bias.data))
+                layer.weight.copy_(torch.tensor(m.weight.numpy()))
+                layer.bias.copy_(torch.tensor(m.bias.numpy()))
             modules.append(layer)
         else:
             modules.append(acts[type(m)]())

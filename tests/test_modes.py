@@ -32,32 +32,6 @@ def test_backward_without_create_graph_records_nothing():
     assert type(x.grad) is float and mode.grad_enabled
 
 
-class Probe:
-    """A parameter that notes whether a graph could be recorded when the optimizer writes it."""
-
-    def __init__(self, data: float, grad: float) -> None:
-        self._data, self.grad, self.seen = data, grad, []
-
-    @property
-    def data(self) -> float:
-        return self._data
-
-    @data.setter
-    def data(self, value: float) -> None:
-        self.seen.append(mode.grad_enabled)
-        self._data = value
-
-
-@pytest.mark.parametrize("optimizer", [lambda p: SGD(p, lr=0.1, momentum=0.9), lambda p: Adam(p, lr=0.1)])
-def test_optimizers_update_under_no_grad(optimizer):
-    probe = Probe(1.0, 0.5)
-    opt = optimizer([probe])
-    opt.step()
-    opt.step()
-    assert probe.seen == [False, False] and mode.grad_enabled
-    assert probe.data < 1.0
-
-
 # detect_anomaly: forward
 
 
@@ -247,7 +221,7 @@ def test_matrix_optimizers_update_under_no_grad_even_with_gradient_nodes(E, opti
         opt.zero_grad()
         (p * p).backward(create_graph=True)  # p.grad is a node
         opt.step()
-    assert p._prev == () and not isinstance(p.data, (Value, Tensor)) and E.number(p.data) < 1.0
+    assert p._prev == () and type(p._data) in (float, np.ndarray) and E.number(p.data) < 1.0
     assert glassgrad.is_grad_enabled()
 
 

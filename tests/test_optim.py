@@ -79,7 +79,7 @@ def test_tensor_parameters_follow_torch(ours, theirs, hyper):
             seq.append([read(w), read(b), read(unused)])
         return seq
 
-    ours_seq = run(Tensor, lambda a: Tensor(a, requires_grad=True), ours, lambda t: t.data.copy())
+    ours_seq = run(Tensor, lambda a: Tensor(a, requires_grad=True), ours, lambda t: t.numpy().copy())
     theirs_seq = run(
         torch.tensor, lambda a: torch.tensor(a, requires_grad=True), theirs, lambda t: t.detach().numpy().copy()
     )

@@ -236,7 +236,7 @@ def test_states_move_between_the_libraries():
         state = g.get_state()
         assert state.dtype == np.uint8 and state.shape == (5056,)
         assert_same_state(g, t)
-        copy = torch.Generator().set_state(torch.from_numpy(state.data.copy()))
+        copy = torch.Generator().set_state(torch.from_numpy(state.numpy().copy()))
         back = glassgrad.Generator().set_state(t.get_state())
         assert back.initial_seed() == copy.initial_seed() == 99
         for ours, theirs in ((g, t), (back, copy)):

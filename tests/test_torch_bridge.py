@@ -103,7 +103,7 @@ def test_a_lone_linear_becomes_a_torch_linear():
 
 def test_to_torch_copies_weights_and_leaves_torch_random_state_alone():
     model = MLP(3, [4, 1], seed=0)
-    before = model[0].weight.data.copy()
+    before = model[0].weight.numpy().copy()
     state = torch.get_rng_state()
     module = glassgrad.to_torch(model)
     assert torch.equal(torch.get_rng_state(), state)

@@ -21,12 +21,12 @@ def test_tensor_moons_matches_scalar_engine():
     points, _, signs = moons_data()
     scalar = MLP(2, [16, 16, 1], seed=4)
     tensor = mlp_from_scalar(scalar)
-    assert np.concatenate([p.data.ravel() for p in tensor.parameters()]).tolist() == layer_major(scalar)
+    assert np.concatenate([p.numpy().ravel() for p in tensor.parameters()]).tolist() == layer_major(scalar)
     scalar_run = train_moons_scalar(scalar, points, signs, steps=15, progress=False)
     tensor_run = train_moons_tensor(tensor, points, signs, steps=15, progress=False)
     assert tensor_run.losses == pytest.approx(scalar_run.losses, rel=1e-9, abs=1e-12)
     assert tensor_run.accuracies == scalar_run.accuracies
-    trained = np.concatenate([p.data.ravel() for p in tensor.parameters()])
+    trained = np.concatenate([p.numpy().ravel() for p in tensor.parameters()])
     assert trained == pytest.approx(layer_major(scalar), abs=1e-9)
 
 

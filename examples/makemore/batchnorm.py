@@ -184,8 +184,7 @@ def gradient_statistics(layers, parameters, lr):
                 print(f"weight {str(tuple(p.shape)):>10s} | mean {t.mean():+f} | std {t.std():e} | "
                       f"grad:data ratio {ratio:e}")
                 stats["weights"].append((t.mean().item(), t.std().item(), ratio.item()))
-        # the lecture divides by p.data.std(): here .data is the numpy array, whose std divides by n
-        stats["updates"] = [((lr * p.grad).std() / p.std()).log10().item() for p in parameters]
+        stats["updates"] = [((lr * p.grad).std() / p.data.std()).log10().item() for p in parameters]
     return stats
 
 

@@ -37,7 +37,7 @@ def _as_array(data: Any, dtype: Any = None, floating: Any = np.float64) -> np.nd
     """A fresh array of `data`: float32/float64 arrays kept, other real numbers made `floating`, unless
     `dtype` asks for one of the supported dtypes."""
     if isinstance(data, core.Tensor):
-        data = data.data
+        data = data._data
     if dtype is not None and not _is_dtype(dtype, SUPPORTED):
         raise TypeError(f"Tensor(dtype={dtype!r}): expected {NAMES}")
     try:

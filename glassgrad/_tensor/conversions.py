@@ -28,28 +28,28 @@ class Conversions:
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """np.asarray(tensor) is its data (not the rows one by one)."""
         if dtype is not None and np.dtype(dtype) != self.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+            return np.asarray(self._data.astype(dtype))
+        return np.array(self._data) if copy else np.asarray(self._data)  # (a 0-d result holds a numpy number)
 
     def __bool__(self) -> bool:
         """The truth of a one-element tensor; more elements are ambiguous (as PyTorch and numpy)."""
-        if self.data.size != 1:
-            raise RuntimeError(f"bool() of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()")
-        return bool(self.data)
+        if self._data.size != 1:
+            raise RuntimeError(f"bool() of a tensor with {self._data.size} elements is ambiguous; use .any() or .all()")
+        return bool(self._data)
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number (int for int64, bool for bool)."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only a one-element tensor has an item, this one has shape {tuple(self.shape)}")
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def numpy(self) -> np.ndarray:
-        """The data array itself (not a copy)."""
-        return self.data
+        """The data array itself (not a copy; a 0-d result's number as a 0-d array)."""
+        return np.asarray(self._data)
 
     def tolist(self) -> Any:
         """The numbers as (nested) Python lists; a 0-d tensor's as one number."""
-        return self.data.tolist()
+        return self._data.tolist()
 
     def astype(self, dtype: Any) -> Tensor:
         """The same numbers as `dtype` (float32, float64, int64, int32, uint8 or bool). Between floating dtypes the
@@ -61,7 +61,7 @@ class Conversions:
             return self
         if dtype in FLOATING and self.dtype in FLOATING:
             return core._apply(ASTYPE, (self,), dtype)
-        return core._constant(ASTYPE.on_arrays(dtype, self.data))
+        return core._constant(ASTYPE.on_arrays(dtype, self._data))
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """PyTorch's `to`: `to('cpu')`, `to(dtype)`, `to('cpu', dtype)`, `to(other)` (its dtype). Self when
@@ -130,15 +130,15 @@ class Conversions:
         return int(self._number("index"))
 
     def __format__(self, spec: str) -> str:
-        if self.data.size == 1 and self.ndim == 0:
+        if self._data.size == 1 and self.ndim == 0:
             return format(self.item(), spec)
         if spec:
             raise TypeError(f"format spec {spec!r} needs a one-element (0-d) tensor, got shape {tuple(self.shape)}")
         return str(self)
 
     def _number(self, who: str) -> Any:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise TypeError(
                 f"{who}(): only a one-element tensor can be converted to a Python number, got shape {tuple(self.shape)}"
             )
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()

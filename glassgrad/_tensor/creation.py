@@ -52,7 +52,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     """A new leaf Tensor with a copy of `data` (a number, nested lists, a numpy array or a Tensor)."""
     on_cpu(device, "tensor")
     try:
-        array = np.array(data.data if isinstance(data, Tensor) else data)
+        array = np.array(data._data if isinstance(data, Tensor) else data)
     except (TypeError, ValueError) as error:
         raise TypeError(f"tensor: cannot make a tensor of {type(data).__name__} ({error})") from None
     target = _inferred_dtype(array, data) if dtype is None else to_dtype(dtype, "tensor")

@@ -78,7 +78,7 @@ def checked_cross_entropy(
     target = np.zeros(logits.shape, dtype=bool)
     target[np.arange(len(classes)) if rows is None else rows, classes] = True
     divisor = len(classes) if reduction == "mean" else 1
-    return core._apply(CROSS_ENTROPY, (logits,), target, divisor, LOG_SOFTMAX.on_arrays(1, logits.data))
+    return core._apply(CROSS_ENTROPY, (logits,), target, divisor, LOG_SOFTMAX.on_arrays(1, logits._data))
 
 
 def layer_norm(
@@ -120,7 +120,7 @@ def _compare(compare: Any, a: Tensor, b: Any, op: str) -> Tensor:
     if b is None and op in ("==", "!="):
         return op == "!="
     try:
-        return core._constant(np.asarray(compare(a.data, data_of(b))))
+        return core._constant(np.asarray(compare(a._data, data_of(b))))
     except ValueError:
         shapes = f"{tuple(a.shape)} and {np.shape(data_of(b))}"
         raise ValueError(f"{op}: shapes {shapes} do not match (cannot broadcast)") from None

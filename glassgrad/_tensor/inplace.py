@@ -44,19 +44,19 @@ class InPlace:
                 _refresh(x)
 
     def __iadd__(self, other: Any) -> Tensor:
-        _refuse_overlap(self.data, other, "+=")
+        _refuse_overlap(self._data, other, "+=")
         return self._inplace("+=", operator.add, other)
 
     def __isub__(self, other: Any) -> Tensor:
-        _refuse_overlap(self.data, other, "-=")
+        _refuse_overlap(self._data, other, "-=")
         return self._inplace("-=", operator.sub, other)
 
     def __imul__(self, other: Any) -> Tensor:
-        _refuse_overlap(self.data, other, "*=")
+        _refuse_overlap(self._data, other, "*=")
         return self._inplace("*=", operator.mul, other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        _refuse_overlap(self.data, other, "/=")
+        _refuse_overlap(self._data, other, "/=")
         return self._inplace("/=", operator.truediv, other)
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -65,13 +65,13 @@ class InPlace:
         # PyTorch copies into the view of a basic index (value broadcast), else index_put
         if isinstance(value, core.Tensor):
             if isinstance(index, Split) or any(isinstance(i, np.ndarray) for i in index):
-                _refuse_overlap(self.data, value.data, "setitem", full=True)
+                _refuse_overlap(self._data, value._data, "setitem", full=True)
             else:
-                written = self.data[index]
-                if np.may_share_memory(written, value.data):  # (the check costs less than broadcasting)
+                written = self._data[index]
+                if np.may_share_memory(written, value._data):  # (the check costs less than broadcasting)
                     with contextlib.suppress(ValueError):  # a value of a wrong shape is refused below
-                        same = value.data.shape == written.shape
-                        _refuse_overlap(written, value.data if same else np.broadcast_to(value.data, written.shape),
+                        same = value._data.shape == written.shape
+                        _refuse_overlap(written, value._data if same else np.broadcast_to(value._data, written.shape),
                                         "setitem")
         self._inplace("setitem", lambda x, v: _index_put(x, index, v), value, cast=True)
 
@@ -101,7 +101,7 @@ class InPlace:
         view = getattr(self, "_view", None)
         if recording:
             _check_changeable(self, view, op)
-        source = self._snapshot() if recording else core._constant(self.data)
+        source = self._snapshot() if recording else core._constant(self._data)
         operand = other
         if other is self:  # y *= y: the operand is y's numbers before the change, as a copy of its own
             operand = source._snapshot() if recording else source
@@ -119,12 +119,13 @@ class InPlace:
             base, steps = view
             base._inplace(op, lambda b, v: core._apply(COPY_SLICES, (b, v), steps), new)
         else:
-            if self.data.flags.writeable:
-                np.copyto(self.data, new.data, casting="unsafe")
+            if self._data.flags.writeable:
+                np.copyto(self._data, new._data, casting="unsafe")
             else:
-                self.data = new.data.astype(self.dtype)
-            tick_inplace_clock()
-            _note_storage_change(self, op)
+                self._data = new._data.astype(self.dtype)
+            if not getattr(self, "_uncounted", False):  # a change through `.data` is not counted, as PyTorch's
+                tick_inplace_clock()
+                _note_storage_change(self, op)
         self._version = (_clock[0], op)
         if recording:
             _recorded[0] += 1
@@ -140,7 +141,7 @@ class InPlace:
         """A copy of self as it is now, history included: what an in-place change is computed from,
         and what nodes made from self before the change are given back by `_check_versions`."""
         old = core._new(core.Tensor)
-        old.data, old.grad, old.requires_grad, old.label = self.data.copy(), None, self.requires_grad, self.label
+        old._data, old.grad, old.requires_grad, old.label = self._data.copy(), None, self.requires_grad, self.label
         old._op, old._prev, old._rule = self._op, self._prev, self._rule
         for name in ("_born", "_was", "_version"):
             if hasattr(self, name):
@@ -168,7 +169,7 @@ def _base(array: np.ndarray) -> np.ndarray:
 
 
 def _note_storage_change(tensor: Tensor, op: str) -> None:
-    base = _base(tensor.data)
+    base = _base(tensor._data)
     if not isinstance(base, np.ndarray):  # a numpy scalar shares its number with nothing
         return
     key = id(base)
@@ -182,7 +183,7 @@ def _note_storage_change(tensor: Tensor, op: str) -> None:
 def _changed_through_a_view(x: Tensor) -> tuple[int, str] | None:
     """(clock, op) of the last in-place change to `x`'s numbers made through another Tensor sharing
     them (a view of x, or x's base), or None."""
-    base = _base(x.data) if isinstance(x.data, np.ndarray) else None
+    base = _base(x._data) if isinstance(x._data, np.ndarray) else None
     entry = _storage_changes.get(id(base))
     if entry is None or entry[0]() is not base or entry[3] == id(x):
         return None
@@ -192,11 +193,13 @@ def _changed_through_a_view(x: Tensor) -> tuple[int, str] | None:
 def _link_view(out: Tensor, x: Tensor, op: Op, params: tuple) -> None:
     """Remember that `out`, made by `op` from x, is a view of x's base (when numpy made it one): its
     base and the steps from the base, so that an in-place change of out rebases the base."""
-    data = out.data
-    if type(data) is not np.ndarray or data.base is None or _base(data) is not _base(x.data):
+    data = out._data
+    if type(data) is not np.ndarray or data.base is None or _base(data) is not _base(x._data):
         return
     base, steps = getattr(x, "_view", None) or (x, ())
     out._view = (base, (*steps, (op, params)))
+    if getattr(x, "_uncounted", False):  # a view of `.data` (`p.data[0]`): its changes are not counted either
+        out._uncounted = True
 
 
 def _refresh(x: Tensor) -> None:
@@ -236,7 +239,7 @@ def _refuse_overlap(written: Any, value: Any, op: str, full: bool = False) -> No
     operand's numbers would change while they are read); `full`: even all of them (index_put). As
     PyTorch, only tensors that each fill a block of memory are compared, and the same numbers in
     the same layout (`y += y`) are no overlap."""
-    other = value.data if isinstance(value, core.Tensor) else value
+    other = value._data if isinstance(value, core.Tensor) else value
     if not isinstance(other, np.ndarray) or not isinstance(written, np.ndarray) or not written.size or not other.size:
         return
     if not np.may_share_memory(written, other) or not (_dense(written) and _dense(other)):

@@ -474,7 +474,7 @@ def multinomial(
 
     Without replacement each category is drawn at most once, so at most as many as have weight > 0.
     """
-    weights = np.asarray(input.data if isinstance(input, Tensor) else input)
+    weights = np.asarray(input._data if isinstance(input, Tensor) else input)
     if weights.dtype not in FLOATING:
         if isinstance(input, Tensor):
             raise TypeError(f"multinomial: expected floating weights (float32 or float64), got {weights.dtype}")
@@ -499,6 +499,6 @@ def multinomial(
 
 def bernoulli(input: Tensor, p: float | None = None, generator: Generator | None = None) -> Tensor:
     """1 or 0 for each element, 1 with probability `input` (or `p`), in `input`'s dtype."""
-    probs = np.asarray(input.data if isinstance(input, Tensor) else input)
+    probs = np.asarray(input._data if isinstance(input, Tensor) else input)
     out = np.empty_like(probs)
     return wrap(bernoulli_(out, probs if p is None else p, resolve(generator, "bernoulli")))

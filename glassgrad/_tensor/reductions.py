@@ -48,11 +48,11 @@ class Reductions:
 
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Whether every element (along `dim`) is nonzero, as a bool Tensor."""
-        return core._constant(np.asarray(self.data.all(axis=_axes(dim, self.ndim, "all"), keepdims=keepdim)))
+        return core._constant(np.asarray(self._data.all(axis=_axes(dim, self.ndim, "all"), keepdims=keepdim)))
 
     def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Whether some element (along `dim`) is nonzero, as a bool Tensor."""
-        return core._constant(np.asarray(self.data.any(axis=_axes(dim, self.ndim, "any"), keepdims=keepdim)))
+        return core._constant(np.asarray(self._data.any(axis=_axes(dim, self.ndim, "any"), keepdims=keepdim)))
 
     def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """The sum over `dim` (all axes when None)."""
@@ -100,11 +100,11 @@ class Reductions:
             return MaxMin(values, self.argmax(one, keepdim))
         one_axis = isinstance(axis, (int, np.integer))
         axis, keepdims = _reduction(None, keepdim, axis, keepdims, self.ndim, "max")
-        if self.data.size == 0 and (axis is None or any(self.shape[a] == 0 for a in axis)):
+        if self._data.size == 0 and (axis is None or any(self.shape[a] == 0 for a in axis)):
             raise ValueError(f"max: the tensor of shape {tuple(self.shape)} is empty along the axes reduced; a "
                              "maximum needs at least one element")
         if one_axis and axis:  # PyTorch's max(dim): to the arg-max, which its derivative reads
-            where = np.expand_dims(self.data.argmax(axis=axis[0]), axis[0])
+            where = np.expand_dims(self._data.argmax(axis=axis[0]), axis[0])
             return core._apply(MAX_DIM, (self,), axis, keepdims, where)
         return core._apply(MAX, (self,), axis, keepdims)
 
@@ -138,8 +138,8 @@ class Reductions:
 
 def _arg(find: Any, a: Tensor, dim: int | None, keepdim: bool, who: str) -> Tensor:
     one = None if dim is None else _axis(dim, a.ndim, who)
-    if a.data.size == 0 and (one is None or a.shape[one] == 0):
+    if a._data.size == 0 and (one is None or a.shape[one] == 0):
         raise ValueError(f"{who}: the tensor of shape {tuple(a.shape)} is empty along the axis searched")
     if one is None:  # over all elements (or the only element of a 0-d tensor)
-        return core._constant(np.asarray(find(a.data), dtype=np.int64))
-    return core._constant(np.asarray(find(a.data, axis=one, keepdims=keepdim), dtype=np.int64))
+        return core._constant(np.asarray(find(a._data), dtype=np.int64))
+    return core._constant(np.asarray(find(a._data, axis=one, keepdims=keepdim), dtype=np.int64))

@@ -42,7 +42,7 @@ class Shapes:
 
     def numel(self) -> int:
         """The number of elements."""
-        return self.data.size
+        return self._data.size
 
     nelement = numel
 
@@ -158,8 +158,8 @@ def _as_index(index: Any) -> Any:
     PyTorch), never rounded, and so is a list of lists, which PyTorch reads as a tuple and numpy as an array."""
     if isinstance(index, Split):  # already converted (a derivative rule indexing a gradient)
         return index
-    if type(index) is core.Tensor and index.data.ndim == 0 and index.data.dtype.kind in "iu":
-        index = int(index.data)
+    if type(index) is core.Tensor and index._data.ndim == 0 and index._data.dtype.kind in "iu":
+        index = int(index._data)
     if type(index) is int or type(index) is tuple and all(type(i) is int or type(i) is slice for i in index):
         return (*index, Ellipsis) if type(index) is tuple else (index, Ellipsis)  # torch_index's, in short
     return torch_index(tuple(_index_part(i) for i in (index if isinstance(index, tuple) else (index,))))
@@ -199,5 +199,5 @@ def _index_put(x: Tensor, index: Any, value: Any) -> Tensor:
     except ValueError:
         raise ValueError(
             f"setitem: a value of shape {tuple(v.shape)} cannot be written to the indexed elements "
-            f"of shape {np.shape(at(x.data, index))} (tensor of shape {tuple(x.shape)})"
+            f"of shape {np.shape(at(x._data, index))} (tensor of shape {tuple(x.shape)})"
         ) from None

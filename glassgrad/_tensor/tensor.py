@@ -56,15 +56,16 @@ class Tensor(InPlace, Shapes, Reductions, Conversions, Node):
     """
 
     # (clock, op) of the last in-place change; the clock when its history was set; what self was before
-    # its last recorded in-place change (see `_inplace`); (base, steps) of a view (see `Op.view`)
-    __slots__ = ("_version", "_born", "_was", "_view")
+    # its last recorded in-place change (see `_inplace`); (base, steps) of a view (see `Op.view`); True for a
+    # `.data` or a view of one, whose in-place changes are not counted (see `data`)
+    __slots__ = ("_version", "_born", "_was", "_view", "_uncounted")
     __hash__ = Node.__hash__  # identity: the backward pass keys its dictionaries by node, whatever `==` means
     versioned = True  # changed in place: results are stamped with the in-place clock (see `_inplace`)
     quiet = silent  # a backward pass gives inf and nan as results, as PyTorch, not numpy's warnings
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, out: Any = None, **kwargs: Any) -> Any:
         """numpy meeting a Tensor. Into an array (`ndarray += tensor`, `out=` arrays, `np.add.at`)
-        the tensor gives its numbers, so `p.data += -lr * p.grad` changes the array in place; an
+        the tensor gives its numbers (`array += -lr * p.grad` changes the array in place); an
         operator with an array or a numpy number on the left (`ndarray + tensor`, `@`, `<`, ...) is
         the Tensor's own, recorded in the graph as `tensor + ndarray` is. Other numpy functions of
         tensors that need no gradient give numpy's result; of one that needs a gradient, TypeError."""
@@ -99,8 +100,8 @@ class Tensor(InPlace, Shapes, Reductions, Conversions, Node):
         return inputs, rule
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
-        self.data = _as_array(data, dtype, get_default_dtype())  # Python numbers: float32, as torch.Tensor
-        check_requires_grad(self.data.dtype, requires_grad, type(self).__name__)
+        self._data = _as_array(data, dtype, get_default_dtype())  # Python numbers: float32, as torch.Tensor
+        check_requires_grad(self._data.dtype, requires_grad, type(self).__name__)
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.label = label
@@ -126,40 +127,65 @@ class Tensor(InPlace, Shapes, Reductions, Conversions, Node):
         """An operation's result as a Tensor's data."""
         return np.asarray(data)
 
+    @property
+    def data(self) -> Tensor:
+        """self's numbers (shared, not a copy) as a new Tensor with no history, as PyTorch's `.data`: a
+        change through it (`p.data -= lr * p.grad`, `p.data.zero_()`) is neither recorded nor counted
+        as a change of self. `numpy()` gives the array itself. Numbers self cannot change in place (a
+        0-d result's number, a gradient array the backward pass gave several nodes) are first made
+        self's own array, so that a change through `.data` is one of self's."""
+        if type(self._data) is not np.ndarray or not self._data.flags.writeable:
+            self._data = np.array(self._data)
+        out = _constant(self._data)
+        out._uncounted = True
+        return out
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        """`t.data = other`: t takes other's numbers (shared; any shape or dtype), keeping its gradient,
+        `requires_grad` and history, as in PyTorch."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data: expected a Tensor to take the numbers of, got {type(value).__name__}; "
+                            "use glassgrad.tensor(...) to make one, or t.data.copy_(...) to write into t's own")
+        if self.requires_grad and value._data.dtype not in FLOATING:
+            raise RuntimeError(f"Tensor.data: a tensor that requires grad cannot take {public(value._data.dtype)} "
+                               "numbers; it needs a floating dtype")
+        self._data = value._data
+
     def detach(self) -> Tensor:
         """The same array (not a copy) as a new leaf that requires no gradient."""
-        return _constant(self.data)
+        return _constant(self._data)
 
     @property
     def shape(self) -> Size:
         """The length of each axis, as PyTorch's `torch.Size`: `glassgrad.Size([27, 27])`, a tuple."""
-        return Size(self.data.shape)
+        return Size(self._data.shape)
 
     @property
     def dtype(self) -> Any:
         """The element type, as PyTorch names it (`glassgrad.float32`); it equals numpy's dtype."""
-        return public(self.data.dtype)
+        return public(self._data.dtype)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def __repr__(self) -> str:
         """PyTorch's text: `tensor([1., 2.], requires_grad=True)` (see `glassgrad/_tensor/printing.py`)."""
         made_by = backward_name(self._op) if self._rule is not None and self.requires_grad else None
-        return tensor_repr(self.data, self.requires_grad, made_by)
+        return tensor_repr(self._data, self.requires_grad, made_by)
 
     def __len__(self) -> int:
         """The length of the first axis; a 0-d tensor has none (TypeError, as numpy and PyTorch)."""
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor; use .item() for its number")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
         """The rows along the first axis, each a Tensor (indexing, so gradients flow back), as PyTorch."""
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor; use .item() for its number")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     # Autograd, in PyTorch's words.
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -168,7 +194,7 @@ class Tensor(InPlace, Shapes, Reductions, Conversions, Node):
             raise RuntimeError(
                 "requires_grad_: only a leaf's requires_grad can be changed; use .detach() for a new leaf"
             )
-        check_requires_grad(self.data.dtype, requires_grad, "requires_grad_")
+        check_requires_grad(self._data.dtype, requires_grad, "requires_grad_")
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -189,10 +215,10 @@ class Tensor(InPlace, Shapes, Reductions, Conversions, Node):
         if dtype not in FLOATING:  # integers (or bools) to an integer power stay so, as PyTorch (a constant)
             if k < 0:
                 raise RuntimeError("**: integers to negative integer powers are not allowed (as PyTorch)")
-            return _constant(np.asarray(np.power(self.data.astype(np.int64), int(other)).astype(dtype)))
+            return _constant(np.asarray(np.power(self._data.astype(np.int64), int(other)).astype(dtype)))
         x = self if self.dtype == dtype else self.astype(dtype)
         name, rule = POW_K.bound(k)
-        return _result(POW_K.on_arrays(k, x.data), x, None, name, rule)
+        return _result(POW_K.on_arrays(k, x._data), x, None, name, rule)
 
     def __rpow__(self, other: Any) -> Tensor:
         return _power(_operand(other, self), self)
@@ -258,12 +284,12 @@ class Tensor(InPlace, Shapes, Reductions, Conversions, Node):
     def _seed(self, gradient: Any, create_graph: bool, who: str) -> Tensor | np.ndarray:
         """d(self)/d(self): `gradient` (self's shape), or 1 for a one-element tensor, as PyTorch."""
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise ValueError(
                     f"{who}: a tensor of shape {tuple(self.shape)} needs an explicit gradient; only a one-element "
                     "tensor gets the implicit gradient 1 (reduce it first, e.g. with .sum())"
                 )
-            seed = np.ones_like(self.data)
+            seed = np.ones_like(self._data)
         elif isinstance(gradient, Tensor) and create_graph:
             seed = gradient.astype(self.dtype)  # kept as a node, so the gradient can be differentiated w.r.t. it
         else:
@@ -273,7 +299,7 @@ class Tensor(InPlace, Shapes, Reductions, Conversions, Node):
         return _constant(seed) if create_graph and not isinstance(seed, Tensor) else seed
 
     def _zeros(self) -> Tensor:
-        return _constant(np.zeros_like(self.data))
+        return _constant(np.zeros_like(self._data))
 
     @staticmethod
     def _gradients(grads: list) -> list:
@@ -329,14 +355,14 @@ def _apply(op: Op, inputs: tuple, *params: Any, need: tuple | None = None) -> Te
     if need is not None and not all(need):
         rule = partial(rule, need=need)
     if len(inputs) == 1:
-        out = _result(op.on_arrays(*params, inputs[0].data), inputs[0], None, op.name, rule)
+        out = _result(op.on_arrays(*params, inputs[0]._data), inputs[0], None, op.name, rule)
         if op.view:
             _link_view(out, inputs[0], op, params)
         return out
     if len(inputs) == 2:
         a, b = inputs
-        return _result(op.on_arrays(*params, a.data, b.data), a, b, op.name, rule)
-    return _result(op.on_arrays(*params, *[x.data for x in inputs]), *slots(inputs), op.name, rule)
+        return _result(op.on_arrays(*params, a._data, b._data), a, b, op.name, rule)
+    return _result(op.on_arrays(*params, *[x._data for x in inputs]), *slots(inputs), op.name, rule)
 
 
 _SHARES_ON_NEED = (MUL, DIV)  # the elementwise rules that take `need`, as the matrix products' do
@@ -347,8 +373,8 @@ def _unary(op: Op, a: Tensor) -> Tensor:
     if a.dtype not in FLOATING:
         _no_bools(op, a)
         if op.floating:  # exp of an integer tensor is of the default dtype, as PyTorch
-            a = _constant(a.data.astype(get_default_dtype()))
-    return _result(op.on_arrays(a.data), a, None, op.name, op.derivative)
+            a = _constant(a._data.astype(get_default_dtype()))
+    return _result(op.on_arrays(a._data), a, None, op.name, op.derivative)
 
 
 _NO_BOOLS = {"-": "subtraction, the `-` operator, with", "neg": "negation, the `-` operator, on", "abs": "abs of",
@@ -378,11 +404,12 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     rule = op.derivative
     if op in _SHARES_ON_NEED and not (a.requires_grad and b.requires_grad):  # a constant's share is not computed
         rule = partial(rule, need=(a.requires_grad, b.requires_grad))
-    dtype = a.data.dtype  # (numpy's dtype: cheaper than the `dtype` property)
-    if dtype != b.data.dtype or dtype not in FLOATING or a.shape != b.shape and not _is_number(a) and not _is_number(b):
+    dtype = a._data.dtype  # (numpy's dtype: cheaper than the `dtype` property)
+    if (dtype != b._data.dtype or dtype not in FLOATING
+            or a.shape != b.shape and not _is_number(a) and not _is_number(b)):
         _no_bools(op, a, b)
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
-    return _result(op.on_arrays(a.data, b.data), a, b, op.name, rule)
+    return _result(op.on_arrays(a._data, b._data), a, b, op.name, rule)
 
 
 def _promoted(inputs: tuple, floating: bool = False) -> tuple:
@@ -426,8 +453,8 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     (`like`'s, unless the number is of a higher category: an integer tensor and a float make the default dtype)."""
     if isinstance(x, Tensor):
         return x
-    if type(x) is float and like.data.dtype.kind == "f":  # the common case, without the abstract-class checks
-        return _constant(np.asarray(x, dtype=like.data.dtype))
+    if type(x) is float and like._data.dtype.kind == "f":  # the common case, without the abstract-class checks
+        return _constant(np.asarray(x, dtype=like._data.dtype))
     if isinstance(x, (numbers.Real, np.bool_)):
         dtype = result_type(like, x)
         if dtype.kind in "iu" and isinstance(x, numbers.Integral) and not np.iinfo(dtype).min <= x <= np.iinfo(
@@ -444,7 +471,7 @@ def _operand(x: Any, like: Tensor) -> Tensor:
 def _constant(data: np.ndarray) -> Tensor:
     """A leaf that requires no gradient, wrapping `data` without a copy."""
     out = _new(Tensor)
-    out.data = data
+    out._data = data
     out.grad = None
     out.requires_grad = False
     out.label = out._op = ""

@@ -34,7 +34,7 @@ def _unary_method(op: Op) -> Callable[[Tensor], Tensor]:
         forward = op.on_arrays
 
         def method(self: Tensor) -> Tensor:
-            return _constant(np.asarray(forward(self.data)))
+            return _constant(np.asarray(forward(self._data)))
     else:
 
         def method(self: Tensor) -> Tensor:
@@ -125,17 +125,17 @@ def expand(self: Tensor, *sizes: Any) -> Tensor:
 
 def isclose(self: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
     """|self - other| <= atol + rtol |other|, elementwise, as a bool Tensor."""
-    return _constant(np.asarray(np.isclose(self.data, data_of(other), rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    return _constant(np.asarray(np.isclose(self._data, data_of(other), rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def allclose(self: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
     """Whether `isclose` holds everywhere."""
-    return bool(np.allclose(self.data, data_of(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(np.allclose(self._data, data_of(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def equal(self: Tensor, other: Any) -> bool:
     """Whether the two have the same shape and the same elements."""
-    return bool(np.array_equal(self.data, data_of(other)))
+    return bool(np.array_equal(self._data, data_of(other)))
 
 
 class Sorted(NamedTuple):
@@ -175,7 +175,7 @@ def sort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
     if self.ndim == 0:
         return Sorted(self.clone(), _constant(np.zeros((), dtype=np.int64)))
     one = _axis(dim, self.ndim, "sort")
-    order = _order(self.data, one, bool(descending))
+    order = _order(self._data, one, bool(descending))
     return Sorted(_along(self, one, order), _constant(order.astype(np.int64)))
 
 
@@ -187,7 +187,7 @@ def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool
     one = _axis(dim, self.ndim, "topk")
     if not 0 <= _integer(k, "topk: k") <= self.shape[one]:
         raise ValueError(f"topk: k={k} is out of range for dimension {one} of size {self.shape[one]}")
-    indices = np.take(_order(self.data, one, bool(largest)), np.arange(k), axis=one)
+    indices = np.take(_order(self._data, one, bool(largest)), np.arange(k), axis=one)
     return TopK(_along(self, one, indices), _constant(indices.astype(np.int64)))
 
 
@@ -378,7 +378,7 @@ def histogram(self: Tensor, bins: Any = 100, *, range: Any = None, weight: Any =
     if isinstance(edges, int) and edges <= 0:
         raise ValueError(f"histogram: bins must be a positive number of bins, got {edges}")
     weights = None if weight is None else np.asarray(data_of(weight)).reshape(-1)
-    counts, at = np.histogram(self.data.reshape(-1), bins=edges, range=range, weights=weights, density=density)
+    counts, at = np.histogram(self._data.reshape(-1), bins=edges, range=range, weights=weights, density=density)
     return Histogram(_constant(counts.astype(self.dtype)), _constant(at.astype(self.dtype)))
 
 
@@ -394,7 +394,7 @@ def _drawn(self: Tensor, who: str, draw: Callable[[np.ndarray], np.ndarray]) -> 
     """self filled in place with `draw`'s numbers, drawn into an array of self's layout (as PyTorch fills)."""
     if self.dtype.kind != "f":
         raise TypeError(f"{who}: draws floating numbers; the tensor is {self.dtype}")
-    return self._inplace(who, lambda x, _: _constant(draw(np.array(x.data, order="K"))))
+    return self._inplace(who, lambda x, _: _constant(draw(np.array(x._data, order="K"))))
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:

@@ -41,7 +41,7 @@ def load_split(seed: int = 0, test_fraction: float = 0.2) -> tuple[np.ndarray, n
 def predict(model: MLP, x: np.ndarray) -> np.ndarray:
     """The most likely class of each row, without building a graph."""
     with no_grad():
-        return model(x).data.argmax(axis=1)
+        return model(x).numpy().argmax(axis=1)
 
 
 def train(
@@ -73,7 +73,7 @@ def train(
             loss.backward()
             optimizer.step()
             total += loss.item() * len(rows)
-            correct += int((logits.data.argmax(axis=1) == y_train[rows]).sum())
+            correct += int((logits.numpy().argmax(axis=1) == y_train[rows]).sum())
             bar.set_postfix(loss=f"{loss.item():.4f}")
         schedule.step()
         run.losses.append(total / len(order))

@@ -85,7 +85,7 @@ def train_moons_tensor(model, points: list[list[float]], signs: list[float], ste
         loss.backward()
         optimizer.step()
         schedule.step()
-        accuracy = float(((scores.data > 0) == (y.data > 0)).mean())
+        accuracy = float(((scores.numpy() > 0) == (y.numpy() > 0)).mean())
         history.losses.append(loss.item())
         history.accuracies.append(accuracy)
         bar.set_postfix(loss=f"{loss.item():.4f}", acc=f"{accuracy:.0%}")
@@ -123,7 +123,7 @@ def run_moons(out: Path, engine: str = "scalar", steps: int = MOONS_STEPS, seed:
 
     def score(grid):
         with no_grad():
-            return twin(grid).data[:, 0]  # a layer converts an array to its own dtype
+            return twin(grid).numpy()[:, 0]  # a layer converts an array to its own dtype
 
     boundary = plots.save_figure(
         plots.decision_boundary(score, points, labels, f"moons ({engine} engine): decision boundary",

@@ -40,10 +40,10 @@ def check_forward(out: Any, inputs: Sequence[Any]) -> None:
     """Record where `out` was made; under `detect_anomaly`, raise if its operation produced a NaN or inf."""
     records = mode.anomaly
     line = record(records, out)
-    if records.checks and _produced_anomaly(out.data, [x.data for x in inputs]):
-        shown = ", ".join(_brief(x.data) for x in inputs)
+    if records.checks and _produced_anomaly(out._data, [x._data for x in inputs]):
+        shown = ", ".join(_brief(x._data) for x in inputs)
         raise FloatingPointError(
-            f"detect_anomaly: operation '{out._op}' produced {_brief(out.data)} "
+            f"detect_anomaly: operation '{out._op}' produced {_brief(out._data)} "
             f"from inputs ({shown}), created at {line}"
         )
 
@@ -58,7 +58,7 @@ def check_backward(node: Any, k: int, share: Any) -> None:
     """Raise if `node`'s rule gave input #k a NaN or inf share (`share`: its raw number or array)."""
     if _all_finite(share):
         return
-    shown = ", ".join(_brief(x.data) for x in node._prev)
+    shown = ", ".join(_brief(x._data) for x in node._prev)
     raise FloatingPointError(
         f"detect_anomaly: the backward rule of '{node._op}' produced {_brief(share)} for its "
         f"input #{k} (inputs: {shown}), node created at {_line_of(node)}"
@@ -67,7 +67,7 @@ def check_backward(node: Any, k: int, share: Any) -> None:
 
 def rule_anomaly(node: Any, error: FloatingPointError) -> FloatingPointError:
     """The error for a step of `node`'s rule, recorded as a node (`create_graph`), that made a NaN or inf."""
-    shown = ", ".join(_brief(x.data) for x in node._prev)
+    shown = ", ".join(_brief(x._data) for x in node._prev)
     step = str(error).removeprefix("detect_anomaly: ")
     return FloatingPointError(
         f"detect_anomaly: the backward rule of '{node._op}' (inputs: {shown}), node created at {_line_of(node)}, "

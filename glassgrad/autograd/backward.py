@@ -85,12 +85,12 @@ def backpropagate(
             # are leaves, and never reach a `.grad`; checking each input instead would cost more
             a, b = node._a, node._b
             if b is None:
-                (da,) = rule(g, node.data, a.data)
+                (da,) = rule(g, node._data, a._data)
                 if da is not None:
                     old = get(a)
                     grads[a] = da if old is None else old + da
             elif b is not MANY:
-                da, db = rule(g, node.data, a.data, b.data)
+                da, db = rule(g, node._data, a._data, b._data)
                 if da is not None:
                     old = get(a)
                     grads[a] = da if old is None else old + da
@@ -98,7 +98,7 @@ def backpropagate(
                     old = get(b)
                     grads[b] = db if old is None else old + db
             else:
-                for child, share in zip(a, rule(g, node.data, *[x.data for x in a])):
+                for child, share in zip(a, rule(g, node._data, *[x._data for x in a])):
                     if share is not None:
                         old = get(child)
                         grads[child] = share if old is None else old + share
@@ -118,7 +118,7 @@ def _watched_step(node: Any, rule: Any, g: Any, grads: dict, create_graph: bool,
                 raise
             raise rule_anomaly(node, error) from None
     else:
-        shares = rule(g, node.data, *[x.data for x in inputs])
+        shares = rule(g, node._data, *[x._data for x in inputs])
     steps: list = []
     if trace is not None:
         trace.append((node, g, steps))

@@ -38,34 +38,34 @@ def _flat(x: Any) -> np.ndarray:
 
 
 def _is_scalar(node: Any) -> bool:
-    return type(node.data) is float
+    return type(node._data) is float
 
 
 def _seed(node: Any, k: int) -> Any:
     """The one-hot gradient picking output element k."""
     if _is_scalar(node):
         return 1.0
-    seed = np.zeros(node.data.shape, dtype=node.data.dtype)
+    seed = np.zeros(node._data.shape, dtype=node._data.dtype)
     seed.flat[k] = 1.0
     return seed
 
 
 def _set(node: Any, k: int, value: float) -> None:
     if _is_scalar(node):
-        node.data = float(value)
+        node._data = float(value)
     else:
-        node.data.flat[k] = value
+        node._data.flat[k] = value
 
 
 def _element(name: str, node: Any, k: int) -> str:
-    if _is_scalar(node) or node.data.ndim == 0:
+    if _is_scalar(node) or node._data.ndim == 0:
         return name
-    return f"{name}[{', '.join(map(str, np.unravel_index(k, node.data.shape)))}]"
+    return f"{name}[{', '.join(map(str, np.unravel_index(k, node._data.shape)))}]"
 
 
 def _analytic(outputs: list, inputs: list) -> list[list[np.ndarray]]:
     """jac[o][i][j, k] = d outputs[o].flat[j] / d inputs[i].flat[k], by backpropagation."""
-    jac = [[np.zeros((_flat(o.data).size, _flat(x.data).size)) for x in inputs] for o in outputs]
+    jac = [[np.zeros((_flat(o._data).size, _flat(x._data).size)) for x in inputs] for o in outputs]
     for o, out in enumerate(outputs):
         if not out.requires_grad:  # a constant output: its rows stay zero
             continue
@@ -79,15 +79,15 @@ def _numeric(fn: Callable[..., Any], inputs: list, checked: list, eps: float) ->
     """jac[o][i][:, k] = (f_o(x_i,k + eps) - f_o(x_i,k - eps)) / (2 eps), evaluating fn twice."""
     jac: list[list[np.ndarray]] = []
     for i, x in enumerate(checked):
-        for k in range(_flat(x.data).size):
-            centre = _flat(x.data)[k]
+        for k in range(_flat(x._data).size):
+            centre = _flat(x._data)[k]
             _set(x, k, centre + eps)
-            plus = [_flat(o.data) for o in _nodes(fn(*inputs))]
+            plus = [_flat(o._data) for o in _nodes(fn(*inputs))]
             _set(x, k, centre - eps)
-            minus = [_flat(o.data) for o in _nodes(fn(*inputs))]
+            minus = [_flat(o._data) for o in _nodes(fn(*inputs))]
             _set(x, k, centre)
             if not jac:
-                jac = [[np.zeros((p.size, _flat(y.data).size)) for y in checked] for p in plus]
+                jac = [[np.zeros((p.size, _flat(y._data).size)) for y in checked] for p in plus]
             for o, (p, m) in enumerate(zip(plus, minus, strict=True)):
                 jac[o][i][:, k] = (p - m) / (2.0 * eps)
     return jac
@@ -143,8 +143,8 @@ def _check(
     for i, x in enumerate(inputs):
         if not hasattr(x, "_prev"):
             raise TypeError(f"{what}: input {i} is {type(x).__name__} {x!r}; expected a Value or a Tensor")
-        if not _is_scalar(x) and x.requires_grad and x.data.dtype != np.float64:  # constants: any dtype
-            raise ValueError(f"{what}: input {i} is {x.data.dtype}; finite differences need float64 inputs")
+        if not _is_scalar(x) and x.requires_grad and x._data.dtype != np.float64:  # constants: any dtype
+            raise ValueError(f"{what}: input {i} is {x._data.dtype}; finite differences need float64 inputs")
     checked = [(i, x) for i, x in enumerate(inputs) if x.requires_grad]
     if not checked:
         raise ValueError(f"{what}: no input requires a gradient, so there is nothing to check "
@@ -192,13 +192,13 @@ def gradgradcheck(
     """
     inputs = _inputs(inputs)
     rng = np.random.default_rng(seed)
-    weights = [None if _is_scalar(o) else rng.standard_normal(o.data.shape) for o in _nodes(fn(*inputs))]
+    weights = [None if _is_scalar(o) else rng.standard_normal(o._data.shape) for o in _nodes(fn(*inputs))]
 
     def first_derivatives(*xs: Any) -> list:
         total = [x._zeros() for x in xs]
         for out, v in zip(_nodes(fn(*xs)), weights, strict=True):
             if out.requires_grad:
-                shares = grad(out, list(xs), None if v is None else v.astype(out.data.dtype), create_graph=True)
+                shares = grad(out, list(xs), None if v is None else v.astype(out._data.dtype), create_graph=True)
                 total = [t + g for t, g in zip(total, shares)]
         return total
 

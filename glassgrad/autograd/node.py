@@ -48,7 +48,7 @@ class Node:
     `_prev` gives them as a tuple.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_rule", "_a", "_b", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "label", "_op", "_rule", "_a", "_b", "__weakref__")
     holds_floats = False
     initial_grad: Any = None
     versioned = False  # whether its data can change in place (Tensor): results are stamped with the clock
@@ -79,7 +79,7 @@ class Node:
         gradient, else a leaf; stamped with the in-place clock (Tensors), checked for NaN/inf under
         `detect_anomaly`."""
         out = _new(cls)
-        out.data = data
+        out._data = data
         out.grad = cls.initial_grad
         out.label = ""
         out._op = op
@@ -121,7 +121,7 @@ class Node:
 
     def detach(self) -> Any:
         """The same data as a new leaf: gradients do not flow through it to what made self."""
-        return self.constant(self.data, "detach")
+        return self.constant(self._data, "detach")
 
     def _seed(self, gradient: Any, create_graph: bool, who: str) -> Any:
         """d(self)/d(self): `gradient`, or 1 for a single number; a node when the graph is recorded."""
@@ -170,7 +170,7 @@ def _inputs(a: Any, b: Any) -> tuple:
 
 def data_of(x: Any) -> Any:
     """The raw data of a node (a float or an array); anything else as it is."""
-    return x.data if isinstance(x, Node) else x
+    return x._data if isinstance(x, Node) else x
 
 
 def zeros_like(x: Any) -> Any:

@@ -60,9 +60,9 @@ def _encode(x: Any, at: str, arrays: dict[str, np.ndarray], names: dict[int, str
     if len(open_) >= MAX_DEPTH:
         raise ValueError(f"save: {at} is nested more than {MAX_DEPTH} containers deep")
     if isinstance(x, Tensor):
-        name = names.setdefault(id(x.data), f"t{len(names)}")
-        arrays[name] = x.data
-        return {"tensor": name, "dtype": x.data.dtype.name, "shape": list(x.shape), "requires_grad": x.requires_grad,
+        name = names.setdefault(id(x._data), f"t{len(names)}")
+        arrays[name] = x._data
+        return {"tensor": name, "dtype": x._data.dtype.name, "shape": list(x.shape), "requires_grad": x.requires_grad,
                 "parameter": isinstance(x, Parameter)}
     if x is None:
         return {"none": None}
@@ -203,7 +203,7 @@ def _decode(node: dict, contents: dict[str, np.ndarray], at: str) -> Any:
             raise ValueError(f"{at}: bool array {node['tensor']!r} holds bytes other than 0 and 1")
         if node["parameter"]:
             out = Parameter(array, requires_grad=node["requires_grad"])
-            out.data = array  # share the one array, as the tensors saved did
+            out._data = array  # share the one array, as the tensors saved did
             return out
         return wrap(array, node["requires_grad"])
     if kind in ("list", "tuple"):

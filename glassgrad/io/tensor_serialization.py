@@ -84,15 +84,15 @@ def save(model: Any, path: str | Path) -> Path:
     for i, module in enumerate(modules):
         specs.append({"type": _TYPE_NAMES[type(module)]})
         if type(module) is layers.Linear:
-            check_linear_arrays(module.weight.data, None if module.bias is None else module.bias.data, f"layer {i}")
+            check_linear_arrays(module.weight._data, None if module.bias is None else module.bias._data, f"layer {i}")
             for part in ("weight", "bias"):
                 tensor = getattr(module, part)
-                spec = None if tensor is None else {"shape": list(tensor.shape), "dtype": tensor.data.dtype.name}
+                spec = None if tensor is None else {"shape": list(tensor.shape), "dtype": tensor._data.dtype.name}
                 specs[-1][part] = spec
                 if tensor is not None:
-                    if not np.isfinite(tensor.data).all():
+                    if not np.isfinite(tensor._data).all():
                         raise ValueError(f"layer {i}: {part} contains NaN or inf; such a file could not be loaded")
-                    arrays[f"{i}.{part}"] = tensor.data
+                    arrays[f"{i}.{part}"] = tensor._data
     header = json.dumps({"format": FORMAT, "version": VERSION, "kind": KIND, "model": name, "layers": specs})
     return atomic_write(path, lambda f: np.savez(f, header=np.array(header), **arrays))
 

@@ -38,7 +38,7 @@ def to_torch(model: Any) -> torch.nn.Module:
     single = bool(params) and all(p.dtype == np.float32 for p in params)
     dtype = torch.float32 if single else torch.float64
     converted = [
-        _torch_linear(m.weight.data, None if m.bias is None else m.bias.data, dtype)
+        _torch_linear(m.weight._data, None if m.bias is None else m.bias._data, dtype)
         if type(m) is layers.Linear
         else _TO_TORCH[type(m)]()
         for m in modules
@@ -73,8 +73,8 @@ def _scalar_to_torch(model: nn.MLP) -> torch.nn.Sequential:
         activations = {n.activation for n in layer.neurons}
         if len(activations) != 1:
             raise ValueError(f"to_torch: layer {i} mixes activations {sorted(map(str, activations))}")
-        weight = np.array([[w.data for w in n.w] for n in layer.neurons], dtype=np.float64)
-        bias = np.array([n.b.data for n in layer.neurons], dtype=np.float64)
+        weight = np.array([[w._data for w in n.w] for n in layer.neurons], dtype=np.float64)
+        bias = np.array([n.b._data for n in layer.neurons], dtype=np.float64)
         modules.append(_torch_linear(weight, bias, torch.float64))
         activation = activations.pop()
         if activation is not None:

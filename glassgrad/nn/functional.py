@@ -32,7 +32,7 @@ def _reduce(losses: Tensor, reduction: str, where: str) -> Tensor:
 
 
 def _indices(target: Any, where: str) -> np.ndarray:
-    array = np.asarray(target.data if isinstance(target, Tensor) else target)
+    array = np.asarray(target._data if isinstance(target, Tensor) else target)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{where}: expected integer class indices (int64), got dtype {array.dtype}; use .long()")
     return array
@@ -198,7 +198,7 @@ def padding_row(padding_idx: Any, rows: int) -> int | None:
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Row i of `weight` (num_embeddings, embedding_dim) for each index i of `input` (int64): the result
     has `input`'s shape and one more axis, of size embedding_dim. The row `padding_idx` gets no gradient."""
-    array = np.asarray(input.data if isinstance(input, Tensor) else input)
+    array = np.asarray(input._data if isinstance(input, Tensor) else input)
     if array.dtype.kind not in "iu":
         raise TypeError(f"Embedding: expected integer (int64) indices, got {array.dtype}; convert with .long()")
     rows = weight.shape[0]
@@ -240,7 +240,7 @@ def scaled_dot_product_attention(
     if is_causal:
         bias = np.where(np.tri(L, S, dtype=bool), bias, -np.inf)
     elif attn_mask is not None:
-        mask = np.asarray(attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask)
+        mask = np.asarray(attn_mask._data if isinstance(attn_mask, Tensor) else attn_mask)
         try:
             bias = np.broadcast_to(bias, np.broadcast_shapes(mask.shape, scores.shape))
         except ValueError:

@@ -25,7 +25,7 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
     """Put `values` into `tensor`'s own array (its dtype kept)."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init: expected a Tensor (e.g. module.weight), got {type(tensor).__name__}")
-    np.copyto(tensor.data, np.asarray(values.data if isinstance(values, Tensor) else values), casting="unsafe")
+    np.copyto(tensor._data, np.asarray(values._data if isinstance(values, Tensor) else values), casting="unsafe")
     return tensor
 
 
@@ -38,7 +38,7 @@ def _floating(tensor: Tensor, where: str) -> None:
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Numbers uniform in [a, b)."""
     _floating(tensor, "uniform_")
-    uniform(tensor.data, a, b, generator)
+    uniform(tensor._data, a, b, generator)
     return tensor
 
 
@@ -47,7 +47,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Gene
     _floating(tensor, "normal_")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    normal(tensor.data, mean, std, generator)
+    normal(tensor._data, mean, std, generator)
     return tensor
 
 

@@ -119,7 +119,7 @@ class Embedding(Module):
         self.weight = Parameter(np.empty((num_embeddings, embedding_dim), _float_dtype(dtype, "Embedding")))
         init.normal_(self.weight, generator=generator_for(seed, "Embedding"))
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0.0
+            self.weight._data[self.padding_idx] = 0.0
 
     def forward(self, indices: Tensor | Any) -> Tensor:
         return F.embedding(indices, self.weight, self.padding_idx)
@@ -292,9 +292,9 @@ def linear_from_arrays(weight: np.ndarray, bias: np.ndarray | None, where: str) 
     check_linear_arrays(weight, bias, where)
     nout, nin = weight.shape
     layer = Linear(nin, nout, bias=bias is not None, dtype=weight.dtype)
-    layer.weight.data[...] = weight
+    layer.weight._data[...] = weight
     if bias is not None:
-        layer.bias.data[...] = bias
+        layer.bias._data[...] = bias
     return layer
 
 
@@ -358,8 +358,8 @@ def mlp_from_scalar(model: Any) -> MLP:
     twin = MLP(nin, sizes, activation=activation, output_activation=per_layer[-1], seed=0, dtype=np.float64)
     linears = [m for m in twin if isinstance(m, Linear)]
     for layer, twin_layer in zip(model.layers, linears):
-        twin_layer.weight.data[...] = [[w.data for w in n.w] for n in layer.neurons]
-        twin_layer.bias.data[...] = [n.b.data for n in layer.neurons]
+        twin_layer.weight._data[...] = [[w._data for w in n.w] for n in layer.neurons]
+        twin_layer.bias._data[...] = [n.b._data for n in layer.neurons]
     return twin
 
 

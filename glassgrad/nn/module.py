@@ -213,9 +213,9 @@ class Module:
             for module in self.modules():
                 for tensor in (*module._parameters.values(), *module._buffers.values()):
                     if tensor is not None and tensor.dtype.kind == "f":
-                        tensor.data = tensor.data.astype(dtype, copy=False)
+                        tensor._data = tensor._data.astype(dtype, copy=False)
                         if tensor.grad is not None:
-                            tensor.grad.data = tensor.grad.data.astype(dtype, copy=False)
+                            tensor.grad._data = tensor.grad._data.astype(dtype, copy=False)
         return self
 
     def cpu(self) -> Module:
@@ -283,7 +283,7 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}: " + "; ".join(errors))
         for key, array in arrays.items():
-            own[key].data[...] = array
+            own[key]._data[...] = array
         return IncompatibleKeys(missing, unexpected)
 
     def __repr__(self) -> str:

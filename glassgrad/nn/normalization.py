@@ -71,7 +71,7 @@ class BatchNorm1d(Module):
             mean = x.mean(axis=axes, keepdims=True)
             var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
             if self.training and self.track_running_stats:
-                self._track(mean.data.reshape(c), var.data.reshape(c), n)
+                self._track(mean._data.reshape(c), var._data.reshape(c), n)
         else:
             mean = self.running_mean.reshape(shape)
             var = self.running_var.reshape(shape)
@@ -83,10 +83,10 @@ class BatchNorm1d(Module):
     def _track(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
         """Move the running statistics towards this batch's (its variance made unbiased: n / (n - 1))."""
         with no_grad():
-            self.num_batches_tracked.data += 1
-            m = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked.data)
-            self.running_mean.data[...] = (1.0 - m) * self.running_mean.data + m * mean
-            self.running_var.data[...] = (1.0 - m) * self.running_var.data + m * var * (n / (n - 1))
+            self.num_batches_tracked._data += 1
+            m = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked._data)
+            self.running_mean._data[...] = (1.0 - m) * self.running_mean._data + m * mean
+            self.running_var._data[...] = (1.0 - m) * self.running_var._data + m * var * (n / (n - 1))
 
     def extra_repr(self) -> str:
         return (

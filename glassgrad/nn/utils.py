@@ -22,10 +22,10 @@ def _grads(parameters: Tensor | Iterable[Tensor], where: str) -> list[Tensor]:
 
 def _put(grad: Tensor, values: np.ndarray) -> None:
     """Make `values` grad's numbers, in place (a read-only gradient array is replaced)."""
-    if grad.data.flags.writeable:
-        np.copyto(grad.data, values, casting="unsafe")
+    if grad._data.flags.writeable:
+        np.copyto(grad._data, values, casting="unsafe")
     else:
-        grad.data = values.astype(grad.dtype)
+        grad._data = values.astype(grad.dtype)
 
 
 def _norm(x: np.ndarray, p: float) -> np.ndarray:
@@ -54,7 +54,7 @@ def clip_grad_norm_(
     if not grads:
         return make_tensor(0.0)
     dtype = np.result_type(*(g.dtype for g in grads))
-    total = _norm(np.array([_norm(g.data, p) for g in grads], dtype=dtype), p)
+    total = _norm(np.array([_norm(g._data, p) for g in grads], dtype=dtype), p)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(
             f"The total norm of order {float(p)} for gradients from `parameters` is non-finite, so it cannot be "
@@ -63,11 +63,11 @@ def clip_grad_norm_(
         )
     factor = np.minimum(np.asarray(max_norm, dtype=dtype) / (total + dtype.type(1e-6)), dtype.type(1.0))
     for g in grads:
-        _put(g, g.data * factor.astype(g.dtype))
+        _put(g, g._data * factor.astype(g.dtype))
     return make_tensor(np.asarray(total, dtype=dtype))
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None) -> None:
     """Clamp every gradient's numbers to [-clip_value, clip_value], in place."""
     for g in _grads(parameters, "clip_grad_value_"):
-        _put(g, np.clip(g.data, -clip_value, clip_value))
+        _put(g, np.clip(g._data, -clip_value, clip_value))

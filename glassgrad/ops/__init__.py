@@ -125,7 +125,7 @@ def call(op: Op, *inputs: Any, params: tuple = ()) -> Any:
     name, rule = op.bound(*params)
     nodes, rule = engine.aligned(tuple(engine.constant(x, name, like) for x in inputs), name, rule)
     forward = op.on_floats if engine.holds_floats else op.on_arrays
-    data = forward(*params, *(x.data for x in nodes))
+    data = forward(*params, *(x._data for x in nodes))
     return engine.result(engine.raw(data, name), *slots(nodes), name, rule)
 
 

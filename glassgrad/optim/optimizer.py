@@ -53,8 +53,8 @@ def _flag(name: str, value: Any) -> bool:
 
 
 def _is_parameter(p: Any) -> bool:
-    """Something an optimizer can update: a Value or a Tensor, or anything else with `data` and `grad`."""
-    return hasattr(p, "data") and hasattr(p, "grad")
+    """Something an optimizer can update: a Value or a Tensor (whose numbers it changes in its slot `_data`)."""
+    return isinstance(p, Node)
 
 
 class Optimizer:
@@ -93,7 +93,7 @@ class Optimizer:
         for i, p in enumerate(params):
             if not _is_parameter(p):
                 what = f"{type(p).__name__} {p!r}"
-                raise TypeError(f"{name}: parameter {i} is {what}, not a Value or Tensor (no data and grad)")
+                raise TypeError(f"{name}: parameter {i} is {what}, not a Value or Tensor")
             if id(p) in seen:  # it would be updated twice per step
                 raise ValueError(f"{name}: parameter {i} is parameter {seen[id(p)]} again; give each parameter once")
             seen[id(p)] = i
@@ -185,12 +185,12 @@ def _as_state(value: Any, p: Any, key: str, name: str) -> Any:
         value = value.detach().cpu().numpy() if hasattr(value, "cpu") else value.numpy()
     if key == "step":
         return int(value)
-    if isinstance(p, Node) and hasattr(p.data, "shape"):
+    if isinstance(p, Node) and hasattr(p._data, "shape"):
         import numpy as np
 
-        array = np.array(value, dtype=p.data.dtype)
-        if array.shape != p.data.shape:
-            raise ValueError(f"{name}.load_state_dict: {key!r} has shape {array.shape}, the parameter {p.data.shape}")
+        array = np.array(value, dtype=p._data.dtype)
+        if array.shape != p._data.shape:
+            raise ValueError(f"{name}.load_state_dict: {key!r} has shape {array.shape}, the parameter {p._data.shape}")
         return array
     return float(value)
 
@@ -237,14 +237,14 @@ class SGD(Optimizer):
 
     def _update(self, p: Any, g: Any, state: dict, group: dict[str, Any]) -> None:
         if group["weight_decay"] != 0.0:
-            g = g + group["weight_decay"] * p.data
+            g = g + group["weight_decay"] * p._data
         momentum = group["momentum"]
         if momentum != 0.0:
             b = state.get("momentum_buffer")
             b = copy.copy(g) if b is None else momentum * b + (1.0 - group["dampening"]) * g
             state["momentum_buffer"] = b
             g = g + momentum * b if group["nesterov"] else b
-        p.data -= group["lr"] * g
+        p._data -= group["lr"] * g
 
 
 class Adam(Optimizer):
@@ -295,9 +295,9 @@ class Adam(Optimizer):
         t = state["step"] = state.get("step", 0) + 1
         if weight_decay != 0.0:
             if group["decoupled_weight_decay"]:
-                p.data *= 1.0 - lr * weight_decay
+                p._data *= 1.0 - lr * weight_decay
             else:
-                g = g + weight_decay * p.data
+                g = g + weight_decay * p._data
         if "exp_avg" not in state:
             state["exp_avg"], state["exp_avg_sq"] = zeros_like(g), zeros_like(g)
         # in place where they are arrays (a float is simply replaced): the same arithmetic, fewer temporaries
@@ -313,7 +313,7 @@ class Adam(Optimizer):
         denominator += group["eps"]
         update = m / denominator
         update *= lr / (1.0 - beta1**t)
-        p.data -= update
+        p._data -= update
 
 
 class AdamW(Adam):
@@ -376,7 +376,7 @@ class RMSprop(Optimizer):
         alpha, eps = group["alpha"], group["eps"]
         state["step"] = state.get("step", 0) + 1
         if group["weight_decay"] != 0.0:
-            g = g + group["weight_decay"] * p.data
+            g = g + group["weight_decay"] * p._data
         v = state["square_avg"] = alpha * state.get("square_avg", 0.0) + (1.0 - alpha) * g * g
         if group["centered"]:
             m = state.get("grad_avg", 0.0)
@@ -386,6 +386,6 @@ class RMSprop(Optimizer):
             denominator = _sqrt(v) + eps
         if group["momentum"] > 0.0:
             b = state["momentum_buffer"] = group["momentum"] * state.get("momentum_buffer", 0.0) + g / denominator
-            p.data -= group["lr"] * b
+            p._data -= group["lr"] * b
         else:
-            p.data -= group["lr"] * (g / denominator)
+            p._data -= group["lr"] * (g / denominator)
