@@ -255,6 +255,8 @@ CASES: dict[str, list[Case]] = {
                 case(lambda x: x.squeeze((0, 2, 3)), rand(1, 3, 1, 4)), case(lambda x: x.squeeze(-1), X)],
     "unsqueeze": [case(lambda x: x.unsqueeze(1), X), case(lambda x: lib(x).unsqueeze(x, -1), X)],
     "transpose": [case(lambda x: x.transpose(0, 2), X3), case(lambda x: lib(x).transpose(x, -1, 1), X3)],
+    "t": [case(lambda x: x.t(), X), case(lambda x: lib(x).t(x), rand(4)), case(lambda x: x.t(), rand(1, 5))],
+    "ravel": [case(lambda x: x.ravel(), X3), case(lambda x: lib(x).ravel(x.transpose(0, 2)), X3)],
     "broadcast_to": [case(lambda x: x.broadcast_to((2, 3, 4)), rand(3, 1)),
                      case(lambda x: lib(x).broadcast_to(x, (3, 4)), rand(4))],
     "unbind": [case(lambda x: x.unbind(1), X3), case(lambda x: lib(x).unbind(x), X3)],

@@ -67,6 +67,18 @@ def test_operations_match_torch(f):
     both(f)
 
 
+@pytest.mark.parametrize("shape", [(), (4,), (3, 4), (1, 5)])
+@pytest.mark.parametrize("name", ["t", "ravel"])
+def test_t_and_ravel_as_torch(name, shape):
+    check(lambda t: getattr(t, name)() * 2, np.asarray(np.random.default_rng(1).normal(size=shape)))
+
+
+def test_t_refuses_more_than_two_dimensions_as_torch():
+    for m in (torch, gg):
+        with pytest.raises(RuntimeError, match="t\\(\\) expects a tensor with <= 2 dimensions, but self is 3D"):
+            m.ones(2, 3, 4).t()
+
+
 def test_int_and_bool_tensors():
     N = gg.zeros((3, 3), dtype=gg.int64)
     for i, j in [(0, 1), (0, 1), (2, 0)]:

@@ -127,6 +127,16 @@ class Shapes:
         """All axes reversed."""
         return self.transpose()
 
+    def t(self) -> Tensor:
+        """PyTorch's `t()`: a matrix transposed; a vector or a number as it is. Refused for more axes."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return self.transpose()
+
+    def ravel(self) -> Tensor:
+        """The numbers as one axis, in order (`reshape(-1)`)."""
+        return self.reshape(-1)
+
     @property
     def mT(self) -> Tensor:
         """The last two axes swapped: the transpose of each matrix in a batch."""

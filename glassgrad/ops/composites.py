@@ -40,6 +40,8 @@ SQUEEZE = composite("squeeze")
 UNSQUEEZE = composite("unsqueeze")
 CONTIGUOUS = composite("contiguous", function=False)  # itself
 TRANSPOSE = composite("transpose")  # permute
+T = composite("t")  # permute, of at most 2 axes
+RAVEL = composite("ravel")  # reshape
 BROADCAST_TO = composite("broadcast_to")  # expand
 EXPAND_AS = composite("expand_as", function=False)
 REPEAT = composite("repeat", function=False)  # reshape, expand, reshape

@@ -53,7 +53,7 @@ def _permute(axes, x):
 def _permute_rule(axes, g, out, a):
     """The gradient is permuted back by the inverse permutation."""
     inverse = tuple(np.argsort(axes).tolist())
-    return (g.transpose(inverse) if isinstance(g, np.ndarray) else g.permute(inverse),)
+    return (g.transpose(inverse),)  # (numpy and Tensor alike take the permutation as a tuple)
 
 
 PERMUTE = built_in(Op("permute", _permute_rule, on_arrays=_permute, reads="", view=True, method="permute",
