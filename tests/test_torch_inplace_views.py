@@ -2,7 +2,7 @@
 
 A program makes a base from leaves (a recorded result such as `x * 2` or `x.exp()`, a constant, or
 sometimes a leaf itself), takes views of it and of its views (slices, integer rows, `view`/`reshape`,
-`flatten`, `.T`, `transpose`, `unsqueeze`, `None`, `...`), changes some of them in place (`+=`, `-=`,
+`flatten`, `.T`, `transpose`, `unsqueeze`, `None`, `...`, `expand`), changes some of them in place (`+=`, `-=`,
 `*=`, `/=`, `t[i] = v`, `fill_`, `zero_`, sometimes under `no_grad`) with numbers, leaves, other views
 of the same base or the changed tensor itself as operands, and uses the base and the views before and
 after (sums, products, `exp`). glassgrad must give torch's values for every use and every tensor at
@@ -56,6 +56,8 @@ def view_step(t, step):
         return t.unsqueeze(args[0])
     if kind == "none":
         return t[None]
+    if kind == "expand":  # several elements one number: torch refuses most changes of them
+        return t.expand(*args[0])
     return t[...]
 
 
@@ -63,7 +65,7 @@ def random_view_step(rng: random.Random, shadow: torch.Tensor):
     """A view step valid for `shadow` (a view of zeros, as the program's tensor is of its base), or None."""
     shape = tuple(shadow.shape)
     n = len(shape)
-    options = ["unsqueeze", "none", "ellipsis", "flatten", "view"]
+    options = ["unsqueeze", "none", "ellipsis", "flatten", "view", "expand"]
     if n:
         options += ["slice", "slice", "int", "int", "reshape"]
     if n == 2:
@@ -83,6 +85,12 @@ def random_view_step(rng: random.Random, shadow: torch.Tensor):
         step = (kind, rng.choice(((-1,), (1, size), (size, 1), (-1, 1))))
     elif kind == "transpose":
         step = ("transpose", *rng.sample(range(n), 2))
+    elif kind == "expand":  # a new leading axis, or a length-1 axis stretched, or nothing repeated (-1s)
+        ones = [i for i, m in enumerate(shape) if m == 1]
+        how = rng.choice(("lead", "stretch" if ones else "lead", "same" if shape else "lead"))
+        sizes = (rng.choice((1, 2)), *shape) if how == "lead" else tuple(
+            3 if how == "stretch" and i == ones[0] else rng.choice((m, -1)) for i, m in enumerate(shape))
+        step = ("expand", sizes)
     elif kind == "unsqueeze":
         step = ("unsqueeze", rng.randint(-n - 1, n))
     else:
@@ -287,3 +295,24 @@ def test_the_reported_cases_as_torch(case):
 
     t, g = run_both(run)
     assert g == t, case
+
+
+@pytest.mark.parametrize("view", ["y[0]", "y.view(-1)", "y[...]", "y.T", "y[1:]"])
+@pytest.mark.parametrize("use", ["v * w", "w / v", "v @ m", "linear"])
+def test_a_view_of_a_constant_whose_base_gains_a_history_as_torch(view, use):
+    """The base is changed with a leaf after the view was taken: the view's history is its base's
+    present one, also for the operations that compute only the shares needed (`*`, `/`, `@`, linear)."""
+    def run(lib):
+        y = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)
+        v = eval(view, {}, {"y": y})
+        leaf = lib.tensor([0.5, -1.5], dtype=lib.float64, requires_grad=True)
+        y[1] = leaf
+        w = lib.tensor(np.full(tuple(v.shape), 1.5))
+        m = lib.tensor(np.arange(3.0 * v.shape[-1]).reshape(-1, 3))
+        env = {"v": v, "w": w, "m": m}
+        out = lib.nn.functional.linear(v, m.T) if use == "linear" else eval(use, {}, env)
+        out.sum().backward()
+        return (leaf.grad,)
+
+    t, g = run_both(run)
+    assert g == t

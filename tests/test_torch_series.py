@@ -47,6 +47,14 @@ NEW_OR_VIEW = {
     "chunk into one (a view)": lambda L, x: x.chunk(1, 1)[0],
     "split larger than the size (a view)": lambda L, x: x.split(5, 1)[0],
     "a row (a view)": lambda L, x: x[1],
+    "expand to its own shape (a view)": lambda L, x: x.expand(2, 3),
+    "expand_as (a view)": lambda L, x: x.expand_as(x),
+    "expand with -1 and a new axis of 1 (a view)": lambda L, x: x.expand(1, -1, 3)[0],
+    "a row of an expand (a view)": lambda L, x: x[1:].expand(4, 3)[2],
+    "an element of an expand (a view)": lambda L, x: x[:, 2:].expand(2, 5)[1, 3],
+    "contiguous of a transpose (a copy)": lambda L, x: x.T.contiguous(),
+    "contiguous of an expand (a copy)": lambda L, x: x[:1].expand(2, 3).contiguous(),
+    "repeat of an expand (a copy)": lambda L, x: x[:1].expand(2, 3).repeat(2, 1),
 }
 
 

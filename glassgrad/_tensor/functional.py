@@ -13,7 +13,7 @@ import numpy as np
 
 from glassgrad._tensor import tensor as core  # the class and its node makers, read when called
 from glassgrad._tensor.arguments import _as_array, _axis, _broadcast, _real, _sizes
-from glassgrad.autograd import data_of
+from glassgrad.autograd import MANY, data_of
 from glassgrad.ops.tensor_elementwise import WHERE
 from glassgrad.ops.tensor_ops import CROSS_ENTROPY, LAYER_NORM, LINEAR, LOG_SOFTMAX, MATMUL
 from glassgrad.ops.tensor_shapes import CAT
@@ -31,6 +31,7 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
         raise ValueError(
             f"@: both operands need at least one dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
         )
+    core.Tensor._refresh_inputs(a, b)  # a view's present history first: `need` reads requires_grad
     try:
         return core._apply(MATMUL, (a, b), need=(a.requires_grad, b.requires_grad))
     except ValueError:
@@ -65,6 +66,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"but the layer takes {weight.shape[1]}"
         )
     inputs = (x, weight) if bias is None else (x, weight, bias)
+    core.Tensor._refresh_inputs(inputs, MANY)  # a view's present history first: `need` reads requires_grad
     return core._apply(LINEAR, inputs, need=tuple(t.requires_grad for t in inputs))
 
 

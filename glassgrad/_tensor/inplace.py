@@ -21,7 +21,7 @@ from glassgrad.autograd import MANY, enable_grad, is_grad_enabled
 from glassgrad.autograd.node import inplace_clock as _clock
 from glassgrad.autograd.node import tick_inplace_clock
 from glassgrad.ops import Op
-from glassgrad.ops.tensor_shapes import COPY_SLICES, Split, through
+from glassgrad.ops.tensor_shapes import COPY_SLICES, EXPAND, Split, overlapping, through, writable
 
 if TYPE_CHECKING:
     from glassgrad._tensor.tensor import Tensor
@@ -62,9 +62,14 @@ class InPlace:
     def __setitem__(self, index: Any, value: Any) -> None:
         """t[index] = value, as PyTorch indexes (value broadcast to the indexed elements)."""
         index = _as_index(index)
+        basic = not (isinstance(index, Split) or any(isinstance(i, np.ndarray) for i in index))
+        if type(self._data) is np.ndarray and overlapping(self._data):  # an expand: written only where its
+            _refuse_self_overlap(self._data[index] if basic else self._data, "setitem")  # index is one number each
+            self[index]._inplace("setitem", lambda x, v: _index_put(x, Ellipsis, v), value, cast=True)
+            return
         # PyTorch copies into the view of a basic index (value broadcast), else index_put
         if isinstance(value, core.Tensor):
-            if isinstance(index, Split) or any(isinstance(i, np.ndarray) for i in index):
+            if not basic:
                 _refuse_overlap(self._data, value._data, "setitem", full=True)
             else:
                 written = self._data[index]
@@ -101,6 +106,9 @@ class InPlace:
         view = getattr(self, "_view", None)
         if recording:
             _check_changeable(self, view, op)
+        if op != "setitem" and type(self._data) is np.ndarray and not (  # (setitem checks what it writes)
+                op == "fill_" and not recording and not isinstance(other, core.Tensor)):  # one number everywhere
+            _refuse_self_overlap(self._data, op)
         source = self._snapshot() if recording else core._constant(self._data)
         operand = other
         if other is self:  # y *= y: the operand is y's numbers before the change, as a copy of its own
@@ -119,8 +127,9 @@ class InPlace:
             base, steps = view
             base._inplace(op, lambda b, v: core._apply(COPY_SLICES, (b, v), steps), new)
         else:
-            if self._data.flags.writeable:
-                np.copyto(self._data, new._data, casting="unsafe")
+            target = _writable_numbers(self)
+            if target is not None:
+                np.copyto(target, new._data, casting="unsafe")
             else:
                 self._data = new._data.astype(self.dtype)
             if not getattr(self, "_uncounted", False):  # a change through `.data` is not counted, as PyTorch's
@@ -202,6 +211,23 @@ def _link_view(out: Tensor, x: Tensor, op: Op, params: tuple) -> None:
         out._uncounted = True
 
 
+def _writable_numbers(x: Tensor) -> np.ndarray | None:
+    """x's array to write a change into: itself, or for an expand or a view of one (numpy's broadcast is
+    read-only) of a base whose numbers can be written, a writable alias, so that the base changes too;
+    None for numbers that are read-only themselves (a gradient the backward pass shared), which the
+    change then replaces."""
+    a = x._data
+    if type(a) is not np.ndarray or a.flags.writeable:
+        return a if type(a) is np.ndarray else None
+    view = getattr(x, "_view", None)
+    if view is None or not any(op is EXPAND for op, _ in view[1]):
+        return None
+    base = view[0]._data
+    if type(base) is not np.ndarray or not base.flags.writeable or _base(a) is not _base(base):
+        return None
+    return writable(a)
+
+
 def _refresh(x: Tensor) -> None:
     """Give a view whose base's history changed since its own was set (a recorded in-place change of
     the base, or of another view of it) the history of the base's view as the base is now, as PyTorch
@@ -249,6 +275,16 @@ def _refuse_overlap(written: Any, value: Any, op: str, full: bool = False) -> No
         raise RuntimeError(
             f"{op}: unsupported operation: some elements of the input tensor and the written-to tensor refer to "
             "a single memory location (as PyTorch); change the tensor by a .clone() of the input instead"
+        )
+
+
+def _refuse_self_overlap(written: np.ndarray, op: str) -> None:
+    """Refuse, as PyTorch, an in-place change of a tensor several of whose elements are one number (an
+    expand): each would be computed from it and written into it."""
+    if overlapping(written):
+        raise RuntimeError(
+            f"{op}: unsupported operation: more than one element of the written-to tensor refers to a single "
+            "memory location (it is an expand() of fewer numbers, as in PyTorch); change a .clone() of it instead"
         )
 
 

@@ -34,15 +34,16 @@ from glassgrad._tensor.arguments import _as_array, _bound, _broadcast_shape, _is
 from glassgrad._tensor.conversions import Conversions
 from glassgrad._tensor.dtypes import FLOATING, bool_, check_requires_grad, get_default_dtype, public, result_type
 from glassgrad._tensor.functional import _matmul, where
-from glassgrad._tensor.inplace import InPlace, _link_view
+from glassgrad._tensor.inplace import InPlace, _link_view, _writable_numbers
 from glassgrad._tensor.memory import keep_freed_memory
 from glassgrad._tensor.printing import Size, tensor_repr
 from glassgrad._tensor.reductions import Reductions
 from glassgrad._tensor.shapes import Shapes
-from glassgrad.autograd import Node, data_of, slots
+from glassgrad.autograd import Node, data_of, no_grad, slots
 from glassgrad.ops import DIV, MUL, POW, POW_K, Op, backward_name, describe, silent
 from glassgrad.ops.tensor_elementwise import CLAMP, CLONE, MASKED_FILL
 from glassgrad.ops.tensor_ops import sum_to
+from glassgrad.ops.tensor_shapes import through
 
 keep_freed_memory()  # a step's arrays reuse the last step's memory (see glassgrad._tensor.memory)
 
@@ -133,9 +134,13 @@ class Tensor(InPlace, Shapes, Reductions, Conversions, Node):
         change through it (`p.data -= lr * p.grad`, `p.data.zero_()`) is neither recorded nor counted
         as a change of self. `numpy()` gives the array itself. Numbers self cannot change in place (a
         0-d result's number, a gradient array the backward pass gave several nodes) are first made
-        self's own array, so that a change through `.data` is one of self's."""
-        if type(self._data) is not np.ndarray or not self._data.flags.writeable:
+        self's own array, so that a change through `.data` is one of self's (an expand's stay its base's)."""
+        if _writable_numbers(self) is None:
             self._data = np.array(self._data)
+        elif not self._data.flags.writeable:  # an expand (or a view of one): the same view of its base's `.data`
+            base, steps = self._view
+            with no_grad():
+                return through(steps, base.data)
         out = _constant(self._data)
         out._uncounted = True
         return out
@@ -402,8 +407,10 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
         _no_bools(op, b)
         b = _operand(b, a)
     rule = op.derivative
-    if op in _SHARES_ON_NEED and not (a.requires_grad and b.requires_grad):  # a constant's share is not computed
-        rule = partial(rule, need=(a.requires_grad, b.requires_grad))
+    if op in _SHARES_ON_NEED:
+        Tensor._refresh_inputs(a, b)  # a view's present history first: `need` reads requires_grad
+        if not (a.requires_grad and b.requires_grad):  # a constant's share is not computed
+            rule = partial(rule, need=(a.requires_grad, b.requires_grad))
     dtype = a._data.dtype  # (numpy's dtype: cheaper than the `dtype` property)
     if (dtype != b._data.dtype or dtype not in FLOATING
             or a.shape != b.shape and not _is_number(a) and not _is_number(b)):

@@ -306,21 +306,24 @@ def view_as(self: Tensor, other: Tensor) -> Tensor:
 
 
 def contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
-    """self: glassgrad's operations take any layout, so every tensor is as good as contiguous."""
-    return self
+    """self if its numbers are laid out in order (C order), else a copy that is, as PyTorch: a change of
+    the copy of a transpose or an expand leaves self alone."""
+    return self if type(self._data) is not np.ndarray or self._data.flags.c_contiguous else self.clone()
 
 
 def repeat(self: Tensor, *sizes: Any) -> Tensor:
-    """self tiled `sizes[i]` times along each axis i (new leading axes for extra sizes), as PyTorch's repeat."""
+    """self tiled `sizes[i]` times along each axis i (new leading axes for extra sizes), as PyTorch's repeat:
+    always new numbers (an expand that numpy could reshape without copying is copied)."""
     times = _sizes(sizes, "repeat")
     if len(times) < self.ndim or min(times, default=0) < 0:
         raise ValueError(f"repeat: {times} must give a count >= 0 for each of the {self.ndim} dimensions "
                          f"of {self.shape}")
     shape = (1,) * (len(times) - self.ndim) + self.shape
     spread = self.reshape(tuple(v for n in shape for v in (1, n)))
-    return spread.expand(*(v for t, n in zip(times, shape) for v in (t, n))).reshape(
+    out = spread.expand(*(v for t, n in zip(times, shape) for v in (t, n))).reshape(
         tuple(t * n for t, n in zip(times, shape))
     )
+    return out.clone() if np.may_share_memory(out._data, self._data) else out
 
 
 def amax(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:

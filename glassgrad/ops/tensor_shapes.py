@@ -61,7 +61,10 @@ PERMUTE = built_in(Op("permute", _permute_rule, on_arrays=_permute, reads="", vi
 
 
 def _expand(shape, x):
-    return np.broadcast_to(x, shape)
+    lead = len(shape) - x.ndim
+    if x.shape == shape[lead:] and all(n == 1 for n in shape[:lead]):  # nothing repeated: a plain view
+        return x.reshape(shape)
+    return np.broadcast_to(x, shape)  # read-only, as several elements are one number: see `writable`
 
 
 def _expand_rule(shape, g, out, a):
@@ -69,7 +72,23 @@ def _expand_rule(shape, g, out, a):
     return (sum_to(g, a.shape),)
 
 
-EXPAND = built_in(Op("expand", _expand_rule, on_arrays=_expand, reads="", method="expand", backward="ExpandBackward0"))
+EXPAND = built_in(Op("expand", _expand_rule, on_arrays=_expand, reads="", view=True, method="expand",
+                    backward="ExpandBackward0"))
+
+
+def overlapping(a: Any) -> bool:
+    """Whether several of a's elements are one number (an axis of stride 0: an `expand`)."""
+    return a.size > 1 and any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
+
+
+def writable(a: Any) -> Any:
+    """a, or a writable alias of it: for a view into numbers that can be written which numpy made read-only
+    (a broadcast, an expand, or a view of one); ValueError if the numbers themselves are read-only."""
+    if a.flags.writeable:
+        return a
+    alias = a.view()
+    alias.flags.writeable = True  # numpy allows it exactly when the numbers' owner is writable
+    return alias
 
 
 # An index is numpy's, except where PyTorch lays the result out otherwise: integers mixed with index
@@ -174,7 +193,7 @@ INDEX_PUT = built_in(Op("index_put", _index_put_rule, on_arrays=_index_put, read
 
 def _copy_slices(chain, base, v):
     out = np.array(base)  # a copy in base's layout, so that each step of the chain is a view again
-    through(chain, out)[...] = v
+    writable(through(chain, out))[...] = v
     return out
 
 
@@ -182,7 +201,7 @@ def _copy_slices_rule(chain, g, out, base, v):
     """The base with v written through the view `chain`: the base's gradient is g except where the view
     sees, v's is g seen through the view."""
     seen = np.zeros(data_of(base).shape, dtype=bool)
-    through(chain, seen)[...] = True
+    writable(through(chain, seen))[...] = True
     return zero_where(seen, g), through(chain, g)
 
 

@@ -15,16 +15,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
-from glassgrad.optim.optimizer import Optimizer, _check, _real
+from glassgrad.optim.optimizer import Optimizer, _check, _flag, _real
 
 
 class LRScheduler:
     """Base class: `optimizer`, `base_lrs` (each group's `initial_lr`), `last_epoch`, `step()`, `get_last_lr()`."""
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: expected an optimizer, got {type(optimizer).__name__}")
-        self.optimizer = optimizer
+        self.optimizer = _an_optimizer(type(self).__name__, optimizer)
         for i, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:
                 group.setdefault("initial_lr", group["lr"])
@@ -50,10 +48,13 @@ class LRScheduler:
     def _update_lr(self, epoch: int | None) -> None:
         if epoch is None:
             self.last_epoch += 1
-            values = self.get_lr()
+            self._set_lrs(self.get_lr())
         else:
             self.last_epoch = epoch
-            values = self._get_closed_form_lr()
+            self._set_lrs(self._get_closed_form_lr())
+
+    def _set_lrs(self, values: list[float]) -> None:
+        """Each group's learning rate set to its value (a finite number >= 0), and remembered as the last."""
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
             if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr >= 0.0):
                 raise ValueError(f"{type(self).__name__}: the learning rate for epoch {self.last_epoch} is {lr!r}; "
@@ -77,10 +78,17 @@ class LRScheduler:
 
     def state_dict(self) -> dict[str, Any]:
         """Everything but the optimizer (which has a state dict of its own)."""
-        return {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
+        return {key: value for key, value in self.__dict__.items()
+                if key not in ("optimizer", "lr_lambdas", "_scale_fn_custom")}  # (functions are not saved)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
+
+
+def _an_optimizer(who: str, optimizer: Any) -> Optimizer:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{who}: expected an optimizer, got {type(optimizer).__name__}")
+    return optimizer
 
 
 def _lambdas(optimizer: Optimizer, lr_lambda: Any, where: str) -> list[Callable[[int], float]]:
@@ -273,6 +281,254 @@ class CosineAnnealingLR(LRScheduler):
     def _get_closed_form_lr(self) -> list[float]:
         cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
         return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
+
+
+def _per_group(who: str, name: str, optimizer: Optimizer, value: Any, expected: str) -> list[float]:
+    """`value` for each parameter group (the same for all, or a list or tuple of one per group), each a
+    finite number >= 0."""
+    n = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)) and len(value) != n:
+        raise ValueError(f"{name} must have the same length as optimizer.param_groups. {name} has {len(value)} "
+                         f"values, param_groups has {n}.")
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * n
+    return [_real(f"{who} {name}", v, expected) for v in values]
+
+
+def _cycled_momentum(
+    who: str, optimizer: Optimizer, base_momentum: Any, max_momentum: Any, last_epoch: int
+) -> tuple[bool, list[float], list[float]]:
+    """For a schedule that moves the momentum inversely to the learning rate: whether the optimizer's is
+    Adam's beta1 (else SGD's or RMSprop's `momentum`), and the groups' base and max momenta. Starting
+    (`last_epoch` -1), each group's momentum is set to its max, and both bounds are kept in the group."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+    use_beta1 = "betas" in optimizer.defaults
+    base = _per_group(who, "base_momentum", optimizer, base_momentum, "a finite momentum >= 0")
+    top = _per_group(who, "max_momentum", optimizer, max_momentum, "a finite momentum >= 0")
+    if last_epoch == -1:
+        for high, low, group in zip(top, base, optimizer.param_groups, strict=True):
+            _set_momentum(group, high, use_beta1)
+            group["max_momentum"], group["base_momentum"] = high, low
+    return use_beta1, base, top
+
+
+def _set_momentum(group: dict[str, Any], momentum: float, use_beta1: bool) -> None:
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
+
+
+class CyclicLR(LRScheduler):
+    """The learning rate cycles between `base_lr` and `max_lr` (per group, or one for all): up over
+    `step_size_up` steps, down over `step_size_down` (as many by default), each cycle's height scaled by
+    `mode`: 'triangular' (1), 'triangular2' (halved each cycle) or 'exp_range' (gamma ** step); or by
+    `scale_fn` of the cycle or of the step (`scale_mode` 'cycle' or 'iterations'). With `cycle_momentum`,
+    the momentum (Adam's beta1) cycles inversely, from `max_momentum` down to `base_momentum` at the
+    top. Stepped after each batch; not chainable (it starts every group at its `base_lr`)."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        base_lr: float | list[float],
+        max_lr: float | list[float],
+        step_size_up: float = 2000,
+        step_size_down: float | None = None,
+        mode: Literal["triangular", "triangular2", "exp_range"] = "triangular",
+        gamma: float = 1.0,
+        scale_fn: Callable[[float], float] | None = None,
+        scale_mode: Literal["cycle", "iterations"] = "cycle",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.8,
+        max_momentum: float | list[float] = 0.9,
+        last_epoch: int = -1,
+    ) -> None:
+        optimizer = _an_optimizer("CyclicLR", optimizer)
+        base_lrs = _per_group("CyclicLR", "base_lr", optimizer, base_lr, "a finite learning rate >= 0")
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups, strict=True):
+                group["lr"] = lr
+        self.max_lrs = _per_group("CyclicLR", "max_lr", optimizer, max_lr, "a finite learning rate >= 0")
+        up = _real("CyclicLR step_size_up", step_size_up, "a number of steps > 0", lambda n: n > 0)
+        down = up if step_size_down is None else _real("CyclicLR step_size_down", step_size_down,
+                                                        "a number of steps >= 0")
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        if scale_fn is not None and not callable(scale_fn):
+            raise TypeError(f"CyclicLR scale_fn: got {scale_fn!r}; expected a function of the cycle or the step")
+        _check("CyclicLR scale_mode", scale_mode, scale_mode in ("cycle", "iterations"), "'cycle' or 'iterations'")
+        self.mode, self.gamma, self._scale_fn_custom = mode, gamma, scale_fn
+        self.scale_mode = scale_mode if scale_fn is not None else "iterations" if mode == "exp_range" else "cycle"
+        self.cycle_momentum = _flag("CyclicLR cycle_momentum", cycle_momentum)
+        if cycle_momentum:
+            self.use_beta1, self.base_momentums, self.max_momentums = _cycled_momentum(
+                "CyclicLR", optimizer, base_momentum, max_momentum, last_epoch)
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def scale_fn(self, x: float) -> float:
+        """The scale of a cycle's height at cycle (or step) x."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma**x
+
+    def get_lr(self) -> list[float]:
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle  # how far into the cycle, in [0, 1)
+        rise = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        if self.cycle_momentum:
+            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums,
+                                        strict=True):
+                _set_momentum(group, high - (high - low) * rise * scale, self.use_beta1)
+        return [low + (high - low) * rise * scale for low, high in zip(self.base_lrs, self.max_lrs, strict=True)]
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy: the learning rate rises from max_lr / `div_factor` to `max_lr` over the first
+    `pct_start` of the `total_steps` (or `epochs` * `steps_per_epoch`), then anneals ('cos' or 'linear')
+    down to initial_lr / `final_div_factor`; with `three_phase`, first back down to the initial rate
+    (symmetrically), then to that minimum. With `cycle_momentum`, the momentum (Adam's beta1) moves
+    inversely, between `max_momentum` and `base_momentum`. Stepped after each batch; not chainable."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float | list[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: Literal["cos", "linear"] = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.85,
+        max_momentum: float | list[float] = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ) -> None:
+        optimizer = _an_optimizer("OneCycleLR", optimizer)
+        if total_steps is not None:
+            if not isinstance(total_steps, int) or total_steps <= 0:
+                raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+            self.total_steps = total_steps
+        elif epochs is not None and steps_per_epoch is not None:
+            if not isinstance(epochs, int) or epochs <= 0:
+                raise ValueError(f"Expected positive integer epochs, but got {epochs}")
+            if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
+                raise ValueError(f"Expected positive integer steps_per_epoch, but got {steps_per_epoch}")
+            self.total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+        if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
+            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
+        self._anneal_func_type = anneal_strategy
+        div_factor = _real("OneCycleLR div_factor", div_factor, "a finite number > 0", lambda v: v > 0)
+        final_div_factor = _real("OneCycleLR final_div_factor", final_div_factor, "a finite number > 0",
+                                 lambda v: v > 0)
+        up = float(pct_start * self.total_steps) - 1  # the step each phase ends at, and the group keys of its ends
+        phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum")]
+        if _flag("OneCycleLR three_phase", three_phase):
+            phases += [(float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr", "base_momentum",
+                        "max_momentum"),
+                       (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+        else:
+            phases += [(self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+        keys = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")
+        self._schedule_phases = [dict(zip(keys, phase)) for phase in phases]
+        max_lrs = _per_group("OneCycleLR", "max_lr", optimizer, max_lr, "a finite learning rate >= 0")
+        if last_epoch == -1:
+            for top, group in zip(max_lrs, optimizer.param_groups, strict=True):
+                group["initial_lr"] = top / div_factor
+                group["max_lr"] = top
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = _flag("OneCycleLR cycle_momentum", cycle_momentum)
+        if cycle_momentum:
+            self.use_beta1, _, _ = _cycled_momentum("OneCycleLR", optimizer, base_momentum, max_momentum, last_epoch)
+        super().__init__(optimizer, last_epoch)
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        """From `start` (pct 0) to `end` (pct 1): along half a cosine, or a line."""
+        if self._anneal_func_type == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> list[float]:
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps}")
+        start = 0.0
+        for i, phase in enumerate(self._schedule_phases):
+            if step <= phase["end_step"] or i == len(self._schedule_phases) - 1:
+                pct = (step - start) / (phase["end_step"] - start)
+                break
+            start = phase["end_step"]
+        lrs = []
+        for group in self.optimizer.param_groups:
+            lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
+            if self.cycle_momentum:
+                momentum = self._anneal(group[phase["start_momentum"]], group[phase["end_momentum"]], pct)
+                _set_momentum(group, momentum, self.use_beta1)
+        return lrs
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR: lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2, where T_cur counts
+    the epochs since the last restart and T_i is the current period: `T_0` epochs first, each next
+    one `T_mult` times longer. `step(epoch)` takes a fractional epoch (`epoch + i / batches`), to
+    anneal within an epoch; a later `step()` carries on from it."""
+
+    def __init__(
+        self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0, last_epoch: int = -1
+    ) -> None:
+        if not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+        if not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+        if not isinstance(eta_min, (float, int)):
+            raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}")
+        self.T_0 = self.T_i = T_0
+        self.T_mult, self.eta_min, self.T_cur = T_mult, eta_min, last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        cosine = 1 + math.cos(math.pi * self.T_cur / self.T_i)
+        return [self.eta_min + (base - self.eta_min) * cosine / 2 for base in self.base_lrs]
+
+    def step(self, epoch: float | None = None) -> None:
+        """Advance one epoch, restarting at the end of a period; or go to `epoch`, which may be fractional."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:
+                self.T_cur, self.T_i = self.T_cur % self.T_i, self.T_i * self.T_mult
+        else:
+            if isinstance(epoch, bool) or not isinstance(epoch, (int, float)):
+                raise TypeError(f"CosineAnnealingWarmRestarts epoch: got {type(epoch).__name__} {epoch!r}; "
+                                "expected a number")
+            if epoch < 0:
+                raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+            if epoch < self.T_0:
+                self.T_i, self.T_cur = self.T_0, epoch
+            elif self.T_mult == 1:
+                self.T_cur = epoch % self.T_0
+            else:  # the restart n before epoch, where the periods T_0 * (1 + T_mult + ... + T_mult ** (n - 1)) end
+                n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+                self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
+                self.T_i = self.T_0 * self.T_mult**n
+        self.last_epoch = math.floor(epoch)
+        self._set_lrs(self.get_lr())
 
 
 def _schedules(who: str, optimizer: Optimizer, schedulers: Any) -> list[LRScheduler]:
