@@ -254,6 +254,7 @@ CASES: dict[str, list[Case]] = {
     "squeeze": [case(lambda x: x.squeeze(), rand(3, 1, 4)), case(lambda x: lib(x).squeeze(x, 1), rand(3, 1, 4)),
                 case(lambda x: x.squeeze((0, 2, 3)), rand(1, 3, 1, 4)), case(lambda x: x.squeeze(-1), X)],
     "unsqueeze": [case(lambda x: x.unsqueeze(1), X), case(lambda x: lib(x).unsqueeze(x, -1), X)],
+    "1 − x²": [case(lambda x: x.tanh(), X, second=True), case(lambda x: (x * 3).tanh(), rand(2, 5), second=True)],
     "transpose": [case(lambda x: x.transpose(0, 2), X3), case(lambda x: lib(x).transpose(x, -1, 1), X3)],
     "t": [case(lambda x: x.t(), X), case(lambda x: lib(x).t(x), rand(4)), case(lambda x: x.t(), rand(1, 5))],
     "ravel": [case(lambda x: x.ravel(), X3), case(lambda x: lib(x).ravel(x.transpose(0, 2)), X3)],

@@ -162,7 +162,21 @@ EXP = built_in(Op("exp", lambda g, out, a: (g * out,), floatmath.exp, _quiet("ex
 LOG = built_in(Op("log", lambda g, out, a: (div(g, a),), floatmath.log, _quiet("log"),
                   formula="log({0})", local=("1/{0}",), reads="{0}", method="log", ufunc="log", **_FLOATING,
                   doc="ln x (natural logarithm); -inf at 0, nan below.", backward="LogBackward0"))
-TANH = built_in(Op("tanh", lambda g, out, a: (g * one_minus_square(out),), floatmath.tanh, _quiet("tanh"),
+# tanh's derivative on arrays as PyTorch's kernel rounds it (once); a node of its own under create_graph=True
+# on a Tensor, so that a second-order pass computes the same numbers as the first
+ONE_MINUS_SQUARE = built_in(Op("1 − x²", lambda g, out, a: (g * (-2.0 * a),), on_arrays=one_minus_square,
+                               formula="1 − {0}²", local=("−2·{0}",), precedence=1, reads="{0}",
+                               backward="TanhBackwardBackward0"))
+
+
+def _tanh_rule(g: Any, out: Any, a: Any) -> tuple:
+    if isinstance(out, Node) and not out.holds_floats:
+        return (g * out.result(one_minus_square(out._data), out, None, ONE_MINUS_SQUARE.name,
+                               ONE_MINUS_SQUARE.derivative),)
+    return (g * one_minus_square(out),)  # floats and Values: micrograd's 1 - y * y
+
+
+TANH = built_in(Op("tanh", _tanh_rule, floatmath.tanh, _quiet("tanh"),
                    formula="tanh({0})", local=("1 − {out}²",), reads="{out}", method="tanh", ufunc="tanh", **_FLOATING,
                    doc="tanh x = (e^2x - 1) / (e^2x + 1).", backward="TanhBackward0"))
 RELU = built_in(Op("relu", lambda g, out, a: (zero_where(data_of(out) <= 0, g),), _relu, _relu,  # g where out > 0
