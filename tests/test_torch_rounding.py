@@ -122,3 +122,26 @@ def test_lecture_loop_over_a_batch_matches_autograd_exactly():
         for j in range(Xb.shape[1]):
             dC[Xb[k, j]] += demb[k, j]
     assert glassgrad.all(dC == C.grad).item()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("alpha", [0.3, -2.5, 1e-3, 7])
+@pytest.mark.parametrize("which", ["add", "sub"])
+def test_add_and_sub_with_alpha_round_once_as_pytorch(dtype, alpha, which):
+    """`x.add(y, alpha=a)` is one fused multiply-add in PyTorch's kernel, not x + (a * y): the same bits here,
+    broadcast and in place too, and the gradient of y is alpha times the incoming one (unsummed: sums
+    are added in another order than PyTorch's)."""
+    rng = np.random.default_rng(5)
+    x, y, g = (rng.standard_normal((40, 25)).astype(dtype) for _ in range(3))
+    results = {}
+    for lib in (glassgrad, torch):
+        a, b = lib.tensor(x), lib.tensor(y, requires_grad=True)
+        out = getattr(a, which)(b, alpha=alpha)
+        out.backward(lib.tensor(g))
+        changed = a.clone()
+        getattr(changed, which + "_")(b.detach(), alpha=alpha)
+        row = getattr(a, which)(lib.tensor(y[0]), alpha=alpha)  # broadcast
+        results[lib] = [out.detach().numpy(), b.grad.numpy(), changed.numpy(), row.numpy()]
+    for ours, theirs in zip(results[glassgrad], results[torch]):
+        _bits_equal(ours, theirs)
+    assert (results[torch][0] != (x - alpha * y if which == "sub" else x + alpha * y)).any()  # fused: not two roundings

@@ -175,3 +175,47 @@ def test_unbind_softmax_dim_is_leaf_and_grad_fn_as_torch():
     np.testing.assert_allclose(np.asarray(g.grad), t.grad.numpy(), rtol=1e-12)
     assert [s.shape for s in g.unbind(2)] == [tuple(s.shape) for s in t.unbind(2)]
     assert g.is_leaf and not (g * 2).is_leaf and (g * 2).grad_fn == "*" and g.grad_fn is None
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.tensor([1, 2]).add(lib.tensor([3, 4]), alpha=3),
+        lambda lib: lib.tensor([1, 2]).sub(lib.tensor([3, 4]), alpha=-2),
+        lambda lib: lib.tensor([1, 2]).sub(1.5, alpha=2),  # an integer tensor and a float: the default dtype
+        lambda lib: lib.add(3, lib.tensor([1.0, 2.0]), alpha=2),
+        lambda lib: lib.tensor([1.0, 2.0], dtype=lib.float64).add(lib.tensor([1, 1]), alpha=0.25),
+        lambda lib: lib.tensor([True, False]).add(lib.tensor([True, True]), alpha=False),
+        lambda lib: lib.tensor([True, False]).add(lib.tensor([False, True]), alpha=True),
+        lambda lib: lib.tensor([1.0, 2.0]).add(lib.tensor([1.0, 1.0]), alpha=1),
+        lambda lib: lib.tensor([5, 6]).add_(lib.tensor([1, 2]), alpha=4),
+    ],
+)
+def test_alpha_of_add_and_sub_gives_pytorchs_values_and_dtypes(call):
+    ours, theirs = call(gg), call(torch)
+    assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+    assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda lib: lib.tensor([1, 2]).add(lib.tensor([1, 2]), alpha=0.5), RuntimeError, "must not be a floating"),
+        (lambda lib: lib.ones(2).add(lib.ones(2), alpha=True), RuntimeError, "Boolean alpha only supported"),
+        (lambda lib: lib.ones(2).add(lib.ones(2), alpha="x"), TypeError, "alpha' must be"),
+        (lambda lib: lib.ones(2).sub(lib.ones(2), alpha=None), TypeError, "alpha' must be"),
+    ],
+)
+def test_a_bad_alpha_is_refused_as_pytorch_refuses_it(call, error, message):
+    for library in (gg, torch):
+        with pytest.raises(error, match=message):
+            call(library)
+
+
+def test_alpha_makes_one_node_of_pytorchs_name_with_both_gradients():
+    a = gg.tensor([1.0, 2.0], requires_grad=True)
+    b = gg.tensor([3.0, 5.0], requires_grad=True)
+    out = a.sub(b, alpha=0.5)
+    assert repr(out).endswith("grad_fn=<SubBackward0>)") and out._a is a and out._b is b
+    out.sum().backward()
+    assert a.grad.tolist() == [1.0, 1.0] and b.grad.tolist() == [-0.5, -0.5]

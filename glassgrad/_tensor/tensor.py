@@ -399,13 +399,18 @@ def _reflected(op: Op, a: Tensor, other: Any) -> Tensor:
     return _binary(op, _operand(other, a), a)
 
 
-def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
-    """`a op b` as a node. Inputs of different dtypes are converted to PyTorch's result dtype (by an
-    `astype` node, so each input's gradient keeps its dtype). Inputs of different shapes are
-    broadcast by numpy, and the node's rule sums each share back to its input's shape (`sum_to`)."""
+def _binary(op: Op, a: Tensor, b: Any, *params: Any) -> Tensor:
+    """`a op b` as a node (of `op` with its parameters `params`, if it has any). Inputs of different
+    dtypes are converted to PyTorch's result dtype (by an `astype` node, so each input's gradient keeps
+    its dtype). Inputs of different shapes are broadcast by numpy, and the node's rule sums each share
+    back to its input's shape (`sum_to`)."""
     if not isinstance(b, Tensor):
         _no_bools(op, b)
         b = _operand(b, a)
+    if params:
+        name, rule = op.bound(*params)
+        (a, b), rule = Tensor.aligned((a, b), name, rule)
+        return _result(op.on_arrays(*params, a._data, b._data), a, b, name, rule)
     rule = op.derivative
     if op in _SHARES_ON_NEED:
         Tensor._refresh_inputs(a, b)  # a view's present history first: `need` reads requires_grad

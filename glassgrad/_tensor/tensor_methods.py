@@ -18,6 +18,7 @@ import numpy as np
 
 from glassgrad import ops
 from glassgrad._tensor.arguments import _axes, _axis, _integer, _sizes
+from glassgrad._tensor.dtypes import result_type
 from glassgrad._tensor.functional import _compare, cat, stack, where
 from glassgrad._tensor.reductions import TopK, _reduction
 from glassgrad._tensor.shapes import _index_put
@@ -55,6 +56,31 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable[[Tensor, Any], T
     return lambda self, other: _binary(op, self, other)
 
 
+def _with_alpha(plain: Callable[[Tensor, Any], Tensor], scaled: Op) -> Callable[..., Tensor]:
+    """PyTorch's `add(other, *, alpha=1)` and `sub(other, *, alpha=1)`: self ± alpha·other, in one rounding."""
+
+    def method(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+        if type(alpha) is int and alpha == 1:
+            return plain(self, other)
+        if not isinstance(alpha, (numbers.Real, np.bool_)):
+            raise TypeError(f"{scaled.backward[:3].lower()}(): argument 'alpha' must be a number, "
+                            f"not {type(alpha).__name__}")
+        other = _operand(other, self)
+        dtype = result_type(self, other)
+        if isinstance(alpha, (bool, np.bool_)) != (dtype == np.bool_):
+            if dtype != np.bool_:
+                raise RuntimeError("Boolean alpha only supported for Boolean results.")
+            raise RuntimeError(f"{scaled.backward[:3].lower()}: the alpha of bool tensors must be a bool, "
+                               f"got {alpha!r}")
+        if dtype.kind in "biu" and not isinstance(alpha, numbers.Integral):
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+        if dtype == np.bool_:
+            return plain(self, other & bool(alpha))  # a + alpha·b of bools: a or (alpha and b)
+        return _binary(scaled, self, other, float(alpha))
+
+    return method
+
+
 def _in_place(method: str) -> Callable[..., Tensor]:
     """`t.<method>_(...)`: self changed in place to `t.<method>(...)`, with PyTorch's rules (`Tensor._inplace`)."""
     compute = getattr(Tensor, method)
@@ -76,6 +102,7 @@ def _named(function: Callable[..., Any], name: str, doc: str) -> Callable[..., A
     return function
 
 
+_SCALED = {"add": ops.tensor_elementwise.ADD_SCALED, "sub": ops.tensor_elementwise.SUB_SCALED}  # take `alpha`
 _WRITTEN_IN = Tensor.__mro__[: Tensor.__mro__.index(Node)]  # the class and its parts (shapes, reductions, ...)
 
 
@@ -89,6 +116,8 @@ def _install(op: Op) -> None:
             made[f"__{op.dunder}__"] = _unary_method(op)
     elif op.kind in ("binary", "compare"):
         made[op.method] = _binary_method(op)
+        if op.method in _SCALED:
+            made[op.method] = _with_alpha(made[op.method], _SCALED[op.method])
         if op.dunder:
             made[f"__{op.dunder}__"] = _binary_method(op)
             if op.kind == "binary":

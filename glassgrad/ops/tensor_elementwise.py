@@ -1,8 +1,8 @@
 """The Tensor engine's own elementwise operations, one registry entry each: copies and conversions
-(`clone`, `astype`), selections (`clamp`, `masked_fill`, `where`, `maximum`, `minimum`),
-comparisons, `isnan`, the bitwise `& | ^ ~`, `//` and `%`. The comparisons', `isnan`'s, bitwise and
-arithmetic ones' methods, operators, functions and numpy dispatch
-are made from these entries (`glassgrad._tensor.tensor_methods`), as for `+` or `exp`.
+(`clone`, `astype`), selections (`clamp`, `masked_fill`, `where`, `maximum`, `minimum`), `add` and
+`sub` with `alpha`, comparisons, `isnan`, the bitwise `& | ^ ~`, `//` and `%`. The comparisons',
+`isnan`'s, bitwise and arithmetic ones' methods, operators, functions and numpy dispatch are made
+from these entries (`glassgrad._tensor.tensor_methods`), as for `+` or `exp`.
 
 Those without a derivative (comparisons, `isnan`, bitwise) give constants, as PyTorch's bool and
 integer results; `//` records its node as PyTorch does and refuses its derivative, which PyTorch
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from glassgrad.autograd import data_of
-from glassgrad.ops.helpers import numpy_function, silent, zero_where
+from glassgrad.ops.helpers import fma, numpy_function, silent, zero_where
 from glassgrad.ops.registry import LazyNumpy, Op, built_in
 from glassgrad.ops.tensor_ops import cast
 
@@ -105,6 +105,26 @@ MINIMUM = built_in(Op("minimum", lambda g, out, a, b: _maximum_rule(g, out, -dat
                       doc="The elementwise smaller of two tensors (nan if either is); ties share the gradient.",
                       backward="MinimumBackward0"))
 
+
+
+def _scaled_sum(sign: int) -> Callable[..., Any]:
+    """x + sign·alpha·y, rounded once on floating arrays: PyTorch's add and sub with `alpha` (a fused multiply-add)."""
+
+    def forward(alpha, x, y):
+        if x.dtype.kind != "f":
+            return x + sign * int(alpha) * y  # integers: alpha is a whole number
+        y = np.broadcast_to(y, np.broadcast_shapes(x.shape, y.shape))
+        return fma(y, np.asarray(sign * alpha, x.dtype), x)
+
+    return forward
+
+
+ADD_SCALED = built_in(Op("+ {alpha}·", lambda alpha, g, out, a, b: (g, g * alpha), on_arrays=_scaled_sum(1),
+                         formula="{0} + {alpha}·{1}", local=("1", "{alpha}"), precedence=1, reads="",
+                         backward="AddBackward0"))  # `x.add(y, alpha=a)`
+SUB_SCALED = built_in(Op("− {alpha}·", lambda alpha, g, out, a, b: (g, g * -alpha), on_arrays=_scaled_sum(-1),
+                         formula="{0} − {alpha}·{1}", local=("1", "−{alpha}"), precedence=1, reads="",
+                         backward="SubBackward0"))  # `x.sub(y, alpha=a)`
 
 # Comparisons: elementwise, without a gradient (their results are constants, bool), as PyTorch's.
 _COMPARE = dict(kind="compare", function=True)
