@@ -124,9 +124,9 @@ def test_setitem_of_a_tensor(value):
     results, refused = [], []
     for lib in (glassgrad, torch):
         t = lib.tensor(x)
-        v = {"row": lambda: lib.tensor([1.5, 2.5, 3.5]), "broadcast": lambda: lib.tensor([7.25]),
-             "itself": lambda: t[1], "shifted": lambda: t.view(-1)[1:4],
-             "float64": lambda: lib.tensor([0.1, 0.2, 0.3], dtype=lib.float64)}[value]()
+        v = {"row": lambda lib, t: lib.tensor([1.5, 2.5, 3.5]), "broadcast": lambda lib, t: lib.tensor([7.25]),
+             "itself": lambda lib, t: t[1], "shifted": lambda lib, t: t.view(-1)[1:4],
+             "float64": lambda lib, t: lib.tensor([0.1, 0.2, 0.3], dtype=lib.float64)}[value](lib, t)
         try:
             with lib.no_grad():
                 t[1] = v

@@ -197,8 +197,9 @@ _storage_changes: dict[int, tuple] = {}  # id of a base array -> (weakref to it,
 
 def _base(array: np.ndarray) -> np.ndarray:
     """The array that owns `array`'s numbers (itself, unless it is a view)."""
-    while isinstance(getattr(array, "base", None), np.ndarray):
-        array = array.base
+    base = array.base  # (an array, or a numpy scalar: None)
+    while isinstance(base, np.ndarray):
+        array, base = base, base.base
     return array
 
 
@@ -227,8 +228,9 @@ def _changed_through_a_view(x: Tensor) -> tuple[int, str] | None:
 def _link_view(out: Tensor, x: Tensor, op: Op, params: tuple) -> None:
     """Remember that `out`, made by `op` from x, is a view of x's base (when numpy made it one): its
     base and the steps from the base, so that an in-place change of out rebases the base."""
-    data = out._data
-    if type(data) is not np.ndarray or data.base is None or _base(data) is not _base(x._data):
+    data, numbers = out._data, x._data
+    owner = data.base if type(data) is np.ndarray else None
+    if owner is None or owner is not numbers and owner is not numbers.base and _base(data) is not _base(numbers):
         return
     base, steps = getattr(x, "_view", None) or (x, ())
     out._view = (base, (*steps, (op, params)))
@@ -291,11 +293,10 @@ def _refuse_overlap(written: Any, value: Any, op: str, full: bool = False) -> No
     PyTorch, only tensors that each fill a block of memory are compared, and the same numbers in
     the same layout (`y += y`) are no overlap."""
     other = value._data if isinstance(value, core.Tensor) else value
-    if not isinstance(other, np.ndarray) or not isinstance(written, np.ndarray) or not written.size or not other.size:
+    arrays = isinstance(other, np.ndarray) and isinstance(written, np.ndarray)
+    if not arrays or not np.may_share_memory(written, other):  # (an empty array shares no memory)
         return
-    if not np.may_share_memory(written, other):
-        return
-    if not full and _layout(written) == _layout(other) and written.ctypes.data == other.ctypes.data:
+    if not full and _same_layout(written, other) and written.ctypes.data == other.ctypes.data:
         return  # the same numbers, where they are
     if _dense(written) and _dense(other):
         raise RuntimeError(
@@ -317,6 +318,11 @@ def _refuse_self_overlap(written: np.ndarray, op: str) -> None:
 def _fits(shape: tuple, into: tuple) -> bool:
     """Whether an array of `shape` broadcasts to `into` without changing it."""
     return shape == into or len(shape) <= len(into) and all(n == 1 or n == m for n, m in zip(shape[::-1], into[::-1]))
+
+
+def _same_layout(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether a's and b's elements are laid out alike from their first (axes of length 1 aside)."""
+    return a.strides == b.strides and a.shape == b.shape or _layout(a) == _layout(b)
 
 
 def _layout(a: np.ndarray) -> tuple:
