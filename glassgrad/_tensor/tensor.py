@@ -92,11 +92,13 @@ class Tensor(InPlace, Shapes, Reductions, Conversions, Node):
         dtype (`_promoted`: an `astype` node for one that needs a gradient, so its gradient keeps its dtype);
         inputs of different shapes are broadcast by numpy, and the rule's shares are summed back to
         each input's own shape (`sum_to`, the derivative of broadcasting)."""
-        inputs = _promoted(inputs, _floating(op))
-        shapes = {x.shape for x in inputs}
-        if len(shapes) > 1:
-            shape = _broadcast_shape([x.shape for x in inputs], op)
-            if any(x.requires_grad and x.shape != shape for x in inputs):
+        dtype = inputs[0]._data.dtype
+        if dtype.kind != "f" or any(x._data.dtype != dtype for x in inputs):  # (one floating dtype: nothing to do)
+            inputs = _promoted(inputs, _floating(op))
+        shapes = [x._data.shape for x in inputs]
+        if any(s != shapes[0] for s in shapes):
+            shape = _broadcast_shape(shapes, op)
+            if any(x.requires_grad and s != shape for x, s in zip(inputs, shapes)):
                 rule = partial(_summed_back, rule)
         return inputs, rule
 
@@ -413,7 +415,7 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
             rule = partial(rule, need=(a.requires_grad, b.requires_grad))
     dtype = a._data.dtype  # (numpy's dtype: cheaper than the `dtype` property)
     if (dtype != b._data.dtype or dtype not in FLOATING
-            or a.shape != b.shape and not _is_number(a) and not _is_number(b)):
+            or a._data.shape != b._data.shape and not _is_number(a) and not _is_number(b)):
         _no_bools(op, a, b)
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
     return _result(op.on_arrays(a._data, b._data), a, b, op.name, rule)
