@@ -364,9 +364,9 @@ def _check_versions(root: Tensor, who: str = "backward") -> None:
             continue
         born = getattr(node, "_born", 0)
         inputs = node._prev
-        made_from = tuple(_as_it_was(x, born) for x in inputs)
-        if any(a is not b for a, b in zip(made_from, inputs)):
-            node._prev = made_from
+        made_from = inputs
+        if any(getattr(x, "_born", 0) > born for x in inputs):  # changed in place since the node was made
+            made_from = node._prev = tuple(_as_it_was(x, born) for x in inputs)
         op = descriptions.get(node._op, descriptions)
         if op is descriptions:
             op = descriptions[node._op] = core._description(node._op)
