@@ -40,7 +40,8 @@ class InPlace:
         each input made from its present history (see `_refresh`)."""
         if _recorded[0]:
             for x in (a if b is MANY else (a,) if b is None else (a, b)):
-                _refresh(x)
+                if getattr(x, "_view", None) is not None:  # (only a view has a base's history to catch up with)
+                    _refresh(x)
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._update("+=", operator.add, ADD, other)
