@@ -218,12 +218,14 @@ class Tensor(InPlace, Shapes, Reductions, Conversions, Node):
         if isinstance(other, (Tensor, np.ndarray, list, tuple)):
             return _power(self, _operand(other, self))
         k = _real(other, "unsupported exponent for **")
-        dtype = result_type(self, other)
-        if dtype not in FLOATING:  # integers (or bools) to an integer power stay so, as PyTorch (a constant)
-            if k < 0:
-                raise RuntimeError("**: integers to negative integer powers are not allowed (as PyTorch)")
-            return _constant(np.asarray(np.power(self._data.astype(np.int64), int(other)).astype(dtype)))
-        x = self if self.dtype == dtype else self.astype(dtype)
+        x = self
+        if self._data.dtype.kind != "f" or type(other) not in (float, int):  # (else of self's dtype)
+            dtype = result_type(self, other)
+            if dtype not in FLOATING:  # integers (or bools) to an integer power stay so, as PyTorch (a constant)
+                if k < 0:
+                    raise RuntimeError("**: integers to negative integer powers are not allowed (as PyTorch)")
+                return _constant(np.asarray(np.power(self._data.astype(np.int64), int(other)).astype(dtype)))
+            x = self if self.dtype == dtype else self.astype(dtype)
         name, rule = POW_K.bound(k)
         return _result(POW_K.on_arrays(k, x._data), x, None, name, rule)
 
