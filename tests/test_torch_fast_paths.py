@@ -82,3 +82,13 @@ def test_shapes_that_do_not_broadcast_are_refused():
         glassgrad.zeros(4, 3) + glassgrad.zeros(4)
     with pytest.raises(RuntimeError):
         torch.zeros(4, 3) + torch.zeros(4)
+
+
+@pytest.mark.parametrize("number", [3, -7, 2**40 + 1, 0.1, 1e30])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_python_number_with_a_floating_tensor(number, dtype):
+    x = np.random.default_rng(6).standard_normal((2, 3)).astype(dtype)
+    for make in (lambda lib: lib.tensor(x), lambda lib: lib.tensor(x[0, 0])):  # dimensioned, and 0-d
+        g, t = make(glassgrad), make(torch)
+        for f in (lambda a: a + number, lambda a: number - a, lambda a: a * number, lambda a: a / number):
+            _same(f(g), f(t))

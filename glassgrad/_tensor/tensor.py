@@ -379,7 +379,7 @@ _SHARES_ON_NEED = (MUL, DIV)  # the elementwise rules that take `need`, as the m
 
 def _unary(op: Op, a: Tensor) -> Tensor:
     """`op` of a as a node (an integer or bool tensor converted to the default dtype if `op.floating`)."""
-    if a.dtype not in FLOATING:
+    if a._data.dtype.kind != "f":
         _no_bools(op, a)
         if op.floating:  # exp of an integer tensor is of the default dtype, as PyTorch
             a = _constant(a._data.astype(get_default_dtype()))
@@ -416,7 +416,7 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
         if not (a.requires_grad and b.requires_grad):  # a constant's share is not computed
             rule = partial(rule, need=(a.requires_grad, b.requires_grad))
     dtype = a._data.dtype  # (numpy's dtype: cheaper than the `dtype` property)
-    if (dtype != b._data.dtype or dtype not in FLOATING
+    if (dtype != b._data.dtype or dtype.kind != "f"  # (a Tensor's floating numbers are float32 or float64)
             or a._data.shape != b._data.shape and not _is_number(a) and not _is_number(b)):
         _no_bools(op, a, b)
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
@@ -464,8 +464,8 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     (`like`'s, unless the number is of a higher category: an integer tensor and a float make the default dtype)."""
     if isinstance(x, Tensor):
         return x
-    if type(x) is float and like._data.dtype.kind == "f":  # the common case, without the abstract-class checks
-        return _constant(np.asarray(x, dtype=like._data.dtype))
+    if type(x) in (float, int) and like._data.dtype.kind == "f":  # the common case, without the abstract-class
+        return _constant(np.asarray(x if type(x) is float else _real(x, "operand"), dtype=like._data.dtype))  # checks
     if isinstance(x, (numbers.Real, np.bool_)):
         dtype = result_type(like, x)
         if dtype.kind in "iu" and isinstance(x, numbers.Integral) and not np.iinfo(dtype).min <= x <= np.iinfo(
