@@ -152,9 +152,13 @@ def _broadcast_shape(shapes: list[tuple[int, ...]], op: str) -> tuple[int, ...]:
     ndim = max(len(s) for s in shapes)
     result = []
     for axis in range(-ndim, 0):
-        sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
-        if len(sizes) > 1:
-            named = " and ".join(str(tuple(s)) for s in shapes)
-            raise ValueError(f"{op}: shapes {named} do not match (cannot broadcast)")
-        result.append(sizes.pop() if sizes else 1)
+        n = 1
+        for s in shapes:
+            m = s[axis] if len(s) >= -axis else 1
+            if m != 1 and m != n:
+                if n != 1:
+                    named = " and ".join(str(tuple(s)) for s in shapes)
+                    raise ValueError(f"{op}: shapes {named} do not match (cannot broadcast)")
+                n = m
+        result.append(n)
     return tuple(result)
