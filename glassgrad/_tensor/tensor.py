@@ -448,7 +448,7 @@ def _power(a: Tensor, b: Tensor) -> Tensor:
 
 
 def _floating_only(x: Tensor, who: str) -> None:
-    if x.dtype not in FLOATING:
+    if x._data.dtype.kind != "f":  # (a Tensor's floating numbers are float32 or float64)
         raise RuntimeError(f"{who}: needs a floating tensor, got {x.dtype} (as PyTorch); convert it with .float() or "
                            ".double() first")
 
