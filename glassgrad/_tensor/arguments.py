@@ -101,16 +101,20 @@ def _axes(axis: Any, ndim: int, who: str, reduction: bool = False) -> tuple[int,
     from the end, as in PyTorch, and anything out of range is an IndexError naming the range."""
     if axis is None:
         return None
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, one axis in range
+        return (axis % ndim,)
     many = isinstance(axis, (tuple, list))
     if many and not axis and reduction:  # PyTorch reduces over every axis, numpy over none: say which is meant
         raise ValueError(f"{who}: an empty tuple of axes is ambiguous; use axis=None for all axes")
     result = []
+    span = max(ndim, 1)
     for a in axis if many else (axis,):
-        a = _integer(a, f"{who}: an axis")
-        if not -max(ndim, 1) <= a < max(ndim, 1):
+        if type(a) is not int:
+            a = _integer(a, f"{who}: an axis")
+        if not -span <= a < span:
             raise IndexError(
                 f"{who}: axis {a} is out of range for a tensor with {ndim} dimensions "
-                f"(expected an axis in [{-max(ndim, 1)}, {max(ndim, 1) - 1}])"
+                f"(expected an axis in [{-span}, {span - 1}])"
             )
         result.append(a % ndim if ndim else 0)
     if len(set(result)) != len(result):
@@ -148,9 +152,13 @@ def _broadcast_shape(shapes: list[tuple[int, ...]], op: str) -> tuple[int, ...]:
     ndim = max(len(s) for s in shapes)
     result = []
     for axis in range(-ndim, 0):
-        sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
-        if len(sizes) > 1:
-            named = " and ".join(str(tuple(s)) for s in shapes)
-            raise ValueError(f"{op}: shapes {named} do not match (cannot broadcast)")
-        result.append(sizes.pop() if sizes else 1)
+        n = 1
+        for s in shapes:
+            m = s[axis] if len(s) >= -axis else 1
+            if m != 1 and m != n:
+                if n != 1:
+                    named = " and ".join(str(tuple(s)) for s in shapes)
+                    raise ValueError(f"{op}: shapes {named} do not match (cannot broadcast)")
+                n = m
+        result.append(n)
     return tuple(result)

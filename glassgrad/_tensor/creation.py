@@ -19,8 +19,13 @@ from glassgrad._tensor.tensor import Tensor, _constant
 
 def size_of(args: tuple, where: str) -> tuple[int, ...]:
     """The shape that `args` (numbers, or one tuple/list/torch-like Size) spell; ValueError if none."""
-    if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+    if len(args) == 1 and type(args[0]) is not int and not isinstance(args[0], numbers.Integral):
         args = tuple(args[0]) if isinstance(args[0], (tuple, list)) else args
+    for n in args:
+        if type(n) is not int or n < 0:  # (the common case costs no abstract-class check)
+            break
+    else:
+        return tuple(args)
     if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 0 for n in args):
         raise ValueError(f"{where}: a size is non-negative integers, e.g. (3, 4); got {args!r}")
     return tuple(int(n) for n in args)

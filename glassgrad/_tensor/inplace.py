@@ -7,7 +7,6 @@ given their base's present history (`_link_view`, `_refresh`).
 
 from __future__ import annotations
 
-import contextlib
 import operator
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ from glassgrad._tensor.shapes import _as_index, _index_put
 from glassgrad.autograd import MANY, enable_grad, is_grad_enabled
 from glassgrad.autograd.node import inplace_clock as _clock
 from glassgrad.autograd.node import tick_inplace_clock
-from glassgrad.ops import Op
+from glassgrad.ops import ADD, DIV, MUL, SUB, Op
 from glassgrad.ops.tensor_shapes import COPY_SLICES, EXPAND, Split, overlapping, through, writable
 
 if TYPE_CHECKING:
@@ -41,23 +40,35 @@ class InPlace:
         each input made from its present history (see `_refresh`)."""
         if _recorded[0]:
             for x in (a if b is MANY else (a,) if b is None else (a, b)):
-                _refresh(x)
+                if getattr(x, "_view", None) is not None:  # (only a view has a base's history to catch up with)
+                    _refresh(x)
 
     def __iadd__(self, other: Any) -> Tensor:
-        _refuse_overlap(self._data, other, "+=")
-        return self._inplace("+=", operator.add, other)
+        return self._update("+=", operator.add, ADD, other)
 
     def __isub__(self, other: Any) -> Tensor:
-        _refuse_overlap(self._data, other, "-=")
-        return self._inplace("-=", operator.sub, other)
+        return self._update("-=", operator.sub, SUB, other)
 
     def __imul__(self, other: Any) -> Tensor:
-        _refuse_overlap(self._data, other, "*=")
-        return self._inplace("*=", operator.mul, other)
+        return self._update("*=", operator.mul, MUL, other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        _refuse_overlap(self._data, other, "/=")
-        return self._inplace("/=", operator.truediv, other)
+        return self._update("/=", operator.truediv, DIV, other)
+
+    def _update(self, op: str, compute: Any, described: Op, other: Any) -> Tensor:
+        """`self op= other`, `compute` being the operator: `_inplace`'s change. When other is of self's
+        floating dtype (a Python number is taken as one) and its shape broadcasts to self's, an
+        unrecorded change is written straight into self's numbers by the operation's forward on arrays:
+        no promotion or broadcast to make, the numbers of the node `compute` would make."""
+        _refuse_overlap(self._data, other, op)
+        x, direct = self._data, None
+        if type(x) is np.ndarray and x.dtype.kind == "f":
+            if type(other) in (float, int):
+                other = core._operand(other, self)
+            if type(other) is core.Tensor and other._data.dtype == x.dtype and _fits(other._data.shape, x.shape):
+                y, forward = other._data, described.on_arrays
+                direct = lambda out: forward(x, y, out)  # noqa: E731 (numpy's ufunc, `out` its third argument)
+        return self._inplace(op, compute, other, direct=direct)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """t[index] = value, as PyTorch indexes (value broadcast to the indexed elements)."""
@@ -68,17 +79,20 @@ class InPlace:
             self[index]._inplace("setitem", lambda x, v: _index_put(x, Ellipsis, v), value, cast=True)
             return
         # PyTorch copies into the view of a basic index (value broadcast), else index_put
+        direct = None
         if isinstance(value, core.Tensor):
+            v = value._data
             if not basic:
-                _refuse_overlap(self._data, value._data, "setitem", full=True)
+                _refuse_overlap(self._data, v, "setitem", full=True)
             else:
                 written = self._data[index]
-                if np.may_share_memory(written, value._data):  # (the check costs less than broadcasting)
-                    with contextlib.suppress(ValueError):  # a value of a wrong shape is refused below
-                        same = value._data.shape == written.shape
-                        _refuse_overlap(written, value._data if same else np.broadcast_to(value._data, written.shape),
+                if _fits(v.shape, written.shape):  # (else refused below)
+                    if np.may_share_memory(written, v):  # (the check costs less than broadcasting)
+                        _refuse_overlap(written, v if v.shape == written.shape else np.broadcast_to(v, written.shape),
                                         "setitem")
-        self._inplace("setitem", lambda x, v: _index_put(x, index, v), value, cast=True)
+                    if v.dtype == written.dtype:  # unrecorded, written where it goes
+                        direct = lambda out: out.__setitem__(index, v)  # noqa: E731
+        self._inplace("setitem", lambda x, v: _index_put(x, index, v), value, cast=True, direct=direct)
 
     def zero_(self) -> Tensor:
         """Set every element to 0, in place."""
@@ -88,7 +102,7 @@ class InPlace:
         """Set every element to `value`, in place."""
         return self._inplace("fill_", lambda x, v: _index_put(x, Ellipsis, v), value, cast=True)
 
-    def _inplace(self, op: str, compute: Any, other: Any = None, cast: bool = False) -> Tensor:
+    def _inplace(self, op: str, compute: Any, other: Any = None, cast: bool = False, direct: Any = None) -> Tensor:
         """Change self in place to `compute(self, other)`, as PyTorch's in-place operations do.
 
         Under `no_grad`, or when nothing requires a gradient, only the numbers change. Otherwise the
@@ -99,6 +113,8 @@ class InPlace:
         later uses of the base differentiate through the change. A leaf that requires a gradient (or a
         view of one) cannot change outside `no_grad` (its gradient would be of a value it no longer
         has), and a node that used self before the change refuses to backpropagate (see `_check_versions`).
+        `direct(array)`, when the caller gives it, writes the change's numbers (the very numbers of `compute`)
+        into the array of self's numbers: an unrecorded change then makes no node at all.
         """
         if _recorded[0]:
             _refresh(self)
@@ -109,6 +125,10 @@ class InPlace:
         if op != "setitem" and type(self._data) is np.ndarray and not (  # (setitem checks what it writes)
                 op == "fill_" and not recording and not isinstance(other, core.Tensor)):  # one number everywhere
             _refuse_self_overlap(self._data, op)
+        if direct is not None and not recording and (target := _writable_numbers(self)) is not None:
+            direct(target)
+            self._count_change(op)
+            return self
         source = self._snapshot() if recording else core._constant(self._data)
         operand = other
         if other is self:  # y *= y: the operand is y's numbers before the change, as a copy of its own
@@ -126,16 +146,14 @@ class InPlace:
         if recording and view is not None:  # the base changes (and with it self's numbers), recorded
             base, steps = view
             base._inplace(op, lambda b, v: core._apply(COPY_SLICES, (b, v), steps), new)
+            self._version = (_clock[0], op)
         else:
             target = _writable_numbers(self)
             if target is not None:
                 np.copyto(target, new._data, casting="unsafe")
             else:
                 self._data = new._data.astype(self.dtype)
-            if not getattr(self, "_uncounted", False):  # a change through `.data` is not counted, as PyTorch's
-                tick_inplace_clock()
-                _note_storage_change(self, op)
-        self._version = (_clock[0], op)
+            self._count_change(op)
         if recording:
             _recorded[0] += 1
             source._version = self._version  # the result it was, that its derivative may read, is no more
@@ -145,6 +163,14 @@ class InPlace:
             self._born = new._born = _clock[0]  # new is what self is now (and a view's base was rebased on it)
             self._was = source
         return self
+
+    def _count_change(self, op: str) -> None:
+        """Stamp the change of self's numbers `op` made, and tick the in-place clock for it (not for a change
+        through `.data`, which PyTorch does not count)."""
+        if not getattr(self, "_uncounted", False):
+            tick_inplace_clock()
+            _note_storage_change(self, op)
+        self._version = (_clock[0], op)
 
     def _snapshot(self) -> Tensor:
         """A copy of self as it is now, history included: what an in-place change is computed from,
@@ -172,8 +198,9 @@ _storage_changes: dict[int, tuple] = {}  # id of a base array -> (weakref to it,
 
 def _base(array: np.ndarray) -> np.ndarray:
     """The array that owns `array`'s numbers (itself, unless it is a view)."""
-    while isinstance(getattr(array, "base", None), np.ndarray):
-        array = array.base
+    base = array.base  # (an array, or a numpy scalar: None)
+    while isinstance(base, np.ndarray):
+        array, base = base, base.base
     return array
 
 
@@ -202,8 +229,9 @@ def _changed_through_a_view(x: Tensor) -> tuple[int, str] | None:
 def _link_view(out: Tensor, x: Tensor, op: Op, params: tuple) -> None:
     """Remember that `out`, made by `op` from x, is a view of x's base (when numpy made it one): its
     base and the steps from the base, so that an in-place change of out rebases the base."""
-    data = out._data
-    if type(data) is not np.ndarray or data.base is None or _base(data) is not _base(x._data):
+    data, numbers = out._data, x._data
+    owner = data.base if type(data) is np.ndarray else None
+    if owner is None or owner is not numbers and owner is not numbers.base and _base(data) is not _base(numbers):
         return
     base, steps = getattr(x, "_view", None) or (x, ())
     out._view = (base, (*steps, (op, params)))
@@ -266,12 +294,12 @@ def _refuse_overlap(written: Any, value: Any, op: str, full: bool = False) -> No
     PyTorch, only tensors that each fill a block of memory are compared, and the same numbers in
     the same layout (`y += y`) are no overlap."""
     other = value._data if isinstance(value, core.Tensor) else value
-    if not isinstance(other, np.ndarray) or not isinstance(written, np.ndarray) or not written.size or not other.size:
+    arrays = isinstance(other, np.ndarray) and isinstance(written, np.ndarray)
+    if not arrays or not np.may_share_memory(written, other):  # (an empty array shares no memory)
         return
-    if not np.may_share_memory(written, other) or not (_dense(written) and _dense(other)):
-        return
-    same = written.ctypes.data == other.ctypes.data and _layout(written) == _layout(other)
-    if full or not same:
+    if not full and _same_layout(written, other) and written.ctypes.data == other.ctypes.data:
+        return  # the same numbers, where they are
+    if _dense(written) and _dense(other):
         raise RuntimeError(
             f"{op}: unsupported operation: some elements of the input tensor and the written-to tensor refer to "
             "a single memory location (as PyTorch); change the tensor by a .clone() of the input instead"
@@ -286,6 +314,16 @@ def _refuse_self_overlap(written: np.ndarray, op: str) -> None:
             f"{op}: unsupported operation: more than one element of the written-to tensor refers to a single "
             "memory location (it is an expand() of fewer numbers, as in PyTorch); change a .clone() of it instead"
         )
+
+
+def _fits(shape: tuple, into: tuple) -> bool:
+    """Whether an array of `shape` broadcasts to `into` without changing it."""
+    return shape == into or len(shape) <= len(into) and all(n == 1 or n == m for n, m in zip(shape[::-1], into[::-1]))
+
+
+def _same_layout(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether a's and b's elements are laid out alike from their first (axes of length 1 aside)."""
+    return a.strides == b.strides and a.shape == b.shape or _layout(a) == _layout(b)
 
 
 def _layout(a: np.ndarray) -> tuple:
@@ -327,9 +365,9 @@ def _check_versions(root: Tensor, who: str = "backward") -> None:
             continue
         born = getattr(node, "_born", 0)
         inputs = node._prev
-        made_from = tuple(_as_it_was(x, born) for x in inputs)
-        if any(a is not b for a, b in zip(made_from, inputs)):
-            node._prev = made_from
+        made_from = inputs
+        if any(getattr(x, "_born", 0) > born for x in inputs):  # changed in place since the node was made
+            made_from = node._prev = tuple(_as_it_was(x, born) for x in inputs)
         op = descriptions.get(node._op, descriptions)
         if op is descriptions:
             op = descriptions[node._op] = core._description(node._op)

@@ -12,7 +12,6 @@ import numpy as np
 
 from glassgrad._tensor import tensor as core  # the class and its node makers, read when called
 from glassgrad._tensor.arguments import _axes, _axis, _real
-from glassgrad._tensor.dtypes import FLOATING
 from glassgrad.ops.tensor_ops import LOG_SOFTMAX, MAX, MAX_DIM, MEAN, SOFTMAX, STD, SUM, VAR
 
 if TYPE_CHECKING:
@@ -57,7 +56,7 @@ class Reductions:
     def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """The sum over `dim` (all axes when None)."""
         axis, keepdims = _reduction(dim, keepdim, axis, keepdims, self.ndim, "sum")
-        x = self if self.dtype in FLOATING else self.astype(np.int64)  # integers and bools sum as int64, as PyTorch
+        x = self if self._data.dtype.kind == "f" else self.astype(np.int64)  # integers, bools: as int64 (PyTorch)
         return core._apply(SUM, (x,), axis, keepdims)
 
     def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: bool | None = None) -> Tensor:

@@ -170,8 +170,14 @@ def _as_index(index: Any) -> Any:
         return index
     if type(index) is core.Tensor and index._data.ndim == 0 and index._data.dtype.kind in "iu":
         index = int(index._data)
-    if type(index) is int or type(index) is tuple and all(type(i) is int or type(i) is slice for i in index):
-        return (*index, Ellipsis) if type(index) is tuple else (index, Ellipsis)  # torch_index's, in short
+    if type(index) is int:
+        return (index, Ellipsis)  # torch_index's, in short
+    if type(index) is tuple:
+        for i in index:
+            if type(i) is not int and type(i) is not slice:
+                break
+        else:
+            return (*index, Ellipsis)
     return torch_index(tuple(_index_part(i) for i in (index if isinstance(index, tuple) else (index,))))
 
 

@@ -92,11 +92,13 @@ class Tensor(InPlace, Shapes, Reductions, Conversions, Node):
         dtype (`_promoted`: an `astype` node for one that needs a gradient, so its gradient keeps its dtype);
         inputs of different shapes are broadcast by numpy, and the rule's shares are summed back to
         each input's own shape (`sum_to`, the derivative of broadcasting)."""
-        inputs = _promoted(inputs, _floating(op))
-        shapes = {x.shape for x in inputs}
-        if len(shapes) > 1:
-            shape = _broadcast_shape([x.shape for x in inputs], op)
-            if any(x.requires_grad and x.shape != shape for x in inputs):
+        dtype = inputs[0]._data.dtype
+        if dtype.kind != "f" or any(x._data.dtype != dtype for x in inputs):  # (one floating dtype: nothing to do)
+            inputs = _promoted(inputs, _floating(op))
+        shapes = [x._data.shape for x in inputs]
+        if any(s != shapes[0] for s in shapes):
+            shape = _broadcast_shape(shapes, op)
+            if any(x.requires_grad and s != shape for x, s in zip(inputs, shapes)):
                 rule = partial(_summed_back, rule)
         return inputs, rule
 
@@ -216,12 +218,14 @@ class Tensor(InPlace, Shapes, Reductions, Conversions, Node):
         if isinstance(other, (Tensor, np.ndarray, list, tuple)):
             return _power(self, _operand(other, self))
         k = _real(other, "unsupported exponent for **")
-        dtype = result_type(self, other)
-        if dtype not in FLOATING:  # integers (or bools) to an integer power stay so, as PyTorch (a constant)
-            if k < 0:
-                raise RuntimeError("**: integers to negative integer powers are not allowed (as PyTorch)")
-            return _constant(np.asarray(np.power(self._data.astype(np.int64), int(other)).astype(dtype)))
-        x = self if self.dtype == dtype else self.astype(dtype)
+        x = self
+        if self._data.dtype.kind != "f" or type(other) not in (float, int):  # (else of self's dtype)
+            dtype = result_type(self, other)
+            if dtype not in FLOATING:  # integers (or bools) to an integer power stay so, as PyTorch (a constant)
+                if k < 0:
+                    raise RuntimeError("**: integers to negative integer powers are not allowed (as PyTorch)")
+                return _constant(np.asarray(np.power(self._data.astype(np.int64), int(other)).astype(dtype)))
+            x = self if self.dtype == dtype else self.astype(dtype)
         name, rule = POW_K.bound(k)
         return _result(POW_K.on_arrays(k, x._data), x, None, name, rule)
 
@@ -375,7 +379,7 @@ _SHARES_ON_NEED = (MUL, DIV)  # the elementwise rules that take `need`, as the m
 
 def _unary(op: Op, a: Tensor) -> Tensor:
     """`op` of a as a node (an integer or bool tensor converted to the default dtype if `op.floating`)."""
-    if a.dtype not in FLOATING:
+    if a._data.dtype.kind != "f":
         _no_bools(op, a)
         if op.floating:  # exp of an integer tensor is of the default dtype, as PyTorch
             a = _constant(a._data.astype(get_default_dtype()))
@@ -417,8 +421,8 @@ def _binary(op: Op, a: Tensor, b: Any, *params: Any) -> Tensor:
         if not (a.requires_grad and b.requires_grad):  # a constant's share is not computed
             rule = partial(rule, need=(a.requires_grad, b.requires_grad))
     dtype = a._data.dtype  # (numpy's dtype: cheaper than the `dtype` property)
-    if (dtype != b._data.dtype or dtype not in FLOATING
-            or a.shape != b.shape and not _is_number(a) and not _is_number(b)):
+    if (dtype != b._data.dtype or dtype.kind != "f"  # (a Tensor's floating numbers are float32 or float64)
+            or a._data.shape != b._data.shape and not _is_number(a) and not _is_number(b)):
         _no_bools(op, a, b)
         (a, b), rule = Tensor.aligned((a, b), op.name, rule)
     return _result(op.on_arrays(a._data, b._data), a, b, op.name, rule)
@@ -449,7 +453,7 @@ def _power(a: Tensor, b: Tensor) -> Tensor:
 
 
 def _floating_only(x: Tensor, who: str) -> None:
-    if x.dtype not in FLOATING:
+    if x._data.dtype.kind != "f":  # (a Tensor's floating numbers are float32 or float64)
         raise RuntimeError(f"{who}: needs a floating tensor, got {x.dtype} (as PyTorch); convert it with .float() or "
                            ".double() first")
 
@@ -465,8 +469,8 @@ def _operand(x: Any, like: Tensor) -> Tensor:
     (`like`'s, unless the number is of a higher category: an integer tensor and a float make the default dtype)."""
     if isinstance(x, Tensor):
         return x
-    if type(x) is float and like._data.dtype.kind == "f":  # the common case, without the abstract-class checks
-        return _constant(np.asarray(x, dtype=like._data.dtype))
+    if type(x) in (float, int) and like._data.dtype.kind == "f":  # the common case, without the abstract-class
+        return _constant(np.asarray(x if type(x) is float else _real(x, "operand"), dtype=like._data.dtype))  # checks
     if isinstance(x, (numbers.Real, np.bool_)):
         dtype = result_type(like, x)
         if dtype.kind in "iu" and isinstance(x, numbers.Integral) and not np.iinfo(dtype).min <= x <= np.iinfo(

@@ -78,7 +78,7 @@ EXPAND = built_in(Op("expand", _expand_rule, on_arrays=_expand, reads="", view=T
 
 def overlapping(a: Any) -> bool:
     """Whether several of a's elements are one number (an axis of stride 0: an `expand`)."""
-    return a.size > 1 and any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
+    return 0 in a.strides and a.size > 1 and any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
 
 
 def writable(a: Any) -> Any:
